@@ -1,0 +1,86 @@
+// `layered`: parse, call a module, print, map to an exit code.
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "common/common.hpp"
+
+namespace layered::cli {
+
+std::string GlobalOptions::state_dir() const {
+  if (!state.empty()) return state;
+  if (const char* env = std::getenv("LAYERED_STATE"); env && *env) return env;
+  return ".layered";
+}
+
+void add_global_flags(CLI::App& sub, Context& ctx) {
+  sub.add_option("--app", ctx.global.app, "cloud assembly directory (cdk.out)");
+  sub.add_option("--state", ctx.global.state, "state directory (default .layered/ or $LAYERED_STATE)");
+}
+
+int report(const Error& error) {
+  std::cerr << format_error(error) << "\n";
+  return 1;
+}
+
+namespace {
+
+struct CommandEntry {
+  const char* name;
+  const char* help;
+  void (*add)(CLI::App&, Context&);
+};
+
+// One table: the help output and the dispatch both come from it.
+constexpr CommandEntry kCommands[] = {
+    {"deploy", "deploy stacks of the cloud assembly locally, with CloudFormation's rules", add_deploy},
+    {"destroy", "destroy locally deployed stacks", add_destroy},
+    {"list", "list deployed stacks, functions, layer versions and exports", add_list},
+    {"invoke", "invoke a deployed function in a Lambda-like sandbox (one cold start)", add_invoke},
+    {"doctor", "explain why a function would not find its layers' code", add_doctor},
+};
+
+std::vector<std::string> command_names() {
+  std::vector<std::string> names;
+  for (const auto& c : kCommands) names.emplace_back(c.name);
+  return names;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"layered: run a CDK app's Lambda functions and layers locally"};
+  app.require_subcommand(1);
+  Context ctx;
+  for (const auto& c : kCommands) c.add(*app.add_subcommand(c.name, c.help), ctx);
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string word = argv[1];
+    auto names = command_names();
+    if (std::find(names.begin(), names.end(), word) == names.end()) {
+      return report(make_error("unknown command '" + word + "'", "", did_you_mean(word, names).empty()
+                                   ? "run 'layered --help' for the commands"
+                                   : did_you_mean(word, names)));
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report(make_error(e.what(), "", "run 'layered --help' for usage"));
+  }
+  return ctx.exit_code;
+}
+
+}  // namespace
+}  // namespace layered::cli
+
+int main(int argc, char** argv) {
+  try {
+    return layered::cli::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "layered: internal error: " << e.what() << "\n";
+    return 70;
+  }
+}

@@ -1,0 +1,80 @@
+// The Lambda Runtime API client, shipped in the `cpputils` layer.
+//
+// A handler is a function from a request to a response. `serve()` runs the
+// Runtime API loop: it fetches each event, calls the handler, and posts the
+// response or the error. A handler that throws is reported as a function
+// error and the process keeps serving; a failure during init is reported to
+// `/runtime/init/error` and the process exits.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "cpputils/export.hpp"
+
+namespace cpputils {
+
+// One invocation, as Lambda describes it. The views point into the client's
+// buffers and stay valid until the handler returns: a 6 MB payload is not
+// copied on its way to the handler.
+struct InvocationRequest {
+  std::string_view payload;
+  std::string_view request_id;            // Lambda-Runtime-Aws-Request-Id
+  std::string_view function_arn;          // Lambda-Runtime-Invoked-Function-Arn
+  std::string_view trace_id;              // Lambda-Runtime-Trace-Id ("" if absent)
+  std::string_view client_context;        // Lambda-Runtime-Client-Context ("" if absent)
+  std::string_view cognito_identity;      // Lambda-Runtime-Cognito-Identity ("" if absent)
+  std::string_view tenant_id;             // Lambda-Runtime-Aws-Tenant-Id ("" if absent)
+  std::string_view content_type;          // of the payload
+  std::chrono::system_clock::time_point deadline;  // Lambda-Runtime-Deadline-Ms
+
+  // Time left before Lambda stops this invocation (never negative).
+  CPPUTILS_API std::chrono::milliseconds remaining_time() const;
+};
+
+// What a handler returns: a payload, or an error in Lambda's error shape.
+class InvocationResponse {
+ public:
+  CPPUTILS_API static InvocationResponse success(std::string payload,
+                                                 std::string content_type = "application/json");
+  // `error_type` is what callers see as `errorType` (e.g. "InvalidInput").
+  CPPUTILS_API static InvocationResponse failure(std::string error_type, std::string error_message);
+
+  bool is_success() const { return success_; }
+  const std::string& payload() const { return payload_; }          // success body
+  const std::string& content_type() const { return content_type_; }
+  const std::string& error_type() const { return error_type_; }
+  const std::string& error_message() const { return error_message_; }
+  // Lambda's error JSON: {"errorMessage":..,"errorType":..,"stackTrace":[]}.
+  CPPUTILS_API std::string error_json() const;
+
+ private:
+  bool success_ = true;
+  std::string payload_;
+  std::string content_type_;
+  std::string error_type_;
+  std::string error_message_;
+};
+
+using Handler = std::function<InvocationResponse(const InvocationRequest&)>;
+
+// Runs the Runtime API loop with a ready handler. Returns the process exit
+// code when the loop cannot go on (the Runtime API is gone or refuses us).
+CPPUTILS_API int serve(Handler handler);
+
+// Runs `init` first (open databases, parse config, ...) and then serves the
+// handler it returns. An exception from `init` is posted to
+// `/runtime/init/error` and serve returns 1, so that main can exit.
+CPPUTILS_API int serve(const std::function<Handler()>& init);
+
+// Lambda's error JSON for an exception: errorType is the exception's
+// demangled type, errorMessage its what(), stackTrace the chain of
+// std::nested_exception causes.
+CPPUTILS_API InvocationResponse failure_from_exception(std::exception_ptr error);
+
+// Escapes a string for a JSON string literal (without the quotes).
+CPPUTILS_API std::string json_escape(std::string_view text);
+
+}  // namespace cpputils
