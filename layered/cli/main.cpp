@@ -56,9 +56,9 @@ int run(int argc, char** argv) {
     std::string word = argv[1];
     auto names = command_names();
     if (std::find(names.begin(), names.end(), word) == names.end()) {
-      return report(make_error("unknown command '" + word + "'", "", did_you_mean(word, names).empty()
-                                   ? "run 'layered --help' for the commands"
-                                   : did_you_mean(word, names)));
+      return report(make_error("unknown command '" + word + "'", "",
+                               did_you_mean(word, names).empty() ? "run 'layered --help' for the commands"
+                                                                 : did_you_mean(word, names)));
     }
   }
   try {

@@ -28,22 +28,37 @@ Error make_error(std::string message, std::string where = {}, std::string hint =
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(Error error) : data_(std::move(error)) {}        // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : data_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return data_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(data_); }
-  const T& value() const& { assert(ok()); return std::get<0>(data_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(data_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(data_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(data_); }
-  Error& error() { assert(!ok()); return std::get<1>(data_); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(data_);
+  }
+  Error& error() {
+    assert(!ok());
+    return std::get<1>(data_);
+  }
 
  private:
   std::variant<T, Error> data_;
@@ -56,12 +71,18 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Ok) {}                                        // NOLINT(google-explicit-constructor)
+  Result(Ok) {}                                                     // NOLINT(google-explicit-constructor)
   Result(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
-  const Error& error() const { assert(failed_); return error_; }
-  Error& error() { assert(failed_); return error_; }
+  const Error& error() const {
+    assert(failed_);
+    return error_;
+  }
+  Error& error() {
+    assert(failed_);
+    return error_;
+  }
 
  private:
   Error error_;
@@ -83,9 +104,8 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 }  // namespace layered
 
 // Propagates an error from an expression returning Result<T>/Status.
-#define LAYERED_TRY(expr)                          \
-  do {                                             \
-    auto layered_try_result_ = (expr);             \
-    if (!layered_try_result_.ok())                 \
-      return std::move(layered_try_result_.error()); \
+#define LAYERED_TRY(expr)                                                         \
+  do {                                                                            \
+    auto layered_try_result_ = (expr);                                            \
+    if (!layered_try_result_.ok()) return std::move(layered_try_result_.error()); \
   } while (0)

@@ -13,9 +13,7 @@ TEST(FormatError, PutsWhereBeforeMessageAndHintOnSecondLine) {
             "  deploy the stack that exports 'X' first");
 }
 
-TEST(FormatError, OmitsEmptyParts) {
-  EXPECT_EQ(format_error(make_error("boom")), "layered: error: boom");
-}
+TEST(FormatError, OmitsEmptyParts) { EXPECT_EQ(format_error(make_error("boom")), "layered: error: boom"); }
 
 Result<int> half(int x) {
   if (x % 2) return make_error("odd");

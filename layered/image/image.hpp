@@ -28,12 +28,12 @@ struct BaseImage {
   std::map<std::string, std::string> symbol_versions;
   std::vector<std::pair<std::string, std::string>> environment;  // in order
   std::vector<std::string> loader_default_dirs;
-  std::map<std::string, std::string> loaders;  // architecture -> PT_INTERP path
-  std::string library_dir;                     // where `libraries` live
-  std::vector<std::string> libraries;          // file names (sonames) in library_dir
+  std::map<std::string, std::string> loaders;                 // architecture -> PT_INTERP path
+  std::string library_dir;                                    // where `libraries` live
+  std::vector<std::string> libraries;                         // file names (sonames) in library_dir
   std::vector<std::pair<std::string, std::string>> symlinks;  // path -> target
   std::vector<std::string> directories;
-  std::vector<std::string> tools;  // busybox applets placed in tools_dir
+  std::vector<std::string> tools;                   // busybox applets placed in tools_dir
   std::map<std::string, std::string> tool_aliases;  // name -> applet it runs as
   std::string tools_dir;
   std::vector<File> files;

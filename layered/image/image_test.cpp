@@ -32,7 +32,8 @@ TEST(Image, UnknownRuntimeSuggestsTheClosest) {
   auto image = load("provided.al2024");
   ASSERT_FALSE(image.ok());
   EXPECT_EQ(image.error().message, "runtime 'provided.al2024' is not emulated");
-  EXPECT_EQ(image.error().hint, "did you mean 'provided.al2023'? known runtimes: provided.al2, provided.al2023");
+  EXPECT_EQ(image.error().hint,
+            "did you mean 'provided.al2023'? known runtimes: provided.al2, provided.al2023");
 }
 
 TEST(Image, ComparesVersionsNumerically) {

@@ -20,8 +20,8 @@ class CPPUTILS_API InvalidInput : public std::runtime_error {
 };
 
 struct DecoratorOptions {
-  std::string name;                 // the function's name in log lines
-  std::ostream* log = nullptr;      // where log lines go; stdout when null
+  std::string name;             // the function's name in log lines
+  std::ostream* log = nullptr;  // where log lines go; stdout when null
 };
 
 // Wraps `handler`: every invocation writes one JSON line

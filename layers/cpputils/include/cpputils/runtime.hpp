@@ -21,13 +21,13 @@ namespace cpputils {
 // copied on its way to the handler.
 struct InvocationRequest {
   std::string_view payload;
-  std::string_view request_id;            // Lambda-Runtime-Aws-Request-Id
-  std::string_view function_arn;          // Lambda-Runtime-Invoked-Function-Arn
-  std::string_view trace_id;              // Lambda-Runtime-Trace-Id ("" if absent)
-  std::string_view client_context;        // Lambda-Runtime-Client-Context ("" if absent)
-  std::string_view cognito_identity;      // Lambda-Runtime-Cognito-Identity ("" if absent)
-  std::string_view tenant_id;             // Lambda-Runtime-Aws-Tenant-Id ("" if absent)
-  std::string_view content_type;          // of the payload
+  std::string_view request_id;                     // Lambda-Runtime-Aws-Request-Id
+  std::string_view function_arn;                   // Lambda-Runtime-Invoked-Function-Arn
+  std::string_view trace_id;                       // Lambda-Runtime-Trace-Id ("" if absent)
+  std::string_view client_context;                 // Lambda-Runtime-Client-Context ("" if absent)
+  std::string_view cognito_identity;               // Lambda-Runtime-Cognito-Identity ("" if absent)
+  std::string_view tenant_id;                      // Lambda-Runtime-Aws-Tenant-Id ("" if absent)
+  std::string_view content_type;                   // of the payload
   std::chrono::system_clock::time_point deadline;  // Lambda-Runtime-Deadline-Ms
 
   // Time left before Lambda stops this invocation (never negative).
@@ -43,7 +43,7 @@ class InvocationResponse {
   CPPUTILS_API static InvocationResponse failure(std::string error_type, std::string error_message);
 
   bool is_success() const { return success_; }
-  const std::string& payload() const { return payload_; }          // success body
+  const std::string& payload() const { return payload_; }  // success body
   const std::string& content_type() const { return content_type_; }
   const std::string& error_type() const { return error_type_; }
   const std::string& error_message() const { return error_message_; }
