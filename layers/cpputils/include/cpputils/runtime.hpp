@@ -8,9 +8,11 @@
 #pragma once
 
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cpputils/export.hpp"
 
@@ -28,7 +30,7 @@ struct InvocationRequest {
   std::string_view cognito_identity;               // Lambda-Runtime-Cognito-Identity ("" if absent)
   std::string_view tenant_id;                      // Lambda-Runtime-Aws-Tenant-Id ("" if absent)
   std::string_view content_type;                   // of the payload
-  std::chrono::system_clock::time_point deadline;  // Lambda-Runtime-Deadline-Ms
+  std::chrono::system_clock::time_point deadline;  // Lambda-Runtime-Deadline-Ms (max() if absent)
 
   // Time left before Lambda stops this invocation (never negative).
   CPPUTILS_API std::chrono::milliseconds remaining_time() const;
@@ -41,13 +43,18 @@ class InvocationResponse {
                                                  std::string content_type = "application/json");
   // `error_type` is what callers see as `errorType` (e.g. "InvalidInput").
   CPPUTILS_API static InvocationResponse failure(std::string error_type, std::string error_message);
+  // The same, with Lambda's `stackTrace` lines (for example the causes of a
+  // nested exception).
+  CPPUTILS_API static InvocationResponse failure(std::string error_type, std::string error_message,
+                                                 std::vector<std::string> stack_trace);
 
   bool is_success() const { return success_; }
   const std::string& payload() const { return payload_; }  // success body
   const std::string& content_type() const { return content_type_; }
   const std::string& error_type() const { return error_type_; }
   const std::string& error_message() const { return error_message_; }
-  // Lambda's error JSON: {"errorMessage":..,"errorType":..,"stackTrace":[]}.
+  const std::vector<std::string>& stack_trace() const { return stack_trace_; }
+  // Lambda's error JSON: {"errorMessage":..,"errorType":..,"stackTrace":[..]}.
   CPPUTILS_API std::string error_json() const;
 
  private:
@@ -56,6 +63,7 @@ class InvocationResponse {
   std::string content_type_;
   std::string error_type_;
   std::string error_message_;
+  std::vector<std::string> stack_trace_;
 };
 
 using Handler = std::function<InvocationResponse(const InvocationRequest&)>;
@@ -70,8 +78,9 @@ CPPUTILS_API int serve(Handler handler);
 CPPUTILS_API int serve(const std::function<Handler()>& init);
 
 // Lambda's error JSON for an exception: errorType is the exception's
-// demangled type, errorMessage its what(), stackTrace the chain of
-// std::nested_exception causes.
+// demangled type (e.g. "std::runtime_error"), errorMessage its what() ("unknown
+// exception" for a non-std::exception), stackTrace the chain of
+// std::nested_exception causes as "<type>: <what>", outermost first.
 CPPUTILS_API InvocationResponse failure_from_exception(std::exception_ptr error);
 
 // Escapes a string for a JSON string literal (without the quotes).

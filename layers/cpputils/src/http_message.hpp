@@ -1,0 +1,80 @@
+// Parsing of HTTP/1.1 responses from the Runtime API. Internal to cpputils.
+//
+// Everything here works on views of the receive buffer and checks every
+// read against its bounds (the bytes come from a socket: a broken or hostile
+// peer must produce an error, never a read past the end).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cpputils::http {
+
+// ASCII case-insensitive comparison: HTTP header names are case-insensitive.
+bool iequals(std::string_view a, std::string_view b);
+
+struct Header {
+  std::string_view name;
+  std::string_view value;  // leading and trailing blanks removed
+};
+
+enum class Parse { complete, incomplete, invalid };
+
+struct ResponseHead {
+  int status = 0;
+  std::size_t size = 0;  // bytes of the head, including the blank line
+  std::vector<Header> headers;
+  std::optional<std::size_t> content_length;
+  bool chunked = false;
+  bool close = false;  // the server will close the connection after this response
+
+  // The value of the first header called `name` (any case), "" if absent.
+  std::string_view header(std::string_view name) const;
+  bool has_header(std::string_view name) const;
+  // Whether the response carries no body whatever its headers say (1xx, 204, 304).
+  bool bodyless() const { return (status >= 100 && status < 200) || status == 204 || status == 304; }
+};
+
+// A head larger than this is refused (Lambda's headers are a few KB at most;
+// Client-Context is at most 3,583 bytes of base64).
+inline constexpr std::size_t max_head_size = 256 * 1024;
+
+struct HeadResult {
+  Parse state = Parse::incomplete;
+  ResponseHead head;
+  std::string error;  // when invalid
+};
+
+// Parses the status line and headers at the start of `bytes`.
+HeadResult parse_response_head(std::string_view bytes);
+
+// Finds the end of a chunked body incrementally: feed it the bytes after the
+// head each time more have arrived; it resumes where it stopped, so a large
+// body costs O(size) in total. When complete, `assemble` moves the chunk data
+// together in place so that the body is contiguous at the start of the data.
+class ChunkedScanner {
+ public:
+  struct Result {
+    Parse state = Parse::incomplete;
+    std::size_t consumed = 0;  // bytes of the chunked encoding, when complete
+    std::string error;
+  };
+  Result scan(std::string_view data);
+  // Compacts the chunks of `data` (the same bytes given to scan) to its start;
+  // returns the body size.
+  std::size_t assemble(char* data) const;
+
+ private:
+  struct Span {
+    std::size_t offset;
+    std::size_t size;
+  };
+  std::size_t next_ = 0;  // offset of the next chunk-size line
+  bool in_trailers_ = false;
+  std::vector<Span> chunks_;
+};
+
+}  // namespace cpputils::http

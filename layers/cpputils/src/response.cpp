@@ -1,0 +1,152 @@
+// InvocationResponse, Lambda's error JSON and the mapping of exceptions to it.
+#include <cxxabi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
+#include "cpputils/runtime.hpp"
+
+namespace cpputils {
+namespace {
+
+std::string demangle(const std::type_info* type) {
+  if (type == nullptr) return "unknown";
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(type->name(), nullptr, nullptr, &status),
+                                              std::free);
+  std::string result = (status == 0 && name) ? name.get() : type->name();
+  // std::throw_with_nested(E) throws libstdc++'s std::_Nested_exception<E>:
+  // the caller threw an E, so report E.
+  constexpr std::string_view wrapper = "std::_Nested_exception<";
+  if (result.starts_with(wrapper) && result.ends_with(">")) {
+    result = result.substr(wrapper.size(), result.size() - wrapper.size() - 1);
+  }
+  return result;
+}
+
+struct Described {
+  std::string type;
+  std::string message;
+  std::exception_ptr cause;
+};
+
+Described describe(const std::exception_ptr& error) {
+  Described described;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    described.type = demangle(abi::__cxa_current_exception_type());
+    described.message = e.what();
+    if (const auto* nested = dynamic_cast<const std::nested_exception*>(&e))
+      described.cause = nested->nested_ptr();
+  } catch (const std::nested_exception& nested) {
+    described.type = demangle(abi::__cxa_current_exception_type());
+    described.message = "unknown exception";
+    described.cause = nested.nested_ptr();
+  } catch (...) {
+    described.type = demangle(abi::__cxa_current_exception_type());
+    described.message = "unknown exception";
+  }
+  return described;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  out += json_escape(text);
+  out += '"';
+}
+
+}  // namespace
+
+InvocationResponse InvocationResponse::success(std::string payload, std::string content_type) {
+  InvocationResponse response;
+  response.payload_ = std::move(payload);
+  response.content_type_ = std::move(content_type);
+  return response;
+}
+
+InvocationResponse InvocationResponse::failure(std::string error_type, std::string error_message) {
+  return failure(std::move(error_type), std::move(error_message), {});
+}
+
+InvocationResponse InvocationResponse::failure(std::string error_type, std::string error_message,
+                                               std::vector<std::string> stack_trace) {
+  InvocationResponse response;
+  response.success_ = false;
+  response.content_type_ = "application/vnd.aws.lambda.error+json";
+  response.error_type_ = std::move(error_type);
+  response.error_message_ = std::move(error_message);
+  response.stack_trace_ = std::move(stack_trace);
+  return response;
+}
+
+std::string InvocationResponse::error_json() const {
+  std::string json = "{\"errorMessage\":";
+  append_json_string(json, error_message_);
+  json += ",\"errorType\":";
+  append_json_string(json, error_type_);
+  json += ",\"stackTrace\":[";
+  for (std::size_t i = 0; i < stack_trace_.size(); ++i) {
+    if (i > 0) json += ',';
+    append_json_string(json, stack_trace_[i]);
+  }
+  json += "]}";
+  return json;
+}
+
+InvocationResponse failure_from_exception(std::exception_ptr error) {
+  if (!error) return InvocationResponse::failure("InternalError", "unknown exception");
+  Described outer = describe(error);
+  std::vector<std::string> causes;
+  std::exception_ptr cause = outer.cause;
+  for (int depth = 0; cause && depth < 64; ++depth) {  // bounded: a cycle must not hang the runtime
+    Described described = describe(cause);
+    causes.push_back(described.type + ": " + described.message);
+    cause = described.cause;
+  }
+  return InvocationResponse::failure(std::move(outer.type), std::move(outer.message), std::move(causes));
+}
+
+std::string json_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x",
+                        static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace cpputils
