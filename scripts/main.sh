@@ -11,7 +11,7 @@ layered=build/release/layered/cli/layered
 
 echo
 echo "==> synthesize the CDK app (npx cdk synth)"
-npx cdk synth --all --quiet >/dev/null
+npx cdk synth --quiet >/dev/null
 echo "cdk.out/: $(cd cdk.out && ls ./*.template.json | tr '\n' ' ')"
 
 echo
