@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git file zip unzip
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libfmt-dev libsqlite3-dev
-  libarchive-dev libelf-dev libjsoncpp-dev
+  libarchive-dev libelf-dev libjsoncpp-dev libssl-dev
   bubblewrap busybox-static ca-certificates tzdata
   nodejs npm
 )
@@ -18,7 +18,8 @@ missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
-# Node.js may come from elsewhere than Debian (as on CI images): accept any node >= 18 with npm.
+# Node.js may come from elsewhere than Debian (as on CI images): keep the one that is there
+# (aws-cdk-lib needs Node.js >= 20; Debian 12's own nodejs is 18).
 if command -v node >/dev/null && command -v npm >/dev/null; then
   missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
 fi
@@ -30,6 +31,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "setup: apt packages present"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: warning: Node.js $(node --version 2>/dev/null || echo missing) found; aws-cdk-lib needs Node.js 20 or later" >&2
 fi
 
 if [ -f package-lock.json ]; then
