@@ -1,0 +1,118 @@
+// A synthesized cloud assembly (`cdk.out`) of any CDK app: its stacks, their
+// templates, their dependencies and the assets (Lambda code and layer
+// contents) the templates point at.
+//
+// Read once, then immutable: every pointer handed out stays valid for the
+// life of the Assembly.
+//
+// Templates are exposed as nlohmann::json (the one third-party type in this
+// header): the cfn module evaluates them, and copying them into a type of
+// our own would buy nothing.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/common.hpp"
+
+namespace layered::assembly {
+
+// One file asset: a directory or a file the CDK would upload to the bootstrap
+// bucket. Found through the stack's asset manifest (`<Stack>.assets.json`) or,
+// for older assemblies, through resource metadata (`aws:asset:path`).
+struct Asset {
+  std::string id;              // the asset hash (manifest key), e.g. "4fd1...e2"
+  std::filesystem::path path;  // absolute path on this machine
+  std::string packaging;       // "zip" (a directory the CDK zips) or "file"
+  std::string object_key;      // the S3 key the template names, e.g. "4fd1...e2.zip"; "" if unknown
+  bool is_zip_file = false;    // packaging "file" and the file ends in ".zip"
+  bool is_directory = false;   // `path` is a directory (packaging "zip")
+};
+
+struct Stack {
+  std::string artifact_id;              // key in manifest.json's "artifacts"
+  std::string name;                     // properties.stackName, else the artifact id
+  std::string display_name;             // displayName, else the artifact id
+  std::filesystem::path template_path;  // absolute
+  nlohmann::json template_json;
+  // Names (Stack::name) of the stacks this one depends on.
+  // Asset-manifest and other non-stack dependencies are not listed here.
+  std::vector<std::string> dependencies;
+  // Ids of the assets listed by this stack's asset manifests.
+  std::vector<std::string> asset_ids;
+};
+
+// How select() widens a selection.
+enum class Expand {
+  none,          // exactly the named stacks (`--exclusively`)
+  dependencies,  // plus every stack they depend on, transitively (`deploy STACK`)
+  dependents,    // plus every stack that depends on them, transitively (`destroy STACK`)
+};
+
+class Assembly {
+ public:
+  // The assembly directory, absolute.
+  const std::filesystem::path& directory() const { return directory_; }
+
+  // Stacks sorted by artifact id (nested assemblies' stacks first).
+  const std::vector<Stack>& stacks() const { return stacks_; }
+  std::vector<std::string> stack_names() const;
+
+  // The stack whose name, artifact id or display name is `name`, or null.
+  const Stack* find_stack(std::string_view name) const;
+
+  // The stacks to act on, in dependency order (a stack after everything it
+  // depends on; reverse it to destroy). `all` selects every stack. An unknown
+  // name is an error with a did-you-mean; a dependency cycle is
+  // "circular dependency between stacks: 'A' -> 'B' -> 'A'". No names and
+  // not `all` is an error that lists the stacks (as `cdk deploy` does when
+  // an app has several).
+  Result<std::vector<const Stack*>> select(const std::vector<std::string>& names, bool all,
+                                           Expand expand) const;
+
+  // Every stack in dependency order, or the cycle error described above.
+  Result<std::vector<const Stack*>> in_dependency_order() const;
+
+  // Stacks that directly depend on `stack` (by name).
+  std::vector<const Stack*> dependents_of(const Stack& stack) const;
+
+  const std::vector<Asset>& assets() const { return assets_; }
+  const Asset* find_asset(std::string_view id) const;
+
+  // The asset uploaded under S3 key `key` (e.g. a Lambda `Code.S3Key` or a
+  // LayerVersion `Content.S3Key` after evaluation), or null. Matches the
+  // manifests' objectKey, and also "<id>.zip" / "<id>" for assets known only
+  // from metadata.
+  const Asset* find_asset_by_object_key(std::string_view key) const;
+
+  // The asset a resource names in its Metadata ("aws:asset:path", with
+  // "aws:asset:property" naming the property it fills), or null.
+  const Asset* find_asset_by_metadata(const Stack& stack, std::string_view logical_id) const;
+
+ private:
+  friend Result<Assembly> load(const std::filesystem::path& dir);
+  std::filesystem::path directory_;
+  std::vector<Stack> stacks_;
+  std::vector<Asset> assets_;
+};
+
+// Reads `dir`/manifest.json, every stack template and every asset manifest.
+// Errors: no directory or manifest -> "no cloud assembly at '<dir>'" with the
+// hint "run 'npx cdk synth' first (or pass --app DIR)"; bad JSON -> where =
+// "<file>:<line>:<column>"; a template or asset manifest that is missing,
+// a stack dependency naming no stack -> where = manifest.json.
+Result<Assembly> load(const std::filesystem::path& dir);
+
+// The user-facing construct path of a CDK resource, from its Metadata
+// "aws:cdk:path": "Lambda-layers-example/GreetingFunction/Resource" ->
+// "Lambda-layers-example/GreetingFunction" (a trailing "/Resource" or
+// "/Default" is dropped). "" when the resource has no such metadata.
+std::string construct_path(const nlohmann::json& resource);
+// The same for a raw "aws:cdk:path" value.
+std::string trim_cdk_path(std::string_view cdk_path);
+
+}  // namespace layered::assembly

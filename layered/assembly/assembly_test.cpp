@@ -1,0 +1,189 @@
+#include "assembly/assembly.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace layered::assembly {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fixture(const std::string& name) {
+  const char* src = std::getenv("LAYERED_SOURCE_DIR");
+  return fs::path(src ? src : LAYERED_SOURCE_DIR_FALLBACK) / "tests/fixtures/assemblies" / name;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "assembly-test-XXXXXX").string();
+    path_ = ::mkdtemp(t.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+  void write(const std::string& rel, const std::string& text) const {
+    fs::create_directories((path_ / rel).parent_path());
+    std::ofstream(path_ / rel) << text;
+  }
+
+ private:
+  fs::path path_;
+};
+
+std::vector<std::string> names(const std::vector<const Stack*>& stacks) {
+  std::vector<std::string> out;
+  for (const Stack* s : stacks) out.push_back(s->name);
+  return out;
+}
+
+TEST(Assembly, LoadsStacksDependenciesAndAssets) {
+  auto a = load(fixture("shared-layer-export"));
+  ASSERT_TRUE(a.ok()) << format_error(a.error());
+  ASSERT_EQ(a->stacks().size(), 2u);
+  const Stack* app = a->find_stack("Lambda-layers-example");
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->artifact_id, "Lambda-layers-example");
+  EXPECT_EQ(app->display_name, "Lambda-layers-example");
+  EXPECT_EQ(app->dependencies, std::vector<std::string>{"Lambda-layers-example-layers"});
+  EXPECT_EQ(app->template_path.filename(), "Lambda-layers-example.template.json");
+  EXPECT_TRUE(app->template_json["Resources"].contains("GreetingFunction16D8FDDB"));
+  // One function asset plus the template itself.
+  EXPECT_EQ(app->asset_ids.size(), 2u);
+
+  const auto& code = app->template_json["Resources"]["GreetingFunction16D8FDDB"]["Properties"]["Code"];
+  const Asset* by_key = a->find_asset_by_object_key(code["S3Key"].get<std::string>());
+  ASSERT_NE(by_key, nullptr);
+  EXPECT_TRUE(by_key->is_directory);
+  EXPECT_FALSE(by_key->is_zip_file);
+  EXPECT_EQ(by_key->packaging, "zip");
+  EXPECT_TRUE(fs::is_regular_file(by_key->path / "bootstrap"));
+  EXPECT_EQ(a->find_asset_by_metadata(*app, "GreetingFunction16D8FDDB"), by_key);
+  EXPECT_EQ(a->find_asset_by_metadata(*app, "GreetingFunctionServiceRoleDFC585EB"), nullptr);
+  EXPECT_EQ(a->find_asset_by_object_key("nope.zip"), nullptr);
+}
+
+TEST(Assembly, ConstructPaths) {
+  auto a = load(fixture("shared-layer-export"));
+  ASSERT_TRUE(a.ok());
+  const auto& tpl = a->find_stack("Lambda-layers-example")->template_json;
+  EXPECT_EQ(construct_path(tpl["Resources"]["GreetingFunction16D8FDDB"]),
+            "Lambda-layers-example/GreetingFunction");
+  EXPECT_EQ(construct_path(tpl["Resources"]["CDKMetadata"]), "Lambda-layers-example/CDKMetadata");
+  EXPECT_EQ(construct_path(nlohmann::json::object()), "");
+  EXPECT_EQ(trim_cdk_path("Stack/Fn/ServiceRole/Resource"), "Stack/Fn/ServiceRole");
+  EXPECT_EQ(trim_cdk_path("Stack/Thing"), "Stack/Thing");
+}
+
+TEST(Assembly, SelectsWithDependenciesAndDependents) {
+  auto a = load(fixture("shared-layer-export"));
+  ASSERT_TRUE(a.ok());
+  const std::vector<std::string> both = {"Lambda-layers-example-layers", "Lambda-layers-example"};
+  auto all = a->select({}, true, Expand::none);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(names(*all), both);
+  auto deploy = a->select({"Lambda-layers-example"}, false, Expand::dependencies);
+  ASSERT_TRUE(deploy.ok());
+  EXPECT_EQ(names(*deploy), both);
+  auto exclusively = a->select({"Lambda-layers-example"}, false, Expand::none);
+  ASSERT_TRUE(exclusively.ok());
+  EXPECT_EQ(names(*exclusively), std::vector<std::string>{"Lambda-layers-example"});
+  auto destroy = a->select({"Lambda-layers-example-layers"}, false, Expand::dependents);
+  ASSERT_TRUE(destroy.ok());
+  EXPECT_EQ(names(*destroy), both);
+  auto glob = a->select({"Lambda-*-layers"}, false, Expand::none);
+  ASSERT_TRUE(glob.ok());
+  EXPECT_EQ(names(*glob), std::vector<std::string>{"Lambda-layers-example-layers"});
+  auto producers = a->dependents_of(*a->find_stack("Lambda-layers-example-layers"));
+  EXPECT_EQ(names(producers), std::vector<std::string>{"Lambda-layers-example"});
+}
+
+TEST(Assembly, UnknownStackSaysDidYouMean) {
+  auto a = load(fixture("shared-layer-export"));
+  ASSERT_TRUE(a.ok());
+  auto s = a->select({"Lambda-layers-exampel"}, false, Expand::dependencies);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message, "no stack named 'Lambda-layers-exampel'");
+  EXPECT_EQ(s.error().hint, "did you mean 'Lambda-layers-example'?");
+  auto none = a->select({}, false, Expand::dependencies);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().message, "this app has more than one stack: name the stacks to use or pass --all");
+  EXPECT_EQ(none.error().hint, "stacks: 'Lambda-layers-example', 'Lambda-layers-example-layers'");
+}
+
+TEST(Assembly, StackCycleIsAnError) {
+  auto a = load(fixture("stack-cycle"));
+  ASSERT_TRUE(a.ok()) << format_error(a.error());
+  auto s = a->select({}, true, Expand::none);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message, "circular dependency between stacks: 'Cycle-a' -> 'Cycle-b' -> 'Cycle-a'");
+}
+
+TEST(Assembly, MissingAssembly) {
+  auto a = load("/nonexistent/cdk.out");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(format_error(a.error()),
+            "layered: error: no cloud assembly at '/nonexistent/cdk.out'\n"
+            "  run 'npx cdk synth' first (or pass --app DIR)");
+}
+
+TEST(Assembly, BadManifestJsonNamesLineAndColumn) {
+  TempDir dir;
+  dir.write("manifest.json", "{\n  \"version\": \"55.0.0\",\n  \"artifacts\": {,}\n}\n");
+  auto a = load(dir.path());
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().where, (dir.path() / "manifest.json").string() + ":3:17");
+  EXPECT_EQ(a.error().message.rfind("invalid JSON: syntax error while parsing object key", 0), 0u)
+      << a.error().message;
+}
+
+TEST(Assembly, MissingTemplateIsAnError) {
+  TempDir dir;
+  dir.write("manifest.json", R"({"version":"55.0.0","artifacts":{"S":{"type":"aws:cloudformation:stack",
+    "properties":{"templateFile":"S.template.json"}}}})");
+  auto a = load(dir.path());
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().message, "cannot read file");
+  EXPECT_EQ(a.error().where, (dir.path() / "S.template.json").string());
+}
+
+TEST(Assembly, StackNameFallsBackAndMetadataAssetsAreFound) {
+  // An assembly without asset manifests: assets only in resource metadata.
+  TempDir dir;
+  dir.write("manifest.json", R"({"version":"20.0.0","artifacts":{"Old":{"type":"aws:cloudformation:stack",
+    "properties":{"templateFile":"Old.template.json","stackName":"old-stack"}}}})");
+  dir.write("Old.template.json", R"({"Resources":{"Fn":{"Type":"AWS::Lambda::Function",
+    "Metadata":{"aws:cdk:path":"Old/Fn/Resource","aws:asset:path":"asset.abc123","aws:asset:property":"Code"}}}})");
+  dir.write("asset.abc123/bootstrap", "#!/bin/sh\n");
+  auto a = load(dir.path());
+  ASSERT_TRUE(a.ok()) << format_error(a.error());
+  const Stack* s = a->find_stack("Old");  // by artifact id
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->name, "old-stack");
+  EXPECT_EQ(a->find_stack("old-stack"), s);
+  const Asset* asset = a->find_asset_by_metadata(*s, "Fn");
+  ASSERT_NE(asset, nullptr);
+  EXPECT_EQ(asset->id, "abc123");
+  EXPECT_TRUE(asset->is_directory);
+  EXPECT_EQ(a->find_asset_by_object_key("abc123.zip"), asset);
+}
+
+TEST(Assembly, AllFixturesLoad) {
+  for (const char* name : {"shared-layer-export", "missing-export", "stack-cycle", "resource-cycle",
+                           "conditions", "unknown-intrinsic", "six-layers", "layer-overwrite",
+                           "bootstrap-in-layer", "ssm-sharing", "unsupported-resource"}) {
+    auto a = load(fixture(name));
+    ASSERT_TRUE(a.ok()) << name << ": " << format_error(a.error());
+    for (const Stack& s : a->stacks()) {
+      for (const auto& [id, r] : s.template_json["Resources"].items()) {
+        if (r["Type"] == "AWS::Lambda::Function" || r["Type"] == "AWS::Lambda::LayerVersion") {
+          EXPECT_NE(a->find_asset_by_metadata(s, id), nullptr) << name << "/" << id;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace layered::assembly

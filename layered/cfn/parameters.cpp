@@ -1,0 +1,146 @@
+// Template parameters: defaults, overrides, types (including SSM-backed
+// ones) and constraints, with CloudFormation's messages.
+#include <regex>
+
+#include "cfn/internal.hpp"
+
+namespace layered::cfn {
+
+namespace {
+
+constexpr const char* kSsmPrefix = "AWS::SSM::Parameter::Value<";
+
+bool is_number(const std::string& s) {
+  if (s.empty()) return false;
+  try {
+    std::size_t used = 0;
+    (void)std::stod(s, &used);
+    return used == s.size();
+  } catch (...) {
+    return false;
+  }
+}
+
+Json split_list(const std::string& s) {
+  Json out = Json::array();
+  if (s.empty()) return out;
+  std::size_t pos = 0;
+  for (std::size_t i = s.find(','); i != std::string::npos; i = s.find(',', pos)) {
+    out.push_back(s.substr(pos, i - pos));
+    pos = i + 1;
+  }
+  out.push_back(s.substr(pos));
+  return out;
+}
+
+bool is_list_type(const std::string& type) {
+  return type == "CommaDelimitedList" || type.rfind("List<", 0) == 0 ||
+         type.find("<List<") != std::string::npos || type == "AWS::SSM::Parameter::Value<CommaDelimitedList>";
+}
+
+Status check_constraints(const Parameter& p, const std::string& value, const std::string& where) {
+  const std::string quoted = "Parameter '" + p.name + "'";
+  if (!p.allowed_values.empty()) {
+    bool ok = false;
+    for (const std::string& allowed : p.allowed_values) ok = ok || allowed == value;
+    if (!ok) {
+      std::string list;
+      for (const std::string& a : p.allowed_values) list += (list.empty() ? "'" : ", '") + a + "'";
+      return make_error(quoted + " must be one of AllowedValues", where, "allowed values: " + list);
+    }
+  }
+  if (!p.allowed_pattern.empty()) {
+    std::regex pattern;
+    try {
+      pattern = std::regex(p.allowed_pattern, std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+      return make_error("AllowedPattern of " + quoted + " is not a valid regular expression", where);
+    }
+    if (!std::regex_match(value, pattern)) {
+      return make_error(quoted + " must match pattern " + p.allowed_pattern, where);
+    }
+  }
+  if (p.min_length && value.size() < *p.min_length) {
+    return make_error(quoted + " must contain at least " + std::to_string(*p.min_length) + " characters",
+                      where);
+  }
+  if (p.max_length && value.size() > *p.max_length) {
+    return make_error(quoted + " must contain at most " + std::to_string(*p.max_length) + " characters",
+                      where);
+  }
+  if ((p.min_value || p.max_value) && is_number(value)) {
+    const double v = std::stod(value);
+    if (p.min_value && v < *p.min_value) {
+      return make_error(quoted + " must be a number not less than " + Json(*p.min_value).dump(), where);
+    }
+    if (p.max_value && v > *p.max_value) {
+      return make_error(quoted + " must be a number not greater than " + Json(*p.max_value).dump(), where);
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<Json> Evaluator::Impl::parameter_value(const Parameter& p, const std::string& given) const {
+  const std::string where = prefix() + "Parameters/" + p.name;
+  const std::string quoted = "Parameter '" + p.name + "'";
+  if (p.type.rfind(kSsmPrefix, 0) == 0) {
+    LAYERED_TRY(check_constraints(p, given, where));
+    std::optional<std::string> value;
+    if (env.ssm) value = env.ssm(given);
+    if (!value) {
+      std::string hint = "create the SSM parameter '" + given + "' (deploy the stack that defines it first)";
+      if (given == kBootstrapVersionParameter)
+        hint = "the local SSM store must be seeded with the CDK bootstrap version";
+      return make_error("Unable to fetch parameters [" + given + "] from parameter store for this account.",
+                        where, hint);
+    }
+    return is_list_type(p.type) ? split_list(*value) : Json(*value);
+  }
+  if (is_list_type(p.type)) {
+    Json list = split_list(given);
+    for (const Json& item : list) {
+      const std::string s = item.get<std::string>();
+      if (p.type == "List<Number>" && !is_number(s))
+        return make_error(quoted + " must be a list of numbers", where);
+      LAYERED_TRY(check_constraints(p, s, where));
+    }
+    return list;
+  }
+  if (p.type == "Number" && !is_number(given)) return make_error(quoted + " must be a number", where);
+  LAYERED_TRY(check_constraints(p, given, where));
+  return Json(given);
+}
+
+Status Evaluator::Impl::resolve_parameters() {
+  for (const auto& [name, value] : env.parameter_overrides) {
+    if (!tpl->find_parameter(name)) {
+      std::vector<std::string> names;
+      for (const Parameter& p : tpl->parameters) names.push_back(p.name);
+      return make_error("Parameters: [" + name + "] do not exist in the template", tpl->stack_name,
+                        did_you_mean(name, names));
+    }
+  }
+  std::vector<std::string> missing;
+  for (const Parameter& p : tpl->parameters) {
+    auto given = env.parameter_overrides.find(p.name);
+    if (given == env.parameter_overrides.end() && !p.default_value) {
+      missing.push_back(p.name);
+      continue;
+    }
+    auto value =
+        parameter_value(p, given != env.parameter_overrides.end() ? given->second : *p.default_value);
+    if (!value) return std::move(value.error());
+    params[p.name] = std::move(*value);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
+    return make_error("Parameters: [" + list + "] must have values", tpl->stack_name,
+                      "give the parameters a Default in the template");
+  }
+  return Ok{};
+}
+
+}  // namespace layered::cfn

@@ -1,0 +1,253 @@
+// Safe zip extraction with libarchive. Entries are written by us (not by
+// archive_write_disk) so that every path is checked first; symlinks are
+// created only after all files, so no write can pass through one.
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <memory>
+
+#include "store/internal.hpp"
+#include "store/store.hpp"
+
+namespace layered::store {
+
+namespace fs = std::filesystem;
+
+namespace detail {
+
+std::string join(const std::vector<std::string>& components) {
+  std::string out;
+  for (const std::string& c : components) out += (out.empty() ? "" : "/") + c;
+  return out;
+}
+
+Result<std::vector<std::string>> entry_components(const std::string& name, const std::string& where) {
+  if (!name.empty() && name[0] == '/') {
+    return make_error("entry '" + name + "' is an absolute path", where,
+                      "rebuild the archive with paths relative to its root");
+  }
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= name.size()) {
+    std::size_t slash = name.find('/', pos);
+    if (slash == std::string::npos) slash = name.size();
+    const std::string c = name.substr(pos, slash - pos);
+    if (c == "..") {
+      return make_error("entry '" + name + "' has a '..' component (path traversal)", where,
+                        "rebuild the archive with paths relative to its root");
+    }
+    if (!c.empty() && c != ".") out.push_back(c);
+    pos = slash + 1;
+  }
+  return out;
+}
+
+bool escapes(const fs::path& root, std::vector<std::string> parent, const std::string& target) {
+  if (target.empty() || target[0] == '/') return true;
+  std::deque<std::string> todo;
+  auto push_front_all = [&](const std::string& t) {
+    std::vector<std::string> parts;
+    std::size_t pos = 0;
+    while (pos <= t.size()) {
+      std::size_t slash = t.find('/', pos);
+      if (slash == std::string::npos) slash = t.size();
+      parts.push_back(t.substr(pos, slash - pos));
+      pos = slash + 1;
+    }
+    todo.insert(todo.begin(), parts.begin(), parts.end());
+  };
+  push_front_all(target);
+  int hops = 0;
+  while (!todo.empty()) {
+    const std::string c = todo.front();
+    todo.pop_front();
+    if (c.empty() || c == ".") continue;
+    if (c == "..") {
+      if (parent.empty()) return true;
+      parent.pop_back();
+      continue;
+    }
+    parent.push_back(c);
+    struct stat st {};
+    const fs::path p = root / join(parent);
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+    if (++hops > 40) return true;  // a loop never resolves; treat it as leaving
+    std::error_code ec;
+    const fs::path next = fs::read_symlink(p, ec);
+    if (ec || next.is_absolute()) return true;
+    parent.pop_back();
+    push_front_all(next.string());
+  }
+  return false;
+}
+
+Error symlink_escape(const std::string& entry, const std::string& target, const std::string& where) {
+  return make_error("symlink '" + entry + "' -> '" + target + "' points outside the archive", where,
+                    "symlinks in a package must stay inside it");
+}
+
+}  // namespace detail
+
+namespace {
+
+struct ArchiveCloser {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+
+struct PendingLink {
+  std::vector<std::string> components;
+  std::string target;
+  std::string name;
+};
+
+Status make_dirs(const fs::path& dest, const std::vector<std::string>& components, std::size_t count,
+                 const std::string& entry, const std::string& where) {
+  fs::path p = dest;
+  for (std::size_t i = 0; i < count; ++i) {
+    p /= components[i];
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) {
+        return make_error(
+            "entry '" + entry + "' needs '" +
+                detail::join({components.begin(), components.begin() + static_cast<long>(i) + 1}) +
+                "' to be a directory, but the archive has a file there",
+            where);
+      }
+      continue;
+    }
+    if (::mkdir(p.c_str(), 0755) != 0 || ::chmod(p.c_str(), 0755) != 0) {
+      return make_error("cannot create directory '" + p.string() + "': " + std::strerror(errno), where);
+    }
+  }
+  return Ok{};
+}
+
+Status write_file(archive* a, const fs::path& path, mode_t mode, std::uint64_t& total,
+                  const ExtractLimits& limits, const std::string& entry, const std::string& where) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return make_error("cannot write '" + entry + "': " + std::strerror(errno), where);
+  char buffer[64 * 1024];
+  Status status = Ok{};
+  for (;;) {
+    const la_ssize_t n = archive_read_data(a, buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0) {
+      status = make_error("corrupt zip at entry '" + entry + "': " + archive_error_string(a), where);
+      break;
+    }
+    total += static_cast<std::uint64_t>(n);
+    if (total > limits.max_total_bytes) {
+      status = make_error("Unzipped size must be smaller than " + std::to_string(limits.max_total_bytes) +
+                              " bytes (exceeded at entry '" + entry + "')",
+                          where, "Lambda's limit for a function and all its layers is 250 MB unzipped");
+      break;
+    }
+    if (::write(fd, buffer, static_cast<std::size_t>(n)) != n) {
+      status = make_error("cannot write '" + entry + "': " + std::strerror(errno), where);
+      break;
+    }
+  }
+  if (status.ok() && ::fchmod(fd, detail::normalized_file_mode(mode)) != 0) {
+    status = make_error("cannot set the mode of '" + entry + "'", where);
+  }
+  ::close(fd);
+  return status;
+}
+
+Status create_links(const fs::path& dest, const std::vector<PendingLink>& links, const std::string& where) {
+  for (const PendingLink& link : links) {
+    LAYERED_TRY(make_dirs(dest, link.components, link.components.size() - 1, link.name, where));
+    const fs::path p = dest / detail::join(link.components);
+    if (::symlink(link.target.c_str(), p.c_str()) != 0) {
+      return make_error("cannot create symlink '" + link.name + "': " + std::strerror(errno), where);
+    }
+  }
+  // With every link in place, follow each one for real: chains of in-tree
+  // links can still lead out even when each target looks harmless.
+  for (const PendingLink& link : links) {
+    std::vector<std::string> parent(link.components.begin(), link.components.end() - 1);
+    if (detail::escapes(dest, parent, link.target))
+      return detail::symlink_escape(link.name, link.target, where);
+  }
+  return Ok{};
+}
+
+Status extract_entry(archive* a, archive_entry* entry, const fs::path& dest, const ExtractLimits& limits,
+                     std::uint64_t& total, std::vector<PendingLink>& links, const std::string& where) {
+  const char* raw = archive_entry_pathname(entry);
+  const std::string name = raw ? raw : "";
+  auto components = detail::entry_components(name, where);
+  if (!components) return std::move(components.error());
+  if (archive_entry_hardlink(entry) != nullptr) {
+    return make_error("entry '" + name + "' is a hard link; only files, directories and symlinks are allowed",
+                      where);
+  }
+  const auto type = archive_entry_filetype(entry);
+  if (components->empty()) {
+    if (type == AE_IFDIR) return Ok{};
+    return make_error("entry '" + name + "' has no name", where);
+  }
+  if (type == AE_IFDIR) return make_dirs(dest, *components, components->size(), name, where);
+  if (type == AE_IFLNK) {
+    const char* target = archive_entry_symlink(entry);
+    const std::string t = target ? target : "";
+    std::vector<std::string> parent(components->begin(), components->end() - 1);
+    // A lexical check now (a root that does not exist has no links to
+    // follow); create_links() checks again with the links in place.
+    if (t.empty() || t[0] == '/' || detail::escapes(fs::path("/nonexistent-root"), parent, t)) {
+      return detail::symlink_escape(name, t, where);
+    }
+    links.push_back({*components, t, name});
+    return Ok{};
+  }
+  if (type != AE_IFREG) {
+    return make_error(
+        "entry '" + name + "' is a device, FIFO or socket; only files, directories and symlinks are allowed",
+        where);
+  }
+  if (archive_entry_size_is_set(entry) &&
+      total + static_cast<std::uint64_t>(archive_entry_size(entry)) > limits.max_total_bytes) {
+    return make_error("Unzipped size must be smaller than " + std::to_string(limits.max_total_bytes) +
+                          " bytes (exceeded at entry '" + name + "')",
+                      where, "Lambda's limit for a function and all its layers is 250 MB unzipped");
+  }
+  LAYERED_TRY(make_dirs(dest, *components, components->size() - 1, name, where));
+  return write_file(a, dest / detail::join(*components), archive_entry_perm(entry), total, limits, name,
+                    where);
+}
+
+}  // namespace
+
+Status extract_zip(const fs::path& zip, const fs::path& dest, const ExtractLimits& limits) {
+  const std::string where = zip.string();
+  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
+  archive_read_support_format_zip(a.get());
+  if (archive_read_open_filename(a.get(), zip.c_str(), 64 * 1024) != ARCHIVE_OK) {
+    return make_error(std::string("cannot open zip: ") + archive_error_string(a.get()), where);
+  }
+  std::error_code ec;
+  fs::create_directories(dest, ec);
+  if (ec) return make_error("cannot create '" + dest.string() + "': " + ec.message(), where);
+  std::uint64_t total = 0, entries = 0;
+  std::vector<PendingLink> links;
+  archive_entry* entry = nullptr;
+  int r = ARCHIVE_OK;
+  while ((r = archive_read_next_header(a.get(), &entry)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+    if (++entries > limits.max_entries) {
+      return make_error("archive has more than " + std::to_string(limits.max_entries) + " entries", where);
+    }
+    LAYERED_TRY(extract_entry(a.get(), entry, dest, limits, total, links, where));
+  }
+  if (r != ARCHIVE_EOF)
+    return make_error(std::string("corrupt zip: ") + archive_error_string(a.get()), where);
+  return create_links(dest, links, where);
+}
+
+}  // namespace layered::store

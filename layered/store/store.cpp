@@ -1,0 +1,189 @@
+// The content-addressed store and directory copies.
+#include "store/store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "store/internal.hpp"
+
+namespace layered::store {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kTempPrefix = ".tmp-";
+
+bool looks_like_zip(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' &&
+         ((magic[2] == 3 && magic[3] == 4) || (magic[2] == 5 && magic[3] == 6));
+}
+
+Status copy_file(const fs::path& from, const fs::path& to, mode_t mode, std::uint64_t& total,
+                 const ExtractLimits& limits, const std::string& rel, const std::string& where) {
+  const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (in < 0) return make_error("cannot read '" + rel + "': " + std::strerror(errno), where);
+  const int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (out < 0) {
+    ::close(in);
+    return make_error("cannot write '" + to.string() + "': " + std::strerror(errno), where);
+  }
+  Status status = Ok{};
+  char buffer[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(in, buffer, sizeof buffer);
+    if (n == 0) break;
+    total += static_cast<std::uint64_t>(std::max<ssize_t>(n, 0));
+    if (n < 0 || total > limits.max_total_bytes || ::write(out, buffer, static_cast<std::size_t>(n)) != n) {
+      status =
+          n >= 0 && total > limits.max_total_bytes
+              ? make_error("Unzipped size must be smaller than " + std::to_string(limits.max_total_bytes) +
+                               " bytes (exceeded at '" + rel + "')",
+                           where, "Lambda's limit for a function and all its layers is 250 MB unzipped")
+              : make_error("cannot copy '" + rel + "': " + std::strerror(errno), where);
+      break;
+    }
+  }
+  if (status.ok() && ::fchmod(out, detail::normalized_file_mode(mode)) != 0) {
+    status = make_error("cannot set the mode of '" + rel + "'", where);
+  }
+  ::close(in);
+  ::close(out);
+  return status;
+}
+
+}  // namespace
+
+Status copy_tree(const fs::path& source, const fs::path& dest, const ExtractLimits& limits) {
+  const std::string where = source.string();
+  std::error_code ec;
+  const fs::path root = fs::canonical(source, ec);
+  if (ec || !fs::is_directory(root)) return make_error("not a directory", where);
+  fs::create_directories(dest, ec);
+  if (ec) return make_error("cannot create '" + dest.string() + "': " + ec.message(), where);
+  std::uint64_t total = 0, entries = 0;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (++entries > limits.max_entries) {
+      return make_error("directory has more than " + std::to_string(limits.max_entries) + " entries", where);
+    }
+    const fs::path rel = it->path().lexically_relative(root);
+    const fs::path to = dest / rel;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0) return make_error("cannot stat '" + rel.string() + "'", where);
+    if (S_ISDIR(st.st_mode)) {
+      if (::mkdir(to.c_str(), 0755) != 0 || ::chmod(to.c_str(), 0755) != 0) {
+        return make_error("cannot create '" + to.string() + "': " + std::strerror(errno), where);
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      const std::string target = fs::read_symlink(it->path(), ec).string();
+      std::vector<std::string> parent;
+      for (const auto& c : rel.parent_path()) parent.push_back(c.string());
+      if (ec || detail::escapes(root, parent, target))
+        return detail::symlink_escape(rel.string(), target, where);
+      if (::symlink(target.c_str(), to.c_str()) != 0) {
+        return make_error("cannot create symlink '" + to.string() + "': " + std::strerror(errno), where);
+      }
+    } else if (S_ISREG(st.st_mode)) {
+      LAYERED_TRY(copy_file(it->path(), to, st.st_mode, total, limits, rel.string(), where));
+    } else {
+      return make_error("'" + rel.string() +
+                            "' is a device, FIFO or socket; only files, directories and symlinks are allowed",
+                        where);
+    }
+  }
+  if (ec) return make_error("cannot read directory: " + ec.message(), where);
+  return Ok{};
+}
+
+Store::Store(fs::path root, ExtractLimits limits) : root_(std::move(root)), limits_(limits) {}
+
+bool Store::contains(const std::string& key) const {
+  std::error_code ec;
+  return !key.empty() && key[0] != '.' && fs::is_directory(root_ / key, ec);
+}
+
+std::vector<std::string> Store::keys() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator(root_, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name[0] != '.') out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<StoredAsset> Store::put(const fs::path& source) const {
+  std::error_code ec;
+  const bool is_dir = fs::is_directory(source, ec);
+  if (!is_dir && !(fs::is_regular_file(source, ec) && looks_like_zip(source))) {
+    return make_error(fs::exists(source, ec) ? "not a directory or a zip file" : "no such file or directory",
+                      source.string());
+  }
+  auto key = is_dir ? sha256_tree(source) : sha256_file(source);
+  if (!key) return std::move(key.error());
+  StoredAsset stored{*key, root_ / *key, true};
+  if (contains(*key)) return stored;
+
+  fs::create_directories(root_, ec);
+  if (ec) return make_error("cannot create the store: " + ec.message(), root_.string());
+  std::string temp = (root_ / (std::string(kTempPrefix) + "XXXXXX")).string();
+  if (::mkdtemp(temp.data()) == nullptr || ::chmod(temp.c_str(), 0755) != 0) {
+    return make_error(std::string("cannot create a temporary directory: ") + std::strerror(errno),
+                      root_.string());
+  }
+  Status filled = is_dir ? copy_tree(source, temp, limits_) : extract_zip(source, temp, limits_);
+  if (!filled.ok()) {
+    fs::remove_all(temp, ec);
+    return std::move(filled.error());
+  }
+  if (::rename(temp.c_str(), stored.path.c_str()) != 0) {
+    const int err = errno;
+    fs::remove_all(temp, ec);
+    // Another writer stored the same content first: same key, same bytes.
+    if ((err == EEXIST || err == ENOTEMPTY) && contains(*key)) return stored;
+    return make_error(std::string("cannot move the entry into place: ") + std::strerror(err), root_.string());
+  }
+  stored.reused = false;
+  return stored;
+}
+
+Status Store::remove_unreferenced(const std::set<std::string>& keep) const {
+  std::error_code ec;
+  if (!fs::exists(root_, ec)) return Ok{};
+  std::vector<std::string> names;  // listed first: the loop renames entries
+  for (auto it = fs::directory_iterator(root_, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    names.push_back(it->path().filename().string());
+  }
+  if (ec) return make_error("cannot read the store: " + ec.message(), root_.string());
+  for (const std::string& name : names) {
+    const bool temp = name.rfind(kTempPrefix, 0) == 0;
+    if (!temp && keep.count(name)) continue;
+    fs::path victim = root_ / name;
+    if (!temp) {
+      // Rename first so a crash mid-way leaves a temp dir, never a partial entry.
+      const fs::path renamed = root_ / (std::string(kTempPrefix) + "gc-" + name);
+      if (::rename(victim.c_str(), renamed.c_str()) != 0) {
+        return make_error("cannot remove store entry '" + name + "': " + std::strerror(errno),
+                          root_.string());
+      }
+      victim = renamed;
+    }
+    std::error_code rm;
+    fs::remove_all(victim, rm);
+    if (rm) return make_error("cannot remove store entry '" + name + "': " + rm.message(), root_.string());
+  }
+  return Ok{};
+}
+
+}  // namespace layered::store

@@ -1,0 +1,246 @@
+#include "store/store.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace layered::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ZipEntry {
+  std::string name;
+  std::string content;
+  unsigned type = AE_IFREG;
+  int perm = 0644;
+  std::string link;  // symlink target
+};
+
+void make_zip(const fs::path& path, const std::vector<ZipEntry>& entries) {
+  archive* a = archive_write_new();
+  ASSERT_EQ(archive_write_set_format_zip(a), ARCHIVE_OK);
+  ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK);
+  for (const ZipEntry& e : entries) {
+    archive_entry* entry = archive_entry_new();
+    archive_entry_set_pathname(entry, e.name.c_str());
+    archive_entry_set_filetype(entry, e.type);
+    archive_entry_set_perm(entry, static_cast<mode_t>(e.perm));
+    if (e.type == AE_IFLNK) archive_entry_set_symlink(entry, e.link.c_str());
+    archive_entry_set_size(entry, e.type == AE_IFREG ? static_cast<la_int64_t>(e.content.size()) : 0);
+    ASSERT_EQ(archive_write_header(a, entry), ARCHIVE_OK) << archive_error_string(a);
+    if (e.type == AE_IFREG) archive_write_data(a, e.content.data(), e.content.size());
+    archive_entry_free(entry);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+}
+
+mode_t mode_of(const fs::path& p) {
+  struct stat st {};
+  ::lstat(p.c_str(), &st);
+  return st.st_mode & 07777;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string t = (fs::temp_directory_path() / "store-test-XXXXXX").string();
+    root = ::mkdtemp(t.data());
+    store_dir = root / "state" / "store";
+  }
+  void TearDown() override { fs::remove_all(root); }
+
+  // Every path under root, relative, sorted: proves nothing was written
+  // outside the store (and nothing half-written inside it).
+  std::vector<std::string> everything() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      out.push_back(e.path().lexically_relative(root).string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  void write(const std::string& rel, const std::string& text, mode_t mode = 0644) const {
+    fs::create_directories((root / rel).parent_path());
+    std::ofstream(root / rel) << text;
+    ::chmod((root / rel).c_str(), mode);
+  }
+
+  Error put_fails(const fs::path& source, ExtractLimits limits = {}) {
+    Store store(store_dir, limits);
+    auto r = store.put(source);
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(store.keys().empty());
+    return r.ok() ? Error{} : r.error();
+  }
+
+  fs::path root, store_dir;
+};
+
+TEST_F(StoreTest, ExtractsZipWithModesAndInTreeSymlinks) {
+  const fs::path zip = root / "layer.zip";
+  make_zip(zip, {{"lib/", "", AE_IFDIR, 0700},
+                 {"lib/libx.so.1", "ELF?", AE_IFREG, 0600},
+                 {"lib/libx.so", "", AE_IFLNK, 0777, "libx.so.1"},
+                 {"bin/tool", "#!/bin/sh\n", AE_IFREG, 0700},
+                 {"./bootstrap", "#!/bin/sh\n", AE_IFREG, 0755}});
+  Store store(store_dir);
+  auto stored = store.put(zip);
+  ASSERT_TRUE(stored.ok()) << format_error(stored.error());
+  EXPECT_FALSE(stored->reused);
+  EXPECT_EQ(stored->key, *sha256_file(zip));
+  EXPECT_EQ(stored->path, store_dir / stored->key);
+  EXPECT_EQ(mode_of(stored->path), 0755u);
+  EXPECT_EQ(mode_of(stored->path / "lib"), 0755u);
+  EXPECT_EQ(mode_of(stored->path / "bin"), 0755u);
+  EXPECT_EQ(mode_of(stored->path / "lib/libx.so.1"), 0644u);
+  EXPECT_EQ(mode_of(stored->path / "bin/tool"), 0755u);
+  EXPECT_EQ(mode_of(stored->path / "bootstrap"), 0755u);
+  EXPECT_EQ(fs::read_symlink(stored->path / "lib/libx.so"), "libx.so.1");
+  EXPECT_EQ(read(stored->path / "lib/libx.so"), "ELF?");
+
+  auto again = store.put(zip);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->reused);
+  EXPECT_EQ(store.keys(), std::vector<std::string>{stored->key});
+}
+
+TEST_F(StoreTest, RefusesPathTraversal) {
+  const fs::path zip = root / "evil.zip";
+  make_zip(zip, {{"ok.txt", "fine"}, {"lib/../../evil.txt", "pwned"}});
+  Error e = put_fails(zip);
+  EXPECT_EQ(e.message, "entry 'lib/../../evil.txt' has a '..' component (path traversal)");
+  EXPECT_EQ(e.where, zip.string());
+  EXPECT_EQ(everything(), (std::vector<std::string>{"evil.zip", "state", "state/store"}));
+}
+
+TEST_F(StoreTest, RefusesAbsolutePaths) {
+  const fs::path zip = root / "abs.zip";
+  const fs::path target = root / "absolute.txt";
+  make_zip(zip, {{target.string(), "pwned"}});
+  Error e = put_fails(zip);
+  EXPECT_EQ(e.message, "entry '" + target.string() + "' is an absolute path");
+  EXPECT_FALSE(fs::exists(target));
+  EXPECT_EQ(everything(), (std::vector<std::string>{"abs.zip", "state", "state/store"}));
+}
+
+TEST_F(StoreTest, RefusesEscapingSymlinks) {
+  const fs::path zip = root / "link.zip";
+  make_zip(zip, {{"lib/passwd", "", AE_IFLNK, 0777, "../../../etc/passwd"}});
+  Error e = put_fails(zip);
+  EXPECT_EQ(e.message, "symlink 'lib/passwd' -> '../../../etc/passwd' points outside the archive");
+
+  // Each target looks harmless lexically; followed for real, 'esc' leaves.
+  const fs::path chain = root / "chain.zip";
+  make_zip(chain, {{"d/", "", AE_IFDIR, 0755},
+                   {"up", "", AE_IFLNK, 0777, "d/.."},
+                   {"d/inner", "", AE_IFLNK, 0777, "../up"},
+                   {"esc", "", AE_IFLNK, 0777, "d/inner/.."}});
+  e = put_fails(chain);
+  EXPECT_EQ(e.message, "symlink 'esc' -> 'd/inner/..' points outside the archive");
+  EXPECT_EQ(everything(), (std::vector<std::string>{"chain.zip", "link.zip", "state", "state/store"}));
+}
+
+TEST_F(StoreTest, RefusesWritingThroughASymlink) {
+  const fs::path zip = root / "through.zip";
+  make_zip(zip, {{"out", "", AE_IFLNK, 0777, "sub"}, {"sub/", "", AE_IFDIR, 0755}, {"out/x", "data"}});
+  Error e = put_fails(zip);
+  EXPECT_EQ(e.message.rfind("cannot create symlink 'out'", 0), 0u) << e.message;
+}
+
+TEST_F(StoreTest, EnforcesSizeAndEntryLimits) {
+  const fs::path zip = root / "big.zip";
+  make_zip(zip, {{"small.txt", std::string(600, 'a')}, {"big.txt", std::string(600, 'b')}});
+  Error e = put_fails(zip, ExtractLimits{1000, 100});
+  EXPECT_EQ(e.message, "Unzipped size must be smaller than 1000 bytes (exceeded at entry 'big.txt')");
+  EXPECT_EQ(e.hint, "Lambda's limit for a function and all its layers is 250 MB unzipped");
+
+  const fs::path many = root / "many.zip";
+  make_zip(many, {{"1", "1"}, {"2", "2"}, {"3", "3"}, {"4", "4"}});
+  e = put_fails(many, ExtractLimits{1000, 3});
+  EXPECT_EQ(e.message, "archive has more than 3 entries");
+  EXPECT_EQ(everything(), (std::vector<std::string>{"big.zip", "many.zip", "state", "state/store"}));
+  EXPECT_EQ(ExtractLimits{}.max_total_bytes, 262144000u);
+}
+
+TEST_F(StoreTest, CopiesDirectoriesByContent) {
+  write("a/lib/x.txt", "x", 0600);
+  write("a/bootstrap", "#!/bin/sh\n", 0700);
+  fs::create_symlink("x.txt", root / "a/lib/y.txt");
+  write("b/lib/x.txt", "x", 0640);
+  write("b/bootstrap", "#!/bin/sh\n", 0750);
+  fs::create_symlink("x.txt", root / "b/lib/y.txt");
+  Store store(store_dir);
+  auto a = store.put(root / "a");
+  ASSERT_TRUE(a.ok()) << format_error(a.error());
+  auto b = store.put(root / "b");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->key, b->key);  // same content and exec bits: stored once
+  EXPECT_TRUE(b->reused);
+  EXPECT_EQ(mode_of(a->path / "lib/x.txt"), 0644u);
+  EXPECT_EQ(mode_of(a->path / "bootstrap"), 0755u);
+  EXPECT_EQ(fs::read_symlink(a->path / "lib/y.txt"), "x.txt");
+
+  ::chmod((root / "b/bootstrap").c_str(), 0644);  // losing the exec bit is a different package
+  EXPECT_NE(*sha256_tree(root / "b"), a->key);
+}
+
+TEST_F(StoreTest, RefusesSpecialFilesAndEscapingLinksInDirectories) {
+  write("fifo/ok.txt", "ok");
+  ASSERT_EQ(::mkfifo((root / "fifo/pipe").c_str(), 0644), 0);
+  Error e = put_fails(root / "fifo");
+  EXPECT_EQ(e.message,
+            "'pipe' is a device, FIFO or socket; only files, directories and symlinks are allowed");
+
+  write("link/ok.txt", "ok");
+  fs::create_symlink("../fifo/ok.txt", root / "link/escape");
+  e = put_fails(root / "link");
+  EXPECT_EQ(e.message, "symlink 'escape' -> '../fifo/ok.txt' points outside the archive");
+}
+
+TEST_F(StoreTest, RemovesUnreferencedEntries) {
+  write("one/a.txt", "1");
+  write("two/a.txt", "2");
+  Store store(store_dir);
+  auto one = store.put(root / "one");
+  auto two = store.put(root / "two");
+  ASSERT_TRUE(one.ok() && two.ok());
+  fs::create_directories(store_dir / ".tmp-leftover/x");
+  ASSERT_TRUE(store.remove_unreferenced({one->key}).ok());
+  EXPECT_EQ(store.keys(), std::vector<std::string>{one->key});
+  EXPECT_FALSE(fs::exists(store_dir / ".tmp-leftover"));
+  EXPECT_TRUE(fs::exists(one->path / "a.txt"));
+}
+
+TEST_F(StoreTest, NotAZipOrMissing) {
+  write("notes.txt", "hello");
+  Error e = put_fails(root / "notes.txt");
+  EXPECT_EQ(e.message, "not a directory or a zip file");
+  e = put_fails(root / "missing.zip");
+  EXPECT_EQ(e.message, "no such file or directory");
+}
+
+TEST_F(StoreTest, ExtractZipIsUsableAlone) {
+  const fs::path zip = root / "fn.zip";
+  make_zip(zip, {{"bootstrap", "#!/bin/sh\n", AE_IFREG, 0755}});
+  ASSERT_TRUE(extract_zip(zip, root / "out", ExtractLimits{}).ok());
+  EXPECT_EQ(read(root / "out/bootstrap"), "#!/bin/sh\n");
+}
+
+TEST(Sha256, KnownValue) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace layered::store
