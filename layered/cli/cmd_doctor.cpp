@@ -1,12 +1,71 @@
-// Placeholder until the 'doctor' module is wired in (replaced by its owner).
+// `layered doctor`: check a package (--layer/--function) or every function of
+// the cloud assembly, print the report, exit 1 on any error-level finding.
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
 #include "cli/commands.hpp"
-#include "common/common.hpp"
+#include "doctor/doctor.hpp"
 
 namespace layered::cli {
 
+namespace {
+
+struct DoctorOptions {
+  std::vector<std::string> functions;
+  std::vector<std::string> layers;
+  std::string function;
+  std::string runtime = "provided.al2023";
+  std::string arch = "x86_64";
+};
+
+doctor::Package package_of(const DoctorOptions& o) {
+  doctor::Package p;
+  p.runtime = o.runtime;
+  p.architecture = o.arch;
+  if (!o.function.empty()) {
+    p.function_dir = o.function;
+    std::filesystem::path fn(o.function);
+    if (!fn.has_filename()) fn = fn.parent_path();
+    p.function_name = (fn.extension() == ".zip" ? fn.stem() : fn.filename()).string();
+  }
+  for (const auto& layer : o.layers) {
+    std::filesystem::path path(layer);
+    std::string name = (path.has_filename() ? path : path.parent_path()).stem().string();
+    std::string unique = name;
+    for (int n = 2; std::any_of(p.layers.begin(), p.layers.end(), [&](auto& l) { return l.name == unique; });
+         ++n)
+      unique = name + "-" + std::to_string(n);
+    p.layers.push_back({unique, path});
+  }
+  return p;
+}
+
+int run(const DoctorOptions& o, const Context& ctx) {
+  bool direct = !o.layers.empty() || !o.function.empty();
+  if (direct && !o.functions.empty())
+    return report(make_error("name functions of the cloud assembly or pass --layer/--function, not both", "",
+                             "run 'layered doctor --help' for usage"));
+  auto result = direct ? doctor::check(package_of(o)) : doctor::check_assembly(ctx.global.app, o.functions);
+  if (!result) return report(result.error());
+  std::cout << (ctx.global.json ? doctor::render_json(*result) : doctor::render_text(*result));
+  return doctor::has_errors(*result) ? 1 : 0;
+}
+
+}  // namespace
+
 void add_doctor(CLI::App& app, Context& ctx) {
   add_global_flags(app, ctx);
-  app.callback([&ctx] { ctx.exit_code = report(make_error("'doctor' is not available in this build")); });
+  auto opts = std::make_shared<DoctorOptions>();
+  app.add_option(
+      "FUNCTION", opts->functions,
+      "functions of the cloud assembly to check (logical id, construct path or name); default all");
+  app.add_option("--layer", opts->layers, "a layer directory or zip, in order (repeat; later layers win)");
+  app.add_option("--function", opts->function, "the function code, a directory or zip");
+  app.add_option("--runtime", opts->runtime, "the function's runtime (default provided.al2023)");
+  app.add_option("--arch", opts->arch, "the function's architecture: x86_64 (default) or arm64");
+  app.add_flag("--json", ctx.global.json, "print the report as JSON");
+  app.callback([opts, &ctx] { ctx.exit_code = run(*opts, ctx); });
 }
 
 }  // namespace layered::cli

@@ -1,0 +1,90 @@
+// `layered doctor`: checks a Lambda package (function code + ordered layers +
+// runtime + architecture) before it is deployed, and says why the function
+// would not find its layers' code: layout, native dependencies resolved in
+// Lambda's search order against the emulated base image, symbol versions,
+// architecture, size/count limits and files that layers overwrite.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/common.hpp"
+
+namespace layered::doctor {
+
+enum class Severity { error, warning, info };
+
+// "error", "warning" or "info".
+const char* to_string(Severity severity);
+
+struct Finding {
+  Severity severity = Severity::error;
+  // Stable id for tools and tests, e.g. "layout.extra-top-folder",
+  // "deps.unresolved", "symver.too-new", "arch.mismatch",
+  // "limits.too-many-layers", "conflict.file", "bootstrap.crlf".
+  std::string code;
+  // The file as the function sees it on Lambda (e.g. "/opt/lib/libfoo.so"),
+  // or the input itself for findings about a whole layer/zip; may be "".
+  std::string file;
+  // Where the file comes from: "function", "layer 'external'", "image".
+  std::string source;
+  std::string message;  // what is wrong, one sentence
+  std::string fix;      // what to do, one line
+};
+
+struct LayerInput {
+  std::string name;                  // shown in findings: layer 'name'
+  std::filesystem::path dir_or_zip;  // what Lambda extracts into /opt
+};
+
+struct Package {
+  std::string function_name;  // shown in the report
+  std::string runtime = "provided.al2023";
+  std::string architecture = "x86_64";  // or "arm64"
+  // The function code (a directory or a .zip), extracted at /var/task.
+  std::optional<std::filesystem::path> function_dir;
+  std::vector<LayerInput> layers;  // in order: a later layer wins
+};
+
+struct FunctionReport {
+  std::string function_name;
+  std::string runtime;
+  std::string architecture;
+  std::vector<std::string> layers;  // names, in order
+  std::vector<Finding> findings;    // errors first, then warnings, then info
+};
+
+struct Report {
+  std::vector<FunctionReport> functions;
+};
+
+// Checks one package. An Error only when the inputs cannot be read at all
+// (missing path, broken zip, unknown runtime); everything wrong with the
+// package itself is a Finding.
+Result<Report> check(const Package& package);
+
+// Every function of a cloud assembly (cdk.out), or those named in
+// `functions` (logical id, construct path such as
+// "Lambda-layers-example/GreetingFunction", or FunctionName). Layers are
+// resolved statically: Ref to a LayerVersion, Fn::ImportValue of an export
+// whose value is such a Ref, or an SSM parameter (Default of an
+// AWS::SSM::Parameter::Value<String> parameter) whose Value is such a Ref.
+Result<Report> check_assembly(const std::filesystem::path& app_dir,
+                              const std::vector<std::string>& functions);
+
+// True if any finding of any function is an error.
+bool has_errors(const Report& report);
+
+// Counts over all functions.
+std::size_t count(const Report& report, Severity severity);
+
+// The report for people: grouped by function, one line per finding with its
+// severity, code and file, then a line saying what to do; a summary last.
+std::string render_text(const Report& report);
+
+// The same report as JSON for tools.
+std::string render_json(const Report& report);
+
+}  // namespace layered::doctor

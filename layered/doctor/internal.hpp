@@ -1,0 +1,114 @@
+// Shared between the doctor's checks (not part of the public API): the
+// package as files on this machine, and the view of the filesystem the
+// function gets on Lambda (image + /var/task + /opt, layers merged in order).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "doctor/doctor.hpp"
+#include "doctor/elf.hpp"
+#include "image/image.hpp"
+
+namespace layered::doctor {
+
+struct SourceFile {
+  std::string rel;  // relative to the source's root, '/'-separated
+  std::filesystem::path host;
+  std::uint64_t size = 0;
+  bool executable = false;
+  bool directory = false;
+  std::string link;  // symlink target, "" if not a symlink
+};
+
+// The function code or one layer, extracted on this machine.
+struct Source {
+  std::string label;                       // "function" or "layer 'name'"
+  std::string mount;                       // "/var/task" or "/opt"
+  int layer = -1;                          // index in the package's layers, -1 for the function
+  std::filesystem::path input;             // what the user gave (dir or zip)
+  std::optional<std::uint64_t> zip_bytes;  // size of the zip, if one was given
+  std::vector<SourceFile> files;           // sorted by rel
+  std::uint64_t total_bytes = 0;
+};
+
+// One visible file in /var/task or /opt.
+struct Entry {
+  const Source* source = nullptr;
+  const SourceFile* file = nullptr;
+  std::vector<const Source*> overwritten;  // earlier layers that had this path
+};
+
+// What a path resolves to on Lambda.
+struct Located {
+  std::string path;              // after following symlinks
+  const Entry* entry = nullptr;  // null when the file is the image's
+  std::string label() const { return entry ? entry->source->label : "image"; }
+};
+
+class View {
+ public:
+  View(const image::BaseImage& image, const std::vector<Source>& sources);
+
+  // The file at absolute `path`, following symlinks in the package and the
+  // image, or nullopt. Directories do not count.
+  std::optional<Located> find(const std::string& path) const;
+
+  const std::map<std::string, Entry>& entries() const { return entries_; }
+  const image::BaseImage& image() const { return image_; }
+
+ private:
+  std::optional<std::string> follow(const std::string& path) const;
+  const image::BaseImage& image_;
+  std::map<std::string, Entry> entries_;  // absolute path -> winner
+};
+
+// Parsed ELF files of the view, by absolute path (winners only).
+struct ElfFile {
+  std::string path;
+  const Entry* entry = nullptr;
+  elf::Info info;
+};
+
+struct Context {
+  const Package& package;
+  const image::BaseImage& image;
+  const std::vector<Source>& sources;
+  const View& view;
+  std::map<std::string, ElfFile> elves;
+  std::vector<Finding> findings;
+  std::set<std::string> seen;  // de-duplicates findings
+
+  void add(Severity severity, std::string code, std::string file, std::string source, std::string message,
+           std::string fix);
+};
+
+// Reads every file of `root` (not following symlinks).
+Result<Source> scan(const std::filesystem::path& root, std::string label, std::string mount, int layer);
+
+// The checks, each appending findings to the context.
+void check_layout(Context& ctx);
+void check_bootstrap(Context& ctx);
+void check_elves(Context& ctx);  // architecture, interpreter, dependencies, symbol versions
+void check_limits(Context& ctx);
+void check_conflicts(Context& ctx);
+
+// "1.2 MB", "250 MB".
+std::string human_size(std::uint64_t bytes);
+
+// The language of a runtime ("provided", "python", "nodejs", ...) and the
+// emulated OS image it runs on ("python3.12" -> "provided.al2023").
+struct RuntimeInfo {
+  std::string language;
+  std::string version;  // "3.12" for python3.12, "20" for nodejs20.x
+  std::string os_image;
+};
+Result<RuntimeInfo> runtime_info(const std::string& runtime);
+
+}  // namespace layered::doctor

@@ -1,0 +1,156 @@
+// Layout: what each layer puts under /opt and whether the runtime looks there
+// (lambda-facts.md section 2: lib -> LD_LIBRARY_PATH, bin -> PATH, python,
+// nodejs/node_modules, java/lib, ruby/...).
+#include <algorithm>
+#include <regex>
+
+#include "doctor/internal.hpp"
+
+namespace layered::doctor {
+
+namespace {
+
+const std::set<std::string> kKnownTop = {"lib",        "bin", "python", "nodejs",  "java",     "ruby",
+                                         "extensions", "etc", "share",  "include", "bootstrap"};
+// Trees whose files belong to a language runtime, not to the loader or PATH.
+const std::set<std::string> kLanguageTop = {"python",     "nodejs", "java",    "ruby",
+                                            "extensions", "share",  "include", "etc"};
+
+std::string top_of(const std::string& rel) { return rel.substr(0, rel.find('/')); }
+bool at_top(const std::string& rel) { return rel.find('/') == std::string::npos; }
+bool is_noise(const std::string& name) { return name == "__MACOSX" || name == ".DS_Store"; }
+
+bool is_shared_library(const std::string& rel) {
+  static const std::regex so(R"(.*\.so(\.[0-9]+)*$)");
+  return std::regex_match(rel.substr(rel.rfind('/') + 1), so);
+}
+
+// The single folder everything is in ("my-layer/lib/..."), or "".
+std::string extra_top_folder(const Source& source) {
+  std::string only;
+  for (const auto& f : source.files) {
+    if (!at_top(f.rel) || is_noise(f.rel)) continue;
+    if (!f.directory || !only.empty()) return "";
+    only = f.rel;
+  }
+  if (only.empty() || kKnownTop.count(only)) return "";
+  // Only a mistake if what Lambda looks for sits one level down.
+  for (const auto& f : source.files)
+    if (f.rel.rfind(only + "/", 0) == 0 && kKnownTop.count(top_of(f.rel.substr(only.size() + 1))))
+      return only;
+  return "";
+}
+
+void misplaced_libraries(Context& ctx, const Source& source) {
+  std::map<std::string, std::vector<std::string>> by_dir;  // top dir ("" = top level) -> names
+  for (const auto& f : source.files) {
+    if (f.directory || !is_shared_library(f.rel)) continue;
+    std::string top = at_top(f.rel) ? "" : top_of(f.rel);
+    if (top == "lib" || kLanguageTop.count(top)) continue;
+    by_dir[top].push_back(f.rel);
+  }
+  for (const auto& [dir, files] : by_dir) {
+    if (dir.empty()) {
+      for (const auto& rel : files)
+        ctx.add(Severity::error, "layout.library-at-top", "/opt/" + rel, source.label,
+                "is at the top of the layer, but the loader searches /opt/lib, not /opt",
+                "move '" + rel + "' into lib/ in the layer");
+      continue;
+    }
+    std::string names =
+        files.front() + (files.size() > 1 ? " and " + std::to_string(files.size() - 1) + " more" : "");
+    ctx.add(
+        Severity::error, "layout.library-not-in-lib", "/opt/" + dir + "/", source.label,
+        "holds shared libraries (" + names + "), but only /opt/lib is on LD_LIBRARY_PATH, not /opt/" + dir,
+        "rename the layer's '" + dir + "/' folder to 'lib/'");
+  }
+}
+
+void misplaced_executables(Context& ctx, const Source& source) {
+  for (const auto& f : source.files) {
+    if (f.directory || !f.executable || !f.link.empty() || f.rel == "bootstrap") continue;
+    std::string top = top_of(f.rel);
+    if (!at_top(f.rel) && (top == "bin" || top == "lib" || kLanguageTop.count(top))) continue;
+    auto elf = ctx.elves.find("/opt/" + f.rel);
+    bool program =
+        elf != ctx.elves.end() && !elf->second.info.interpreter.empty() && elf->second.info.soname.empty();
+    if (!program) continue;
+    ctx.add(Severity::warning, "layout.executable-not-in-bin", "/opt/" + f.rel, source.label,
+            "is a program outside bin/, so it is not on PATH (Lambda adds only /opt/bin)",
+            "move '" + f.rel + "' into bin/ in the layer");
+  }
+}
+
+void python_layout(Context& ctx, const Source& source, const RuntimeInfo& runtime) {
+  static const std::regex site(R"(python/lib/python(3\.[0-9]+)/site-packages(/.*)?)");
+  std::string outside;
+  std::set<std::string> wrong_versions;
+  for (const auto& f : source.files) {
+    std::string top = top_of(f.rel);
+    bool python_file =
+        f.rel.ends_with(".py") || f.rel.ends_with(".dist-info") || f.rel.ends_with("/site-packages");
+    if (python_file && top != "python" && top != "bin" && outside.empty()) outside = f.rel;
+    std::smatch m;
+    if (runtime.language == "python" && std::regex_match(f.rel, m, site) && m[1] != runtime.version)
+      wrong_versions.insert(m[1]);
+  }
+  if (!outside.empty())
+    ctx.add(Severity::error, "layout.python-dir", "/opt/" + outside, source.label,
+            "is Python code outside python/, so it is not on sys.path (Lambda adds /opt/python and "
+            "/opt/python/lib/python3.X/site-packages)",
+            "put the packages under python/ in the layer (pip install -t python/ ...)");
+  for (const auto& v : wrong_versions)
+    ctx.add(Severity::error, "layout.python-version", "/opt/python/lib/python" + v + "/site-packages",
+            source.label,
+            "is searched only by Python " + v + ", but the function runs " + ctx.package.runtime,
+            "install into python/lib/python" + runtime.version +
+                "/site-packages, or into python/ (searched by "
+                "every version)");
+}
+
+void nodejs_layout(Context& ctx, const Source& source) {
+  static const std::regex ok(R"(nodejs/(node[0-9]+/)?node_modules(/.*)?)");
+  bool has_nodejs = false, has_modules = false;
+  std::string outside;
+  for (const auto& f : source.files) {
+    if (top_of(f.rel) == "nodejs") {
+      has_nodejs = true;
+      if (std::regex_match(f.rel, ok)) has_modules = true;
+    } else if ((f.rel.ends_with("node_modules") || f.rel == "package.json") && outside.empty()) {
+      outside = f.rel;
+    }
+  }
+  if (!outside.empty())
+    ctx.add(Severity::error, "layout.nodejs-dir", "/opt/" + outside, source.label,
+            "is outside nodejs/, so Node.js does not find it (NODE_PATH has /opt/nodejs/node_modules)",
+            "move node_modules/ to nodejs/node_modules/ in the layer");
+  else if (has_nodejs && !has_modules)
+    ctx.add(Severity::error, "layout.nodejs-dir", "/opt/nodejs/", source.label,
+            "has no node_modules/ folder, so Node.js finds none of its modules",
+            "put the modules in nodejs/node_modules/ (npm install --prefix nodejs)");
+}
+
+}  // namespace
+
+void check_layout(Context& ctx) {
+  auto runtime = runtime_info(ctx.package.runtime);
+  for (const auto& source : ctx.sources) {
+    if (std::string folder = extra_top_folder(source); !folder.empty()) {
+      bool layer = source.layer >= 0;
+      std::string lands = layer ? "/opt/" + folder + "/..., so nothing lands in /opt/lib or /opt/bin"
+                                : "/var/task/" + folder + "/..., so /var/task/bootstrap does not exist";
+      ctx.add(Severity::error, "layout.extra-top-folder", source.input.string(), source.label,
+              "everything is inside the folder '" + folder + "/', which Lambda extracts to " + lands,
+              "zip the folder's contents, not the folder: cd " + folder + " && zip -r --symlinks ../" +
+                  (layer ? "layer" : "function") + ".zip .");
+      continue;  // every other finding would follow from this one
+    }
+    if (source.layer < 0) continue;
+    misplaced_libraries(ctx, source);
+    misplaced_executables(ctx, source);
+    if (runtime) python_layout(ctx, source, *runtime);
+    nodejs_layout(ctx, source);
+  }
+}
+
+}  // namespace layered::doctor
