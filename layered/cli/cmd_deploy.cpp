@@ -1,12 +1,102 @@
-// Placeholder until the 'deploy' module is wired in (replaced by its owner).
+// `layered deploy [STACK...] [--all] [--exclusively] [--no-doctor]`
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include "assembly/assembly.hpp"
 #include "cli/commands.hpp"
-#include "common/common.hpp"
+#include "deploy/deploy.hpp"
+#include "doctor/doctor.hpp"
+#include "image/image.hpp"
+#include "state/state.hpp"
 
 namespace layered::cli {
 
+namespace {
+
+struct DeployFlags {
+  std::vector<std::string> stacks;
+  bool all = false;
+  bool exclusively = false;
+  bool no_doctor = false;
+};
+
+// The doctor's package check on a function about to be deployed.
+Status doctor_check(const state::FunctionRecord& f) {
+  auto runtimes = image::runtimes();
+  if (std::find(runtimes.begin(), runtimes.end(), f.runtime) == runtimes.end()) {
+    std::cerr << f.stack << ": doctor: runtime '" << f.runtime
+              << "' has no emulated image, skipping checks of " << f.logical_id << "\n";
+    return Ok{};
+  }
+  doctor::Package package;
+  package.function_name = f.construct_path.empty() ? f.name : f.construct_path;
+  package.runtime = f.runtime;
+  package.architecture = f.architecture;
+  package.function_dir = f.code_dir;
+  for (const auto& layer : f.layers) {
+    // "arn:...:layer:<name>:<version>" -> "<name>:<version>"
+    auto at = layer.arn.find(":layer:");
+    package.layers.push_back({at == std::string::npos ? layer.arn : layer.arn.substr(at + 7), layer.dir});
+  }
+  auto report = doctor::check(package);
+  if (!report.ok()) return report.error();
+  if (!doctor::has_errors(*report)) return Ok{};
+  std::cerr << doctor::render_text(*report);
+  auto errors = doctor::count(*report, doctor::Severity::error);
+  return make_error("doctor found " + std::to_string(errors) + " error" + (errors == 1 ? "" : "s") +
+                        " in function '" + package.function_name + "'",
+                    f.stack + "/" + f.logical_id,
+                    "fix the package (see above), or pass --no-doctor to deploy anyway");
+}
+
+void print_stack(const deploy::StackResult& result) {
+  if (!result.not_emulated.empty()) {
+    std::string list;
+    for (const auto& r : result.not_emulated) list += (list.empty() ? "" : ", ") + r;
+    std::cerr << result.name << ": not emulated (recorded only): " << list << "\n";
+  }
+  std::cout << "\n";
+  if (!result.outputs.empty()) {
+    std::cout << "Outputs:\n";
+    for (const auto& [key, value] : result.outputs)
+      std::cout << result.name << "." << key << " = " << value << "\n";
+  }
+  std::cout << "Stack ARN:\n" << result.stack_id << "\n";
+  std::cout.flush();
+}
+
+int run_deploy(const Context& ctx, const DeployFlags& flags) {
+  auto app = assembly::load(ctx.global.app);
+  if (!app.ok()) return report(app.error());
+  auto state = state::State::open(ctx.global.state_dir(), state::State::settings_from_environment());
+  if (!state.ok()) return report(state.error());
+  auto store = deploy::store_for(*state);
+  deploy::DeployOptions options;
+  options.stacks = flags.stacks;
+  options.all = flags.all;
+  options.exclusively = flags.exclusively;
+  if (!flags.no_doctor) options.check_function = doctor_check;
+  options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
+  options.stack_done = print_stack;
+  auto result = deploy::deploy(*app, *state, store, options);
+  if (!result.ok()) return report(result.error());
+  return 0;
+}
+
+}  // namespace
+
 void add_deploy(CLI::App& app, Context& ctx) {
   add_global_flags(app, ctx);
-  app.callback([&ctx] { ctx.exit_code = report(make_error("'deploy' is not available in this build")); });
+  auto flags = std::make_shared<DeployFlags>();
+  app.add_option("stacks", flags->stacks,
+                 "stacks to deploy (wildcards are supported); default: the only stack");
+  app.add_flag("--all", flags->all, "deploy every stack of the app");
+  app.add_flag("-e,--exclusively", flags->exclusively,
+               "only deploy the named stacks, not their dependencies");
+  app.add_flag("--no-doctor", flags->no_doctor,
+               "do not run 'layered doctor' on the functions being deployed");
+  app.callback([&ctx, flags] { ctx.exit_code = run_deploy(ctx, *flags); });
 }
 
 }  // namespace layered::cli

@@ -1,0 +1,159 @@
+// Selecting stacks, one transaction per stack, rollback and garbage collection.
+#include "deploy/deploy.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "deploy/internal.hpp"
+
+namespace layered::deploy {
+
+namespace {
+
+void say(const Progress& progress, const std::string& line) {
+  if (progress) progress(line);
+}
+
+Result<std::vector<const assembly::Stack*>> select_stacks(const assembly::Assembly& app,
+                                                          const std::vector<std::string>& names, bool all,
+                                                          assembly::Expand expand) {
+  if (names.empty() && !all && app.stacks().size() > 1) {
+    std::string list;
+    for (const auto& n : app.stack_names()) list += (list.empty() ? "" : ", ") + n;
+    return make_error(
+        "since this app includes more than a single stack, specify which stacks to use (wildcards are "
+        "supported) or "
+        "specify `--all`",
+        "", "stacks: " + list);
+  }
+  return app.select(names, all, expand);
+}
+
+Status seed_bootstrap_version(state::State& state) {
+  auto existing = state.ssm_parameter(cfn::kBootstrapVersionParameter);
+  if (!existing.ok()) return existing.error();
+  if (existing->has_value()) return Ok{};
+  return state.put_ssm_parameter(
+      state::SsmParameterRecord{cfn::kBootstrapVersionParameter, "String", cfn::kBootstrapVersion, 1, ""});
+}
+
+// One stack in one transaction; any failure leaves the state as it was.
+Result<StackResult> deploy_one(const assembly::Assembly& app, const assembly::Stack& stack,
+                               state::State& state, const store::Store& store, const DeployOptions& options) {
+  auto before = state.stack(stack.name);
+  if (!before.ok()) return before.error();
+  say(options.progress, stack.name + ": deploying...");
+  auto tx = state.begin();
+  if (!tx.ok()) return tx.error();
+  Result<StackResult> result = [&]() -> Result<StackResult> {
+    LAYERED_TRY(seed_bootstrap_version(state));
+    return detail::deploy_stack(app, stack, state, store, options);
+  }();
+  Status committed = Ok{};
+  if (result.ok() && result->outcome == Outcome::unchanged) {
+    tx->rollback();
+  } else if (result.ok()) {
+    committed = tx->commit();
+  } else {
+    tx->rollback();
+  }
+  if (!result.ok() || !committed.ok()) {
+    detail::collect_garbage(state, store);
+    say(options.progress, " ❌  " + stack.name + " failed, rolled back: " + stack.name +
+                              (before->has_value() ? " is unchanged" : " was not created"));
+    return result.ok() ? committed.error() : result.error();
+  }
+  if (result->outcome != Outcome::unchanged) detail::collect_garbage(state, store);
+  say(options.progress, " ✅  " + stack.name + (result->outcome == Outcome::unchanged ? " (no changes)" : ""));
+  return result;
+}
+
+}  // namespace
+
+Result<std::vector<StackResult>> deploy(const assembly::Assembly& app, state::State& state,
+                                        const store::Store& store, const DeployOptions& options) {
+  auto stacks = select_stacks(app, options.stacks, options.all,
+                              options.exclusively ? assembly::Expand::none : assembly::Expand::dependencies);
+  if (!stacks.ok()) return stacks.error();
+  std::vector<StackResult> results;
+  for (const assembly::Stack* stack : *stacks) {
+    auto result = deploy_one(app, *stack, state, store, options);
+    if (!result.ok()) return result.error();
+    if (options.stack_done) options.stack_done(*result);
+    results.push_back(std::move(*result));
+  }
+  return results;
+}
+
+Result<std::vector<std::string>> plan_destroy(const assembly::Assembly& app, const state::State& state,
+                                              const DestroyOptions& options) {
+  auto stacks = select_stacks(app, options.stacks, options.all,
+                              options.exclusively ? assembly::Expand::none : assembly::Expand::dependents);
+  if (!stacks.ok()) return stacks.error();
+  std::vector<std::string> out;
+  for (auto it = stacks->rbegin(); it != stacks->rend(); ++it) {
+    auto deployed = state.stack((*it)->name);
+    if (!deployed.ok()) return deployed.error();
+    if (deployed->has_value()) out.push_back((*it)->name);
+  }
+  return out;
+}
+
+namespace {
+
+Status destroy_one(state::State& state, const std::string& name, const Progress& progress) {
+  auto exports = state.exports();
+  if (!exports.ok()) return exports.error();
+  for (const auto& e : *exports) {
+    if (e.stack != name || e.importers.empty()) continue;
+    std::string users;
+    for (const auto& i : e.importers) users += (users.empty() ? "" : ", ") + i;
+    return make_error("Export " + e.name + " cannot be deleted as it is in use by " + users, name,
+                      "destroy '" + users + "' first (or name " + name + " without --exclusively)");
+  }
+  auto resources = state.resources(name);
+  if (!resources.ok()) return resources.error();
+  for (auto it = resources->rbegin(); it != resources->rend(); ++it) {
+    const bool retain = it->deletion_policy == "Retain";
+    say(progress, name + ": " + (retain ? "retaining " : "deleting ") + it->type + " " + it->logical_id +
+                      (retain ? " (DeletionPolicy Retain)" : "") + "...");
+    LAYERED_TRY(detail::remove_physical(state, *it, retain));
+  }
+  return state.delete_stack(name);
+}
+
+}  // namespace
+
+Status destroy(state::State& state, const store::Store& store, const std::vector<std::string>& stacks,
+               const Progress& progress) {
+  for (const auto& name : stacks) {
+    say(progress, name + ": destroying...");
+    auto tx = state.begin();
+    if (!tx.ok()) return tx.error();
+    Status status = destroy_one(state, name, progress);
+    if (status.ok()) status = tx->commit();
+    if (!status.ok()) {
+      tx->rollback();
+      say(progress, " ❌  " + name + " failed, rolled back: " + name + " is unchanged");
+      return status;
+    }
+    detail::collect_garbage(state, store);
+    say(progress, " ✅  " + name + ": destroyed");
+  }
+  return Ok{};
+}
+
+store::Store store_for(const state::State& state) { return store::Store(state.dir() + "/store"); }
+
+namespace detail {
+
+void collect_garbage(state::State& state, const store::Store& store) {
+  // Holding the write lock: no other deploy is between put() and commit.
+  auto tx = state.begin();
+  if (!tx.ok()) return;
+  auto keys = state.referenced_content_keys();
+  if (keys.ok()) (void)store.remove_unreferenced(std::set<std::string>(keys->begin(), keys->end()));
+}
+
+}  // namespace detail
+}  // namespace layered::deploy

@@ -1,0 +1,94 @@
+// Plans and applies the stacks of a cloud assembly against the local control
+// plane with CloudFormation's semantics: resources created, updated, replaced
+// or deleted in dependency order, LayerVersions immutable (a change publishes
+// version N+1), exports unique and locked while imported, each stack one
+// transaction that rolls back on any failure. Also `destroy` and `list`.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "assembly/assembly.hpp"
+#include "common/common.hpp"
+#include "state/state.hpp"
+#include "store/store.hpp"
+
+namespace layered::deploy {
+
+// Receives one progress line (no newline), e.g.
+// "Stack: creating AWS::Lambda::LayerVersion ExternalLayer...".
+using Progress = std::function<void(const std::string& line)>;
+
+// Called for each function being created or updated, once its code and layers
+// are in the store and before the stack commits; an error fails the stack.
+using FunctionCheck = std::function<Status(const state::FunctionRecord& function)>;
+
+enum class Outcome { created, updated, unchanged };
+
+struct StackResult {
+  std::string name;
+  std::string stack_id;  // arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>
+  Outcome outcome = Outcome::unchanged;
+  state::Pairs outputs;                               // output logical id -> value, template order
+  std::vector<std::string> not_emulated;              // "<Type> <LogicalId>", recorded only
+  std::vector<std::string> published_layer_versions;  // ARNs published by this deploy
+};
+
+struct DeployOptions {
+  std::vector<std::string> stacks;  // names or globs; empty: the only stack, or --all
+  bool all = false;
+  bool exclusively = false;  // do not add the named stacks' dependencies
+  FunctionCheck check_function;
+  Progress progress;
+  std::function<void(const StackResult&)> stack_done;  // after each stack commits
+};
+
+// Deploys the selected stacks in dependency order, each in one transaction.
+// Stops at the first failure: that stack is rolled back (and says so through
+// `progress`); stacks deployed before it stay deployed, as with `cdk deploy`.
+Result<std::vector<StackResult>> deploy(const assembly::Assembly& app, state::State& state,
+                                        const store::Store& store, const DeployOptions& options);
+
+struct DestroyOptions {
+  std::vector<std::string> stacks;
+  bool all = false;
+  bool exclusively = false;  // do not add the stacks that depend on the named ones
+  Progress progress;
+};
+
+// The deployed stacks `destroy` would delete, in deletion order (dependents
+// first). Stacks of the selection that are not deployed are left out.
+Result<std::vector<std::string>> plan_destroy(const assembly::Assembly& app, const state::State& state,
+                                              const DestroyOptions& options);
+
+// Deletes `stacks` in the given order, each in one transaction. A stack whose
+// exports another stack imports is refused with CloudFormation's wording.
+Status destroy(state::State& state, const store::Store& store, const std::vector<std::string>& stacks,
+               const Progress& progress);
+
+// What `layered list` shows.
+struct LayerVersionEntry {
+  state::LayerVersionRecord layer;
+  std::vector<std::string> used_by;  // function names
+};
+
+struct Inventory {
+  state::Settings settings;
+  std::vector<state::StackRecord> stacks;
+  std::vector<state::ResourceRecord> not_emulated;
+  std::vector<state::FunctionRecord> functions;
+  // Live versions, plus deleted ones that still serve a function.
+  std::vector<LayerVersionEntry> layer_versions;
+  std::vector<state::ExportRecord> exports;
+  std::vector<state::SsmParameterRecord> ssm_parameters;
+};
+
+Result<Inventory> inventory(const state::State& state);
+std::string render_text(const Inventory& inventory);
+std::string render_json(const Inventory& inventory);
+
+// The store of a state directory: <state-dir>/store.
+store::Store store_for(const state::State& state);
+
+}  // namespace layered::deploy

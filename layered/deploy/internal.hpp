@@ -1,0 +1,81 @@
+// Shared between the deploy module's source files.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cfn/cfn.hpp"
+#include "deploy/deploy.hpp"
+
+namespace layered::deploy::detail {
+
+using Json = nlohmann::json;
+
+// One stack being deployed inside its transaction.
+struct StackContext {
+  const assembly::Assembly& app;
+  const assembly::Stack& stack;
+  state::State& state;
+  const store::Store& store;
+  const DeployOptions& options;
+  const cfn::Template& tpl;
+  std::map<std::string, state::ResourceRecord> previous;  // deployed resources, by logical id
+  std::map<std::string, state::ResourceRecord> current;   // this deploy's, filled in resource order
+  // Replaced physical resources, deleted once everything else succeeded.
+  std::vector<state::ResourceRecord> replaced;
+  bool changed = false;
+  StackResult result;
+
+  // "Stack/LogicalId.Properties.<path>" (path may be empty).
+  std::string where(const std::string& logical_id, const std::string& path = {}) const;
+  void progress(const std::string& text) const;
+  // "<verb> <Type> <LogicalId>..." with the stack as prefix.
+  void action(const std::string& verb, const cfn::Resource& resource, const std::string& detail = {}) const;
+};
+
+// Creates, updates, replaces or keeps one resource whose properties are
+// already evaluated; records it in ctx.current.
+Status apply_resource(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
+Status apply_layer_version(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
+Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
+
+// Removes a resource's physical counterpart (function, SSM parameter, layer
+// version) unless `retain`; the record itself is handled by the caller.
+Status remove_physical(state::State& state, const state::ResourceRecord& record, bool retain);
+
+// The record for `resource` with the previous record's identity, if any.
+state::ResourceRecord new_record(const StackContext& ctx, const cfn::Resource& resource,
+                                 const Json& properties);
+
+// CloudFormation-style generated names: "<stack>-<logicalId>-<13 chars>",
+// deterministic, at most `max_length` characters.
+std::string generated_name(const std::string& stack, const std::string& logical_id,
+                           std::size_t max_length = 64);
+// 13 upper-case letters and digits derived from `seed`.
+std::string name_suffix(const std::string& seed);
+
+// A string property (numbers are accepted and printed), or nullopt when absent.
+std::optional<std::string> string_property(const Json& properties, const std::string& key);
+
+// "Properties validation failed for resource X with message: #: required key [K] not found".
+Error required_property(const StackContext& ctx, const std::string& logical_id, const std::string& key);
+
+// Stores an asset named by a Code / Content object ({S3Bucket, S3Key}).
+Result<store::StoredAsset> store_asset(const StackContext& ctx, const std::string& logical_id,
+                                       const Json& location, const std::string& where);
+
+std::string stack_id(const state::State& state, const std::string& stack);
+
+// Deploys one stack inside an open transaction. Outcome::unchanged means the
+// caller should roll back (nothing to write).
+Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::Stack& stack,
+                                 state::State& state, const store::Store& store,
+                                 const DeployOptions& options);
+
+// Deletes store entries nobody references, holding the state's write lock.
+void collect_garbage(state::State& state, const store::Store& store);
+
+}  // namespace layered::deploy::detail

@@ -1,0 +1,300 @@
+// AWS::Lambda::LayerVersion (immutable: a change publishes a new version) and
+// AWS::Lambda::Function, validated with Lambda's own limits and wording.
+#include <set>
+
+#include "deploy/internal.hpp"
+
+namespace layered::deploy::detail {
+
+namespace {
+
+std::string quoted(const Json& list) {
+  std::string out;
+  for (const auto& v : list)
+    out += (out.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
+  return "[" + out + "]";
+}
+
+// Lambda's validation wording: "1 validation error detected: Value '64' at
+// 'memorySize' failed to satisfy constraint: Member must have value greater
+// than or equal to 128".
+Error validation_error(const std::string& value, const std::string& field, const std::string& constraint,
+                       const std::string& where, const std::string& hint) {
+  return make_error("1 validation error detected: Value '" + value + "' at '" + field +
+                        "' failed to satisfy constraint: Member must have " + constraint,
+                    where, hint);
+}
+
+Result<int> int_property(const StackContext& ctx, const std::string& id, const Json& properties,
+                         const std::string& path, int fallback, int min, int max, const std::string& field) {
+  const Json* value = &properties;
+  std::string rest = path;
+  for (auto dot = rest.find('.'); value && dot != std::string::npos; dot = rest.find('.')) {
+    value = value->contains(rest.substr(0, dot)) ? &(*value)[rest.substr(0, dot)] : nullptr;
+    rest = rest.substr(dot + 1);
+  }
+  if (!value || !value->is_object() || !value->contains(rest)) return fallback;
+  auto text = string_property(*value, rest).value_or("");
+  char* end = nullptr;
+  long number = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0') {
+    return make_error("'" + text + "' is not an integer", ctx.where(id, path), "use a whole number");
+  }
+  std::string range = std::to_string(min) + "-" + std::to_string(max);
+  if (number < min) {
+    return validation_error(text, field, "value greater than or equal to " + std::to_string(min),
+                            ctx.where(id, path), "Lambda accepts " + range);
+  }
+  if (number > max) {
+    return validation_error(text, field, "value less than or equal to " + std::to_string(max),
+                            ctx.where(id, path), "Lambda accepts " + range);
+  }
+  return static_cast<int>(number);
+}
+
+Result<std::vector<std::string>> string_list(const StackContext& ctx, const std::string& id,
+                                             const Json& properties, const std::string& key) {
+  std::vector<std::string> out;
+  auto it = properties.find(key);
+  if (it == properties.end()) return out;
+  if (!it->is_array()) return make_error("expected a list", ctx.where(id, key));
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    if (!(*it)[i].is_string()) {
+      return make_error("expected a string", ctx.where(id, key + "[" + std::to_string(i) + "]"));
+    }
+    out.push_back((*it)[i].get<std::string>());
+  }
+  return out;
+}
+
+Status check_architectures(const StackContext& ctx, const std::string& id,
+                           const std::vector<std::string>& archs, const std::string& key, std::size_t max) {
+  if (archs.size() > max) {
+    return validation_error(quoted(Json(archs)),
+                            key == "Architectures" ? "architectures" : "compatibleArchitectures",
+                            "length less than or equal to " + std::to_string(max), ctx.where(id, key),
+                            "list at most " + std::to_string(max));
+  }
+  for (std::size_t i = 0; i < archs.size(); ++i) {
+    if (archs[i] != "x86_64" && archs[i] != "arm64") {
+      return make_error("unknown architecture '" + archs[i] + "'",
+                        ctx.where(id, key + "[" + std::to_string(i) + "]"), "use 'x86_64' or 'arm64'");
+    }
+  }
+  return Ok{};
+}
+
+Result<std::vector<state::FunctionLayer>> resolve_layers(const StackContext& ctx, const std::string& id,
+                                                         const Json& properties,
+                                                         const state::FunctionRecord* before) {
+  auto arns = string_list(ctx, id, properties, "Layers");
+  if (!arns.ok()) return arns.error();
+  if (arns->size() > 5) {
+    return validation_error(quoted(properties["Layers"]), "layers", "length less than or equal to 5",
+                            ctx.where(id, "Layers"),
+                            "a function can use at most 5 layers: merge some of them");
+  }
+  std::vector<state::FunctionLayer> layers;
+  for (std::size_t i = 0; i < arns->size(); ++i) {
+    const std::string& arn = (*arns)[i];
+    auto layer = ctx.state.find_layer_version(arn);
+    if (!layer.ok()) return layer.error();
+    bool kept = false;  // a deleted version serves only functions that already had it
+    for (const auto& l : before ? before->layers : std::vector<state::FunctionLayer>{})
+      kept = kept || l.arn == arn;
+    if (!layer->has_value() || ((*layer)->deleted && !kept)) {
+      return make_error(
+          "Layer version " + arn + " does not exist.", ctx.where(id, "Layers[" + std::to_string(i) + "]"),
+          "deploy the stack that publishes it first, or run 'layered list' to see layer versions");
+    }
+    layers.push_back(state::FunctionLayer{arn, (*layer)->content_dir});
+  }
+  return layers;
+}
+
+Result<state::Pairs> environment_variables(const StackContext& ctx, const std::string& id,
+                                           const Json& properties) {
+  state::Pairs env;
+  auto it = properties.find("Environment");
+  if (it == properties.end() || !it->is_object() || !it->contains("Variables")) return env;
+  const Json& vars = (*it)["Variables"];
+  if (!vars.is_object()) return make_error("expected an object", ctx.where(id, "Environment.Variables"));
+  std::size_t total = 0;
+  for (const auto& [k, v] : vars.items()) {
+    std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+    total += k.size() + value.size();
+    env.emplace_back(k, value);
+  }
+  if (total > 4096) {
+    return make_error(
+        "Lambda was unable to configure your environment variables because the environment variables "
+        "you have provided exceeded the 4KB limit.",
+        ctx.where(id, "Environment.Variables"), "move large values to files in a layer or to SSM");
+  }
+  return env;
+}
+
+Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Resource& resource,
+                                              const Json& properties, const state::FunctionRecord* before) {
+  const std::string& id = resource.logical_id;
+  state::FunctionRecord f;
+  if (!properties.contains("Code")) return required_property(ctx, id, "Code");
+  const Json& code = properties["Code"];
+  if (code.is_object() && (code.contains("ZipFile") || code.contains("ImageUri"))) {
+    const std::string kind = code.contains("ZipFile") ? "ZipFile" : "ImageUri";
+    return make_error("Code." + kind + " is not emulated", ctx.where(id, "Code." + kind),
+                      "package the function as an asset (lambda.Code.fromAsset)");
+  }
+  f.runtime = string_property(properties, "Runtime").value_or("");
+  f.handler = string_property(properties, "Handler").value_or("");
+  if (f.runtime.empty() || f.handler.empty()) {
+    return make_error(
+        "Runtime and Handler are mandatory parameters for functions created with deployment packages.",
+        ctx.where(id), "set both Runtime and Handler");
+  }
+  f.name = string_property(properties, "FunctionName").value_or(generated_name(ctx.stack.name, id));
+  f.arn = ctx.state.function_arn(f.name);
+  f.stack = ctx.stack.name;
+  f.logical_id = id;
+  f.construct_path = assembly::construct_path(ctx.stack.template_json["Resources"][id]);
+  auto mem = int_property(ctx, id, properties, "MemorySize", 128, 128, 10240, "memorySize");
+  if (!mem.ok()) return mem.error();
+  auto timeout = int_property(ctx, id, properties, "Timeout", 3, 1, 900, "timeout");
+  if (!timeout.ok()) return timeout.error();
+  auto tmp =
+      int_property(ctx, id, properties, "EphemeralStorage.Size", 512, 512, 10240, "ephemeralStorage.size");
+  if (!tmp.ok()) return tmp.error();
+  f.memory_mb = *mem;
+  f.timeout_s = *timeout;
+  f.ephemeral_mb = *tmp;
+  auto archs = string_list(ctx, id, properties, "Architectures");
+  if (!archs.ok()) return archs.error();
+  LAYERED_TRY(check_architectures(ctx, id, *archs, "Architectures", 1));
+  if (!archs->empty()) f.architecture = archs->front();
+  auto env = environment_variables(ctx, id, properties);
+  if (!env.ok()) return env.error();
+  f.environment = std::move(*env);
+  auto layers = resolve_layers(ctx, id, properties, before);
+  if (!layers.ok()) return layers.error();
+  f.layers = std::move(*layers);
+  auto stored = store_asset(ctx, id, code, ctx.where(id, "Code"));
+  if (!stored.ok()) return stored.error();
+  f.code_key = stored->key;
+  f.code_dir = stored->path.string();
+  return f;
+}
+
+bool same_function(const state::FunctionRecord& a, const state::FunctionRecord& b) {
+  auto arns = [](const state::FunctionRecord& f) {
+    std::vector<std::string> out;
+    for (const auto& l : f.layers) out.push_back(l.arn);
+    return out;
+  };
+  return a.name == b.name && a.code_key == b.code_key && arns(a) == arns(b) &&
+         a.construct_path == b.construct_path;
+}
+
+}  // namespace
+
+Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Json& properties) {
+  auto prev = ctx.previous.find(resource.logical_id);
+  std::optional<state::FunctionRecord> before;
+  if (prev != ctx.previous.end()) {
+    auto found = ctx.state.find_function(prev->second.physical_id);
+    if (found.ok()) before = std::move(*found);
+  }
+  auto f = function_record(ctx, resource, properties, before ? &*before : nullptr);
+  if (!f.ok()) return f.error();
+  auto record = new_record(ctx, resource, properties);
+  record.physical_id = f->name;
+  record.attributes_json = Json{{"Arn", f->arn}}.dump();
+  const bool same =
+      before && prev->second.properties_json == record.properties_json && same_function(*before, *f);
+  if (!same) {
+    const bool replaced = before && before->name != f->name;
+    if (!before || replaced) {
+      auto clash = ctx.state.find_function(f->name);
+      if (clash.ok()) {
+        return make_error(f->name + " already exists in stack " + stack_id(ctx.state, clash->stack),
+                          ctx.where(resource.logical_id, "FunctionName"),
+                          "function names are unique: choose another");
+      }
+    }
+    ctx.action(!before ? "creating" : replaced ? "replacing" : "updating", resource);
+    if (replaced) ctx.replaced.push_back(prev->second);
+    if (ctx.options.check_function) LAYERED_TRY(ctx.options.check_function(*f));
+    LAYERED_TRY(ctx.state.put_function(*f));
+    LAYERED_TRY(ctx.state.put_resource(record));
+    ctx.changed = true;
+  } else if (prev->second.deletion_policy != record.deletion_policy ||
+             prev->second.update_replace_policy != record.update_replace_policy) {
+    LAYERED_TRY(ctx.state.put_resource(record));
+    ctx.changed = true;
+  }
+  ctx.current[resource.logical_id] = std::move(record);
+  return Ok{};
+}
+
+Status apply_layer_version(StackContext& ctx, const cfn::Resource& resource, const Json& properties) {
+  const std::string& id = resource.logical_id;
+  if (!properties.contains("Content")) return required_property(ctx, id, "Content");
+  auto runtimes = string_list(ctx, id, properties, "CompatibleRuntimes");
+  if (!runtimes.ok()) return runtimes.error();
+  if (runtimes->size() > 15) {
+    return validation_error(quoted(properties["CompatibleRuntimes"]), "compatibleRuntimes",
+                            "length less than or equal to 15", ctx.where(id, "CompatibleRuntimes"),
+                            "list at most 15");
+  }
+  auto archs = string_list(ctx, id, properties, "CompatibleArchitectures");
+  if (!archs.ok()) return archs.error();
+  LAYERED_TRY(check_architectures(ctx, id, *archs, "CompatibleArchitectures", 2));
+  auto stored = store_asset(ctx, id, properties["Content"], ctx.where(id, "Content"));
+  if (!stored.ok()) return stored.error();
+
+  auto record = new_record(ctx, resource, properties);
+  auto prev = ctx.previous.find(id);
+  if (prev != ctx.previous.end()) {
+    auto old = ctx.state.find_layer_version(prev->second.physical_id);
+    if (!old.ok()) return old.error();
+    if (old->has_value() && (*old)->content_key == stored->key &&
+        prev->second.properties_json == record.properties_json) {
+      record.physical_id = prev->second.physical_id;
+      record.attributes_json = prev->second.attributes_json;
+      if (prev->second.deletion_policy != record.deletion_policy ||
+          prev->second.update_replace_policy != record.update_replace_policy) {
+        LAYERED_TRY(ctx.state.put_resource(record));
+        ctx.changed = true;
+      }
+      ctx.current[id] = std::move(record);
+      return Ok{};
+    }
+  }
+  // Immutable: any change publishes a new version; the old one goes at cleanup.
+  state::LayerVersionRecord layer;
+  layer.layer_name = string_property(properties, "LayerName").value_or(id);
+  auto version = ctx.state.next_layer_version(layer.layer_name);
+  if (!version.ok()) return version.error();
+  layer.version = *version;
+  layer.arn = ctx.state.layer_version_arn(layer.layer_name, layer.version);
+  layer.content_key = stored->key;
+  layer.content_dir = stored->path.string();
+  layer.compatible_runtimes = std::move(*runtimes);
+  layer.compatible_architectures = std::move(*archs);
+  layer.description = string_property(properties, "Description").value_or("");
+  layer.stack = ctx.stack.name;
+  layer.logical_id = id;
+  const bool replacing = prev != ctx.previous.end();
+  ctx.action(replacing ? "replacing" : "creating", resource,
+             "(publishing version " + std::to_string(layer.version) + ")");
+  LAYERED_TRY(ctx.state.put_layer_version(layer));
+  if (replacing) ctx.replaced.push_back(prev->second);
+  record.physical_id = layer.arn;
+  record.attributes_json = Json{{"LayerVersionArn", layer.arn}}.dump();
+  LAYERED_TRY(ctx.state.put_resource(record));
+  ctx.result.published_layer_versions.push_back(layer.arn);
+  ctx.changed = true;
+  ctx.current[id] = std::move(record);
+  return Ok{};
+}
+
+}  // namespace layered::deploy::detail

@@ -1,0 +1,149 @@
+// `layered list`: one inventory, rendered for people or as JSON.
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "deploy/deploy.hpp"
+
+namespace layered::deploy {
+
+using Json = nlohmann::json;
+
+Result<Inventory> inventory(const state::State& state) {
+  Inventory inv;
+  inv.settings = state.settings();
+  auto stacks = state.stacks();
+  if (!stacks.ok()) return stacks.error();
+  inv.stacks = std::move(*stacks);
+  for (const auto& s : inv.stacks) {
+    auto resources = state.resources(s.name);
+    if (!resources.ok()) return resources.error();
+    for (auto& r : *resources) {
+      if (!r.emulated) inv.not_emulated.push_back(std::move(r));
+    }
+  }
+  auto functions = state.functions();
+  if (!functions.ok()) return functions.error();
+  inv.functions = std::move(*functions);
+  std::map<std::string, std::vector<std::string>> users;
+  for (const auto& f : inv.functions) {
+    for (const auto& l : f.layers) users[l.arn].push_back(f.name);
+  }
+  auto layers = state.layer_versions();
+  if (!layers.ok()) return layers.error();
+  for (auto& l : *layers) {
+    auto used = users[l.arn];
+    if (l.deleted && used.empty()) continue;  // gone, as on Lambda
+    inv.layer_versions.push_back(LayerVersionEntry{std::move(l), std::move(used)});
+  }
+  auto exports = state.exports();
+  if (!exports.ok()) return exports.error();
+  inv.exports = std::move(*exports);
+  auto ssm = state.ssm_parameters();
+  if (!ssm.ok()) return ssm.error();
+  inv.ssm_parameters = std::move(*ssm);
+  return inv;
+}
+
+std::string render_text(const Inventory& inv) {
+  std::ostringstream out;
+  if (inv.stacks.empty()) {
+    out << "no stacks deployed (state account " << inv.settings.account_id << ", region "
+        << inv.settings.region << "); run 'layered deploy'\n";
+    return out.str();
+  }
+  out << "Stacks:\n";
+  for (const auto& s : inv.stacks) out << "  " << s.name << "  " << s.status << "  " << s.deployed_at << "\n";
+  out << "Functions:\n";
+  for (const auto& f : inv.functions) {
+    out << "  " << (f.construct_path.empty() ? f.stack + "/" + f.logical_id : f.construct_path) << "\n";
+    out << "    name: " << f.name << "\n    arn: " << f.arn << "\n    runtime: " << f.runtime << " ("
+        << f.architecture << "), handler: " << f.handler << ", memory: " << f.memory_mb
+        << " MB, timeout: " << f.timeout_s << " s\n";
+    for (const auto& l : f.layers) out << "    layer: " << l.arn << "\n";
+  }
+  out << "Layer versions:\n";
+  for (const auto& e : inv.layer_versions) {
+    out << "  " << e.layer.arn << (e.layer.deleted ? "  (deleted, still serving its functions)" : "") << "\n";
+  }
+  if (!inv.exports.empty()) out << "Exports:\n";
+  for (const auto& e : inv.exports) {
+    out << "  " << e.name << " = " << e.value << "  (from " << e.stack << ")";
+    for (std::size_t i = 0; i < e.importers.size(); ++i)
+      out << (i ? ", " : "  imported by ") << e.importers[i];
+    out << "\n";
+  }
+  if (!inv.not_emulated.empty()) out << "Not emulated (recorded only):\n";
+  for (const auto& r : inv.not_emulated)
+    out << "  " << r.stack << "/" << r.logical_id << "  " << r.type << "\n";
+  return out.str();
+}
+
+std::string render_json(const Inventory& inv) {
+  Json j;
+  j["account_id"] = inv.settings.account_id;
+  j["region"] = inv.settings.region;
+  j["stacks"] = Json::array();
+  for (const auto& s : inv.stacks) {
+    Json outputs = Json::object();
+    for (const auto& [k, v] : s.outputs) outputs[k] = v;
+    j["stacks"].push_back({{"name", s.name},
+                           {"status", s.status},
+                           {"deployed_at", s.deployed_at},
+                           {"template_digest", s.template_digest},
+                           {"outputs", outputs}});
+  }
+  j["functions"] = Json::array();
+  for (const auto& f : inv.functions) {
+    Json layers = Json::array();
+    for (const auto& l : f.layers) layers.push_back(l.arn);
+    Json env = Json::object();
+    for (const auto& [k, v] : f.environment) env[k] = v;
+    j["functions"].push_back({{"name", f.name},
+                              {"arn", f.arn},
+                              {"stack", f.stack},
+                              {"logical_id", f.logical_id},
+                              {"construct_path", f.construct_path},
+                              {"runtime", f.runtime},
+                              {"handler", f.handler},
+                              {"architecture", f.architecture},
+                              {"memory_mb", f.memory_mb},
+                              {"timeout_s", f.timeout_s},
+                              {"ephemeral_mb", f.ephemeral_mb},
+                              {"environment", env},
+                              {"layers", layers},
+                              {"code_dir", f.code_dir}});
+  }
+  j["layer_versions"] = Json::array();
+  for (const auto& e : inv.layer_versions) {
+    const auto& l = e.layer;
+    j["layer_versions"].push_back({{"arn", l.arn},
+                                   {"layer_name", l.layer_name},
+                                   {"version", l.version},
+                                   {"stack", l.stack},
+                                   {"logical_id", l.logical_id},
+                                   {"deleted", l.deleted},
+                                   {"compatible_runtimes", l.compatible_runtimes},
+                                   {"compatible_architectures", l.compatible_architectures},
+                                   {"description", l.description},
+                                   {"content_key", l.content_key},
+                                   {"used_by", e.used_by}});
+  }
+  j["exports"] = Json::array();
+  for (const auto& e : inv.exports) {
+    j["exports"].push_back(
+        {{"name", e.name}, {"value", e.value}, {"stack", e.stack}, {"imported_by", e.importers}});
+  }
+  j["not_emulated"] = Json::array();
+  for (const auto& r : inv.not_emulated) {
+    j["not_emulated"].push_back({{"stack", r.stack}, {"logical_id", r.logical_id}, {"type", r.type}});
+  }
+  j["ssm_parameters"] = Json::array();
+  for (const auto& p : inv.ssm_parameters) {
+    j["ssm_parameters"].push_back(
+        {{"name", p.name}, {"type", p.type}, {"value", p.value}, {"version", p.version}, {"stack", p.stack}});
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace layered::deploy

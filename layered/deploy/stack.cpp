@@ -1,0 +1,233 @@
+// One stack: evaluate the template resource by resource, apply each change,
+// delete what disappeared, then enforce the export rules and record the stack.
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <set>
+
+#include "deploy/internal.hpp"
+
+namespace layered::deploy::detail {
+
+namespace {
+
+std::string now_utc() {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::string value_string(const Json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_array()) {
+    std::string out;
+    for (const auto& v : value) out += (out.empty() ? "" : ",") + value_string(v);
+    return out;
+  }
+  return value.dump();
+}
+
+cfn::Environment environment(StackContext& ctx) {
+  cfn::Environment env;
+  env.account_id = ctx.state.settings().account_id;
+  env.region = ctx.state.settings().region;
+  env.stack_name = ctx.stack.name;
+  env.stack_id = stack_id(ctx.state, ctx.stack.name);
+  env.ssm = [&state = ctx.state](const std::string& name) -> std::optional<std::string> {
+    auto p = state.ssm_parameter(name);
+    if (!p.ok() || !p->has_value()) return std::nullopt;
+    return (*p)->value;
+  };
+  env.import_value = [&state = ctx.state](const std::string& name) -> std::optional<std::string> {
+    auto e = state.find_export(name);
+    if (!e.ok() || !e->has_value()) return std::nullopt;
+    return (*e)->value;
+  };
+  env.resources.ref = [&ctx](const std::string& id) -> Result<std::string> {
+    auto it = ctx.current.find(id);
+    if (it == ctx.current.end()) return make_error("resource '" + id + "' has not been created yet");
+    return it->second.physical_id;
+  };
+  env.resources.get_att = [&ctx](const std::string& id, const std::string& attribute) -> Result<Json> {
+    auto it = ctx.current.find(id);
+    if (it == ctx.current.end()) return make_error("resource '" + id + "' has not been created yet");
+    auto attributes = Json::parse(it->second.attributes_json, nullptr, false);
+    if (attributes.is_object() && attributes.contains(attribute)) return attributes[attribute];
+    return make_error(
+        "attribute '" + attribute + "' of '" + id + "' (" + it->second.type + ") is not emulated", "",
+        it->second.emulated
+            ? ""
+            : "'" + it->second.type + "' is recorded only; its attributes have no local value");
+  };
+  return env;
+}
+
+// Deletes resources the template no longer has (or whose Condition turned
+// false), newest first, then the physical resources replaced by this deploy.
+Status cleanup(StackContext& ctx, const std::vector<state::ResourceRecord>& before) {
+  for (auto it = before.rbegin(); it != before.rend(); ++it) {
+    if (ctx.current.count(it->logical_id)) continue;
+    const bool retain = it->deletion_policy == "Retain";
+    ctx.progress((retain ? "retaining " : "deleting ") + it->type + " " + it->logical_id +
+                 (retain ? " (DeletionPolicy Retain)" : "") + "...");
+    LAYERED_TRY(remove_physical(ctx.state, *it, retain));
+    LAYERED_TRY(ctx.state.delete_resource(ctx.stack.name, it->logical_id));
+    ctx.changed = true;
+  }
+  for (const auto& old : ctx.replaced) {
+    auto now = ctx.current.find(old.logical_id);
+    const bool retain = now != ctx.current.end() && (now->second.update_replace_policy == "Retain" ||
+                                                     now->second.deletion_policy == "Retain");
+    ctx.progress((retain ? "retaining old " : "deleting old ") + old.type + " " + old.logical_id + " (" +
+                 old.physical_id + ")" + (retain ? " (Retain policy)" : "") + "...");
+    LAYERED_TRY(remove_physical(ctx.state, old, retain));
+  }
+  return Ok{};
+}
+
+// Export uniqueness and the "in use" locks, then the new exports.
+Status apply_exports(StackContext& ctx, const std::vector<cfn::ResolvedOutput>& outputs) {
+  std::map<std::string, std::pair<std::string, std::string>> wanted;  // name -> (value, output id)
+  for (const auto& o : outputs) {
+    if (o.export_name.empty()) continue;
+    std::string where = ctx.stack.name + "/Outputs/" + o.logical_id + ".Export.Name";
+    if (wanted.count(o.export_name)) {
+      return make_error(
+          "Export with name " + o.export_name + " is already exported by stack " + ctx.stack.name, where,
+          "give each output's Export a different Name");
+    }
+    auto existing = ctx.state.find_export(o.export_name);
+    if (!existing.ok()) return existing.error();
+    if (existing->has_value() && (*existing)->stack != ctx.stack.name) {
+      return make_error(
+          "Export with name " + o.export_name + " is already exported by stack " + (*existing)->stack, where,
+          "export names are unique per account and region: rename this export");
+    }
+    wanted[o.export_name] = {o.value, o.logical_id};
+  }
+  auto all = ctx.state.exports();
+  if (!all.ok()) return all.error();
+  for (const auto& e : *all) {
+    if (e.stack != ctx.stack.name) continue;
+    auto w = wanted.find(e.name);
+    if (w != wanted.end() && w->second.first == e.value) continue;
+    if (!e.importers.empty()) {
+      const bool removed = w == wanted.end();
+      return make_error("Export " + e.name + " cannot be " + (removed ? "deleted" : "updated") +
+                            " as it is in use by " + joined(e.importers),
+                        ctx.stack.name + (removed ? "" : "/Outputs/" + w->second.second),
+                        "'" + joined(e.importers) + "' must stop importing it first (or keep the old value " +
+                            "exported for one more deploy, e.g. with CDK's stack.exportValue())");
+    }
+    if (w == wanted.end()) LAYERED_TRY(ctx.state.delete_export(e.name));
+    ctx.changed = true;
+  }
+  for (const auto& [name, value] : wanted) {
+    auto existing = ctx.state.find_export(name);
+    if (!existing.ok()) return existing.error();
+    if (!existing->has_value()) ctx.changed = true;
+    LAYERED_TRY(ctx.state.put_export(state::ExportRecord{name, value.first, ctx.stack.name, {}}));
+  }
+  return Ok{};
+}
+
+std::string digest(const cfn::Evaluator& ev, const StackContext& ctx,
+                   const std::vector<cfn::ResolvedOutput>& outputs) {
+  Json doc;
+  doc["Parameters"] = ev.parameter_values();
+  for (const auto& [id, r] : ctx.current) {
+    doc["Resources"][id] = {{"Type", r.type},
+                            {"Properties", Json::parse(r.properties_json, nullptr, false)},
+                            {"PhysicalId", r.physical_id},
+                            {"DeletionPolicy", r.deletion_policy},
+                            {"UpdateReplacePolicy", r.update_replace_policy}};
+  }
+  for (const auto& o : outputs)
+    doc["Outputs"][o.logical_id] = {{"Value", o.value}, {"Export", o.export_name}};
+  return store::sha256_hex(doc.dump());
+}
+
+Status evaluate_resources(StackContext& ctx, const cfn::Evaluator& ev) {
+  auto order = ev.resource_order();
+  if (!order.ok()) return order.error();
+  for (const auto& id : *order) {
+    const cfn::Resource* resource = ctx.tpl.find_resource(id);
+    auto properties = ev.evaluate_properties(id);
+    if (!properties.ok()) return properties.error();
+    LAYERED_TRY(apply_resource(ctx, *resource, *properties));
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::Stack& stack,
+                                 state::State& state, const store::Store& store,
+                                 const DeployOptions& options) {
+  auto tpl = cfn::parse(stack.template_json, stack.name);
+  if (!tpl.ok()) return tpl.error();
+  StackContext ctx{app, stack, state, store, options, *tpl, {}, {}, {}, false, {}};
+  ctx.result.name = stack.name;
+  ctx.result.stack_id = stack_id(state, stack.name);
+  auto previous_stack = state.stack(stack.name);
+  if (!previous_stack.ok()) return previous_stack.error();
+  auto before = state.resources(stack.name);
+  if (!before.ok()) return before.error();
+  for (const auto& r : *before) ctx.previous[r.logical_id] = r;
+  if (!previous_stack->has_value()) {
+    // Resources and exports reference the stack row.
+    LAYERED_TRY(state.put_stack(state::StackRecord{stack.name, "CREATE_IN_PROGRESS", "", {}, {}, now_utc()}));
+  }
+
+  cfn::Evaluator ev(*tpl, environment(ctx));
+  LAYERED_TRY(ev.prepare());
+  LAYERED_TRY(evaluate_resources(ctx, ev));
+  auto outputs = ev.evaluate_outputs();
+  if (!outputs.ok()) return outputs.error();
+  auto imports = ev.imported_exports();
+  if (!imports.ok()) return imports.error();
+  LAYERED_TRY(apply_exports(ctx, *outputs));
+  LAYERED_TRY(state.set_imports(stack.name, std::vector<std::string>(imports->begin(), imports->end())));
+  // As CloudFormation: deletions and the old halves of replacements go last.
+  LAYERED_TRY(cleanup(ctx, *before));
+
+  for (const auto& o : *outputs) ctx.result.outputs.emplace_back(o.logical_id, o.value);
+  state::Pairs parameters;
+  for (const auto& [name, value] : ev.parameter_values()) parameters.emplace_back(name, value_string(value));
+  std::string template_digest = digest(ev, ctx, *outputs);
+  const auto& prev = *previous_stack;
+  if (prev && !ctx.changed && prev->template_digest == template_digest) {
+    ctx.result.outcome = Outcome::unchanged;
+    return ctx.result;
+  }
+  ctx.result.outcome = prev ? Outcome::updated : Outcome::created;
+  LAYERED_TRY(
+      state.put_stack(state::StackRecord{stack.name, prev ? "UPDATE_COMPLETE" : "CREATE_COMPLETE",
+                                         template_digest, ctx.result.outputs, parameters, now_utc()}));
+  return ctx.result;
+}
+
+std::string StackContext::where(const std::string& logical_id, const std::string& path) const {
+  return stack.name + "/" + logical_id + (path.empty() ? "" : ".Properties." + path);
+}
+
+void StackContext::progress(const std::string& text) const {
+  if (options.progress) options.progress(stack.name + ": " + text);
+}
+
+void StackContext::action(const std::string& verb, const cfn::Resource& resource,
+                          const std::string& detail) const {
+  progress(verb + " " + resource.type + " " + resource.logical_id + (detail.empty() ? "" : " " + detail) +
+           "...");
+}
+
+}  // namespace layered::deploy::detail

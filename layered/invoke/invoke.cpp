@@ -1,0 +1,343 @@
+// An execution environment's lifecycle: Init, Invoke, and the resets that a
+// crash, timeout or out-of-memory kill cause (lambda-facts.md sections 4-6).
+#include "invoke/invoke.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <random>
+
+#include "image/image.hpp"
+#include "invoke/lifecycle.hpp"
+#include "runtime_api/runtime_api.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace layered::invoke {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point from) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - from).count();
+}
+
+// 2024/12/19/[$LATEST]4dd42d66282145a2964ff13dfcd5dc65
+std::string log_stream_name(const std::string& version) {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char date[16];
+  std::strftime(date, sizeof date, "%Y/%m/%d", &utc);
+  std::mt19937_64 rng{std::random_device{}()};
+  std::string hex;
+  for (int i = 0; i < 32; ++i) hex += "0123456789abcdef"[rng() % 16];
+  return std::string(date) + "/[" + version + "]" + hex;
+}
+
+struct Happening {
+  enum Kind { message, exited, deadline } kind = deadline;
+  runtime_api::Message message_value;
+  sandbox::ExitStatus status;
+};
+
+struct InitOutcome {
+  bool ok = false;
+  double duration_ms = 0;
+  std::string status;  // "error" or "timeout" when not ok
+  std::string error_type;
+  std::string payload;
+};
+
+}  // namespace
+
+struct Environment::State {
+  FunctionSpec spec;
+  Options options;
+  image::BaseImage image;
+  std::string opt_dir;
+  std::unique_ptr<sandbox::Launcher> own_launcher;
+  sandbox::Launcher* launcher = nullptr;
+  std::unique_ptr<runtime_api::Server> server;
+  std::unique_ptr<sandbox::Sandbox> box;
+  std::string log_stream;
+  std::string logs;
+  bool output_open = false;
+  bool ready = false;      // a runtime is initialized and waiting for events
+  bool was_reset = false;  // the next Init is a suppressed one inside an invoke
+  std::uint64_t peak_bytes = 0;
+
+  void drain_output() {
+    if (!box || !output_open) return;
+    char buf[16384];
+    for (;;) {
+      auto n = ::read(box->output_fd(), buf, sizeof buf);
+      if (n > 0) {
+        logs.append(buf, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n == 0) output_open = false;
+      return;
+    }
+  }
+
+  void log_line(const std::string& line) {
+    if (!logs.empty() && logs.back() != '\n') logs += '\n';
+    logs += line + "\n";
+  }
+
+  void discard() {
+    if (box) {
+      box->kill();
+      drain_output();
+      peak_bytes = std::max(peak_bytes, box->peak_memory_bytes());
+    }
+    box.reset();
+    server.reset();
+    ready = false;
+  }
+
+  Happening wait_until(Clock::time_point deadline) {
+    for (;;) {
+      if (auto m = server->take()) return {Happening::message, std::move(*m), {}};
+      if (auto status = box->poll_exit()) {
+        drain_output();
+        return {Happening::exited, {}, *status};
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return {};
+      int timeout = static_cast<int>(std::min<long long>(left + 1, 1000));
+      if (box->sample_interval_ms() > 0) timeout = std::min(timeout, box->sample_interval_ms());
+      if (box->exit_fd() < 0) timeout = std::min(timeout, 10);
+      pollfd fds[3] = {{server->notify_fd(), POLLIN, 0},
+                       {output_open ? box->output_fd() : -1, POLLIN, 0},
+                       {box->exit_fd(), POLLIN, 0}};
+      ::poll(fds, 3, timeout);
+      drain_output();
+      if (box->sample_interval_ms() > 0) box->sample_memory();
+    }
+  }
+
+  // Starts a runtime and waits for its first GET /next (= Init done).
+  Result<InitOutcome> init(const std::string& request_id, Clock::time_point deadline) {
+    discard();
+    auto started = Clock::now();
+    auto api = runtime_api::Server::start();
+    if (!api) return api.error();
+    server = std::move(*api);
+    auto bootstrap = sandbox::find_bootstrap(spec.code_dir, opt_dir);
+    if (!bootstrap) {
+      return InitOutcome{false, ms_since(started), "error", "Runtime.InvalidEntrypoint",
+                         platform_error("Runtime.InvalidEntrypoint", request_id, bootstrap.error().message)};
+    }
+    sandbox::Identity id{spec.name,      spec.version,      spec.handler, spec.memory_mb,
+                         options.region, server->address(), log_stream};
+    sandbox::Plan plan{
+        spec.runtime,
+        spec.architecture,
+        spec.code_dir,
+        opt_dir,
+        *bootstrap,
+        spec.ephemeral_mb,
+        spec.memory_mb,
+        sandbox::lambda_environment(image, id, spec.environment),
+        options.resident_set_watch ? sandbox::MemoryWatch::resident_set : sandbox::MemoryWatch::automatic};
+    started = Clock::now();  // Init Duration runs from the spawn
+    auto launched = launcher->start(plan);
+    if (!launched) return launched.error();
+    box = std::move(*launched);
+    output_open = true;
+    for (;;) {
+      Happening h = wait_until(deadline);
+      if (h.kind == Happening::message && h.message_value.kind == runtime_api::MessageKind::next_requested) {
+        ready = true;
+        return InitOutcome{true, ms_since(started), "", "", ""};
+      }
+      if (h.kind == Happening::message && h.message_value.kind == runtime_api::MessageKind::init_error) {
+        auto failure = function_failure(h.message_value.body, h.message_value.error_type);
+        double took = ms_since(started);
+        discard();
+        return InitOutcome{false, took, "error", failure.error_type, failure.payload};
+      }
+      if (h.kind == Happening::exited) {
+        std::string type = box->out_of_memory() ? "Runtime.OutOfMemory" : "Runtime.ExitError";
+        double took = ms_since(started);
+        std::string text = "Runtime exited with error: " + h.status.describe();
+        discard();
+        return InitOutcome{false, took, "error", type, platform_error(type, request_id, text)};
+      }
+      if (h.kind == Happening::deadline) {
+        double took = ms_since(started);
+        discard();
+        return InitOutcome{false, took, "timeout", "",
+                           platform_error("Sandbox.Timedout", request_id, timeout_text(spec.timeout_s))};
+      }
+    }
+  }
+};
+
+Environment::Environment(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Environment::~Environment() {
+  if (state_) state_->discard();
+}
+
+bool Environment::warm() const { return state_->ready; }
+
+Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Options options) {
+  auto state = std::make_unique<State>();
+  auto image = image::load(spec.runtime);
+  if (!image) return image.error();
+  state->image = std::move(*image);
+  std::vector<std::string> dirs;
+  for (const auto& layer : spec.layers) dirs.push_back(layer.dir);
+  auto opt = sandbox::merge_layers(dirs, options.cache_dir);
+  if (!opt) return opt.error();
+  state->opt_dir = *opt;
+  if (options.launcher) {
+    state->launcher = options.launcher;
+  } else {
+    state->own_launcher = sandbox::bwrap_launcher();
+    state->launcher = state->own_launcher.get();
+  }
+  state->log_stream = log_stream_name(spec.version);
+  state->spec = std::move(spec);
+  state->options = std::move(options);
+  return std::unique_ptr<Environment>(new Environment(std::move(state)));
+}
+
+namespace {
+
+struct Finish {
+  std::string payload;
+  std::string error_type;  // "" on success
+  bool unhandled = false;
+  std::string status;  // REPORT Status
+};
+
+}  // namespace
+
+Result<InvokeResult> Environment::invoke(const std::string& payload) {
+  State& s = *state_;
+  const std::string request_id = runtime_api::new_request_id();
+  const auto timeout = std::chrono::seconds(s.spec.timeout_s);
+  InvokeResult result;
+  Report& report = result.report;
+  report.request_id = request_id;
+  report.memory_mb = s.spec.memory_mb;
+  if (s.ready && s.box && s.box->poll_exit()) {  // died while idle
+    s.discard();
+    s.was_reset = true;
+  }
+  while (s.server && s.server->take()) {
+  }
+
+  Clock::time_point start;
+  bool started = false;
+  auto begin = [&] {
+    s.log_line("START RequestId: " + request_id + " Version: " + s.spec.version);
+    start = Clock::now();
+    started = true;
+  };
+  auto finish = [&](Finish f) -> Result<InvokeResult> {
+    s.drain_output();
+    s.log_line("END RequestId: " + request_id);
+    if (s.box) s.peak_bytes = std::max(s.peak_bytes, s.box->peak_memory_bytes());
+    report.duration_ms = ms_since(start);
+    report.billed_ms = static_cast<long long>(std::ceil(report.duration_ms));
+    report.max_memory_used_mb = static_cast<long long>((s.peak_bytes + (1 << 20) - 1) >> 20);
+    report.status = f.status;
+    if (f.status == "error") report.error_type = f.error_type;
+    s.log_line(report.line());
+    result.payload = std::move(f.payload);
+    result.error_type = f.error_type;
+    result.function_error = f.unhandled ? "Unhandled" : "";
+    result.logs = std::move(s.logs);
+    s.logs.clear();
+    return std::move(result);
+  };
+  auto init_failed = [&](const InitOutcome& o) -> Result<InvokeResult> {
+    s.log_line(init_report_line(o.duration_ms, "invoke", o.status, o.error_type));
+    s.discard();
+    s.was_reset = false;
+    return finish({o.payload, o.status == "timeout" ? "Sandbox.Timedout" : o.error_type, true, o.status});
+  };
+
+  if (!s.ready) {
+    if (!s.was_reset) {
+      auto first = s.init(request_id, Clock::now() + s.options.init_limit);
+      if (!first) return first.error();
+      if (first->ok) {
+        report.init_duration_ms = first->duration_ms;
+      } else {
+        // Lambda retries a failed Init inside the invoke, against its timeout.
+        s.log_line(init_report_line(first->duration_ms, "init", first->status, first->error_type));
+      }
+    }
+    if (!s.ready) {
+      begin();
+      auto retry = s.init(request_id, start + timeout);
+      if (!retry) return retry.error();
+      if (!retry->ok) return init_failed(*retry);
+    }
+  }
+  if (!started) begin();
+  s.was_reset = false;
+
+  const auto deadline = start + timeout;
+  auto wall_deadline =
+      std::chrono::system_clock::now() +
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline - Clock::now());
+  s.server->deliver(
+      {request_id, payload,
+       std::chrono::duration_cast<std::chrono::milliseconds>(wall_deadline.time_since_epoch()).count(),
+       s.spec.arn, runtime_api::new_trace_id(), "", ""});
+  for (;;) {
+    Happening h = s.wait_until(deadline);
+    if (h.kind == Happening::message) {
+      const auto& m = h.message_value;
+      using runtime_api::MessageKind;
+      if (m.request_id != request_id) continue;
+      if (m.kind == MessageKind::response) return finish({m.body, "", false, ""});
+      if (m.kind == MessageKind::response_too_large)
+        return finish({too_large_payload(m.size), "Function.ResponseSizeTooLarge", true, ""});
+      if (m.kind == MessageKind::error) {
+        auto failure = function_failure(m.body, m.error_type);
+        return finish({failure.payload, failure.error_type, true, ""});
+      }
+      continue;
+    }
+    Finish f;
+    if (h.kind == Happening::exited) {
+      f.error_type = s.box->out_of_memory() ? "Runtime.OutOfMemory" : "Runtime.ExitError";
+      f.payload =
+          platform_error(f.error_type, request_id, "Runtime exited with error: " + h.status.describe());
+      f.status = "error";
+    } else {
+      f.error_type = "Sandbox.Timedout";
+      f.payload = platform_error(f.error_type, request_id, timeout_text(s.spec.timeout_s));
+      f.status = "timeout";
+    }
+    f.unhandled = true;
+    // The environment is reset: the next invoke initializes a new runtime.
+    s.box->kill();
+    s.peak_bytes = std::max(s.peak_bytes, s.box->peak_memory_bytes());
+    s.drain_output();
+    auto done = finish(std::move(f));
+    s.discard();
+    s.was_reset = true;
+    return done;
+  }
+}
+
+Result<InvokeResult> invoke_once(const FunctionSpec& spec, const std::string& payload,
+                                 const Options& options) {
+  LAYERED_TRY(validate_event(payload, "-"));
+  auto env = Environment::create(spec, options);
+  if (!env) return env.error();
+  return (*env)->invoke(payload);
+}
+
+}  // namespace layered::invoke

@@ -1,0 +1,112 @@
+// The lifecycle of a function's execution environment, as Lambda runs it:
+// cold start (Init), invocations (warm when the environment lives on), init
+// errors and their retry, crashes, timeouts and out-of-memory kills, with
+// Lambda's START / END / REPORT log lines.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/common.hpp"
+
+namespace layered::sandbox {
+class Launcher;
+}
+
+namespace layered::invoke {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+struct LayerRef {
+  std::string arn;
+  std::string dir;  // the layer version's extracted content
+};
+
+// What Lambda knows of a function (the state module's FunctionRecord maps
+// onto this one to one).
+struct FunctionSpec {
+  std::string name;
+  std::string arn;
+  std::string version = "$LATEST";
+  std::string runtime = "provided.al2023";
+  std::string architecture = "x86_64";
+  std::string handler;
+  std::string code_dir;
+  std::vector<LayerRef> layers;  // merge order: first = lowest
+  Pairs environment;             // in order
+  int memory_mb = 128;
+  int timeout_s = 3;
+  int ephemeral_mb = 512;
+};
+
+struct Options {
+  std::string cache_dir;  // where merged /opt trees are kept (<state>/cache)
+  std::string region = "us-east-1";
+  // Lambda's limit for an on-demand Init phase; a parameter so tests are quick.
+  std::chrono::milliseconds init_limit{10000};
+  // Starts sandboxes; null = bubblewrap. Not owned.
+  sandbox::Launcher* launcher = nullptr;
+  // Force the resident-set watch instead of a memory cgroup.
+  bool resident_set_watch = false;
+};
+
+struct Report {
+  std::string request_id;
+  double duration_ms = 0;
+  long long billed_ms = 0;
+  int memory_mb = 0;
+  long long max_memory_used_mb = 0;        // measured, rounded up
+  std::optional<double> init_duration_ms;  // only on a cold start
+  std::string status;                      // "", "error" or "timeout"
+  std::string error_type;                  // with status "error"
+
+  // Lambda's tab-separated REPORT line (no newline).
+  std::string line() const;
+};
+
+struct InvokeResult {
+  std::string payload;         // the response, or the error JSON
+  std::string function_error;  // "" or "Unhandled" (X-Amz-Function-Error)
+  std::string error_type;      // the error's errorType, when there is one
+  std::string logs;            // the function's output framed by START/END/REPORT
+  Report report;
+};
+
+// Checks an event before any environment starts: size (Lambda's 6 MB request
+// limit) and JSON syntax. `where` names its source (a file, or "-").
+Status validate_event(const std::string& payload, const std::string& where);
+
+// One execution environment of one function. The first invoke is a cold
+// start; later ones are warm until a crash, timeout or OOM resets it.
+class Environment {
+ public:
+  static Result<std::unique_ptr<Environment>> create(FunctionSpec spec, Options options);
+  ~Environment();
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+
+  // Runs one invocation. Errors of the function are in the result; the
+  // Result is an error only when the engine itself could not run it.
+  Result<InvokeResult> invoke(const std::string& payload);
+  // True while a runtime is initialized and waiting for events.
+  bool warm() const;
+
+  struct State;
+
+ private:
+  explicit Environment(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// One cold start: validate, create, invoke once, discard.
+Result<InvokeResult> invoke_once(const FunctionSpec& spec, const std::string& payload,
+                                 const Options& options);
+
+// {"payload", "functionError", "logs", "report": {...}} for --json.
+std::string to_json(const InvokeResult& result);
+
+}  // namespace layered::invoke

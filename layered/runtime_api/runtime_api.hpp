@@ -1,0 +1,75 @@
+// The Lambda Runtime API (2018-06-01) that one environment's bootstrap talks
+// to, served on 127.0.0.1 with an ephemeral port. It serves the protocol, not
+// a particular client: any Runtime API client works unchanged.
+//
+// The engine side is a queue: `deliver` hands an event to the next
+// GET /next; what the runtime posts comes back as `Message`s, announced by
+// `notify_fd()` so the engine can poll it beside the process and its output.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/common.hpp"
+
+namespace layered::runtime_api {
+
+// Lambda's synchronous payload limit: 6 MiB + 100 bytes (RIE interop/model.go).
+constexpr std::size_t kMaxPayloadBytes = 6291556;
+
+struct Event {
+  std::string request_id;
+  std::string payload;
+  std::int64_t deadline_ms = 0;  // epoch milliseconds
+  std::string function_arn;
+  std::string trace_id;
+  std::string client_context;    // sent only when not empty
+  std::string cognito_identity;  // sent only when not empty
+};
+
+enum class MessageKind {
+  next_requested,      // the runtime called GET /next (the first one ends init)
+  response,            // POST /invocation/{id}/response
+  error,               // POST /invocation/{id}/error
+  init_error,          // POST /init/error
+  response_too_large,  // a response over kMaxPayloadBytes (answered 413)
+};
+
+struct Message {
+  MessageKind kind = MessageKind::next_requested;
+  std::string request_id;
+  std::string body;
+  std::string error_type;  // Lambda-Runtime-Function-Error-Type, when sent
+  std::size_t size = 0;    // bytes the runtime sent (response_too_large)
+};
+
+class Server {
+ public:
+  // Listens on 127.0.0.1 with a port chosen by the kernel.
+  static Result<std::unique_ptr<Server>> start();
+  virtual ~Server() = default;
+
+  virtual int port() const = 0;
+  // host:port, the value of AWS_LAMBDA_RUNTIME_API.
+  virtual std::string address() const = 0;
+  // Queues an event for the runtime's next GET /next.
+  virtual void deliver(Event event) = 0;
+  // Readable while at least one message is waiting.
+  virtual int notify_fd() const = 0;
+  // The oldest waiting message, if any.
+  virtual std::optional<Message> take() = 0;
+};
+
+// A fresh request id (a UUID v4, as Lambda's).
+std::string new_request_id();
+// An X-Ray trace header: Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0.
+std::string new_trace_id();
+
+// Lambda's bodies for the Runtime API's own errors.
+std::string invalid_request_id_body();
+std::string payload_too_large_body();
+
+}  // namespace layered::runtime_api

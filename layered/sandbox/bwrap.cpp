@@ -1,0 +1,135 @@
+// The bubblewrap command line that lays out an execution environment from
+// the emulated base image: nothing of this machine but glibc's files, the
+// static busybox and the files the image data names.
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "sandbox/sandbox.hpp"
+
+namespace layered::sandbox {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Where the image's tools point to. Lambda's image has no busybox; this one
+// path is the only trace of how the tools are provided.
+constexpr const char* kBusyboxPath = "/usr/libexec/busybox";
+
+std::string host_architecture() {
+  struct utsname u {};
+  ::uname(&u);
+  std::string m = u.machine;
+  return m == "aarch64" ? "arm64" : m;
+}
+
+Result<int> data_fd(const std::string& content) {
+  int fd = ::memfd_create("layered-image-file", MFD_CLOEXEC);
+  if (fd < 0) return make_error("cannot create a memory file for the sandbox");
+  std::size_t done = 0;
+  while (done < content.size()) {
+    auto n = ::write(fd, content.data() + done, content.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      return make_error("cannot write a memory file for the sandbox");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+class Builder {
+ public:
+  void add(std::initializer_list<std::string> words) { cmd_.args.insert(cmd_.args.end(), words); }
+  Status data(const std::string& content, const std::string& dest, const char* perms) {
+    auto fd = data_fd(content);
+    if (!fd) return fd.error();
+    cmd_.data_fds.push_back(*fd);
+    add({"--perms", perms, "--ro-bind-data", std::to_string(*fd), dest});
+    return Ok{};
+  }
+  BwrapCommand take() { return std::move(cmd_); }
+  void abandon() {
+    for (int fd : cmd_.data_fds) ::close(fd);
+    cmd_.data_fds.clear();
+  }
+
+ private:
+  BwrapCommand cmd_;
+};
+
+Status add_image(Builder& b, const image::BaseImage& image) {
+  for (const auto& dir : image.directories) b.add({"--dir", dir});
+  for (const auto& [link, target] : image.symlinks) b.add({"--symlink", target, link});
+  const std::string host_libs = image::host_library_dir();
+  for (const auto& lib : image.libraries) {
+    const std::string from = host_libs + "/" + lib;
+    std::error_code ec;
+    if (fs::exists(from, ec)) b.add({"--ro-bind", from, image.library_dir + "/" + lib});
+  }
+  const std::string busybox = image::host_busybox();
+  if (busybox.empty())
+    return make_error("busybox is not installed", "",
+                      "install the 'busybox-static' package (scripts/setup.sh)");
+  b.add({"--ro-bind", busybox, kBusyboxPath});
+  for (const auto& tool : image.tools) b.add({"--symlink", kBusyboxPath, image.tools_dir + "/" + tool});
+  // busybox has no bash applet: a wrapper runs the script with its sh.
+  for (const auto& [alias, applet] : image.tool_aliases) {
+    const std::string wrapper =
+        "#!" + image.tools_dir + "/" + applet + "\nexec " + image.tools_dir + "/" + applet + " \"$@\"\n";
+    LAYERED_TRY(b.data(wrapper, image.tools_dir + "/" + alias, "0555"));
+  }
+  for (const auto& file : image.files) {
+    if (!file.host.empty()) {
+      b.add({"--ro-bind-try", file.host, file.path});
+    } else {
+      LAYERED_TRY(b.data(file.content, file.path, "0444"));
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<std::string> find_bwrap() {
+  for (const char* path : {"/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"}) {
+    if (::access(path, X_OK) == 0) return std::string(path);
+  }
+  return make_error("bubblewrap ('bwrap') is not installed", "",
+                    "install the 'bubblewrap' package (scripts/setup.sh does)");
+}
+
+Result<BwrapCommand> bwrap_command(const image::BaseImage& image, const Plan& plan) {
+  if (plan.architecture != host_architecture()) {
+    return make_error(
+        "architecture '" + plan.architecture + "' cannot run on this machine (" + host_architecture() + ")",
+        "", "deploy the function for '" + host_architecture() + "' to invoke it locally");
+  }
+  Builder b;
+  b.add({"--unshare-all", "--share-net", "--die-with-parent", "--new-session", "--clearenv"});
+  if (auto status = add_image(b, image); !status) {
+    b.abandon();
+    return status.error();
+  }
+  b.add({"--proc", "/proc", "--dev", "/dev"});
+  const auto tmp_bytes = static_cast<long long>(plan.ephemeral_mb) * 1024 * 1024;
+  b.add({"--size", std::to_string(tmp_bytes), "--tmpfs", "/tmp"});
+  if (plan.opt_dir.empty()) {
+    b.add({"--dir", "/opt"});
+  } else {
+    b.add({"--ro-bind", plan.opt_dir, "/opt"});
+  }
+  b.add({"--ro-bind", plan.code_dir, "/var/task"});
+  // Everything but /tmp is read-only on Lambda, the root included.
+  b.add({"--remount-ro", "/", "--chdir", "/var/task"});
+  for (const auto& [name, value] : plan.environment) b.add({"--setenv", name, value});
+  b.add({"--", plan.bootstrap});
+  return b.take();
+}
+
+}  // namespace layered::sandbox

@@ -1,0 +1,119 @@
+// /opt as Lambda builds it: layers extracted in order, the later one winning.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <random>
+
+#include "sandbox/sandbox.hpp"
+
+namespace layered::sandbox {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// FNV-1a over the ordered directories and their identity (inode, change
+// time): a different order, a different layer or a rebuilt one is a new key.
+std::string layers_key(const std::vector<std::string>& layer_dirs) {
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+  };
+  for (const auto& dir : layer_dirs) {
+    mix(fs::absolute(dir).lexically_normal().string());
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+      mix(std::to_string(st.st_ino) + ":" + std::to_string(st.st_ctim.tv_sec) + "." +
+          std::to_string(st.st_ctim.tv_nsec));
+    }
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+// Replaces whatever is at `to` (a later layer wins, even over a directory).
+void clear_target(const fs::path& to, bool keep_directory) {
+  std::error_code ec;
+  auto st = fs::symlink_status(to, ec);
+  if (ec || !fs::exists(st)) return;
+  if (keep_directory && fs::is_directory(st)) return;
+  fs::remove_all(to, ec);
+}
+
+Status place_file(const fs::path& from, const fs::path& to) {
+  clear_target(to, false);
+  std::error_code ec;
+  fs::create_hard_link(from, to, ec);
+  if (!ec) return Ok{};
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+  if (ec) return make_error("cannot copy layer file: " + ec.message(), from.string());
+  fs::permissions(to, fs::status(from).permissions(), ec);
+  return Ok{};
+}
+
+Status overlay(const fs::path& layer, const fs::path& into) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(layer, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const fs::path rel = it->path().lexically_relative(layer);
+    const fs::path to = into / rel;
+    auto st = it->symlink_status(ec);
+    if (ec) break;
+    if (fs::is_symlink(st)) {
+      clear_target(to, false);
+      fs::copy_symlink(it->path(), to, ec);
+    } else if (fs::is_directory(st)) {
+      clear_target(to, true);
+      fs::create_directory(to, ec);
+      fs::permissions(to, st.permissions(), ec);
+    } else if (fs::is_regular_file(st)) {
+      LAYERED_TRY(place_file(it->path(), to));
+    }
+    if (ec) break;
+  }
+  if (ec) return make_error("cannot merge layer: " + ec.message(), layer.string());
+  return Ok{};
+}
+
+std::string random_suffix() {
+  std::random_device rd;
+  return std::to_string(::getpid()) + "-" + std::to_string(rd());
+}
+
+}  // namespace
+
+Result<std::string> merge_layers(const std::vector<std::string>& layer_dirs, const std::string& cache_dir) {
+  if (layer_dirs.empty()) return std::string{};
+  for (const auto& dir : layer_dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+      return make_error("layer content is missing", dir, "redeploy the stack that publishes this layer");
+  }
+  const fs::path root = fs::path(cache_dir) / "opt";
+  const fs::path merged = root / layers_key(layer_dirs);
+  std::error_code ec;
+  if (fs::is_directory(merged, ec)) return merged.string();
+  fs::create_directories(root, ec);
+  if (ec) return make_error("cannot create the layer cache: " + ec.message(), root.string());
+  const fs::path tmp = root / (".tmp-" + random_suffix());
+  fs::create_directory(tmp, ec);
+  if (ec) return make_error("cannot create the layer cache: " + ec.message(), tmp.string());
+  fs::permissions(tmp, fs::perms(0755), ec);
+  for (const auto& dir : layer_dirs) {
+    auto status = overlay(dir, tmp);
+    if (!status) {
+      fs::remove_all(tmp, ec);
+      return status.error();
+    }
+  }
+  // Another process may have built the same set meanwhile: keep theirs.
+  fs::rename(tmp, merged, ec);
+  if (ec) fs::remove_all(tmp, ec);
+  return merged.string();
+}
+
+}  // namespace layered::sandbox

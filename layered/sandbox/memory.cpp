@@ -1,0 +1,261 @@
+// The memory size enforced as Lambda does (the environment is killed), and
+// Max Memory Used measured rather than copied from the configuration.
+#include "sandbox/memory.hpp"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace layered::sandbox {
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// The value after `key ` in a "key value" per line file (memory.events).
+std::uint64_t keyed_value(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
+  std::string k;
+  std::uint64_t v = 0;
+  while (in >> k >> v)
+    if (k == key) return v;
+  return 0;
+}
+
+// "VmHWM:     1234 kB" in /proc/<pid>/status, in bytes.
+std::uint64_t keyed_kb(const std::string& status, const std::string& key) {
+  auto at = status.find(key);
+  if (at == std::string::npos) return 0;
+  return std::strtoull(status.c_str() + at + key.size(), nullptr, 10) * 1024;
+}
+
+std::uint64_t number(const std::string& text) {
+  try {
+    return std::stoull(text);
+  } catch (...) {
+    return 0;
+  }
+}
+
+// The engine's own cgroup path for `controller` ("" = the v2 line).
+std::string own_cgroup(const std::string& controller) {
+  std::istringstream in(read_text("/proc/self/cgroup"));
+  std::string line;
+  while (std::getline(in, line)) {
+    auto a = line.find(':');
+    auto b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string names = line.substr(a + 1, b - a - 1);
+    std::string path = line.substr(b + 1);
+    if (controller.empty() ? (line.rfind("0::", 0) == 0)
+                           : (("," + names + ",").find("," + controller + ",") != std::string::npos))
+      return path == "/" ? "" : path;
+  }
+  return "-";
+}
+
+std::string unique_name() {
+  static std::atomic<int> counter{0};
+  return "layered-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+}
+
+class CgroupMonitor : public MemoryMonitor {
+ public:
+  CgroupMonitor(std::string dir, bool v2) : dir_(std::move(dir)), v2_(v2) {}
+  ~CgroupMonitor() override {
+    kill_all();
+    for (int i = 0; i < 200 && ::rmdir(dir_.c_str()) != 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::string join_file() const override { return dir_ + "/cgroup.procs"; }
+  int sample_interval_ms() const override { return v2_ && !has_peak_ ? 10 : 0; }
+  void sample() override {
+    std::uint64_t now = number(read_text(dir_ + "/memory.current"));
+    if (now > sampled_peak_) sampled_peak_ = now;
+  }
+  // The cgroup's peak charge misses file pages (the loader, libc) that other
+  // cgroups faulted in first; the processes' peak resident sets count them,
+  // as Lambda's figure does. Report the larger of the two.
+  std::uint64_t peak_bytes() override {
+    std::uint64_t hwm = 0;
+    std::istringstream in(read_text(dir_ + "/cgroup.procs"));
+    for (long pid = 0; in >> pid;)
+      hwm += keyed_kb(read_text("/proc/" + std::to_string(pid) + "/status"), "VmHWM:");
+    hwm_peak_ = std::max(hwm_peak_, hwm);
+    std::uint64_t charged = 0;
+    if (!v2_) {
+      charged = number(read_text(dir_ + "/memory.max_usage_in_bytes"));
+    } else if (has_peak_) {
+      charged = number(read_text(dir_ + "/memory.peak"));
+    } else {
+      sample();
+      charged = sampled_peak_;
+    }
+    return std::max(charged, hwm_peak_);
+  }
+  bool out_of_memory() override {
+    return keyed_value(read_text(dir_ + (v2_ ? "/memory.events" : "/memory.oom_control")), "oom_kill") > 0;
+  }
+  void kill_all() override {
+    std::istringstream in(read_text(dir_ + "/cgroup.procs"));
+    for (long pid = 0; in >> pid;) ::kill(static_cast<pid_t>(pid), SIGKILL);
+  }
+  std::string method() const override { return v2_ ? "cgroup v2" : "cgroup v1"; }
+  void set_has_peak(bool value) { has_peak_ = value; }
+
+ private:
+  std::string dir_;
+  bool v2_;
+  bool has_peak_ = true;
+  std::uint64_t sampled_peak_ = 0;
+  std::uint64_t hwm_peak_ = 0;
+};
+
+// Child cgroups of an engine that died without removing them.
+void remove_stale_cgroups(const std::string& parent) {
+  DIR* dir = ::opendir(parent.c_str());
+  if (!dir) return;
+  while (dirent* e = ::readdir(dir)) {
+    std::string name = e->d_name;
+    if (name.rfind("layered-", 0) != 0) continue;
+    long pid = std::atol(name.c_str() + 8);
+    if (pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+      ::rmdir((parent + "/" + name).c_str());
+  }
+  ::closedir(dir);
+}
+
+std::unique_ptr<MemoryMonitor> cgroup_v1(std::uint64_t limit) {
+  std::string own = own_cgroup("memory");
+  if (own == "-") return nullptr;
+  std::string parent = "/sys/fs/cgroup/memory" + own;
+  if (!exists(parent + "/memory.limit_in_bytes")) return nullptr;
+  remove_stale_cgroups(parent);
+  std::string dir = parent + "/" + unique_name();
+  if (::mkdir(dir.c_str(), 0755) != 0) return nullptr;
+  auto monitor = std::make_unique<CgroupMonitor>(dir, false);
+  if (!write_text(dir + "/memory.limit_in_bytes", std::to_string(limit))) return nullptr;
+  // No swap either: memsw must be set after (and not below) the memory limit.
+  if (exists(dir + "/memory.memsw.limit_in_bytes"))
+    write_text(dir + "/memory.memsw.limit_in_bytes", std::to_string(limit));
+  return monitor;
+}
+
+std::unique_ptr<MemoryMonitor> cgroup_v2(std::uint64_t limit) {
+  std::string own = own_cgroup("");
+  if (own == "-" || !exists("/sys/fs/cgroup/cgroup.controllers")) return nullptr;
+  std::string parent = "/sys/fs/cgroup" + own;
+  if (read_text(parent + "/cgroup.subtree_control").find("memory") == std::string::npos)
+    write_text(parent + "/cgroup.subtree_control", "+memory");
+  std::string dir = parent + "/" + unique_name();
+  if (::mkdir(dir.c_str(), 0755) != 0) return nullptr;
+  auto monitor = std::make_unique<CgroupMonitor>(dir, true);
+  if (!exists(dir + "/memory.max") || !write_text(dir + "/memory.max", std::to_string(limit))) return nullptr;
+  if (exists(dir + "/memory.swap.max")) write_text(dir + "/memory.swap.max", "0");
+  monitor->set_has_peak(exists(dir + "/memory.peak"));
+  return monitor;
+}
+
+// Where no cgroup is ours: sum the resident set of the process tree and kill
+// the tree once it exceeds the limit.
+class ResidentSetMonitor : public MemoryMonitor {
+ public:
+  explicit ResidentSetMonitor(std::uint64_t limit) : limit_(limit) {}
+  void attach(pid_t pid) override { root_ = pid; }
+  int sample_interval_ms() const override { return 10; }
+  void sample() override {
+    if (root_ <= 0) return;
+    std::uint64_t now = tree_resident_bytes(root_);
+    if (now > peak_) peak_ = now;
+    if (now > limit_ && !oom_) {
+      oom_ = true;
+      kill_all();
+    }
+  }
+  std::uint64_t peak_bytes() override {
+    sample();
+    return peak_;
+  }
+  bool out_of_memory() override { return oom_; }
+  void kill_all() override {
+    if (root_ > 0) ::kill(root_, SIGKILL);
+  }
+  std::string method() const override { return "resident set"; }
+
+ private:
+  std::uint64_t limit_;
+  pid_t root_ = 0;
+  std::uint64_t peak_ = 0;
+  bool oom_ = false;
+};
+
+}  // namespace
+
+std::uint64_t tree_resident_bytes(pid_t root) {
+  std::multimap<pid_t, pid_t> children;
+  if (DIR* proc = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(proc)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      std::string stat = read_text(std::string("/proc/") + e->d_name + "/stat");
+      auto close = stat.rfind(')');
+      if (close == std::string::npos) continue;
+      std::istringstream rest(stat.substr(close + 2));
+      char state = 0;
+      long ppid = 0;
+      rest >> state >> ppid;
+      children.emplace(static_cast<pid_t>(ppid), static_cast<pid_t>(std::atol(e->d_name)));
+    }
+    ::closedir(proc);
+  }
+  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  std::uint64_t total = 0;
+  std::vector<pid_t> todo{root};
+  while (!todo.empty()) {
+    pid_t pid = todo.back();
+    todo.pop_back();
+    std::istringstream statm(read_text("/proc/" + std::to_string(pid) + "/statm"));
+    std::uint64_t size = 0, resident = 0;
+    if (statm >> size >> resident) total += resident * page;
+    auto [from, to] = children.equal_range(pid);
+    for (auto it = from; it != to; ++it) todo.push_back(it->second);
+  }
+  return total;
+}
+
+std::unique_ptr<MemoryMonitor> make_memory_monitor(std::uint64_t limit_bytes, MemoryWatch mode) {
+  if (mode == MemoryWatch::automatic) {
+    if (auto v1 = cgroup_v1(limit_bytes)) return v1;
+    if (auto v2 = cgroup_v2(limit_bytes)) return v2;
+  }
+  return std::make_unique<ResidentSetMonitor>(limit_bytes);
+}
+
+}  // namespace layered::sandbox

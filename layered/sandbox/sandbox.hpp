@@ -1,0 +1,124 @@
+// One Lambda execution environment on this machine: the function's layers
+// merged into /opt, its code at /var/task, a size-limited /tmp, and the rest
+// of the root built from the emulated base image (layered/image), never from
+// this machine's /usr or environment. bubblewrap does the mounting; a memory
+// cgroup of the engine's own (or, where there is none, a resident-set watch)
+// enforces and measures the memory size.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/common.hpp"
+#include "image/image.hpp"
+
+namespace layered::sandbox {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+// The layer directories merged in order (a later layer's file replaces an
+// earlier one's; directories merge), built once per ordered set under
+// `cache_dir` (hard links, else copies; atomically). Returns the merged
+// directory, or "" when `layer_dirs` is empty.
+Result<std::string> merge_layers(const std::vector<std::string>& layer_dirs, const std::string& cache_dir);
+
+// What Lambda sets in the environment, before the function's own variables.
+struct Identity {
+  std::string function_name;
+  std::string version = "$LATEST";
+  std::string handler;
+  int memory_mb = 128;
+  std::string region = "us-east-1";
+  std::string runtime_api;  // host:port, no scheme
+  std::string log_stream;   // 2024/12/19/[$LATEST]<32 hex>
+};
+
+// Lambda's variables (in the image's PATH / LD_LIBRARY_PATH order), then the
+// function's own; reserved names in `function_env` are ignored, as Lambda
+// refuses them. Credentials are obviously-local fakes, never this machine's.
+Pairs lambda_environment(const image::BaseImage& image, const Identity& id, const Pairs& function_env);
+
+// True for names a function may not set (Lambda's reserved variables).
+bool is_reserved_variable(const std::string& name);
+
+// `/var/task/bootstrap`, else `/opt/bootstrap` (the path inside the sandbox),
+// judged on the host directories that will be mounted there. A missing or
+// non-executable bootstrap is an error whose message is Lambda's
+// Runtime.InvalidEntrypoint text.
+Result<std::string> find_bootstrap(const std::string& code_dir, const std::string& opt_dir);
+
+enum class MemoryWatch { automatic, resident_set };
+
+// Everything needed to start one environment.
+struct Plan {
+  std::string runtime = "provided.al2023";
+  std::string architecture = "x86_64";
+  std::string code_dir;   // host directory mounted at /var/task
+  std::string opt_dir;    // host directory mounted at /opt ("" = empty /opt)
+  std::string bootstrap;  // path inside the sandbox
+  int ephemeral_mb = 512;
+  int memory_mb = 128;
+  Pairs environment;  // the complete environment, in order
+  MemoryWatch memory_watch = MemoryWatch::automatic;
+};
+
+// How the environment's process ended.
+struct ExitStatus {
+  int code = 0;    // valid when signal == 0
+  int signal = 0;  // the signal that killed it, or 0
+  // Lambda's wording: "exit status 1", "signal: killed".
+  std::string describe() const;
+};
+
+// A started environment. Destroying it kills whatever is left.
+class Sandbox {
+ public:
+  virtual ~Sandbox() = default;
+  virtual int pid() const = 0;
+  // Readable when the function wrote to stdout/stderr (one pipe for both).
+  virtual int output_fd() const = 0;
+  // Readable once the process has exited.
+  virtual int exit_fd() const = 0;
+  // Reaps the process if it has exited.
+  virtual std::optional<ExitStatus> poll_exit() = 0;
+  virtual void kill() = 0;
+  // Memory: `sample_interval_ms()` > 0 means call `sample_memory()` that
+  // often (resident-set watch); a cgroup needs no sampling.
+  virtual int sample_interval_ms() const = 0;
+  virtual void sample_memory() = 0;
+  virtual std::uint64_t peak_memory_bytes() = 0;
+  // True if the memory limit killed (or is about to kill) the environment.
+  virtual bool out_of_memory() = 0;
+  // "cgroup v1", "cgroup v2" or "resident set".
+  virtual std::string memory_method() const = 0;
+};
+
+// Starts sandboxes. The bubblewrap launcher is what the engine uses; the
+// direct launcher runs the bootstrap on this machine with no isolation at all
+// (same process handling, memory watch and environment), so lifecycle tests
+// of the invoke module stay fast. It maps /var/task and /opt to the host dirs.
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  virtual Result<std::unique_ptr<Sandbox>> start(const Plan& plan) = 0;
+};
+
+std::unique_ptr<Launcher> bwrap_launcher();
+std::unique_ptr<Launcher> direct_launcher();
+
+// The bubblewrap command line for `plan` (without the program path), with the
+// file descriptors it reads generated files from. Exposed for tests.
+struct BwrapCommand {
+  std::vector<std::string> args;
+  std::vector<int> data_fds;  // owned by the caller, close after spawn
+};
+Result<BwrapCommand> bwrap_command(const image::BaseImage& image, const Plan& plan);
+
+// This machine's bubblewrap, or an error saying how to install it.
+Result<std::string> find_bwrap();
+
+}  // namespace layered::sandbox

@@ -1,0 +1,230 @@
+// The real bubblewrap sandbox, run with busybox scripts as bootstraps.
+#include "sandbox/sandbox.hpp"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+using namespace layered;
+
+namespace {
+
+struct Outcome {
+  std::string output;
+  sandbox::ExitStatus status;
+  bool oom = false;
+  std::uint64_t peak = 0;
+};
+
+Outcome run_to_end(sandbox::Sandbox& box) {
+  Outcome run;
+  char buf[4096];
+  for (;;) {
+    pollfd fds[2] = {{box.output_fd(), POLLIN, 0}, {box.exit_fd(), POLLIN, 0}};
+    int interval = box.sample_interval_ms();
+    ::poll(fds, 2, interval > 0 ? interval : 1000);
+    if (interval > 0) box.sample_memory();
+    for (ssize_t n; (n = ::read(box.output_fd(), buf, sizeof buf)) > 0;) run.output.append(buf, n);
+    if (auto status = box.poll_exit()) {
+      for (ssize_t n; (n = ::read(box.output_fd(), buf, sizeof buf)) > 0;) run.output.append(buf, n);
+      run.status = *status;
+      break;
+    }
+  }
+  run.oom = box.out_of_memory();
+  run.peak = box.peak_memory_bytes();
+  return run;
+}
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("sandbox-test-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "task");
+    fs::create_directories(root_ / "opt");
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void bootstrap(const std::string& script, const std::string& dir = "task") {
+    auto path = root_ / dir / "bootstrap";
+    std::ofstream(path) << "#!/bin/sh\n" << script << "\n";
+    fs::permissions(path, fs::perms(0755));
+  }
+
+  sandbox::Plan plan() {
+    auto image = image::load("provided.al2023");
+    sandbox::Identity id;
+    id.function_name = "fn";
+    id.handler = "handler.main";
+    id.runtime_api = "127.0.0.1:9001";
+    id.log_stream = "2024/01/01/[$LATEST]0123456789abcdef0123456789abcdef";
+    sandbox::Plan p;
+    p.code_dir = (root_ / "task").string();
+    p.opt_dir = (root_ / "opt").string();
+    p.environment = sandbox::lambda_environment(*image, id, {{"GREETING", "hi"}});
+    auto boot = sandbox::find_bootstrap(p.code_dir, p.opt_dir);
+    p.bootstrap = boot.ok() ? *boot : "";
+    return p;
+  }
+
+  Outcome run(const sandbox::Plan& p, sandbox::Launcher& launcher) {
+    auto box = launcher.start(p);
+    EXPECT_TRUE(box.ok()) << (box.ok() ? "" : format_error(box.error()));
+    if (!box.ok()) return {};
+    return run_to_end(**box);
+  }
+  Outcome run(const sandbox::Plan& p) { return run(p, *sandbox::bwrap_launcher()); }
+
+  fs::path root_;
+};
+
+TEST(LambdaEnvironment, LambdaVariablesThenTheFunctionsOwn) {
+  auto image = image::load("provided.al2023");
+  ASSERT_TRUE(image.ok());
+  sandbox::Identity id;
+  id.function_name = "greet";
+  id.memory_mb = 256;
+  id.runtime_api = "127.0.0.1:4000";
+  auto env = sandbox::lambda_environment(*image, id, {{"LANG", "C"}, {"AWS_REGION", "xx"}, {"MINE", "1"}});
+  std::map<std::string, std::string> m(env.begin(), env.end());
+  EXPECT_EQ(m["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:4000");
+  EXPECT_EQ(m["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
+  EXPECT_EQ(m["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/greet");
+  EXPECT_EQ(m["LD_LIBRARY_PATH"],
+            "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib");
+  EXPECT_EQ(m["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin");
+  EXPECT_EQ(m["LANG"], "C");                // unreserved: the function may set it
+  EXPECT_EQ(m["AWS_REGION"], "us-east-1");  // reserved: ignored
+  EXPECT_EQ(env.back(), (std::pair<std::string, std::string>{"MINE", "1"}));
+  EXPECT_EQ(env.front().first, "_HANDLER");
+}
+
+TEST_F(SandboxTest, BootstrapFromTaskBeatsOpt) {
+  bootstrap("true", "task");
+  bootstrap("true", "opt");
+  EXPECT_EQ(*sandbox::find_bootstrap((root_ / "task").string(), (root_ / "opt").string()),
+            "/var/task/bootstrap");
+  fs::remove(root_ / "task/bootstrap");
+  EXPECT_EQ(*sandbox::find_bootstrap((root_ / "task").string(), (root_ / "opt").string()), "/opt/bootstrap");
+}
+
+TEST_F(SandboxTest, MissingOrNotExecutableBootstrapIsInvalidEntrypoint) {
+  std::ofstream(root_ / "task/bootstrap") << "#!/bin/sh\n";
+  auto boot = sandbox::find_bootstrap((root_ / "task").string(), (root_ / "opt").string());
+  ASSERT_FALSE(boot.ok());
+  EXPECT_EQ(boot.error().message, "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]");
+}
+
+TEST_F(SandboxTest, ExitStatusReadsLikeLambda) {
+  EXPECT_EQ((sandbox::ExitStatus{1, 0}.describe()), "exit status 1");
+  EXPECT_EQ((sandbox::ExitStatus{0, 9}.describe()), "signal: killed");
+  EXPECT_EQ((sandbox::ExitStatus{0, 11}.describe()), "signal: segmentation fault");
+}
+
+TEST_F(SandboxTest, OnlyLambdasEnvironmentIsVisible) {
+  ::setenv("AWS_ACCESS_KEY_ID", "AKIAHOSTCREDENTIAL", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "host-secret", 1);
+  bootstrap("env | sort");
+  auto r = run(plan());
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  EXPECT_EQ(r.status.describe(), "exit status 0");
+  EXPECT_NE(r.output.find("AWS_LAMBDA_FUNCTION_NAME=fn\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("GREETING=hi\n"), std::string::npos);
+  EXPECT_NE(r.output.find("AWS_ACCESS_KEY_ID=LAYEREDLOCALFAKEKEY\n"), std::string::npos);
+  EXPECT_EQ(r.output.find("AKIAHOSTCREDENTIAL"), std::string::npos);
+  EXPECT_EQ(r.output.find("host-secret"), std::string::npos);
+  EXPECT_EQ(r.output.find("HOME="), std::string::npos);
+}
+
+TEST_F(SandboxTest, RootIsTheEmulatedImageNotThisMachine) {
+  bootstrap(
+      "for p in /etc/ld.so.cache /usr/lib/x86_64-linux-gnu /usr/bin/bwrap /usr/bin/python3 /root/.aws /home "
+      "/usr/lib64/libstdc++.so.6; do [ -e $p ] && echo visible:$p; done\n"
+      "ls /lib64/libc.so.6 /bin/sh /usr/bin/bash /etc/pki/tls/certs/ca-bundle.crt\n"
+      "cat /etc/os-release | head -1\n"
+      "bash -c 'echo bash works'\n"
+      "pwd");
+  auto r = run(plan());
+  EXPECT_EQ(r.status.describe(), "exit status 0") << r.output;
+  EXPECT_EQ(r.output.find("visible:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("/lib64/libc.so.6\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("NAME=\"Amazon Linux\"\n"), std::string::npos);
+  EXPECT_NE(r.output.find("bash works\n"), std::string::npos);
+  EXPECT_NE(r.output.find("/var/task\n"), std::string::npos);
+}
+
+TEST_F(SandboxTest, OnlyTmpIsWritableAndItsSizeIsTheEphemeralStorage) {
+  bootstrap(
+      "touch /var/task/x 2>/dev/null || echo task-ro\n"
+      "touch /opt/x 2>/dev/null || echo opt-ro\n"
+      "touch /x 2>/dev/null || echo root-ro\n"
+      "echo ok > /tmp/x && echo tmp-rw\n"
+      "dd if=/dev/zero of=/tmp/big bs=1048576 count=3 2>/dev/null || echo tmp-full");
+  auto p = plan();
+  p.ephemeral_mb = 2;
+  auto r = run(p);
+  EXPECT_EQ(r.output, "task-ro\nopt-ro\nroot-ro\ntmp-rw\ntmp-full\n");
+}
+
+TEST_F(SandboxTest, ExitCodesAndSignalsComeThroughBwrap) {
+  bootstrap("exit 3");
+  EXPECT_EQ(run(plan()).status.describe(), "exit status 3");
+  bootstrap("kill -9 $$");
+  EXPECT_EQ(run(plan()).status.describe(), "signal: killed");
+}
+
+TEST_F(SandboxTest, MemoryLimitKillsAndPeakIsMeasured) {
+  // The shell keeps the whole substitution in memory: well over 32 MB.
+  bootstrap("x=$(dd if=/dev/zero bs=1048576 count=200 2>/dev/null | tr '\\0' a); echo survived");
+  auto p = plan();
+  p.memory_mb = 32;
+  auto r = run(p);
+  EXPECT_TRUE(r.oom);
+  EXPECT_EQ(r.status.describe(), "signal: killed");
+  EXPECT_EQ(r.output.find("survived"), std::string::npos);
+  EXPECT_GT(r.peak, 16u * 1024 * 1024);
+}
+
+TEST_F(SandboxTest, ResidentSetWatchEnforcesTheLimitWithoutACgroup) {
+  bootstrap("x=$(dd if=/dev/zero bs=1048576 count=200 2>/dev/null | tr '\\0' a); echo survived");
+  auto p = plan();
+  p.memory_mb = 32;
+  p.memory_watch = sandbox::MemoryWatch::resident_set;
+  auto r = run(p);
+  EXPECT_TRUE(r.oom);
+  EXPECT_EQ(r.status.describe(), "signal: killed");
+  EXPECT_GT(r.peak, 32u * 1024 * 1024);
+}
+
+TEST_F(SandboxTest, SmallFunctionsPeakIsMeasuredNotTheMemorySize) {
+  bootstrap("echo hi");
+  auto r = run(plan());
+  EXPECT_FALSE(r.oom);
+  EXPECT_GT(r.peak, 0u);
+  EXPECT_LT(r.peak, 128u * 1024 * 1024);
+}
+
+TEST_F(SandboxTest, DirectLauncherRunsTheBootstrapWithTheSameEnvironment) {
+  bootstrap("echo $AWS_LAMBDA_FUNCTION_NAME; exit 4");
+  auto r = run(plan(), *sandbox::direct_launcher());
+  EXPECT_EQ(r.output, "fn\n");
+  EXPECT_EQ(r.status.describe(), "exit status 4");
+}
+
+TEST_F(SandboxTest, ForeignArchitectureIsRefused) {
+  auto p = plan();
+  p.architecture = "arm64";
+  auto box = sandbox::bwrap_launcher()->start(p);
+  ASSERT_FALSE(box.ok());
+  EXPECT_EQ(box.error().message, "architecture 'arm64' cannot run on this machine (x86_64)");
+}
+
+}  // namespace

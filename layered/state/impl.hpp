@@ -1,0 +1,30 @@
+// State::Impl, shared by the state module's source files.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "state/db.hpp"
+#include "state/state.hpp"
+
+namespace layered::state {
+
+struct State::Impl {
+  sqlite3* db = nullptr;
+  Settings settings;
+  std::string dir;  // absolute
+  ~Impl() { sqlite3_close_v2(db); }
+
+  detail::Statement query(std::string_view sql) const { return detail::Statement(db, sql); }
+  // Stored dirs under the state dir are kept relative so the state can move.
+  std::string to_stored_path(const std::string& path) const;
+  std::string from_stored_path(const std::string& path) const;
+};
+
+namespace detail {
+std::string to_json(const Pairs& pairs);
+Pairs pairs_from_json(const std::string& text);
+std::string to_json(const std::vector<std::string>& list);
+std::vector<std::string> list_from_json(const std::string& text);
+}  // namespace detail
+
+}  // namespace layered::state

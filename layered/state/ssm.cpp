@@ -1,0 +1,70 @@
+// The local SSM parameter store, and what the content store must keep.
+#include "state/impl.hpp"
+#include "state/state.hpp"
+
+namespace layered::state {
+
+namespace {
+
+constexpr const char* kSsmColumns = "SELECT name, type, value, version, stack FROM ssm_parameters ";
+
+SsmParameterRecord read_ssm(const detail::Statement& q) {
+  return SsmParameterRecord{q.text(0), q.text(1), q.text(2), static_cast<int>(q.number(3)), q.text(4)};
+}
+
+}  // namespace
+
+Result<std::vector<SsmParameterRecord>> State::ssm_parameters() const {
+  auto q = impl_->query(std::string(kSsmColumns) + "ORDER BY name");
+  std::vector<SsmParameterRecord> out;
+  for (;;) {
+    auto row = q.step();
+    if (!row.ok()) return row.error();
+    if (!*row) return out;
+    out.push_back(read_ssm(q));
+  }
+}
+
+Result<std::optional<SsmParameterRecord>> State::ssm_parameter(const std::string& name) const {
+  auto q = impl_->query(std::string(kSsmColumns) + "WHERE name = ?1");
+  q.bind(1, name);
+  auto row = q.step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<SsmParameterRecord>{};
+  return std::optional<SsmParameterRecord>{read_ssm(q)};
+}
+
+Status State::put_ssm_parameter(const SsmParameterRecord& r) {
+  // Like SSM, a write bumps the version only when it changes something.
+  return impl_
+      ->query(
+          "INSERT INTO ssm_parameters(name, type, value, version, stack) VALUES(?1, ?2, ?3, 1, ?4) "
+          "ON CONFLICT(name) DO UPDATE SET version = version + (value != ?3 OR type != ?2), type = ?2, "
+          "value = ?3, stack = ?4")
+      .bind(1, r.name)
+      .bind(2, r.type)
+      .bind(3, r.value)
+      .bind(4, r.stack)
+      .run();
+}
+
+Status State::delete_ssm_parameter(const std::string& name) {
+  return impl_->query("DELETE FROM ssm_parameters WHERE name = ?1").bind(1, name).run();
+}
+
+Result<std::vector<std::string>> State::referenced_content_keys() const {
+  // A deleted layer version still serves the functions that reference it.
+  auto q = impl_->query(
+      "SELECT code_key FROM functions UNION "
+      "SELECT content_key FROM layer_versions WHERE deleted = 0 UNION "
+      "SELECT l.content_key FROM layer_versions l JOIN function_layers fl ON fl.layer_arn = l.arn");
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = q.step();
+    if (!row.ok()) return row.error();
+    if (!*row) return out;
+    out.push_back(q.text(0));
+  }
+}
+
+}  // namespace layered::state

@@ -1,0 +1,209 @@
+#include "state/state.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "state/impl.hpp"
+
+namespace layered::state {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Bump kSchemaVersion and add a migration step whenever the schema changes.
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE stacks(
+  name TEXT PRIMARY KEY, status TEXT NOT NULL, template_digest TEXT NOT NULL,
+  outputs TEXT NOT NULL, parameters TEXT NOT NULL, deployed_at TEXT NOT NULL);
+CREATE TABLE resources(
+  stack TEXT NOT NULL REFERENCES stacks(name) ON DELETE CASCADE,
+  logical_id TEXT NOT NULL, type TEXT NOT NULL, physical_id TEXT NOT NULL,
+  properties TEXT NOT NULL, attributes TEXT NOT NULL,
+  deletion_policy TEXT NOT NULL, update_replace_policy TEXT NOT NULL, emulated INTEGER NOT NULL,
+  PRIMARY KEY(stack, logical_id));
+CREATE TABLE exports(
+  name TEXT PRIMARY KEY, value TEXT NOT NULL,
+  stack TEXT NOT NULL REFERENCES stacks(name) ON DELETE CASCADE);
+CREATE TABLE imports(
+  export_name TEXT NOT NULL REFERENCES exports(name),
+  stack TEXT NOT NULL REFERENCES stacks(name) ON DELETE CASCADE,
+  PRIMARY KEY(export_name, stack));
+CREATE TABLE layer_versions(
+  arn TEXT PRIMARY KEY, layer_name TEXT NOT NULL, version INTEGER NOT NULL,
+  content_key TEXT NOT NULL, content_dir TEXT NOT NULL,
+  compatible_runtimes TEXT NOT NULL, compatible_architectures TEXT NOT NULL,
+  description TEXT NOT NULL, stack TEXT NOT NULL, logical_id TEXT NOT NULL, deleted INTEGER NOT NULL,
+  UNIQUE(layer_name, version));
+CREATE TABLE functions(
+  name TEXT PRIMARY KEY, arn TEXT NOT NULL UNIQUE,
+  stack TEXT NOT NULL REFERENCES stacks(name) ON DELETE CASCADE,
+  logical_id TEXT NOT NULL, construct_path TEXT NOT NULL, runtime TEXT NOT NULL, handler TEXT NOT NULL,
+  architecture TEXT NOT NULL, memory_mb INTEGER NOT NULL, timeout_s INTEGER NOT NULL,
+  ephemeral_mb INTEGER NOT NULL, environment TEXT NOT NULL, code_key TEXT NOT NULL, code_dir TEXT NOT NULL);
+CREATE TABLE function_layers(
+  function TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+  position INTEGER NOT NULL, layer_arn TEXT NOT NULL REFERENCES layer_versions(arn),
+  PRIMARY KEY(function, position));
+CREATE TABLE ssm_parameters(
+  name TEXT PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL, version INTEGER NOT NULL,
+  stack TEXT NOT NULL);
+)sql";
+
+Result<int> user_version(sqlite3* db) {
+  detail::Statement q(db, "PRAGMA user_version");
+  auto row = q.step();
+  if (!row.ok()) return row.error();
+  return static_cast<int>(q.number(0));
+}
+
+Status create_schema(State::Impl& impl, const Settings& settings) {
+  LAYERED_TRY(detail::exec(impl.db, "BEGIN IMMEDIATE"));
+  auto fail = [&](Error e) -> Status {
+    (void)detail::exec(impl.db, "ROLLBACK");
+    return e;
+  };
+  auto version = user_version(impl.db);
+  if (!version.ok()) return fail(version.error());
+  if (*version == 0) {
+    if (auto s = detail::exec(impl.db, kSchema); !s.ok()) return fail(s.error());
+    for (auto [key, value] : {std::pair{"account_id", settings.account_id}, {"region", settings.region}}) {
+      auto s =
+          impl.query("INSERT INTO settings(key, value) VALUES(?1, ?2)").bind(1, key).bind(2, value).run();
+      if (!s.ok()) return fail(s.error());
+    }
+    auto s = detail::exec(impl.db, "PRAGMA user_version = " + std::to_string(kSchemaVersion));
+    if (!s.ok()) return fail(s.error());
+  } else if (*version != kSchemaVersion) {
+    return fail(make_error("state schema version " + std::to_string(*version) +
+                               " is not supported (expected " + std::to_string(kSchemaVersion) + ")",
+                           impl.dir + "/state.db",
+                           "use the 'layered' that created it, or remove the state directory"));
+  }
+  return detail::exec(impl.db, "COMMIT");
+}
+
+Status load_settings(State::Impl& impl) {
+  auto q = impl.query("SELECT key, value FROM settings");
+  for (;;) {
+    auto row = q.step();
+    if (!row.ok()) return row.error();
+    if (!*row) return Ok{};
+    if (q.text(0) == "account_id") impl.settings.account_id = q.text(1);
+    if (q.text(0) == "region") impl.settings.region = q.text(1);
+  }
+}
+
+}  // namespace
+
+Settings State::settings_from_environment() {
+  Settings settings;
+  if (const char* v = std::getenv("LAYERED_ACCOUNT_ID"); v && *v) settings.account_id = v;
+  if (const char* v = std::getenv("LAYERED_REGION"); v && *v) settings.region = v;
+  return settings;
+}
+
+Result<State> State::open(const std::string& dir, const Settings& settings) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error("cannot create the state directory: " + ec.message(), dir, "pass --state DIR");
+  auto impl = std::make_unique<Impl>();
+  impl->dir = fs::weakly_canonical(fs::absolute(dir)).string();
+  std::string path = impl->dir + "/state.db";
+  if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    return detail::db_error(impl->db, "cannot open the state");
+  }
+  sqlite3_busy_timeout(impl->db, 5000);
+  LAYERED_TRY(detail::exec(impl->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"));
+  LAYERED_TRY(create_schema(*impl, settings));
+  LAYERED_TRY(load_settings(*impl));
+  return State(std::move(impl));
+}
+
+State::State(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+State::State(State&&) noexcept = default;
+State& State::operator=(State&&) noexcept = default;
+State::~State() = default;
+
+const Settings& State::settings() const { return impl_->settings; }
+const std::string& State::dir() const { return impl_->dir; }
+
+Result<Transaction> State::begin() {
+  LAYERED_TRY(detail::exec(impl_->db, "BEGIN IMMEDIATE"));
+  return Transaction(this);
+}
+
+Transaction::Transaction(Transaction&& other) noexcept : state_(other.state_) { other.state_ = nullptr; }
+
+Transaction::~Transaction() { rollback(); }
+
+Status Transaction::commit() {
+  if (!state_) return make_error("no open transaction", "state.db");
+  Status status = detail::exec(state_->impl_->db, "COMMIT");
+  if (!status.ok()) rollback();
+  state_ = nullptr;
+  return status;
+}
+
+void Transaction::rollback() {
+  if (!state_) return;
+  (void)detail::exec(state_->impl_->db, "ROLLBACK");
+  state_ = nullptr;
+}
+
+std::string State::layer_version_arn(const std::string& layer_name, int version) const {
+  return "arn:aws:lambda:" + impl_->settings.region + ":" + impl_->settings.account_id +
+         ":layer:" + layer_name + ":" + std::to_string(version);
+}
+
+std::string State::function_arn(const std::string& function_name) const {
+  return "arn:aws:lambda:" + impl_->settings.region + ":" + impl_->settings.account_id +
+         ":function:" + function_name;
+}
+
+std::string State::Impl::to_stored_path(const std::string& path) const {
+  if (path.rfind(dir + "/", 0) == 0) return path.substr(dir.size() + 1);
+  return path;
+}
+
+std::string State::Impl::from_stored_path(const std::string& path) const {
+  if (path.empty() || path[0] == '/') return path;
+  return dir + "/" + path;
+}
+
+namespace detail {
+
+std::string to_json(const Pairs& pairs) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& [k, v] : pairs) j.push_back({k, v});
+  return j.dump();
+}
+
+Pairs pairs_from_json(const std::string& text) {
+  Pairs pairs;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return pairs;
+  for (const auto& p : j) {
+    if (p.is_array() && p.size() == 2 && p[0].is_string() && p[1].is_string()) pairs.emplace_back(p[0], p[1]);
+  }
+  return pairs;
+}
+
+std::string to_json(const std::vector<std::string>& list) { return nlohmann::json(list).dump(); }
+
+std::vector<std::string> list_from_json(const std::string& text) {
+  std::vector<std::string> list;
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return list;
+  for (const auto& v : j) {
+    if (v.is_string()) list.push_back(v);
+  }
+  return list;
+}
+
+}  // namespace detail
+}  // namespace layered::state

@@ -1,0 +1,193 @@
+// The local control plane's durable state: one SQLite database at
+// <state-dir>/state.db holding what CloudFormation and Lambda would know about
+// the locally deployed stacks. Every stack deploy runs inside one
+// `Transaction`, so a failed deploy leaves the previous state untouched.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/common.hpp"
+
+namespace layered::state {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+// The pseudo parameters' values, fixed when the state is created so that they
+// cannot change under a deployed state.
+struct Settings {
+  std::string account_id = "123456789012";
+  std::string region = "us-east-1";
+};
+
+struct StackRecord {
+  std::string name;
+  std::string status;           // CREATE_COMPLETE, UPDATE_COMPLETE
+  std::string template_digest;  // sha256 of the template as resolved
+  Pairs outputs;                // output logical id -> value, in template order
+  Pairs parameters;             // parameter name -> resolved value
+  std::string deployed_at;      // UTC, ISO 8601
+};
+
+struct ResourceRecord {
+  std::string stack;
+  std::string logical_id;
+  std::string type;
+  std::string physical_id;
+  std::string properties_json = "{}";  // resolved properties
+  std::string attributes_json = "{}";  // Fn::GetAtt values, e.g. {"Arn": ...}
+  std::string deletion_policy;         // "", "Delete", "Retain", "Snapshot"
+  std::string update_replace_policy;
+  bool emulated = true;  // false: recorded only ("not emulated")
+};
+
+struct ExportRecord {
+  std::string name;
+  std::string value;
+  std::string stack;                   // the exporting stack
+  std::vector<std::string> importers;  // stacks that import it (filled by exports())
+};
+
+struct LayerVersionRecord {
+  std::string layer_name;
+  int version = 0;
+  std::string arn;          // arn:aws:lambda:<region>:<account>:layer:<name>:<version>
+  std::string content_key;  // the store's sha256 key
+  std::string content_dir;  // absolute path of the stored, extracted content
+  std::vector<std::string> compatible_runtimes;
+  std::vector<std::string> compatible_architectures;
+  std::string description;
+  std::string stack;       // the stack that published it
+  std::string logical_id;  // its logical id there
+  bool deleted = false;    // deleted versions keep serving functions that use them
+};
+
+struct FunctionLayer {
+  std::string arn;
+  std::string dir;  // absolute path of the layer version's stored content
+};
+
+struct FunctionRecord {
+  std::string name;  // physical name
+  std::string arn;
+  std::string version = "$LATEST";
+  std::string stack;
+  std::string logical_id;
+  std::string construct_path;  // aws:cdk:path without the trailing /Resource
+  std::string runtime;
+  std::string handler;
+  std::string architecture = "x86_64";
+  int memory_mb = 128;
+  int timeout_s = 3;
+  int ephemeral_mb = 512;
+  Pairs environment;  // in template order
+  std::string code_key;
+  std::string code_dir;               // absolute path of the stored function code
+  std::vector<FunctionLayer> layers;  // in merge order (first = lowest)
+};
+
+struct SsmParameterRecord {
+  std::string name;
+  std::string type = "String";
+  std::string value;
+  int version = 1;
+  std::string stack;  // the stack whose AWS::SSM::Parameter owns it, if any
+};
+
+class State;
+
+// BEGIN IMMEDIATE on construction; rolls back on destruction unless committed.
+// Refers to its State: do not move the State while a transaction is open.
+class Transaction {
+ public:
+  Transaction(Transaction&& other) noexcept;
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  ~Transaction();
+  Status commit();
+  void rollback();
+
+ private:
+  friend class State;
+  explicit Transaction(State* state) : state_(state) {}
+  State* state_;
+};
+
+class State {
+ public:
+  // Opens (creating if needed) <dir>/state.db. `settings` applies only when the
+  // state is created; an existing state keeps the account and region it has.
+  static Result<State> open(const std::string& dir, const Settings& settings = {});
+  // Settings from LAYERED_ACCOUNT_ID / LAYERED_REGION, else the defaults.
+  static Settings settings_from_environment();
+
+  State(State&&) noexcept;
+  State& operator=(State&&) noexcept;
+  ~State();
+
+  const Settings& settings() const;
+  const std::string& dir() const;  // absolute
+
+  Result<Transaction> begin();
+
+  // Stacks.
+  Result<std::vector<StackRecord>> stacks() const;
+  Result<std::optional<StackRecord>> stack(const std::string& name) const;
+  Status put_stack(const StackRecord& stack);
+  Status delete_stack(const std::string& name);  // and its resources, exports, imports
+
+  // Resources of one stack, in creation order.
+  Result<std::vector<ResourceRecord>> resources(const std::string& stack) const;
+  Status put_resource(const ResourceRecord& resource);
+  Status delete_resource(const std::string& stack, const std::string& logical_id);
+
+  // Exports and imports.
+  Result<std::vector<ExportRecord>> exports() const;
+  Result<std::optional<ExportRecord>> find_export(const std::string& name) const;
+  Status put_export(const ExportRecord& record);
+  Status delete_export(const std::string& name);
+  Result<std::vector<std::string>> importers(const std::string& export_name) const;
+  Status set_imports(const std::string& stack, const std::vector<std::string>& export_names);
+
+  // Layer versions.
+  Result<std::vector<LayerVersionRecord>> layer_versions() const;
+  Result<std::optional<LayerVersionRecord>> find_layer_version(const std::string& arn) const;
+  // The next version number of a layer name (versions are never reused).
+  Result<int> next_layer_version(const std::string& layer_name) const;
+  Status put_layer_version(const LayerVersionRecord& record);
+  Status mark_layer_version_deleted(const std::string& arn);
+
+  // Functions.
+  Result<std::vector<FunctionRecord>> functions() const;
+  Status put_function(const FunctionRecord& record);
+  Status delete_function(const std::string& name);
+  // By physical name, ARN (optionally with :$LATEST) or CDK construct path;
+  // a miss says "did you mean" and to run 'layered list'.
+  Result<FunctionRecord> find_function(const std::string& key) const;
+
+  // The local SSM parameter store.
+  Result<std::vector<SsmParameterRecord>> ssm_parameters() const;
+  Result<std::optional<SsmParameterRecord>> ssm_parameter(const std::string& name) const;
+  // Writes a value; the version goes up by one when the value changes.
+  Status put_ssm_parameter(const SsmParameterRecord& record);
+  Status delete_ssm_parameter(const std::string& name);
+
+  // Store keys referenced by any layer version or function (for store GC).
+  Result<std::vector<std::string>> referenced_content_keys() const;
+
+  // Arn builders with this state's account and region.
+  std::string layer_version_arn(const std::string& layer_name, int version) const;
+  std::string function_arn(const std::string& function_name) const;
+
+  struct Impl;  // opaque: the SQLite connection lives in the .cpp files
+
+ private:
+  friend class Transaction;
+  explicit State(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace layered::state

@@ -1,0 +1,247 @@
+// Runs `layered deploy/destroy/list` as a user would, on fixture assemblies
+// copied into a temporary directory, and checks exit codes, stdout, stderr
+// and `layered list --json`.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+constexpr const char* kLayers = "Lambda-layers-example-layers";
+constexpr const char* kArn1 = "arn:aws:lambda:us-east-1:123456789012:layer:ExternalLayerE23CF025:1";
+
+struct Invocation {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& file) {
+  std::ifstream in(file);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class DeployE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/layered-e2e-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void use(const std::string& fixture) {
+    const char* src = std::getenv("LAYERED_SOURCE_DIR");
+    fs::path from = fs::path(src ? src : LAYERED_SOURCE_DIR_DEFAULT) / "tests/fixtures/assemblies" / fixture;
+    fs::remove_all(dir_ / "cdk.out");
+    fs::copy(from, dir_ / "cdk.out", fs::copy_options::recursive);
+  }
+
+  // Runs the binary in the temp dir, stdin from /dev/null (not a terminal).
+  Invocation layered(const std::string& args, const std::string& env = {}) {
+    std::string cmd = "cd '" + dir_.string() + "' && " + env + " '" + LAYERED_BIN + "' " + args +
+                      " >out.txt 2>err.txt </dev/null";
+    int status = std::system(cmd.c_str());
+    Invocation r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(dir_ / "out.txt");
+    r.err = slurp(dir_ / "err.txt");
+    return r;
+  }
+
+  Json list() {
+    Invocation r = layered("list --json");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return Json::parse(r.out);
+  }
+
+  static bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  }
+
+  // A rebuilt layer: new bytes under a new asset hash, as `cdk synth` makes.
+  void rebuild_external_layer() {
+    fs::path tpl_file = dir_ / "cdk.out" / (std::string(kLayers) + ".template.json");
+    Json tpl = Json::parse(slurp(tpl_file));
+    Json& res = tpl["Resources"]["ExternalLayerE23CF025"];
+    std::string old_hash = res["Metadata"]["aws:asset:path"].get<std::string>().substr(6);
+    std::string new_hash = std::string(64, 'f');
+    fs::copy(dir_ / "cdk.out" / ("asset." + old_hash), dir_ / "cdk.out" / ("asset." + new_hash),
+             fs::copy_options::recursive);
+    std::ofstream(dir_ / "cdk.out" / ("asset." + new_hash) / "lib/rebuilt.txt") << "v2\n";
+    res["Properties"]["Content"]["S3Key"] = new_hash + ".zip";
+    res["Metadata"]["aws:asset:path"] = "asset." + new_hash;
+    std::ofstream(tpl_file) << tpl.dump(1);
+    fs::path assets_file = dir_ / "cdk.out" / (std::string(kLayers) + ".assets.json");
+    Json assets = Json::parse(slurp(assets_file));
+    Json entry = assets["files"][old_hash];
+    entry["source"]["path"] = "asset." + new_hash;
+    for (auto& [_, d] : entry["destinations"].items()) d["objectKey"] = new_hash + ".zip";
+    assets["files"][new_hash] = entry;
+    std::ofstream(assets_file) << assets.dump(1);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(DeployE2E, DeploysBothStacksAndPrintsOutputs) {
+  use("shared-layer-export");
+  Invocation r = layered("deploy --all --no-doctor");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err,
+                       "Lambda-layers-example-layers: creating AWS::Lambda::LayerVersion "
+                       "ExternalLayerE23CF025 (publishing version 1)...\n"))
+      << r.err;
+  EXPECT_TRUE(
+      contains(r.err, "Lambda-layers-example: creating AWS::Lambda::Function GreetingFunction16D8FDDB...\n"));
+  EXPECT_LT(r.err.find(" ✅  Lambda-layers-example-layers\n"), r.err.find(" ✅  Lambda-layers-example\n"));
+  EXPECT_TRUE(contains(r.out,
+                       "Outputs:\nLambda-layers-example-layers.CpputilsLayerArnOutput = "
+                       "arn:aws:lambda:us-east-1:123456789012:layer:CpputilsLayer5D5C2B0A:1\n"
+                       "Lambda-layers-example-layers.ExternalLayerArnOutput = " +
+                           std::string(kArn1) + "\n"))
+      << r.out;
+  EXPECT_TRUE(contains(
+      r.out, "Lambda-layers-example.GreetingFunctionName = Lambda-layers-example-GreetingFunction16D8FDDB-"));
+  EXPECT_TRUE(fs::exists(dir_ / ".layered/state.db"));
+
+  Json state = list();
+  ASSERT_EQ(state["functions"].size(), 1u);
+  EXPECT_EQ(state["functions"][0]["construct_path"], "Lambda-layers-example/GreetingFunction");
+  EXPECT_EQ(state["functions"][0]["layers"][0], kArn1);
+  ASSERT_EQ(state["exports"].size(), 2u);
+  EXPECT_EQ(state["exports"][1]["name"], "ExternalLayerArn");
+  EXPECT_EQ(state["exports"][1]["imported_by"], Json::array({"Lambda-layers-example"}));
+  EXPECT_EQ(state["layer_versions"].size(), 2u);
+  Invocation text = layered("list");
+  EXPECT_TRUE(contains(text.out, "    layer: " + std::string(kArn1) + "\n")) << text.out;
+}
+
+TEST_F(DeployE2E, NoChangeRedeployPublishesNothing) {
+  use("shared-layer-export");
+  ASSERT_EQ(layered("deploy --all --no-doctor").exit_code, 0);
+  Json before = list();
+  Invocation r = layered("deploy --all --no-doctor");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, " ✅  Lambda-layers-example-layers (no changes)\n"));
+  EXPECT_TRUE(contains(r.err, " ✅  Lambda-layers-example (no changes)\n"));
+  EXPECT_FALSE(contains(r.err, "creating"));
+  EXPECT_FALSE(contains(r.err, "publishing"));
+  EXPECT_EQ(list(), before);
+}
+
+TEST_F(DeployE2E, RebuiltLayerFailsWhileImportedAndStateIsUnchanged) {
+  use("shared-layer-export");
+  ASSERT_EQ(layered("deploy --all --no-doctor").exit_code, 0);
+  Json before = list();
+  rebuild_external_layer();
+  Invocation r = layered("deploy Lambda-layers-example-layers --no-doctor");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(
+      contains(r.err,
+               " ❌  Lambda-layers-example-layers failed, rolled back: Lambda-layers-example-layers is "
+               "unchanged\n"
+               "layered: error: Lambda-layers-example-layers/Outputs/ExternalLayerArnOutput: Export "
+               "ExternalLayerArn cannot be updated as it is in use by Lambda-layers-example\n"))
+      << r.err;
+  EXPECT_EQ(list(), before);
+}
+
+TEST_F(DeployE2E, SeveralStacksNeedANameOrAll) {
+  use("shared-layer-export");
+  Invocation r = layered("deploy");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.substr(0, r.err.find('\n')),
+            "layered: error: since this app includes more than a single stack, specify which stacks to use "
+            "(wildcards are supported) or specify `--all`");
+  EXPECT_FALSE(fs::exists(dir_ / ".layered/store"));
+}
+
+TEST_F(DeployE2E, SixLayersFailWithOneLine) {
+  use("six-layers");
+  Invocation r = layered("deploy --no-doctor");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(
+      r.err, "layered: error: Six-layers/Fn9270CBC0.Properties.Layers: 1 validation error detected: "));
+  EXPECT_TRUE(contains(r.err, "Member must have length less than or equal to 5\n"));
+  EXPECT_TRUE(list()["stacks"].empty());
+}
+
+TEST_F(DeployE2E, DestroyNeedsForceWithoutATerminalAndRefusesWhileImported) {
+  use("shared-layer-export");
+  ASSERT_EQ(layered("deploy --all --no-doctor").exit_code, 0);
+  Invocation r = layered("destroy --all");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "layered: error: refusing to destroy Lambda-layers-example, Lambda-layers-example-layers without "
+            "confirmation: stdin is not a terminal\n  pass --force to destroy without asking\n");
+  r = layered("destroy Lambda-layers-example-layers --exclusively --force");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err,
+                       "layered: error: Lambda-layers-example-layers: Export CpputilsLayerArn cannot be "
+                       "deleted as it is in use by Lambda-layers-example\n"));
+  EXPECT_EQ(list()["stacks"].size(), 2u);
+  r = layered("destroy Lambda-layers-example-layers --force");  // dependents go first
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(r.err.find("Lambda-layers-example: destroying..."),
+            r.err.find("Lambda-layers-example-layers: destroying..."));
+  Json state = list();
+  EXPECT_TRUE(state["stacks"].empty());
+  EXPECT_TRUE(state["functions"].empty());
+  EXPECT_TRUE(state["layer_versions"].empty());
+}
+
+TEST_F(DeployE2E, StateDirAndRegionAreConfigurable) {
+  use("conditions");
+  Invocation r =
+      layered("deploy --no-doctor --state st", "LAYERED_REGION=eu-west-1 LAYERED_ACCOUNT_ID=111111111111");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir_ / "st/state.db"));
+  EXPECT_FALSE(fs::exists(dir_ / ".layered"));
+  // The state keeps the account and region it was created with.
+  Invocation l = layered("list --json", "LAYERED_STATE=st LAYERED_REGION=us-west-2");
+  Json state = Json::parse(l.out);
+  EXPECT_EQ(state["region"], "eu-west-1");
+  EXPECT_EQ(state["functions"][0]["arn"].get<std::string>().rfind(
+                "arn:aws:lambda:eu-west-1:111111111111:function:", 0),
+            0u);
+  EXPECT_TRUE(
+      contains(r.out, "Stack ARN:\narn:aws:cloudformation:eu-west-1:111111111111:stack/Conditions-example/"));
+}
+
+TEST_F(DeployE2E, DoctorErrorsStopTheDeployUnlessNoDoctor) {
+  use("conditions");
+  for (const auto& entry : fs::directory_iterator(dir_ / "cdk.out")) {
+    if (entry.path().filename().string().rfind("asset.", 0) == 0) fs::remove(entry.path() / "bootstrap");
+  }
+  Invocation r = layered("deploy");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "error [bootstrap.missing]")) << r.err;
+  EXPECT_TRUE(contains(r.err,
+                       " ❌  Conditions-example failed, rolled back: Conditions-example was not created\n"
+                       "layered: error: Conditions-example/Fn9270CBC0: doctor found 1 error in function "
+                       "'Conditions-example/Fn'\n"
+                       "  fix the package (see above), or pass --no-doctor to deploy anyway\n"));
+  EXPECT_TRUE(list()["stacks"].empty());
+  EXPECT_EQ(layered("deploy --no-doctor").exit_code, 0);
+  EXPECT_EQ(list()["functions"].size(), 1u);
+}
+
+TEST_F(DeployE2E, MissingAssemblySaysToSynth) {
+  Invocation r = layered("deploy --all");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(contains(r.err, "run 'npx cdk synth' first")) << r.err;
+}
+
+}  // namespace
