@@ -29,6 +29,16 @@ class Statement {
   Result<bool> step();
   // Runs to completion, for statements that return no rows.
   Status run();
+  // Steps through every row, calling `on_row()` while positioned on it.
+  template <class F>
+  Status each(F&& on_row) {
+    for (;;) {
+      auto row = step();
+      if (!row.ok()) return row.error();
+      if (!*row) return Ok{};
+      on_row();
+    }
+  }
 
   std::string text(int column) const;
   std::int64_t number(int column) const;

@@ -58,12 +58,10 @@ Status load_layers(const State::Impl& impl, FunctionRecord& f) {
       "SELECT l.arn, l.content_dir FROM function_layers fl JOIN layer_versions l ON l.arn = fl.layer_arn "
       "WHERE fl.function = ?1 ORDER BY fl.position");
   q.bind(1, f.name);
-  for (;;) {
-    auto row = q.step();
-    if (!row.ok()) return row.error();
-    if (!*row) return Ok{};
+  LAYERED_TRY(q.each([&] {
     f.layers.push_back(FunctionLayer{q.text(0), impl.from_stored_path(q.text(1))});
-  }
+  }));
+  return Ok{};
 }
 
 Result<std::vector<FunctionRecord>> select_functions(const State::Impl& impl, const std::string& where,
@@ -71,12 +69,7 @@ Result<std::vector<FunctionRecord>> select_functions(const State::Impl& impl, co
   auto q = impl.query(std::string(kFunctionColumns) + where);
   if (!key.empty()) q.bind(1, key);
   std::vector<FunctionRecord> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row.ok()) return row.error();
-    if (!*row) break;
-    out.push_back(read_function(q, impl));
-  }
+  LAYERED_TRY(q.each([&] { out.push_back(read_function(q, impl)); }));
   for (auto& f : out) LAYERED_TRY(load_layers(impl, f));
   return out;
 }
@@ -100,12 +93,8 @@ Result<std::string> name_from_arn(const std::string& arn) {
 Result<std::vector<LayerVersionRecord>> State::layer_versions() const {
   auto q = impl_->query(std::string(kLayerColumns) + "ORDER BY layer_name, version");
   std::vector<LayerVersionRecord> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row.ok()) return row.error();
-    if (!*row) return out;
-    out.push_back(read_layer(q, *impl_));
-  }
+  LAYERED_TRY(q.each([&] { out.push_back(read_layer(q, *impl_)); }));
+  return out;
 }
 
 Result<std::optional<LayerVersionRecord>> State::find_layer_version(const std::string& arn) const {

@@ -17,12 +17,8 @@ SsmParameterRecord read_ssm(const detail::Statement& q) {
 Result<std::vector<SsmParameterRecord>> State::ssm_parameters() const {
   auto q = impl_->query(std::string(kSsmColumns) + "ORDER BY name");
   std::vector<SsmParameterRecord> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row.ok()) return row.error();
-    if (!*row) return out;
-    out.push_back(read_ssm(q));
-  }
+  LAYERED_TRY(q.each([&] { out.push_back(read_ssm(q)); }));
+  return out;
 }
 
 Result<std::optional<SsmParameterRecord>> State::ssm_parameter(const std::string& name) const {
@@ -59,12 +55,8 @@ Result<std::vector<std::string>> State::referenced_content_keys() const {
       "SELECT content_key FROM layer_versions WHERE deleted = 0 UNION "
       "SELECT l.content_key FROM layer_versions l JOIN function_layers fl ON fl.layer_arn = l.arn");
   std::vector<std::string> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row.ok()) return row.error();
-    if (!*row) return out;
-    out.push_back(q.text(0));
-  }
+  LAYERED_TRY(q.each([&] { out.push_back(q.text(0)); }));
+  return out;
 }
 
 }  // namespace layered::state

@@ -19,12 +19,8 @@ constexpr const char* kStackColumns =
 
 Result<std::vector<std::string>> strings(Statement& q) {
   std::vector<std::string> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row.ok()) return row.error();
-    if (!*row) return out;
-    out.push_back(q.text(0));
-  }
+  LAYERED_TRY(q.each([&] { out.push_back(q.text(0)); }));
+  return out;
 }
 
 }  // namespace
@@ -32,12 +28,8 @@ Result<std::vector<std::string>> strings(Statement& q) {
 Result<std::vector<StackRecord>> State::stacks() const {
   auto q = impl_->query(std::string(kStackColumns) + "ORDER BY rowid");
   std::vector<StackRecord> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row.ok()) return row.error();
-    if (!*row) return out;
-    out.push_back(read_stack(q));
-  }
+  LAYERED_TRY(q.each([&] { out.push_back(read_stack(q)); }));
+  return out;
 }
 
 Result<std::optional<StackRecord>> State::stack(const std::string& name) const {
@@ -77,13 +69,11 @@ Result<std::vector<ResourceRecord>> State::resources(const std::string& stack) c
       "update_replace_policy, emulated FROM resources WHERE stack = ?1 ORDER BY rowid");
   q.bind(1, stack);
   std::vector<ResourceRecord> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row.ok()) return row.error();
-    if (!*row) return out;
+  LAYERED_TRY(q.each([&] {
     out.push_back(ResourceRecord{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6),
                                  q.text(7), q.number(8) != 0});
-  }
+  }));
+  return out;
 }
 
 Status State::put_resource(const ResourceRecord& r) {
@@ -116,12 +106,7 @@ Status State::delete_resource(const std::string& stack, const std::string& logic
 Result<std::vector<ExportRecord>> State::exports() const {
   auto q = impl_->query("SELECT name, value, stack FROM exports ORDER BY name");
   std::vector<ExportRecord> out;
-  for (;;) {
-    auto row = q.step();
-    if (!row.ok()) return row.error();
-    if (!*row) break;
-    out.push_back(ExportRecord{q.text(0), q.text(1), q.text(2), {}});
-  }
+  LAYERED_TRY(q.each([&] { out.push_back(ExportRecord{q.text(0), q.text(1), q.text(2), {}}); }));
   for (auto& e : out) {
     auto importers = this->importers(e.name);
     if (!importers.ok()) return importers.error();

@@ -88,13 +88,11 @@ Status create_schema(State::Impl& impl, const Settings& settings) {
 
 Status load_settings(State::Impl& impl) {
   auto q = impl.query("SELECT key, value FROM settings");
-  for (;;) {
-    auto row = q.step();
-    if (!row.ok()) return row.error();
-    if (!*row) return Ok{};
+  LAYERED_TRY(q.each([&] {
     if (q.text(0) == "account_id") impl.settings.account_id = q.text(1);
     if (q.text(0) == "region") impl.settings.region = q.text(1);
-  }
+  }));
+  return Ok{};
 }
 
 }  // namespace
