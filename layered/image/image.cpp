@@ -40,6 +40,7 @@ BaseImage from_json(const std::string& runtime, const json& j) {
   image.tools = j.at("tools").get<std::vector<std::string>>();
   image.tool_aliases = j.value("tool_aliases", std::map<std::string, std::string>{});
   image.tools_dir = j.at("tools_dir").get<std::string>();
+  image.host_programs = j.value("host_programs", std::vector<std::string>{});
   for (const auto& f : j.at("files")) {
     image.files.push_back(File{f.at("path").get<std::string>(), f.value("content", ""), f.value("host", "")});
   }
@@ -98,6 +99,8 @@ bool BaseImage::has_file(const std::string& path) const {
     if (c == tooldir + "/" + tool) return true;
   for (const auto& [alias, applet] : tool_aliases)
     if (c == tooldir + "/" + alias) return true;
+  for (const auto& program : host_programs)
+    if (c == tooldir + "/" + std::filesystem::path(program).filename().string()) return true;
   for (const auto& f : files)
     if (c == canonical(f.path)) return true;
   return false;

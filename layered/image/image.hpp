@@ -36,6 +36,9 @@ struct BaseImage {
   std::vector<std::string> tools;                   // busybox applets placed in tools_dir
   std::map<std::string, std::string> tool_aliases;  // name -> applet it runs as
   std::string tools_dir;
+  // Programs of this machine offered in tools_dir under their base name, each
+  // with a private copy of its loader and libraries (see the sandbox).
+  std::vector<std::string> host_programs;
   std::vector<File> files;
 
   // The value of an environment variable of the image, or "".

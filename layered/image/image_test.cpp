@@ -16,6 +16,7 @@ TEST(Image, Al2023HasGlibc234AndNoLibstdcxx) {
   EXPECT_TRUE(image->has_file("/bin/sh"));
   EXPECT_TRUE(image->has_file("/bin/bash"));
   EXPECT_FALSE(image->has_file("/usr/bin/python3"));
+  EXPECT_TRUE(image->has_file("/usr/bin/curl"));
 }
 
 TEST(Image, LdLibraryPathPutsImageDirectoriesBeforeTaskAndOpt) {

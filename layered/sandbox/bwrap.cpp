@@ -5,8 +5,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <vector>
 
 #include "sandbox/sandbox.hpp"
 
@@ -43,6 +47,34 @@ Result<int> data_fd(const std::string& content) {
   return fd;
 }
 
+// Where a host program and its private libraries are bound.
+constexpr const char* kHostProgramsDir = "/usr/libexec/layered";
+
+// The shared objects `program` loads on this machine (its loader included),
+// as the host's loader lists them. Asked once per program and process.
+std::vector<std::string> host_closure(const std::string& program) {
+  static std::mutex mutex;
+  static std::map<std::string, std::vector<std::string>> cache;
+  std::lock_guard lock(mutex);
+  if (auto it = cache.find(program); it != cache.end()) return it->second;
+  std::vector<std::string> files;
+  const std::string loader = image::host_library_dir() + "/ld-linux-x86-64.so.2";
+  const std::string command = "'" + loader + "' --list '" + program + "' 2>/dev/null";
+  if (FILE* out = ::popen(command.c_str(), "r")) {
+    char line[4096];
+    while (std::fgets(line, sizeof line, out)) {
+      // "libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)"
+      std::string text = line;
+      auto arrow = text.find("=> ");
+      std::string path = text.substr(arrow == std::string::npos ? text.find_first_not_of(" \t") : arrow + 3);
+      path = path.substr(0, path.find(' '));
+      if (!path.empty() && path[0] == '/') files.push_back(path);
+    }
+    ::pclose(out);
+  }
+  return cache[program] = files;
+}
+
 class Builder {
  public:
   void add(std::initializer_list<std::string> words) { cmd_.args.insert(cmd_.args.end(), words); }
@@ -62,6 +94,30 @@ class Builder {
  private:
   BwrapCommand cmd_;
 };
+
+// Each host program runs through its own copy of the loader with its own
+// library directory, so none of its libraries (libcurl, libssl, ...) becomes
+// visible to functions through the image's library directories.
+Status add_host_programs(Builder& b, const image::BaseImage& image) {
+  for (const auto& program : image.host_programs) {
+    std::error_code ec;
+    auto files = fs::exists(program, ec) ? host_closure(program) : std::vector<std::string>{};
+    if (files.empty()) continue;  // not installed here: the image simply lacks it
+    const std::string name = fs::path(program).filename().string();
+    const std::string dir = std::string(kHostProgramsDir) + "/" + name;
+    std::string loader;
+    for (const auto& file : files) {
+      const std::string leaf = fs::path(file).filename().string();
+      b.add({"--ro-bind", file, dir + "/lib/" + leaf});
+      if (leaf.rfind("ld-linux", 0) == 0) loader = dir + "/lib/" + leaf;
+    }
+    b.add({"--ro-bind", program, dir + "/" + name});
+    const std::string wrapper = "#!" + image.tools_dir + "/sh\nexec " + loader + " --library-path " + dir +
+                                "/lib " + dir + "/" + name + " \"$@\"\n";
+    LAYERED_TRY(b.data(wrapper, image.tools_dir + "/" + name, "0555"));
+  }
+  return Ok{};
+}
 
 Status add_image(Builder& b, const image::BaseImage& image) {
   for (const auto& dir : image.directories) b.add({"--dir", dir});
@@ -84,6 +140,7 @@ Status add_image(Builder& b, const image::BaseImage& image) {
         "#!" + image.tools_dir + "/" + applet + "\nexec " + image.tools_dir + "/" + applet + " \"$@\"\n";
     LAYERED_TRY(b.data(wrapper, image.tools_dir + "/" + alias, "0555"));
   }
+  LAYERED_TRY(add_host_programs(b, image));
   for (const auto& file : image.files) {
     if (!file.host.empty()) {
       b.add({"--ro-bind-try", file.host, file.path});

@@ -79,6 +79,18 @@ TEST_F(InvokeE2E, ShellBootstrapInALayerServesColdAndWarm) {
       << second->logs;
 }
 
+TEST_F(InvokeE2E, TutorialCurlBootstrapRunsUnchanged) {
+  // Lambda's custom-runtime tutorial: a bash-style bootstrap using the
+  // image's curl, the handler in function.sh beside it.
+  dirs_.copy(std::string(FIXTURES) + "/curl-tutorial/bootstrap", "code/bootstrap");
+  dirs_.copy(std::string(FIXTURES) + "/curl-tutorial/function.sh", "code/function.sh");
+  e2e::fs::permissions(dirs_.root() / "code/bootstrap", e2e::fs::perms(0755));
+  auto r = run(function("function.handler"), R"({"key":"value"})");
+  EXPECT_EQ(r.function_error, "") << r.logs;
+  EXPECT_EQ(r.payload, R"(Echoing request: '{"key":"value"}')") << r.logs;
+  EXPECT_NE(r.logs.find(R"({"key":"value"})"), std::string::npos) << r.logs;
+}
+
 TEST_F(InvokeE2E, NextCarriesLambdasHeadersToAShellClient) {
   auto r = run(shell("headers"));
   EXPECT_TRUE(
