@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the engine with the release preset and runs every benchmark. Each
+# prints its figures beside a baseline measured in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+cmake --preset release >/dev/null
+cmake --build --preset release --target layered invoke_bench >/dev/null
+echo "==> invoke: cold start and warm round trip (bench/invoke_bench.cpp)"
+build/release/bench/invoke_bench "${COLD_RUNS:-30}" "${WARM_RUNS:-3000}"
+echo
+echo "==> deploy: first deploy and no-change redeploy (bench/deploy.sh)"
+bench/deploy.sh build/release/layered/cli/layered "${DEPLOY_RUNS:-11}"
