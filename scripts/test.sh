@@ -21,6 +21,9 @@ if [ -f package.json ]; then
   [ "${PIPESTATUS[0]}" -eq 0 ] || fail=1
 fi
 
+step "synthesize the CDK app (npx cdk synth), for the doctor's assembly test"
+npx cdk synth --quiet >/dev/null || { echo "test: cdk synth failed"; exit 1; }
+
 step "C++ tests (CTest, debug preset: ASan + UBSan)"
 cmake --preset debug >/dev/null && cmake --build --preset debug || { echo "test: C++ build failed"; exit 1; }
 ctest --preset debug --timeout 600 2>&1 | tee build/ctest.log
