@@ -10,4 +10,4 @@ echo "==> invoke: cold start and warm round trip (bench/invoke_bench.cpp)"
 build/release/bench/invoke_bench "${COLD_RUNS:-30}" "${WARM_RUNS:-3000}"
 echo
 echo "==> deploy: first deploy and no-change redeploy (bench/deploy.sh)"
-bench/deploy.sh build/release/layered/cli/layered "${DEPLOY_RUNS:-11}"
+bench/deploy.sh "$PWD/build/release/layered/cli/layered" "${DEPLOY_RUNS:-11}"

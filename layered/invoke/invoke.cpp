@@ -59,6 +59,7 @@ struct Environment::State {
   Options options;
   image::BaseImage image;
   std::string opt_dir;
+  std::string host_programs_dir;
   std::unique_ptr<sandbox::Launcher> own_launcher;
   sandbox::Launcher* launcher = nullptr;
   std::unique_ptr<runtime_api::Server> server;
@@ -140,6 +141,7 @@ struct Environment::State {
         spec.architecture,
         spec.code_dir,
         opt_dir,
+        host_programs_dir,
         *bootstrap,
         spec.ephemeral_mb,
         spec.memory_mb,
@@ -196,6 +198,9 @@ Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Opti
   auto opt = sandbox::merge_layers(dirs, options.cache_dir);
   if (!opt) return opt.error();
   state->opt_dir = *opt;
+  auto host_programs = sandbox::prepare_host_programs(state->image, options.cache_dir);
+  if (!host_programs) return host_programs.error();
+  state->host_programs_dir = *host_programs;
   if (options.launcher) {
     state->launcher = options.launcher;
   } else {

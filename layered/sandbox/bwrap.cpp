@@ -5,12 +5,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
-#include <mutex>
-#include <vector>
 
 #include "sandbox/sandbox.hpp"
 
@@ -47,33 +43,8 @@ Result<int> data_fd(const std::string& content) {
   return fd;
 }
 
-// Where a host program and its private libraries are bound.
+// Where the bundle of host programs is bound (see prepare_host_programs).
 constexpr const char* kHostProgramsDir = "/usr/libexec/layered";
-
-// The shared objects `program` loads on this machine (its loader included),
-// as the host's loader lists them. Asked once per program and process.
-std::vector<std::string> host_closure(const std::string& program) {
-  static std::mutex mutex;
-  static std::map<std::string, std::vector<std::string>> cache;
-  std::lock_guard lock(mutex);
-  if (auto it = cache.find(program); it != cache.end()) return it->second;
-  std::vector<std::string> files;
-  const std::string loader = image::host_library_dir() + "/ld-linux-x86-64.so.2";
-  const std::string command = "'" + loader + "' --list '" + program + "' 2>/dev/null";
-  if (FILE* out = ::popen(command.c_str(), "r")) {
-    char line[4096];
-    while (std::fgets(line, sizeof line, out)) {
-      // "libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)"
-      std::string text = line;
-      auto arrow = text.find("=> ");
-      std::string path = text.substr(arrow == std::string::npos ? text.find_first_not_of(" \t") : arrow + 3);
-      path = path.substr(0, path.find(' '));
-      if (!path.empty() && path[0] == '/') files.push_back(path);
-    }
-    ::pclose(out);
-  }
-  return cache[program] = files;
-}
 
 class Builder {
  public:
@@ -98,28 +69,22 @@ class Builder {
 // Each host program runs through its own copy of the loader with its own
 // library directory, so none of its libraries (libcurl, libssl, ...) becomes
 // visible to functions through the image's library directories.
-Status add_host_programs(Builder& b, const image::BaseImage& image) {
+Status add_host_programs(Builder& b, const image::BaseImage& image, const std::string& bundle) {
+  if (bundle.empty()) return Ok{};
+  b.add({"--ro-bind", bundle, kHostProgramsDir});
   for (const auto& program : image.host_programs) {
-    std::error_code ec;
-    auto files = fs::exists(program, ec) ? host_closure(program) : std::vector<std::string>{};
-    if (files.empty()) continue;  // not installed here: the image simply lacks it
     const std::string name = fs::path(program).filename().string();
+    std::error_code ec;
+    if (!fs::exists(fs::path(bundle) / name / name, ec)) continue;
     const std::string dir = std::string(kHostProgramsDir) + "/" + name;
-    std::string loader;
-    for (const auto& file : files) {
-      const std::string leaf = fs::path(file).filename().string();
-      b.add({"--ro-bind", file, dir + "/lib/" + leaf});
-      if (leaf.rfind("ld-linux", 0) == 0) loader = dir + "/lib/" + leaf;
-    }
-    b.add({"--ro-bind", program, dir + "/" + name});
-    const std::string wrapper = "#!" + image.tools_dir + "/sh\nexec " + loader + " --library-path " + dir +
-                                "/lib " + dir + "/" + name + " \"$@\"\n";
+    const std::string wrapper = "#!" + image.tools_dir + "/sh\nexec " + dir + "/lib/ld-linux-x86-64.so.2" +
+                                " --library-path " + dir + "/lib " + dir + "/" + name + " \"$@\"\n";
     LAYERED_TRY(b.data(wrapper, image.tools_dir + "/" + name, "0555"));
   }
   return Ok{};
 }
 
-Status add_image(Builder& b, const image::BaseImage& image) {
+Status add_image(Builder& b, const image::BaseImage& image, const std::string& host_programs_dir) {
   for (const auto& dir : image.directories) b.add({"--dir", dir});
   for (const auto& [link, target] : image.symlinks) b.add({"--symlink", target, link});
   const std::string host_libs = image::host_library_dir();
@@ -140,7 +105,7 @@ Status add_image(Builder& b, const image::BaseImage& image) {
         "#!" + image.tools_dir + "/" + applet + "\nexec " + image.tools_dir + "/" + applet + " \"$@\"\n";
     LAYERED_TRY(b.data(wrapper, image.tools_dir + "/" + alias, "0555"));
   }
-  LAYERED_TRY(add_host_programs(b, image));
+  LAYERED_TRY(add_host_programs(b, image, host_programs_dir));
   for (const auto& file : image.files) {
     if (!file.host.empty()) {
       b.add({"--ro-bind-try", file.host, file.path});
@@ -169,7 +134,7 @@ Result<BwrapCommand> bwrap_command(const image::BaseImage& image, const Plan& pl
   }
   Builder b;
   b.add({"--unshare-all", "--share-net", "--die-with-parent", "--new-session", "--clearenv"});
-  if (auto status = add_image(b, image); !status) {
+  if (auto status = add_image(b, image, plan.host_programs_dir); !status) {
     b.abandon();
     return status.error();
   }

@@ -26,6 +26,11 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 // directory, or "" when `layer_dirs` is empty.
 Result<std::string> merge_layers(const std::vector<std::string>& layer_dirs, const std::string& cache_dir);
 
+// The image's host programs (curl) with their own loader and libraries,
+// bundled once under `cache_dir`; "" when none is installed here. The sandbox
+// binds the bundle privately, so those libraries never join the image's.
+Result<std::string> prepare_host_programs(const image::BaseImage& image, const std::string& cache_dir);
+
 // What Lambda sets in the environment, before the function's own variables.
 struct Identity {
   std::string function_name;
@@ -57,9 +62,10 @@ enum class MemoryWatch { automatic, resident_set };
 struct Plan {
   std::string runtime = "provided.al2023";
   std::string architecture = "x86_64";
-  std::string code_dir;   // host directory mounted at /var/task
-  std::string opt_dir;    // host directory mounted at /opt ("" = empty /opt)
-  std::string bootstrap;  // path inside the sandbox
+  std::string code_dir;           // host directory mounted at /var/task
+  std::string opt_dir;            // host directory mounted at /opt ("" = empty /opt)
+  std::string host_programs_dir;  // from prepare_host_programs ("" = none)
+  std::string bootstrap;          // path inside the sandbox
   int ephemeral_mb = 512;
   int memory_mb = 128;
   Pairs environment;  // the complete environment, in order
