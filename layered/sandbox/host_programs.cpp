@@ -45,17 +45,20 @@ struct Program {
   std::vector<std::string> libraries;
 };
 
-// Changes whenever a program or one of its libraries is replaced.
-std::string bundle_key(const std::vector<Program>& programs) {
+// Changes whenever a program or the host's loader is replaced. Deliberately
+// not the whole library closure: listing it runs the loader (milliseconds),
+// and a bundle keeps working after a library update since it holds its own
+// links or copies.
+std::string bundle_key(const std::vector<std::string>& programs) {
   std::string text;
-  for (const auto& p : programs) {
-    for (const auto& file : p.libraries) {
-      std::error_code ec;
-      auto size = fs::file_size(file, ec);
-      auto time = fs::last_write_time(file, ec).time_since_epoch().count();
-      text += p.path + "|" + file + "|" + std::to_string(size) + "|" + std::to_string(time) + "\n";
-    }
-  }
+  auto add = [&text](const std::string& file) {
+    std::error_code ec;
+    auto size = fs::file_size(file, ec);
+    auto time = fs::last_write_time(file, ec).time_since_epoch().count();
+    text += file + "|" + std::to_string(size) + "|" + std::to_string(time) + "\n";
+  };
+  add(image::host_library_dir() + "/ld-linux-x86-64.so.2");
+  for (const auto& program : programs) add(program);
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016zx", std::hash<std::string>{}(text));
   return hex;
@@ -84,18 +87,21 @@ Status fill_bundle(const std::vector<Program>& programs, const fs::path& dir) {
 }  // namespace
 
 Result<std::string> prepare_host_programs(const image::BaseImage& image, const std::string& cache_dir) {
-  std::vector<Program> programs;
+  std::vector<std::string> installed;
   for (const auto& path : image.host_programs) {
     std::error_code ec;
-    if (!fs::exists(path, ec)) continue;  // not installed here: the image simply lacks it
+    if (fs::exists(path, ec)) installed.push_back(path);  // else the image simply lacks it
+  }
+  if (installed.empty()) return std::string{};
+  const fs::path root = fs::path(cache_dir) / "host-programs";
+  const fs::path bundle = root / bundle_key(installed);
+  std::error_code ec;
+  if (fs::is_directory(bundle, ec)) return bundle.string();
+  std::vector<Program> programs;
+  for (const auto& path : installed) {
     auto libraries = host_closure(path);
     if (!libraries.empty()) programs.push_back(Program{path, std::move(libraries)});
   }
-  if (programs.empty()) return std::string{};
-  const fs::path root = fs::path(cache_dir) / "host-programs";
-  const fs::path bundle = root / bundle_key(programs);
-  std::error_code ec;
-  if (fs::is_directory(bundle, ec)) return bundle.string();
   const fs::path tmp =
       root / (".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()));
   fs::create_directories(tmp, ec);
