@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libfmt-dev libsqlite3-dev
   libarchive-dev libelf-dev libjsoncpp-dev libssl-dev
-  bubblewrap busybox-static curl sqlite3 ca-certificates tzdata
+  bubblewrap busybox-static slirp4netns e2fsprogs iproute2 curl sqlite3 ca-certificates tzdata
   nodejs npm
 )
 

@@ -12,6 +12,7 @@
 
 #include "image/image.hpp"
 #include "invoke/lifecycle.hpp"
+#include "invoke/log_buffer.hpp"
 #include "runtime_api/runtime_api.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -65,19 +66,23 @@ struct Environment::State {
   std::unique_ptr<runtime_api::Server> server;
   std::unique_ptr<sandbox::Sandbox> box;
   std::string log_stream;
-  std::string logs;
+  LogBuffer logs;
   bool output_open = false;
   bool ready = false;      // a runtime is initialized and waiting for events
   bool was_reset = false;  // the next Init is a suppressed one inside an invoke
   std::uint64_t peak_bytes = 0;
 
+  // Reads what is waiting, but at most kDrainBytes, so that a function
+  // that never stops writing cannot keep the engine from its deadline.
   void drain_output() {
+    static constexpr std::size_t kDrainBytes = 1 << 20;
     if (!box || !output_open) return;
-    char buf[16384];
-    for (;;) {
+    char buf[65536];
+    for (std::size_t taken = 0; taken < kDrainBytes;) {
       auto n = ::read(box->output_fd(), buf, sizeof buf);
       if (n > 0) {
         logs.append(buf, static_cast<std::size_t>(n));
+        taken += static_cast<std::size_t>(n);
         continue;
       }
       if (n == 0) output_open = false;
@@ -85,10 +90,7 @@ struct Environment::State {
     }
   }
 
-  void log_line(const std::string& line) {
-    if (!logs.empty() && logs.back() != '\n') logs += '\n';
-    logs += line + "\n";
-  }
+  void log_line(const std::string& line) { logs.line(line); }
 
   void discard() {
     if (box) {
@@ -126,7 +128,7 @@ struct Environment::State {
   Result<InitOutcome> init(const std::string& request_id, Clock::time_point deadline) {
     discard();
     auto started = Clock::now();
-    auto api = runtime_api::Server::start();
+    auto api = runtime_api::Server::create();
     if (!api) return api.error();
     server = std::move(*api);
     auto bootstrap = sandbox::find_bootstrap(spec.code_dir, opt_dir);
@@ -134,8 +136,8 @@ struct Environment::State {
       return InitOutcome{false, ms_since(started), "error", "Runtime.InvalidEntrypoint",
                          platform_error("Runtime.InvalidEntrypoint", request_id, bootstrap.error().message)};
     }
-    sandbox::Identity id{spec.name,      spec.version,      spec.handler, spec.memory_mb,
-                         options.region, server->address(), log_stream};
+    sandbox::Identity id{spec.name,      spec.version, spec.handler, spec.memory_mb,
+                         options.region, "",           log_stream};
     sandbox::Plan plan{
         spec.runtime,
         spec.architecture,
@@ -146,7 +148,10 @@ struct Environment::State {
         spec.ephemeral_mb,
         spec.memory_mb,
         sandbox::lambda_environment(image, id, spec.environment),
-        options.resident_set_watch ? sandbox::MemoryWatch::resident_set : sandbox::MemoryWatch::automatic};
+        options.resident_set_watch ? sandbox::MemoryWatch::resident_set : sandbox::MemoryWatch::automatic,
+        options.cache_dir.empty() ? "" : options.cache_dir + "/ephemeral",
+        options.outbound_network,
+        [api = server.get()](int socket, int port) { return api->listen_on(socket, port); }};
     started = Clock::now();  // Init Duration runs from the spawn
     auto launched = launcher->start(plan);
     if (!launched) return launched.error();
@@ -259,8 +264,7 @@ Result<InvokeResult> Environment::invoke(const std::string& payload) {
     result.payload = std::move(f.payload);
     result.error_type = f.error_type;
     result.function_error = f.unhandled ? "Unhandled" : "";
-    result.logs = std::move(s.logs);
-    s.logs.clear();
+    result.logs = s.logs.take();
     return std::move(result);
   };
   auto init_failed = [&](const InitOutcome& o) -> Result<InvokeResult> {

@@ -52,6 +52,8 @@ struct Options {
   sandbox::Launcher* launcher = nullptr;
   // Force the resident-set watch instead of a memory cgroup.
   bool resident_set_watch = false;
+  // Outbound network (a user-mode stack, when installed); off: loopback only.
+  bool outbound_network = true;
 };
 
 struct Report {

@@ -2,8 +2,12 @@
 // server's threads; the engine reads what happened from a queue.
 #include "runtime_api/runtime_api.hpp"
 
+#include <fcntl.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -44,11 +48,21 @@ class HttpServer : public Server {
     ::close(notify_);
   }
 
-  Status listen() {
+  Result<int> listen_on(int socket, int port) override {
     http_.set_tcp_nodelay(true);  // headers and body go out as separate writes
     http_.set_keep_alive_max_count(1 << 30);
     http_.set_keep_alive_timeout(300);
-    port_ = http_.bind_to_any_port("127.0.0.1");
+    // httplib creates its own socket, in this process's network namespace;
+    // put the environment's socket in its place before httplib binds it, so
+    // the address is resolved in the environment's namespace.
+    http_.set_socket_options([socket](int own) {
+      ::dup3(socket, own, O_CLOEXEC);
+      int yes = 1;
+      ::setsockopt(own, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      ::setsockopt(own, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    });
+    port_ =
+        port == 0 ? http_.bind_to_any_port("127.0.0.1") : (http_.bind_to_port("127.0.0.1", port) ? port : -1);
     if (port_ <= 0) return make_error("cannot listen on 127.0.0.1 for the Runtime API");
     thread_ = std::thread([this] {
       http_.listen_after_bind();
@@ -57,7 +71,7 @@ class HttpServer : public Server {
     // httplib's stop() is a no-op until the server runs: wait for it, so a
     // quickly discarded environment cannot leave the listener behind.
     while (!http_.is_running() && !listen_ended_) std::this_thread::sleep_for(std::chrono::microseconds(50));
-    return Ok{};
+    return port_;
   }
 
   int port() const override { return port_; }
@@ -198,11 +212,21 @@ class HttpServer : public Server {
 
 }  // namespace
 
-Result<std::unique_ptr<Server>> Server::start() {
+Result<std::unique_ptr<Server>> Server::create() {
   auto server = std::make_unique<HttpServer>();
   if (server->notify_fd() < 0) return make_error("cannot create an event descriptor for the Runtime API");
-  LAYERED_TRY(server->listen());
   return std::unique_ptr<Server>(std::move(server));
+}
+
+Result<std::unique_ptr<Server>> Server::start() {
+  auto server = create();
+  if (!server) return server.error();
+  int socket = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (socket < 0) return make_error("cannot create a socket for the Runtime API");
+  auto port = (*server)->listen_on(socket, 0);
+  ::close(socket);
+  if (!port) return port.error();
+  return server;
 }
 
 std::string new_request_id() {

@@ -48,9 +48,16 @@ struct Message {
 
 class Server {
  public:
-  // Listens on 127.0.0.1 with a port chosen by the kernel.
+  // A server that does not listen yet: call listen_on.
+  static Result<std::unique_ptr<Server>> create();
+  // Listens on 127.0.0.1 of this machine with a port chosen by the kernel.
   static Result<std::unique_ptr<Server>> start();
   virtual ~Server() = default;
+
+  // Binds `socket` (an unbound TCP socket, possibly of another network
+  // namespace: an environment's own) to 127.0.0.1:`port` (0 = any), listens
+  // and serves on it. Returns the port. Once only.
+  virtual Result<int> listen_on(int socket, int port) = 0;
 
   virtual int port() const = 0;
   // host:port, the value of AWS_LAMBDA_RUNTIME_API.

@@ -1,11 +1,14 @@
 // The bubblewrap command line that lays out an execution environment from
 // the emulated base image: nothing of this machine but glibc's files, the
 // static busybox and the files the image data names.
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "sandbox/sandbox.hpp"
@@ -56,6 +59,24 @@ class Builder {
     add({"--perms", perms, "--ro-bind-data", std::to_string(*fd), dest});
     return Ok{};
   }
+  // Binds a host directory through a descriptor opened here, so the
+  // unprivileged user bubblewrap runs as needs no access to its parents.
+  Status bind_dir(const std::string& host, const std::string& dest, bool writable = false) {
+    int fd = ::open(host.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return make_error("cannot open " + dest + "'s directory: " + std::strerror(errno), host);
+    cmd_.data_fds.push_back(fd);
+    add({writable ? "--bind-fd" : "--ro-bind-fd", std::to_string(fd), dest});
+    return Ok{};
+  }
+  // A descriptor number the launcher's child replaces with /tmp's mount.
+  Status reserve_tmp() {
+    int fd = ::open("/dev/null", O_PATH | O_CLOEXEC);
+    if (fd < 0) return make_error("cannot reserve a descriptor for /tmp");
+    cmd_.data_fds.push_back(fd);
+    cmd_.tmp_slot = fd;
+    add({"--bind-fd", std::to_string(fd), "/tmp"});
+    return Ok{};
+  }
   BwrapCommand take() { return std::move(cmd_); }
   void abandon() {
     for (int fd : cmd_.data_fds) ::close(fd);
@@ -71,7 +92,7 @@ class Builder {
 // visible to functions through the image's library directories.
 Status add_host_programs(Builder& b, const image::BaseImage& image, const std::string& bundle) {
   if (bundle.empty()) return Ok{};
-  b.add({"--ro-bind", bundle, kHostProgramsDir});
+  LAYERED_TRY(b.bind_dir(bundle, kHostProgramsDir));
   for (const auto& program : image.host_programs) {
     const std::string name = fs::path(program).filename().string();
     std::error_code ec;
@@ -116,6 +137,27 @@ Status add_image(Builder& b, const image::BaseImage& image, const std::string& h
   return Ok{};
 }
 
+// Lambda's sbx_user1051 (lambda-facts.md).
+constexpr const char* kSandboxUid = "993";
+constexpr const char* kSandboxGid = "990";
+
+Status add_mounts(Builder& b, const Plan& plan, bool disk_tmp) {
+  b.add({"--proc", "/proc", "--dev", "/dev"});
+  if (disk_tmp) {
+    LAYERED_TRY(b.reserve_tmp());
+  } else {
+    const auto tmp_bytes = static_cast<long long>(plan.ephemeral_mb) * 1024 * 1024;
+    b.add({"--size", std::to_string(tmp_bytes), "--tmpfs", "/tmp"});
+  }
+  if (plan.opt_dir.empty()) {
+    b.add({"--dir", "/opt"});
+  } else {
+    LAYERED_TRY(b.bind_dir(plan.opt_dir, "/opt"));
+  }
+  LAYERED_TRY(b.bind_dir(plan.code_dir, "/var/task"));
+  return Ok{};
+}
+
 }  // namespace
 
 Result<std::string> find_bwrap() {
@@ -126,27 +168,25 @@ Result<std::string> find_bwrap() {
                     "install the 'bubblewrap' package (scripts/setup.sh does)");
 }
 
-Result<BwrapCommand> bwrap_command(const image::BaseImage& image, const Plan& plan) {
+Result<BwrapCommand> bwrap_command(const image::BaseImage& image, const Plan& plan, bool disk_tmp) {
   if (plan.architecture != host_architecture()) {
     return make_error(
         "architecture '" + plan.architecture + "' cannot run on this machine (" + host_architecture() + ")",
         "", "deploy the function for '" + host_architecture() + "' to invoke it locally");
   }
   Builder b;
-  b.add({"--unshare-all", "--share-net", "--die-with-parent", "--new-session", "--clearenv"});
-  if (auto status = add_image(b, image, plan.host_programs_dir); !status) {
+  // The network namespace is the launcher's (walls.hpp); bubblewrap runs
+  // unprivileged and maps Lambda's user onto the caller, with no
+  // capabilities and no further user namespaces inside.
+  b.add({"--unshare-user", "--uid", kSandboxUid, "--gid", kSandboxGid, "--disable-userns", "--unshare-ipc",
+         "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+         "--clearenv"});
+  Status status = add_image(b, image, plan.host_programs_dir);
+  if (status) status = add_mounts(b, plan, disk_tmp);
+  if (!status) {
     b.abandon();
     return status.error();
   }
-  b.add({"--proc", "/proc", "--dev", "/dev"});
-  const auto tmp_bytes = static_cast<long long>(plan.ephemeral_mb) * 1024 * 1024;
-  b.add({"--size", std::to_string(tmp_bytes), "--tmpfs", "/tmp"});
-  if (plan.opt_dir.empty()) {
-    b.add({"--dir", "/opt"});
-  } else {
-    b.add({"--ro-bind", plan.opt_dir, "/opt"});
-  }
-  b.add({"--ro-bind", plan.code_dir, "/var/task"});
   // Everything but /tmp is read-only on Lambda, the root included.
   b.add({"--remount-ro", "/", "--chdir", "/var/task"});
   for (const auto& [name, value] : plan.environment) b.add({"--setenv", name, value});

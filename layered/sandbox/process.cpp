@@ -1,16 +1,21 @@
 // Starting, watching and ending the environment's process, with or without
 // bubblewrap around it.
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <optional>
 
 #include "sandbox/memory.hpp"
 #include "sandbox/sandbox.hpp"
+#include "sandbox/walls.hpp"
 
 namespace layered::sandbox {
 
@@ -23,20 +28,31 @@ struct SpawnSpec {
   std::string cwd;
   std::string join_file;  // the memory cgroup's cgroup.procs
   bool new_session = false;
+  std::optional<WallsSpec> walls;  // raised in the child (bubblewrap only)
+  bool outbound_network = false;
 };
 
 struct Child {
   pid_t pid = -1;
   int exit_fd = -1;
   int output_fd = -1;
+  OutboundNetwork network;  // when the environment reaches the outside
+};
+
+// What a failed child reports through its error pipe. `wall` points to a
+// string literal, which is at the same address in parent and child.
+struct ChildFailure {
+  int stage = 0;
+  int error = 0;
+  const char* wall = nullptr;
 };
 
 // Runs in the forked child: only async-signal-safe calls.
 [[noreturn]] void exec_child(const SpawnSpec& spec, char* const* argv, char* const* envp, int out_w,
                              int err_w) {
-  auto fail = [err_w](int stage) {
-    int info[2] = {stage, errno};
-    (void)!::write(err_w, info, sizeof info);
+  auto fail = [err_w](int stage, const char* wall = nullptr) {
+    ChildFailure info{stage, errno, wall};
+    (void)!::write(err_w, &info, sizeof info);
     ::_exit(127);
   };
   if (!spec.join_file.empty()) {
@@ -49,9 +65,19 @@ struct Child {
     if (fd < 0 || ::write(fd, text, static_cast<std::size_t>(n)) != n) fail(1);
     ::close(fd);
   }
+  if (spec.walls) {
+    const char* wall = nullptr;
+    if (int error = raise_walls(*spec.walls, &wall); error != 0) {
+      errno = error;
+      fail(5, wall);
+    }
+  }
   if (spec.new_session) ::setsid();
   int null_fd = ::open("/dev/null", O_RDONLY);
   if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out_w, 1) < 0 || ::dup2(out_w, 2) < 0) fail(2);
+  // Whatever another thread of the engine opened without O_CLOEXEC (a
+  // connection of another environment's Runtime API) must not reach this one.
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
   for (int fd : spec.keep_fds) ::fcntl(fd, F_SETFD, 0);
   if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) fail(3);
   ::execve(argv[0], argv, envp);
@@ -66,35 +92,85 @@ std::vector<char*> c_strings(std::vector<std::string>& words) {
   return out;
 }
 
-Result<Child> spawn(SpawnSpec spec) {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0)
-    return make_error("cannot create a pipe: " + std::string(strerror(errno)));
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    return make_error("cannot create a pipe: " + std::string(strerror(errno)));
+struct Pipes {
+  int out[2] = {-1, -1};
+  int err[2] = {-1, -1};
+  int control[2] = {-1, -1};
+  ~Pipes() {
+    for (int* pair : {out, err, control})
+      for (int i : {0, 1})
+        if (pair[i] >= 0) ::close(pair[i]);
   }
+  static int take(int& fd) {
+    int taken = fd;
+    fd = -1;
+    return taken;
+  }
+};
+
+Status open_pipes(Pipes& p, bool control) {
+  if (::pipe2(p.out, O_CLOEXEC) != 0 || ::pipe2(p.err, O_CLOEXEC) != 0 ||
+      (control && ::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p.control) != 0))
+    return make_error("cannot create a pipe: " + std::string(strerror(errno)));
+  return Ok{};
+}
+
+Error child_error(const ChildFailure& info, const std::string& program) {
+  static const char* stages[] = {"fork",    "join the memory cgroup",   "set up stdio", "enter the directory",
+                                 "execute", "raise the sandbox's walls"};
+  std::string what = stages[info.stage];
+  if (info.wall) what += " (" + std::string(info.wall) + ")";
+  return make_error("cannot " + what + ": " + strerror(info.error), program);
+}
+
+// Hands the child's network socket to `bind`, connects the network to the
+// outside when asked, then lets the child exec.
+Status connect_network(Pipes& p, const SpawnSpec& spec, pid_t pid, const RuntimeApiBinder& bind,
+                       OutboundNetwork& network) {
+  auto socket = receive_network_socket(p.control[0], 10000);
+  if (!socket) return socket.error();
+  Status bound = Ok{};
+  if (bind) {
+    auto port = bind(*socket, kRuntimeApiPort);
+    if (!port) bound = port.error();
+  }
+  ::close(*socket);
+  if (bound && spec.outbound_network) {
+    auto outbound = start_outbound_network(pid, *spec.walls);
+    if (outbound) {
+      network = *outbound;
+    } else {
+      bound = outbound.error();
+    }
+  }
+  if (bound) release_child(p.control[0]);
+  return bound;
+}
+
+Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
+  Pipes p;
+  LAYERED_TRY(open_pipes(p, spec.walls.has_value()));
+  if (spec.walls) spec.walls->control_fd = p.control[1];
   auto argv = c_strings(spec.argv);
   auto envp = c_strings(spec.env);
   pid_t pid = ::fork();
-  if (pid == 0) exec_child(spec, argv.data(), envp.data(), out[1], err[1]);
-  ::close(out[1]);
-  ::close(err[1]);
-  int info[2] = {0, 0};
-  auto n = pid > 0 ? ::read(err[0], info, sizeof info) : -1;
-  ::close(err[0]);
-  if (pid < 0 || n > 0) {
-    if (pid > 0) ::waitpid(pid, nullptr, 0);
-    ::close(out[0]);
-    static const char* stages[] = {"fork", "join the memory cgroup", "set up stdio", "enter the directory",
-                                   "execute"};
-    return make_error("cannot " + std::string(stages[pid < 0 ? 0 : info[0]]) + ": " + strerror(info[1]),
-                      spec.argv[0]);
+  if (pid == 0) exec_child(spec, argv.data(), envp.data(), p.out[1], p.err[1]);
+  for (int* end : {&p.out[1], &p.err[1], &p.control[1]}) ::close(Pipes::take(*end));
+  if (pid < 0) return make_error("cannot fork: " + std::string(strerror(errno)), spec.argv[0]);
+  OutboundNetwork outbound;
+  Status network = spec.walls ? connect_network(p, spec, pid, bind, outbound) : Status{Ok{}};
+  if (p.control[0] >= 0) ::close(Pipes::take(p.control[0]));
+  ChildFailure info;
+  auto n = ::read(p.err[0], &info, sizeof info);
+  if (n > 0 || !network) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    stop_outbound_network(outbound);
+    return n > 0 ? child_error(info, spec.argv[0]) : network.error();
   }
-  ::fcntl(out[0], F_SETFL, O_NONBLOCK);
+  ::fcntl(p.out[0], F_SETFL, O_NONBLOCK);
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  return Child{pid, pidfd, out[0]};
+  return Child{pid, pidfd, Pipes::take(p.out[0]), outbound};
 }
 
 class ProcessSandbox : public Sandbox {
@@ -106,6 +182,7 @@ class ProcessSandbox : public Sandbox {
   ~ProcessSandbox() override {
     kill();
     if (!status_) ::waitpid(child_.pid, nullptr, 0);
+    stop_outbound_network(child_.network);
     if (child_.exit_fd >= 0) ::close(child_.exit_fd);
     ::close(child_.output_fd);
   }
@@ -152,14 +229,51 @@ std::uint64_t limit_bytes(const Plan& plan) {
   return static_cast<std::uint64_t>(plan.memory_mb) * 1024 * 1024;
 }
 
+void set_runtime_api(Pairs& environment, int port) {
+  const std::string value = "127.0.0.1:" + std::to_string(port);
+  for (auto& [name, current] : environment) {
+    if (name == "AWS_LAMBDA_RUNTIME_API") {
+      current = value;
+      return;
+    }
+  }
+  environment.emplace_back("AWS_LAMBDA_RUNTIME_API", value);
+}
+
+// /tmp's backing file and the directory the child mounts it on; none when
+// /tmp stays in memory (no scratch directory, or not root).
+struct DiskTmp {
+  int backing = -1;
+  std::string mount_dir;
+  ~DiskTmp() {
+    if (backing >= 0) ::close(backing);
+  }
+};
+
+Status prepare_disk_tmp(const Plan& plan, DiskTmp& tmp) {
+  if (plan.scratch_dir.empty() || !disk_tmp_supported()) return Ok{};
+  auto backing = tmp_backing_file(plan.scratch_dir, plan.ephemeral_mb);
+  if (!backing) return backing.error();
+  tmp.backing = *backing;
+  tmp.mount_dir = plan.scratch_dir + "/mnt";
+  std::error_code ec;
+  std::filesystem::create_directories(tmp.mount_dir, ec);
+  if (ec) return make_error("cannot create /tmp's mount point: " + ec.message(), tmp.mount_dir);
+  return Ok{};
+}
+
 class BwrapLauncher : public Launcher {
  public:
-  Result<std::unique_ptr<Sandbox>> start(const Plan& plan) override {
+  Result<std::unique_ptr<Sandbox>> start(const Plan& given) override {
     auto bwrap = find_bwrap();
     if (!bwrap) return bwrap.error();
-    auto image = image::load(plan.runtime);
+    auto image = image::load(given.runtime);
     if (!image) return image.error();
-    auto command = bwrap_command(*image, plan);
+    Plan plan = given;
+    set_runtime_api(plan.environment, kRuntimeApiPort);
+    DiskTmp tmp;
+    LAYERED_TRY(prepare_disk_tmp(plan, tmp));
+    auto command = bwrap_command(*image, plan, tmp.backing >= 0);
     if (!command) return command.error();
     auto memory = make_memory_monitor(limit_bytes(plan), plan.memory_watch);
     SpawnSpec spec;
@@ -167,17 +281,32 @@ class BwrapLauncher : public Launcher {
     spec.argv.insert(spec.argv.end(), command->args.begin(), command->args.end());
     spec.keep_fds = command->data_fds;
     spec.join_file = memory->join_file();
-    auto child = spawn(std::move(spec));
+    const uid_t host_id = environment_host_uid();
+    spec.outbound_network = plan.outbound_network;
+    spec.walls =
+        WallsSpec{::geteuid() == 0,      host_id,          host_id, ::getuid(), ::getgid(), -1, tmp.backing,
+                  tmp.mount_dir.c_str(), command->tmp_slot};
+    auto child = spawn(std::move(spec), plan.bind_runtime_api);
     for (int fd : command->data_fds) ::close(fd);
     if (!child) return child.error();
     return std::unique_ptr<Sandbox>(std::make_unique<ProcessSandbox>(*child, std::move(memory), true));
   }
 };
 
-// No isolation: /var/task and /opt are the host directories themselves.
+// No isolation: /var/task and /opt are the host directories themselves, and
+// the Runtime API listens on the host's loopback.
 class DirectLauncher : public Launcher {
  public:
-  Result<std::unique_ptr<Sandbox>> start(const Plan& plan) override {
+  Result<std::unique_ptr<Sandbox>> start(const Plan& given) override {
+    Plan plan = given;
+    if (plan.bind_runtime_api) {
+      int socket = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (socket < 0) return make_error("cannot create a socket: " + std::string(strerror(errno)));
+      auto port = plan.bind_runtime_api(socket, 0);
+      ::close(socket);
+      if (!port) return port.error();
+      set_runtime_api(plan.environment, *port);
+    }
     SpawnSpec spec;
     std::string path = plan.bootstrap;
     if (path.rfind("/var/task/", 0) == 0) path = plan.code_dir + path.substr(9);

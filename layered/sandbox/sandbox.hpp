@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,16 @@ Result<std::string> find_bootstrap(const std::string& code_dir, const std::strin
 
 enum class MemoryWatch { automatic, resident_set };
 
+// Where an environment's Runtime API listens, inside its own network
+// (AWS_LAMBDA_RUNTIME_API is 127.0.0.1:9001 on Lambda).
+constexpr int kRuntimeApiPort = 9001;
+
+// Binds an environment's Runtime API: `socket` is an unbound TCP socket of
+// the environment's own network namespace; bind it to 127.0.0.1:`port`
+// (0 = any free port) and listen. Returns the port. Called once, after the
+// network exists and before the bootstrap runs.
+using RuntimeApiBinder = std::function<Result<int>(int socket, int port)>;
+
 // Everything needed to start one environment.
 struct Plan {
   std::string runtime = "provided.al2023";
@@ -68,8 +79,14 @@ struct Plan {
   std::string bootstrap;          // path inside the sandbox
   int ephemeral_mb = 512;
   int memory_mb = 128;
-  Pairs environment;  // the complete environment, in order
+  Pairs environment;  // the complete environment; the launcher sets AWS_LAMBDA_RUNTIME_API
   MemoryWatch memory_watch = MemoryWatch::automatic;
+  // A directory on disk for /tmp's backing file; "" keeps /tmp in memory.
+  std::string scratch_dir;
+  // Outbound network through a user-mode network stack (slirp4netns), when
+  // installed; the host's loopback is unreachable either way.
+  bool outbound_network = false;
+  RuntimeApiBinder bind_runtime_api;  // null: nothing listens
 };
 
 // How the environment's process ended.
@@ -121,8 +138,10 @@ std::unique_ptr<Launcher> direct_launcher();
 struct BwrapCommand {
   std::vector<std::string> args;
   std::vector<int> data_fds;  // owned by the caller, close after spawn
+  int tmp_slot = -1;          // the descriptor --bind-fd names for /tmp (-1: tmpfs)
 };
-Result<BwrapCommand> bwrap_command(const image::BaseImage& image, const Plan& plan);
+// `disk_tmp`: /tmp is bound from a descriptor the launcher fills in.
+Result<BwrapCommand> bwrap_command(const image::BaseImage& image, const Plan& plan, bool disk_tmp);
 
 // This machine's bubblewrap, or an error saying how to install it.
 Result<std::string> find_bwrap();

@@ -1,0 +1,380 @@
+// The network namespace, the disk-backed /tmp, the limits and the
+// unprivileged user of one environment (see walls.hpp).
+#include "sandbox/walls.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <linux/loop.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <vector>
+
+namespace layered::sandbox {
+
+namespace {
+
+// ---- child half: system calls only ----
+
+// Appends the decimal digits of `value` to `out` (no allocation).
+char* append_number(char* out, unsigned long value) {
+  char digits[24];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0);
+  while (n > 0) *out++ = digits[--n];
+  *out = '\0';
+  return out;
+}
+
+char* append_text(char* out, const char* text) {
+  while (*text) *out++ = *text++;
+  *out = '\0';
+  return out;
+}
+
+bool write_file(const char* path, const char* text) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  auto len = static_cast<ssize_t>(std::strlen(text));
+  bool ok = ::write(fd, text, static_cast<size_t>(len)) == len;
+  ::close(fd);
+  return ok;
+}
+
+// "<inside> <outside> 1"
+bool write_id_map(const char* path, unsigned long id) {
+  char line[64];
+  char* at = append_number(line, id);
+  at = append_text(at, " ");
+  at = append_number(at, id);
+  append_text(at, " 1\n");
+  return write_file(path, line);
+}
+
+// A new network namespace has loopback down.
+bool loopback_up() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  ifreq req{};
+  std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
+  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &req) == 0;
+  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP | IFF_RUNNING);
+  ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &req) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The environment's own user and network namespaces. The caller is an
+// unprivileged user by now; its ids map onto themselves, so bubblewrap
+// inside behaves as it would outside, and the namespaces belong to that
+// user (the network stack joins them).
+bool enter_namespaces(const WallsSpec& spec) {
+  if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return false;
+  const unsigned long uid = spec.as_root ? spec.host_uid : spec.own_uid;
+  const unsigned long gid = spec.as_root ? spec.host_gid : spec.own_gid;
+  return write_file("/proc/self/setgroups", "deny") && write_id_map("/proc/self/uid_map", uid) &&
+         write_id_map("/proc/self/gid_map", gid);
+}
+
+// Attaches the image to a free loop device (detached again when the last
+// mount of it goes, with this child's mount namespace) and mounts it.
+bool mount_tmp(const WallsSpec& spec) {
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+  int control = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+  if (control < 0) return false;
+  char device[64];
+  int loop = -1;
+  for (int attempt = 0; attempt < 64 && loop < 0; ++attempt) {
+    long n = ::ioctl(control, LOOP_CTL_GET_FREE);
+    if (n < 0) break;
+    append_number(append_text(device, "/dev/loop"), static_cast<unsigned long>(n));
+    loop = ::open(device, O_RDWR | O_CLOEXEC);
+    if (loop < 0) continue;
+    loop_config config{};
+    config.fd = static_cast<__u32>(spec.tmp_backing_fd);
+    config.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+    if (::ioctl(loop, LOOP_CONFIGURE, &config) == 0) break;
+    ::close(loop);
+    loop = -1;  // another environment took it first
+  }
+  ::close(control);
+  if (loop < 0) return false;
+  bool ok = ::mount(device, spec.tmp_mount_dir, "ext4", MS_NOSUID | MS_NODEV, "") == 0;
+  ::close(loop);
+  ::close(spec.tmp_backing_fd);
+  if (!ok) return false;
+  // Lambda's /tmp is an empty directory everyone may write to.
+  char lost[4096];
+  append_text(append_text(lost, spec.tmp_mount_dir), "/lost+found");
+  ::rmdir(lost);
+  if (::chmod(spec.tmp_mount_dir, 01777) != 0) return false;
+  int dir = ::open(spec.tmp_mount_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;
+  ok = ::dup2(dir, spec.tmp_fd_slot) >= 0;
+  ::close(dir);
+  return ok;
+}
+
+bool send_fd(int channel, int fd) {
+  char byte = 'S';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  return ::sendmsg(channel, &msg, MSG_NOSIGNAL) == 1;
+}
+
+bool set_limit(int resource, long value) {
+  rlimit limit{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+  return ::setrlimit(resource, &limit) == 0;
+}
+
+// Changing ids makes a process non-dumpable, which would keep even its own
+// user out of its namespaces: it is made dumpable again.
+bool become_unprivileged(const WallsSpec& spec) {
+  if (!spec.as_root) return true;
+  return ::setgroups(0, nullptr) == 0 && ::setresgid(spec.host_gid, spec.host_gid, spec.host_gid) == 0 &&
+         ::setresuid(spec.host_uid, spec.host_uid, spec.host_uid) == 0 &&
+         ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0;
+}
+
+// ---- engine half ----
+
+std::string find_mke2fs() {
+  for (const char* path : {"/usr/sbin/mke2fs", "/sbin/mke2fs"})
+    if (::access(path, X_OK) == 0) return path;
+  return {};
+}
+
+Status run_mke2fs(const std::string& image, int size_mb) {
+  std::string mke2fs = find_mke2fs();
+  if (mke2fs.empty())
+    return make_error("mke2fs is not installed", "", "install the 'e2fsprogs' package (scripts/setup.sh)");
+  // No journal and lazy tables: the image is a few hundred kilobytes of
+  // metadata however large the filesystem, so copying it is cheap.
+  std::string size = std::to_string(size_mb) + "M";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null_fd = ::open("/dev/null", O_RDWR);
+    ::dup2(null_fd, 1);
+    ::dup2(null_fd, 2);
+    ::execl(mke2fs.c_str(), "mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal,^resize_inode", "-E",
+            "lazy_itable_init=1,nodiscard", "-m", "0", image.c_str(), size.c_str(), nullptr);
+    ::_exit(127);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return make_error("cannot format the /tmp image", image, "check that mke2fs works on this machine");
+  return Ok{};
+}
+
+// The pristine image for `size_mb`, made once (atomically) and reused.
+Result<std::string> pristine_image(const std::string& dir, int size_mb) {
+  std::string path = dir + "/ext4-" + std::to_string(size_mb) + "m.img";
+  if (::access(path.c_str(), R_OK) == 0) return path;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string partial =
+      path + ".partial-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
+  LAYERED_TRY(run_mke2fs(partial, size_mb));
+  if (::rename(partial.c_str(), path.c_str()) != 0) {
+    ::unlink(partial.c_str());
+    return make_error("cannot store the /tmp image: " + std::string(std::strerror(errno)), path);
+  }
+  return path;
+}
+
+// Copies only the data of `from` into `to`: the holes stay holes.
+bool copy_sparse(int from, int to, off_t size) {
+  off_t at = 0;
+  while (at < size) {
+    off_t data = ::lseek(from, at, SEEK_DATA);
+    if (data < 0) break;  // ENXIO: no more data
+    off_t hole = ::lseek(from, data, SEEK_HOLE);
+    if (hole < 0) return false;
+    loff_t in = data, out = data;
+    while (in < hole) {
+      auto n = ::copy_file_range(from, &in, to, &out, static_cast<size_t>(hole - in), 0);
+      if (n <= 0) return false;
+    }
+    at = hole;
+  }
+  return ::ftruncate(to, size) == 0;
+}
+
+}  // namespace
+
+int raise_walls(const WallsSpec& spec, const char** stage) {
+  auto failed = [&](const char* name) {
+    *stage = name;
+    return errno != 0 ? errno : EPERM;
+  };
+  errno = 0;
+  // Mounting /tmp's filesystem is the one step that needs root: first.
+  if (spec.tmp_backing_fd >= 0 && (::unshare(CLONE_NEWNS) != 0 || !mount_tmp(spec)))
+    return failed("mount /tmp");
+  if (!set_limit(RLIMIT_NOFILE, kMaxFileDescriptors) || !set_limit(RLIMIT_NPROC, kMaxProcesses))
+    return failed("set the limits");
+  if (!become_unprivileged(spec)) return failed("drop privileges");
+  if (!enter_namespaces(spec)) return failed("create the network namespace");
+  if (!loopback_up()) return failed("bring up loopback");
+  int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0 || !send_fd(spec.control_fd, sock)) return failed("hand over the Runtime API socket");
+  ::close(sock);
+  char go = 0;
+  if (::read(spec.control_fd, &go, 1) != 1) return failed("wait for the Runtime API");
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failed("forbid new privileges");
+  return 0;
+}
+
+Result<int> receive_network_socket(int control_fd, int timeout_ms) {
+  pollfd p{control_fd, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) <= 0) return make_error("the environment did not set up its network in time");
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (::recvmsg(control_fd, &msg, MSG_CMSG_CLOEXEC) != 1)
+    return make_error("the environment failed to start");
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return make_error("the environment sent no network socket");
+  int fd = -1;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  return fd;
+}
+
+void release_child(int control_fd) {
+  char go = 'G';
+  (void)!::write(control_fd, &go, 1);
+}
+
+uid_t environment_host_uid() {
+  // 100,000,000 and up: above the subordinate-id ranges distributions hand
+  // out (100,000 + 65,536 per user) and below the overflow ids.
+  thread_local std::mt19937 rng{std::random_device{}()};
+  return static_cast<uid_t>(100000000U + rng() % (1U << 24));
+}
+
+Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec) {
+  const char* slirp = "/usr/bin/slirp4netns";
+  if (::access(slirp, X_OK) != 0) return OutboundNetwork{};
+  int ready[2], exit_pipe[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return make_error("cannot create a pipe for slirp4netns");
+  if (::pipe2(exit_pipe, O_CLOEXEC) != 0) {
+    ::close(ready[0]);
+    ::close(ready[1]);
+    return make_error("cannot create a pipe for slirp4netns");
+  }
+  std::vector<std::string> args = {slirp,
+                                   "--configure",
+                                   "--mtu=65520",
+                                   "--disable-host-loopback",
+                                   "--enable-sandbox",
+                                   "--enable-seccomp",
+                                   "--ready-fd=" + std::to_string(ready[1]),
+                                   "--exit-fd=" + std::to_string(exit_pipe[0])};
+  if (!spec.as_root) args.push_back("--userns-path=/proc/" + std::to_string(pid) + "/ns/user");
+  args.push_back(std::to_string(pid));
+  args.push_back("tap0");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t child = ::fork();
+  if (child == 0) {
+    int null_fd = ::open("/dev/null", O_RDWR);
+    ::dup2(null_fd, 0);
+    ::dup2(null_fd, 1);
+    ::dup2(null_fd, 2);
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    ::fcntl(ready[1], F_SETFD, 0);
+    ::fcntl(exit_pipe[0], F_SETFD, 0);
+    ::execv(slirp, argv.data());
+    ::_exit(127);
+  }
+  ::close(ready[1]);
+  ::close(exit_pipe[0]);
+  if (child < 0) {
+    ::close(ready[0]);
+    ::close(exit_pipe[1]);
+    return make_error("cannot start slirp4netns: " + std::string(std::strerror(errno)));
+  }
+  // Ready means the interface is configured: the function's first connect
+  // must not race it.
+  pollfd p{ready[0], POLLIN, 0};
+  char byte = 0;
+  bool up = ::poll(&p, 1, 5000) > 0 && ::read(ready[0], &byte, 1) == 1;
+  ::close(ready[0]);
+  if (!up) {
+    ::close(exit_pipe[1]);
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    return make_error("slirp4netns did not bring the environment's network up", "",
+                      "run with --no-network, or check that slirp4netns works on this machine");
+  }
+  return OutboundNetwork{child, exit_pipe[1]};
+}
+
+void stop_outbound_network(OutboundNetwork& network) {
+  if (network.pid <= 0) return;
+  ::close(network.exit_fd);  // slirp4netns exits when this closes
+  ::kill(network.pid, SIGKILL);
+  ::waitpid(network.pid, nullptr, 0);
+  network = {};
+}
+
+bool disk_tmp_supported() {
+  return ::geteuid() == 0 && ::access("/dev/loop-control", W_OK) == 0 && !find_mke2fs().empty();
+}
+
+Result<int> tmp_backing_file(const std::string& dir, int size_mb) {
+  auto pristine = pristine_image(dir, size_mb);
+  if (!pristine) return pristine.error();
+  int from = ::open(pristine->c_str(), O_RDONLY | O_CLOEXEC);
+  if (from < 0)
+    return make_error("cannot read the /tmp image: " + std::string(std::strerror(errno)), *pristine);
+  // Unnamed: nothing is left on disk whatever happens to the engine.
+  int to = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (to < 0) {
+    ::close(from);
+    return make_error("cannot create the /tmp image: " + std::string(std::strerror(errno)), dir);
+  }
+  bool ok = copy_sparse(from, to, static_cast<off_t>(size_mb) * 1024 * 1024);
+  ::close(from);
+  if (!ok) {
+    ::close(to);
+    return make_error("cannot copy the /tmp image: " + std::string(std::strerror(errno)), dir);
+  }
+  return to;
+}
+
+}  // namespace layered::sandbox

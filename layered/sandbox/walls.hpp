@@ -1,0 +1,82 @@
+// The walls around one environment that bubblewrap does not build itself
+// (internal to sandbox). They are raised in the forked child, before it
+// execs bubblewrap, so they hold whoever runs the engine:
+//
+// - a network namespace of its own, with only loopback up; the engine gets an
+//   unbound TCP socket of that namespace and binds the Runtime API on it, so
+//   the Runtime API is the only thing on the environment's loopback and no
+//   other environment (or anything on the host's loopback) is reachable;
+// - /tmp on a filesystem of its own, backed by a file on disk and limited to
+//   EphemeralStorage (root only: it needs a loop device), never charged to
+//   the memory size;
+// - Lambda's limits: 1,024 file descriptors and 1,024 processes;
+// - an unprivileged host user: bubblewrap then runs without privileges and
+//   maps Lambda's sbx_user1051 (uid 993) onto that user, so nothing inside
+//   holds a capability over anything of the host.
+//
+// Everything in the child half runs between fork and exec of a multithreaded
+// engine: system calls only, no allocation.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "common/common.hpp"
+
+namespace layered::sandbox {
+
+// Lambda's limits inside an execution environment (lambda-facts.md).
+constexpr long kMaxFileDescriptors = 1024;
+constexpr long kMaxProcesses = 1024;
+
+// Chosen by the engine before fork; read by the child.
+struct WallsSpec {
+  bool as_root = false;  // the engine runs as root: drop to `host_uid`
+  uid_t host_uid = 0;    // the unprivileged user the environment runs as
+  gid_t host_gid = 0;
+  uid_t own_uid = 0;  // the engine's own ids (for the non-root maps)
+  gid_t own_gid = 0;
+  int control_fd = -1;                  // child's end of a socketpair with the engine
+  int tmp_backing_fd = -1;              // a formatted filesystem image, or -1 (tmpfs)
+  const char* tmp_mount_dir = nullptr;  // an empty directory to mount it on
+  int tmp_fd_slot = -1;                 // the descriptor number bubblewrap's --bind-fd names
+};
+
+// Child half: raises the walls. Returns 0, or the errno of the step that
+// failed with `*stage` set to a word naming it.
+int raise_walls(const WallsSpec& spec, const char** stage);
+
+// Engine half: receives the environment's unbound TCP socket from the child
+// (waiting at most `timeout_ms`), or an error when the child failed first.
+Result<int> receive_network_socket(int control_fd, int timeout_ms);
+
+// Engine half: lets the child go on to exec once the Runtime API listens.
+void release_child(int control_fd);
+
+// An unprivileged host user id for one environment: a fresh one each time
+// (from a range no distribution allocates), so that the process limit
+// counts one environment's processes only.
+uid_t environment_host_uid();
+
+// A new, unnamed file in `dir` holding an empty filesystem of `size_mb`,
+// copied from a pristine image kept in `dir` (made once per size with
+// mke2fs). -1 and an error when the machine cannot provide one.
+Result<int> tmp_backing_file(const std::string& dir, int size_mb);
+
+// The user-mode network stack (slirp4netns) that connects an environment
+// to the outside: its own host loopback disabled, nothing forwarded in.
+struct OutboundNetwork {
+  pid_t pid = 0;     // 0: none
+  int exit_fd = -1;  // slirp4netns exits when this closes (or the engine dies)
+};
+
+// Connects the network namespace of `pid` to the outside and waits until its
+// interface is up. None (pid 0) when slirp4netns is not installed.
+Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec);
+void stop_outbound_network(OutboundNetwork& network);
+
+// True where /tmp can be disk-backed (root, loop devices, mke2fs).
+bool disk_tmp_supported();
+
+}  // namespace layered::sandbox
