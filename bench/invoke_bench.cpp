@@ -72,10 +72,11 @@ struct Cold {
   std::vector<double> total_ms, init_ms;
 };
 
-Cold cold_starts(const Fixture& f, int runs, sandbox::Launcher* launcher) {
+Cold cold_starts(const Fixture& f, int runs, sandbox::Launcher* launcher, bool outbound = false) {
   Cold c;
   auto options = f.options;
   options.launcher = launcher;
+  options.outbound_network = outbound;
   for (int i = 0; i < runs; ++i) {
     auto t = Clock::now();
     auto env = invoke::Environment::create(f.spec, options);
@@ -93,7 +94,9 @@ Cold cold_starts(const Fixture& f, int runs, sandbox::Launcher* launcher) {
 
 std::vector<double> warm_round_trips(const Fixture& f, int invokes) {
   std::vector<double> us;
-  auto env = invoke::Environment::create(f.spec, f.options);
+  auto options = f.options;
+  options.outbound_network = false;
+  auto env = invoke::Environment::create(f.spec, options);
   if (!env || !(*env)->invoke("{}")) return us;
   for (int i = 0; i < invokes; ++i) {
     auto t = Clock::now();
@@ -145,6 +148,7 @@ int main(int argc, char** argv) {
   auto direct = sandbox::direct_launcher();
   Cold unsandboxed = cold_starts(f, cold_runs, direct.get());
   Cold sandboxed = cold_starts(f, cold_runs, nullptr);
+  Cold networked = cold_starts(f, cold_runs, nullptr, true);
   auto loopback = loopback_round_trips(warm_invokes);
   auto warm = warm_round_trips(f, warm_invokes);
 
@@ -156,6 +160,8 @@ int main(int argc, char** argv) {
   row("no sandbox (direct launcher): create -> first response", unsandboxed.total_ms, "ms");
   row("layered sandbox: create -> first response", sandboxed.total_ms, "ms");
   row("layered sandbox: Init Duration (spawn -> first /next)", sandboxed.init_ms, "ms");
+  row("layered sandbox + outbound network: create -> first response", networked.total_ms, "ms");
+  row("layered sandbox + outbound network: Init Duration", networked.init_ms, "ms");
   std::printf("warm invoke round trip\n");
   row("baseline: loopback HTTP POST round trip (cpp-httplib)", loopback, "us");
   row("layered: Environment::invoke, warm (event -> response)", warm, "us");

@@ -19,6 +19,7 @@ namespace {
 struct InvokeArgs {
   std::string function;
   std::string event;  // a file, "-" for stdin, "" for {}
+  bool no_network = false;
 };
 
 Result<std::string> read_event(const std::string& source) {
@@ -69,6 +70,7 @@ Result<invoke::InvokeResult> run_invoke(const InvokeArgs& args, const GlobalOpti
   invoke::Options options;
   options.cache_dir = state->dir() + "/cache";
   options.region = state->settings().region;
+  options.outbound_network = !args.no_network;
   return invoke::invoke_once(to_spec(*function), *payload, options);
 }
 
@@ -81,6 +83,9 @@ void add_invoke(CLI::App& app, Context& ctx) {
       ->required();
   app.add_option("--event", args->event, "JSON event file, or '-' for stdin (default: {})");
   app.add_flag("--json", ctx.global.json, "print one JSON object: payload, functionError, logs, report");
+  app.add_flag("--no-network", args->no_network,
+               "no outbound network: the function's loopback is all it reaches (default: the outside, "
+               "through slirp4netns when installed, never this machine's loopback)");
   app.callback([&ctx, args] {
     auto result = run_invoke(*args, ctx.global);
     if (!result) {
