@@ -150,7 +150,10 @@ Status connect_network(Pipes& p, const SpawnSpec& spec, pid_t pid, const Runtime
 Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
   Pipes p;
   LAYERED_TRY(open_pipes(p, spec.walls.has_value()));
-  if (spec.walls) spec.walls->control_fd = p.control[1];
+  if (spec.walls) {
+    spec.walls->control_fd = p.control[1];
+    spec.walls->engine_fd = p.control[0];
+  }
   auto argv = c_strings(spec.argv);
   auto envp = c_strings(spec.env);
   pid_t pid = ::fork();
@@ -166,7 +169,7 @@ Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     stop_outbound_network(outbound);
-    return n > 0 ? child_error(info, spec.argv[0]) : network.error();
+    return network ? child_error(info, spec.argv[0]) : network.error();
   }
   ::fcntl(p.out[0], F_SETFL, O_NONBLOCK);
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -283,9 +286,14 @@ class BwrapLauncher : public Launcher {
     spec.join_file = memory->join_file();
     const uid_t host_id = environment_host_uid();
     spec.outbound_network = plan.outbound_network;
-    spec.walls =
-        WallsSpec{::geteuid() == 0,      host_id,          host_id, ::getuid(), ::getgid(), -1, tmp.backing,
-                  tmp.mount_dir.c_str(), command->tmp_slot};
+    spec.walls = WallsSpec{.as_root = ::geteuid() == 0,
+                           .host_uid = host_id,
+                           .host_gid = host_id,
+                           .own_uid = ::getuid(),
+                           .own_gid = ::getgid(),
+                           .tmp_backing_fd = tmp.backing,
+                           .tmp_mount_dir = tmp.mount_dir.c_str(),
+                           .tmp_fd_slot = command->tmp_slot};
     auto child = spawn(std::move(spec), plan.bind_runtime_api);
     for (int fd : command->data_fds) ::close(fd);
     if (!child) return child.error();

@@ -236,6 +236,8 @@ int raise_walls(const WallsSpec& spec, const char** stage) {
     return errno != 0 ? errno : EPERM;
   };
   errno = 0;
+  // Else the engine closing its end would never wake this child.
+  ::close(spec.engine_fd);
   // Mounting /tmp's filesystem is the one step that needs root: first.
   if (spec.tmp_backing_fd >= 0 && (::unshare(CLONE_NEWNS) != 0 || !mount_tmp(spec)))
     return failed("mount /tmp");

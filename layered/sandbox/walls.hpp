@@ -38,6 +38,7 @@ struct WallsSpec {
   uid_t own_uid = 0;  // the engine's own ids (for the non-root maps)
   gid_t own_gid = 0;
   int control_fd = -1;                  // child's end of a socketpair with the engine
+  int engine_fd = -1;                   // the engine's end: the child closes its copy
   int tmp_backing_fd = -1;              // a formatted filesystem image, or -1 (tmpfs)
   const char* tmp_mount_dir = nullptr;  // an empty directory to mount it on
   int tmp_fd_slot = -1;                 // the descriptor number bubblewrap's --bind-fd names

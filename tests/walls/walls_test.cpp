@@ -260,6 +260,7 @@ std::string host_address() {
 
 TEST_F(Walls, OutboundNetworkReachesTheWorldButNotTheHostsLoopback) {
   if (::access("/usr/bin/slirp4netns", X_OK) != 0) GTEST_SKIP() << "slirp4netns is not installed";
+  if (::access("/dev/net/tun", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/net/tun is not open to this user";
   const std::string address = host_address();
   if (address.empty()) GTEST_SKIP() << "this machine has no non-loopback address";
   HostListener loopback;
