@@ -61,6 +61,7 @@ struct Environment::State {
   image::BaseImage image;
   std::string opt_dir;
   std::string host_programs_dir;
+  std::string image_dir;
   std::unique_ptr<sandbox::Launcher> own_launcher;
   sandbox::Launcher* launcher = nullptr;
   std::unique_ptr<runtime_api::Server> server;
@@ -138,20 +139,23 @@ struct Environment::State {
     }
     sandbox::Identity id{spec.name,      spec.version, spec.handler, spec.memory_mb,
                          options.region, "",           log_stream};
-    sandbox::Plan plan{
-        spec.runtime,
-        spec.architecture,
-        spec.code_dir,
-        opt_dir,
-        host_programs_dir,
-        *bootstrap,
-        spec.ephemeral_mb,
-        spec.memory_mb,
-        sandbox::lambda_environment(image, id, spec.environment),
-        options.resident_set_watch ? sandbox::MemoryWatch::resident_set : sandbox::MemoryWatch::automatic,
-        options.cache_dir.empty() ? "" : options.cache_dir + "/ephemeral",
-        options.outbound_network,
-        [api = server.get()](int socket, int port) { return api->listen_on(socket, port); }};
+    sandbox::Plan plan{.runtime = spec.runtime,
+                       .architecture = spec.architecture,
+                       .code_dir = spec.code_dir,
+                       .opt_dir = opt_dir,
+                       .host_programs_dir = host_programs_dir,
+                       .image_dir = image_dir,
+                       .bootstrap = *bootstrap,
+                       .ephemeral_mb = spec.ephemeral_mb,
+                       .memory_mb = spec.memory_mb,
+                       .environment = sandbox::lambda_environment(image, id, spec.environment),
+                       .memory_watch = options.resident_set_watch ? sandbox::MemoryWatch::resident_set
+                                                                  : sandbox::MemoryWatch::automatic,
+                       .scratch_dir = options.cache_dir.empty() ? "" : options.cache_dir + "/ephemeral",
+                       .outbound_network = options.outbound_network,
+                       .bind_runtime_api = [api = server.get()](int socket, int port) {
+                         return api->listen_on(socket, port);
+                       }};
     started = Clock::now();  // Init Duration runs from the spawn
     auto launched = launcher->start(plan);
     if (!launched) return launched.error();
@@ -206,6 +210,9 @@ Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Opti
   auto host_programs = sandbox::prepare_host_programs(state->image, options.cache_dir);
   if (!host_programs) return host_programs.error();
   state->host_programs_dir = *host_programs;
+  auto tree = sandbox::prepare_image_tree(state->image, state->host_programs_dir, options.cache_dir);
+  if (!tree) return tree.error();
+  state->image_dir = *tree;
   if (options.launcher) {
     state->launcher = options.launcher;
   } else {

@@ -270,13 +270,11 @@ class BwrapLauncher : public Launcher {
   Result<std::unique_ptr<Sandbox>> start(const Plan& given) override {
     auto bwrap = find_bwrap();
     if (!bwrap) return bwrap.error();
-    auto image = image::load(given.runtime);
-    if (!image) return image.error();
     Plan plan = given;
     set_runtime_api(plan.environment, kRuntimeApiPort);
     DiskTmp tmp;
     LAYERED_TRY(prepare_disk_tmp(plan, tmp));
-    auto command = bwrap_command(*image, plan, tmp.backing >= 0);
+    auto command = bwrap_command(plan, tmp.backing >= 0);
     if (!command) return command.error();
     auto memory = make_memory_monitor(limit_bytes(plan), plan.memory_watch);
     SpawnSpec spec;

@@ -32,6 +32,12 @@ Result<std::string> merge_layers(const std::vector<std::string>& layer_dirs, con
 // binds the bundle privately, so those libraries never join the image's.
 Result<std::string> prepare_host_programs(const image::BaseImage& image, const std::string& cache_dir);
 
+// The emulated image laid out once under `cache_dir` as a directory tree
+// (keyed by the image's description and the host files it takes), which a
+// sandbox binds read-only as its root: one mount instead of dozens.
+Result<std::string> prepare_image_tree(const image::BaseImage& image, const std::string& host_programs_dir,
+                                       const std::string& cache_dir);
+
 // What Lambda sets in the environment, before the function's own variables.
 struct Identity {
   std::string function_name;
@@ -76,6 +82,7 @@ struct Plan {
   std::string code_dir;           // host directory mounted at /var/task
   std::string opt_dir;            // host directory mounted at /opt ("" = empty /opt)
   std::string host_programs_dir;  // from prepare_host_programs ("" = none)
+  std::string image_dir;          // from prepare_image_tree
   std::string bootstrap;          // path inside the sandbox
   int ephemeral_mb = 512;
   int memory_mb = 128;
@@ -141,7 +148,7 @@ struct BwrapCommand {
   int tmp_slot = -1;          // the descriptor --bind-fd names for /tmp (-1: tmpfs)
 };
 // `disk_tmp`: /tmp is bound from a descriptor the launcher fills in.
-Result<BwrapCommand> bwrap_command(const image::BaseImage& image, const Plan& plan, bool disk_tmp);
+Result<BwrapCommand> bwrap_command(const Plan& plan, bool disk_tmp);
 
 // This machine's bubblewrap, or an error saying how to install it.
 Result<std::string> find_bwrap();

@@ -71,6 +71,10 @@ class SandboxTest : public ::testing::Test {
     p.environment = sandbox::lambda_environment(*image, id, {{"GREETING", "hi"}});
     auto boot = sandbox::find_bootstrap(p.code_dir, p.opt_dir);
     p.bootstrap = boot.ok() ? *boot : "";
+    auto programs = sandbox::prepare_host_programs(*image, (root_ / "cache").string());
+    p.host_programs_dir = programs.ok() ? *programs : "";
+    auto tree = sandbox::prepare_image_tree(*image, p.host_programs_dir, (root_ / "cache").string());
+    p.image_dir = tree.ok() ? *tree : "";
     return p;
   }
 

@@ -1,0 +1,34 @@
+// What the image tree and the bubblewrap command share (internal to sandbox).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/common.hpp"
+#include "image/image.hpp"
+
+namespace layered::sandbox {
+
+// Where the image's tools point to. Lambda's image has no busybox; this one
+// path is the only trace of how the tools are provided.
+constexpr const char* kImageBusybox = "/usr/libexec/busybox";
+
+// Where the bundle of host programs is bound (see prepare_host_programs).
+constexpr const char* kHostProgramsDir = "/usr/libexec/layered";
+
+// A file of this machine that the image offers at `path`.
+struct TreeFile {
+  std::string path;  // inside the image
+  std::string host;
+};
+
+// glibc's files, busybox and the data file's host files that exist here.
+Result<std::vector<TreeFile>> image_host_files(const image::BaseImage& image);
+
+// Small scripts the image offers (path, content): `bash` running busybox's
+// sh, and a wrapper per bundled host program.
+std::vector<std::pair<std::string, std::string>> image_wrappers(const image::BaseImage& image,
+                                                                const std::string& host_programs_dir);
+
+}  // namespace layered::sandbox
