@@ -234,117 +234,144 @@ struct Finish {
   std::string status;  // REPORT Status
 };
 
+// One invocation's bookkeeping, from the request id to the REPORT line.
+struct Invocation {
+  std::string request_id = runtime_api::new_request_id();
+  Clock::time_point start;
+  bool started = false;
+  InvokeResult result;
+};
+
 }  // namespace
+
+// The phases of an invoke (Lambda's Invoke phase, with Init first when the
+// environment is cold or was reset).
+struct Environment::Phases {
+  State& s;
+
+  void begin(Invocation& inv) {
+    s.log_line("START RequestId: " + inv.request_id + " Version: " + s.spec.version);
+    inv.start = Clock::now();
+    inv.started = true;
+  }
+
+  InvokeResult finish(Invocation& inv, Finish f) {
+    s.drain_output();
+    s.log_line("END RequestId: " + inv.request_id);
+    if (s.box) s.peak_bytes = std::max(s.peak_bytes, s.box->peak_memory_bytes());
+    Report& report = inv.result.report;
+    report.duration_ms = ms_since(inv.start);
+    report.billed_ms = static_cast<long long>(std::ceil(report.duration_ms));
+    report.max_memory_used_mb = static_cast<long long>((s.peak_bytes + (1 << 20) - 1) >> 20);
+    report.status = f.status;
+    if (f.status == "error") report.error_type = f.error_type;
+    s.log_line(report.line());
+    inv.result.payload = std::move(f.payload);
+    inv.result.error_type = f.error_type;
+    inv.result.function_error = f.unhandled ? "Unhandled" : "";
+    inv.result.logs = s.logs.take();
+    return std::move(inv.result);
+  }
+
+  // Init when cold: a failed on-demand Init is retried inside the invoke,
+  // against its timeout, as Lambda does. Returns the finished invocation
+  // when Init failed for good.
+  Result<std::optional<InvokeResult>> initialize(Invocation& inv) {
+    if (s.ready) return std::optional<InvokeResult>{};
+    if (!s.was_reset) {
+      auto first = s.init(inv.request_id, Clock::now() + s.options.init_limit);
+      if (!first) return first.error();
+      if (first->ok) {
+        inv.result.report.init_duration_ms = first->duration_ms;
+        return std::optional<InvokeResult>{};
+      }
+      s.log_line(init_report_line(first->duration_ms, "init", first->status, first->error_type));
+    }
+    begin(inv);
+    auto retry = s.init(inv.request_id, inv.start + std::chrono::seconds(s.spec.timeout_s));
+    if (!retry) return retry.error();
+    if (retry->ok) return std::optional<InvokeResult>{};
+    s.log_line(init_report_line(retry->duration_ms, "invoke", retry->status, retry->error_type));
+    s.discard();
+    s.was_reset = false;
+    return std::optional<InvokeResult>{
+        finish(inv, {retry->payload, retry->status == "timeout" ? "Sandbox.Timedout" : retry->error_type,
+                     true, retry->status})};
+  }
+
+  void deliver(const Invocation& inv, const std::string& payload, Clock::time_point deadline) {
+    auto wall_deadline =
+        std::chrono::system_clock::now() +
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline - Clock::now());
+    s.server->deliver(
+        {inv.request_id, payload,
+         std::chrono::duration_cast<std::chrono::milliseconds>(wall_deadline.time_since_epoch()).count(),
+         s.spec.arn, runtime_api::new_trace_id(), "", ""});
+  }
+
+  // What the runtime posted for this request, if it settles the invoke.
+  static std::optional<Finish> answer(const runtime_api::Message& m, const std::string& request_id) {
+    using runtime_api::MessageKind;
+    if (m.request_id != request_id) return std::nullopt;
+    if (m.kind == MessageKind::response) return Finish{m.body, "", false, ""};
+    if (m.kind == MessageKind::response_too_large)
+      return Finish{too_large_payload(m.size), "Function.ResponseSizeTooLarge", true, ""};
+    if (m.kind == MessageKind::error) {
+      auto failure = function_failure(m.body, m.error_type);
+      return Finish{failure.payload, failure.error_type, true, ""};
+    }
+    return std::nullopt;
+  }
+
+  // A crash or a timeout: the environment is reset, and the next invoke
+  // initializes a new runtime.
+  InvokeResult reset(Invocation& inv, const Happening& h) {
+    Finish f;
+    if (h.kind == Happening::exited) {
+      f.error_type = s.box->out_of_memory() ? "Runtime.OutOfMemory" : "Runtime.ExitError";
+      f.payload =
+          platform_error(f.error_type, inv.request_id, "Runtime exited with error: " + h.status.describe());
+      f.status = "error";
+    } else {
+      f.error_type = "Sandbox.Timedout";
+      f.payload = platform_error(f.error_type, inv.request_id, timeout_text(s.spec.timeout_s));
+      f.status = "timeout";
+    }
+    f.unhandled = true;
+    s.box->kill();
+    s.peak_bytes = std::max(s.peak_bytes, s.box->peak_memory_bytes());
+    s.drain_output();
+    auto done = finish(inv, std::move(f));
+    s.discard();
+    s.was_reset = true;
+    return done;
+  }
+};
 
 Result<InvokeResult> Environment::invoke(const std::string& payload) {
   State& s = *state_;
-  const std::string request_id = runtime_api::new_request_id();
-  const auto timeout = std::chrono::seconds(s.spec.timeout_s);
-  InvokeResult result;
-  Report& report = result.report;
-  report.request_id = request_id;
-  report.memory_mb = s.spec.memory_mb;
+  Phases phases{s};
+  Invocation inv;
+  inv.result.report.request_id = inv.request_id;
+  inv.result.report.memory_mb = s.spec.memory_mb;
   if (s.ready && s.box && s.box->poll_exit()) {  // died while idle
     s.discard();
     s.was_reset = true;
   }
   while (s.server && s.server->take()) {
   }
-
-  Clock::time_point start;
-  bool started = false;
-  auto begin = [&] {
-    s.log_line("START RequestId: " + request_id + " Version: " + s.spec.version);
-    start = Clock::now();
-    started = true;
-  };
-  auto finish = [&](Finish f) -> Result<InvokeResult> {
-    s.drain_output();
-    s.log_line("END RequestId: " + request_id);
-    if (s.box) s.peak_bytes = std::max(s.peak_bytes, s.box->peak_memory_bytes());
-    report.duration_ms = ms_since(start);
-    report.billed_ms = static_cast<long long>(std::ceil(report.duration_ms));
-    report.max_memory_used_mb = static_cast<long long>((s.peak_bytes + (1 << 20) - 1) >> 20);
-    report.status = f.status;
-    if (f.status == "error") report.error_type = f.error_type;
-    s.log_line(report.line());
-    result.payload = std::move(f.payload);
-    result.error_type = f.error_type;
-    result.function_error = f.unhandled ? "Unhandled" : "";
-    result.logs = s.logs.take();
-    return std::move(result);
-  };
-  auto init_failed = [&](const InitOutcome& o) -> Result<InvokeResult> {
-    s.log_line(init_report_line(o.duration_ms, "invoke", o.status, o.error_type));
-    s.discard();
-    s.was_reset = false;
-    return finish({o.payload, o.status == "timeout" ? "Sandbox.Timedout" : o.error_type, true, o.status});
-  };
-
-  if (!s.ready) {
-    if (!s.was_reset) {
-      auto first = s.init(request_id, Clock::now() + s.options.init_limit);
-      if (!first) return first.error();
-      if (first->ok) {
-        report.init_duration_ms = first->duration_ms;
-      } else {
-        // Lambda retries a failed Init inside the invoke, against its timeout.
-        s.log_line(init_report_line(first->duration_ms, "init", first->status, first->error_type));
-      }
-    }
-    if (!s.ready) {
-      begin();
-      auto retry = s.init(request_id, start + timeout);
-      if (!retry) return retry.error();
-      if (!retry->ok) return init_failed(*retry);
-    }
-  }
-  if (!started) begin();
+  auto failed_init = phases.initialize(inv);
+  if (!failed_init) return failed_init.error();
+  if (*failed_init) return std::move(**failed_init);
+  if (!inv.started) phases.begin(inv);
   s.was_reset = false;
 
-  const auto deadline = start + timeout;
-  auto wall_deadline =
-      std::chrono::system_clock::now() +
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline - Clock::now());
-  s.server->deliver(
-      {request_id, payload,
-       std::chrono::duration_cast<std::chrono::milliseconds>(wall_deadline.time_since_epoch()).count(),
-       s.spec.arn, runtime_api::new_trace_id(), "", ""});
+  const auto deadline = inv.start + std::chrono::seconds(s.spec.timeout_s);
+  phases.deliver(inv, payload, deadline);
   for (;;) {
     Happening h = s.wait_until(deadline);
-    if (h.kind == Happening::message) {
-      const auto& m = h.message_value;
-      using runtime_api::MessageKind;
-      if (m.request_id != request_id) continue;
-      if (m.kind == MessageKind::response) return finish({m.body, "", false, ""});
-      if (m.kind == MessageKind::response_too_large)
-        return finish({too_large_payload(m.size), "Function.ResponseSizeTooLarge", true, ""});
-      if (m.kind == MessageKind::error) {
-        auto failure = function_failure(m.body, m.error_type);
-        return finish({failure.payload, failure.error_type, true, ""});
-      }
-      continue;
-    }
-    Finish f;
-    if (h.kind == Happening::exited) {
-      f.error_type = s.box->out_of_memory() ? "Runtime.OutOfMemory" : "Runtime.ExitError";
-      f.payload =
-          platform_error(f.error_type, request_id, "Runtime exited with error: " + h.status.describe());
-      f.status = "error";
-    } else {
-      f.error_type = "Sandbox.Timedout";
-      f.payload = platform_error(f.error_type, request_id, timeout_text(s.spec.timeout_s));
-      f.status = "timeout";
-    }
-    f.unhandled = true;
-    // The environment is reset: the next invoke initializes a new runtime.
-    s.box->kill();
-    s.peak_bytes = std::max(s.peak_bytes, s.box->peak_memory_bytes());
-    s.drain_output();
-    auto done = finish(std::move(f));
-    s.discard();
-    s.was_reset = true;
-    return done;
+    if (h.kind != Happening::message) return phases.reset(inv, h);
+    if (auto settled = Phases::answer(h.message_value, inv.request_id)) return phases.finish(inv, *settled);
   }
 }
 

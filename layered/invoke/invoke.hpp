@@ -98,6 +98,7 @@ class Environment {
   bool warm() const;
 
   struct State;
+  struct Phases;
 
  private:
   explicit Environment(std::unique_ptr<State> state);
