@@ -72,11 +72,13 @@ struct Cold {
   std::vector<double> total_ms, init_ms;
 };
 
-Cold cold_starts(const Fixture& f, int runs, sandbox::Launcher* launcher, bool outbound = false) {
+Cold cold_starts(const Fixture& f, int runs, sandbox::Launcher* launcher, bool outbound = false,
+                 bool tmp_on_disk = true) {
   Cold c;
   auto options = f.options;
   options.launcher = launcher;
   options.outbound_network = outbound;
+  options.tmp_on_disk = tmp_on_disk;
   for (int i = 0; i < runs; ++i) {
     auto t = Clock::now();
     auto env = invoke::Environment::create(f.spec, options);
@@ -149,6 +151,7 @@ int main(int argc, char** argv) {
   Cold unsandboxed = cold_starts(f, cold_runs, direct.get());
   Cold sandboxed = cold_starts(f, cold_runs, nullptr);
   Cold networked = cold_starts(f, cold_runs, nullptr, true);
+  Cold in_memory = cold_starts(f, cold_runs, nullptr, false, false);
   auto loopback = loopback_round_trips(warm_invokes);
   auto warm = warm_round_trips(f, warm_invokes);
 
@@ -160,6 +163,7 @@ int main(int argc, char** argv) {
   row("no sandbox (direct launcher): create -> first response", unsandboxed.total_ms, "ms");
   row("layered sandbox: create -> first response", sandboxed.total_ms, "ms");
   row("layered sandbox: Init Duration (spawn -> first /next)", sandboxed.init_ms, "ms");
+  row("layered sandbox, /tmp in memory: create -> first response", in_memory.total_ms, "ms");
   row("layered sandbox + outbound network: create -> first response", networked.total_ms, "ms");
   row("layered sandbox + outbound network: Init Duration", networked.init_ms, "ms");
   std::printf("warm invoke round trip\n");

@@ -151,7 +151,9 @@ struct Environment::State {
                        .environment = sandbox::lambda_environment(image, id, spec.environment),
                        .memory_watch = options.resident_set_watch ? sandbox::MemoryWatch::resident_set
                                                                   : sandbox::MemoryWatch::automatic,
-                       .scratch_dir = options.cache_dir.empty() ? "" : options.cache_dir + "/ephemeral",
+                       .scratch_dir = options.cache_dir.empty() || !options.tmp_on_disk
+                                          ? ""
+                                          : options.cache_dir + "/ephemeral",
                        .outbound_network = options.outbound_network,
                        .bind_runtime_api = [api = server.get()](int socket, int port) {
                          return api->listen_on(socket, port);

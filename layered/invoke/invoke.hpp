@@ -54,6 +54,8 @@ struct Options {
   bool resident_set_watch = false;
   // Outbound network (a user-mode stack, when installed); off: loopback only.
   bool outbound_network = true;
+  // /tmp on a disk image when the machine allows it (root); off: in memory.
+  bool tmp_on_disk = true;
 };
 
 struct Report {

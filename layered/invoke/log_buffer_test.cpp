@@ -29,7 +29,8 @@ TEST(LogBuffer, AFloodKeepsHeadAndTailWithOneMarker) {
   EXPECT_EQ(out.substr(out.size() - 17), "END RequestId: 1\n");
   // What was dropped is exactly what is missing.
   std::size_t kept = LogBuffer::kHeadBytes + LogBuffer::kTailBytes;
-  EXPECT_NE(out.find("[layered: " + std::to_string(20000000 + 18 - kept) + " bytes"), std::string::npos) << out.substr(marker, 80);
+  EXPECT_NE(out.find("[layered: " + std::to_string(20000000 + 18 - kept) + " bytes"), std::string::npos)
+      << out.substr(marker, 80);
 }
 
 TEST(LogBuffer, TheTailRingKeepsOrderAcrossWraps) {
