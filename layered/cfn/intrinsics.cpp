@@ -51,7 +51,10 @@ Result<Value> Evaluator::Impl::eval(const Json& v, const std::string& where, Con
     }
     return Value(std::move(out));
   }
-  if (!v.is_object()) return Value(v);
+  if (!v.is_object()) {
+    LAYERED_TRY(charge(v.is_string() ? v.get_ref<const std::string&>().size() : sizeof(Json), where));
+    return Value(v);
+  }
   for (const auto& [key, arg] : v.items()) {
     const bool function = key == "Ref" || key.rfind("Fn::", 0) == 0 ||
                           (key == "Condition" && (ctx == Context::condition || ctx == Context::rule));
@@ -59,7 +62,10 @@ Result<Value> Evaluator::Impl::eval(const Json& v, const std::string& where, Con
     if (v.size() != 1) {
       return make_error("'" + key + "' must be the only key of its object", where);
     }
-    return call(key, arg, where, ctx);
+    auto out = call(key, arg, where, ctx);
+    // What a function returns is new (Fn::If passes on what its branch made).
+    if (out && *out && key != "Fn::If") LAYERED_TRY(charge(approximate_size(**out), where));
+    return out;
   }
   Json out = Json::object();
   for (const auto& [key, x] : v.items()) {
@@ -115,6 +121,7 @@ Result<Value> Evaluator::Impl::call(const std::string& fn, const Json& arg, cons
     auto text = eval_string(arg, inner, ctx);
     if (!text) return std::move(text.error());
     static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    LAYERED_TRY(check_string((text->size() + 2) / 3 * 4, where));
     std::string out;
     const std::string& s = *text;
     for (std::size_t i = 0; i < s.size(); i += 3) {
@@ -269,8 +276,10 @@ Result<Value> Evaluator::Impl::sub(const Json& arg, const std::string& where, Co
     if (!value) return std::move(value.error());
     auto piece = *value ? scalar_string(**value) : std::nullopt;
     if (!piece) return make_error("variable '" + var + "' of 'Fn::Sub' is not a string", where);
+    LAYERED_TRY(check_string(out.size() + piece->size(), where));
     out += *piece;
   }
+  LAYERED_TRY(check_string(out.size() + s.size() - pos, where));
   out += s.substr(pos);
   return Value(out);
 }
