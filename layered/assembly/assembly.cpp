@@ -35,8 +35,8 @@ Result<json> read_json_file(const fs::path& path, const std::string& shown, std:
     // nlohmann's text: "[json.exception.parse_error.101] parse error at line 3, column 5: <what>".
     std::string what = e.what();
     std::smatch m;
-    static const std::regex kPosition(R"(at line (\d+), column (\d+): (.*))");
-    if (std::regex_search(what, m, kPosition)) {
+    static const std::regex position(R"(at line (\d+), column (\d+): (.*))");
+    if (std::regex_search(what, m, position)) {
       return make_error("invalid JSON: " + m[3].str(), shown + ":" + m[1].str() + ":" + m[2].str());
     }
     return make_error("invalid JSON: " + what, shown);

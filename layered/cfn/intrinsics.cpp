@@ -17,28 +17,28 @@ std::string unresolved(const std::string& name, const char* block = "Resources")
 }  // namespace
 
 const std::vector<std::string>& supported_functions() {
-  static const std::vector<std::string> kNames = {"Ref",
-                                                  "Fn::GetAtt",
-                                                  "Fn::Join",
-                                                  "Fn::Sub",
-                                                  "Fn::Select",
-                                                  "Fn::Split",
-                                                  "Fn::ImportValue",
-                                                  "Fn::If",
-                                                  "Fn::Equals",
-                                                  "Fn::And",
-                                                  "Fn::Or",
-                                                  "Fn::Not",
-                                                  "Fn::FindInMap",
-                                                  "Fn::Base64",
-                                                  "Fn::GetAZs",
-                                                  "Fn::Contains",
-                                                  "Fn::EachMemberEquals",
-                                                  "Fn::EachMemberIn",
-                                                  "Fn::ToJsonString",
-                                                  "Fn::Length",
-                                                  "Condition"};
-  return kNames;
+  static const std::vector<std::string> names = {"Ref",
+                                                 "Fn::GetAtt",
+                                                 "Fn::Join",
+                                                 "Fn::Sub",
+                                                 "Fn::Select",
+                                                 "Fn::Split",
+                                                 "Fn::ImportValue",
+                                                 "Fn::If",
+                                                 "Fn::Equals",
+                                                 "Fn::And",
+                                                 "Fn::Or",
+                                                 "Fn::Not",
+                                                 "Fn::FindInMap",
+                                                 "Fn::Base64",
+                                                 "Fn::GetAZs",
+                                                 "Fn::Contains",
+                                                 "Fn::EachMemberEquals",
+                                                 "Fn::EachMemberIn",
+                                                 "Fn::ToJsonString",
+                                                 "Fn::Length",
+                                                 "Condition"};
+  return names;
 }
 
 Result<Value> Evaluator::Impl::eval(const Json& v, const std::string& where, Context ctx) const {
@@ -120,7 +120,7 @@ Result<Value> Evaluator::Impl::call(const std::string& fn, const Json& arg, cons
   if (fn == "Fn::Base64") {
     auto text = eval_string(arg, inner, ctx);
     if (!text) return std::move(text.error());
-    static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     LAYERED_TRY(check_string((text->size() + 2) / 3 * 4, where));
     std::string out;
     const std::string& s = *text;
@@ -128,10 +128,10 @@ Result<Value> Evaluator::Impl::call(const std::string& fn, const Json& arg, cons
       unsigned n = static_cast<unsigned>(static_cast<unsigned char>(s[i])) << 16;
       if (i + 1 < s.size()) n |= static_cast<unsigned>(static_cast<unsigned char>(s[i + 1])) << 8;
       if (i + 2 < s.size()) n |= static_cast<unsigned char>(s[i + 2]);
-      out += kAlphabet[(n >> 18) & 63];
-      out += kAlphabet[(n >> 12) & 63];
-      out += i + 1 < s.size() ? kAlphabet[(n >> 6) & 63] : '=';
-      out += i + 2 < s.size() ? kAlphabet[n & 63] : '=';
+      out += alphabet[(n >> 18) & 63];
+      out += alphabet[(n >> 12) & 63];
+      out += i + 1 < s.size() ? alphabet[(n >> 6) & 63] : '=';
+      out += i + 2 < s.size() ? alphabet[n & 63] : '=';
     }
     return Value(out);
   }

@@ -23,7 +23,7 @@ Error read_error(const std::string& shown) {
 Result<BoundedRead> read_bounded(int fd, std::size_t limit, const std::string& shown) {
   BoundedRead out;
   std::string& bytes = out.bytes;
-  constexpr std::size_t kChunk = 64 * 1024;
+  constexpr std::size_t kChunk = std::size_t{64} * 1024;
   while (bytes.size() <= limit) {
     const std::size_t want = std::min(kChunk, limit + 1 - bytes.size());
     const std::size_t used = bytes.size();
