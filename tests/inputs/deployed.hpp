@@ -10,6 +10,8 @@
 namespace inputs {
 
 inline void deploy_function(const Scratch& dir, const std::string& name, const std::string& handler) {
+  // The sandbox's unprivileged user must reach the code (mkdtemp made 0700).
+  fs::permissions(dir.path(), fs::perms(0755));
   fs::create_directories(dir / "code");
   fs::copy_file(CLIENT_STATIC, dir / "code/bootstrap", fs::copy_options::overwrite_existing);
   fs::permissions(dir / "code/bootstrap", fs::perms(0755));

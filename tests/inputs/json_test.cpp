@@ -26,7 +26,7 @@ TEST(JsonOutput, InvokeSurvivesAResponseThatIsNotUtf8) {
   deploy_function(dir, "bytes", "file:/var/task/bytes.txt");
   dir.write("code/bytes.txt", "caf\xE9 \xFF!");
   auto r = layered({"invoke", "bytes", "--json", "--state", (dir / "state").string()});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out;
   json j = parsed(r);
   // The client answers "caf\xE9 \xFF!" in quotes: not JSON, so a string.
   EXPECT_EQ(j["payload"], "\"caf" + kReplacement + " " + kReplacement + "!\"");
