@@ -34,6 +34,19 @@ TEST(JsonOutput, InvokeSurvivesAResponseThatIsNotUtf8) {
   EXPECT_NE(j["logs"].get<std::string>().find("REPORT RequestId: "), std::string::npos);
 }
 
+TEST(JsonOutput, InvokeSurvivesAResponseNestedTooDeepToEmbed) {
+  // Valid JSON 100,000 levels deep (200 KB): embedding it as JSON would
+  // need a recursive dump 100,000 frames deep, so it is embedded as text.
+  Scratch dir;
+  deploy_function(dir, "echo", "echo");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  dir.write("deep.json", deep);
+  auto r = layered({"invoke", "echo", "--json", "--event", (dir / "deep.json").string(), "--state",
+                    (dir / "state").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err.substr(0, 500);
+  EXPECT_TRUE(parsed(r)["payload"] == deep);  // not EXPECT_EQ: 200 KB in a failure message
+}
+
 TEST(JsonOutput, DoctorSurvivesFileNamesThatAreNotUtf8) {
   Scratch dir;
   dir.write("function/bootstrap", "#!/bin/sh\nexec echo hi\n");
