@@ -2,9 +2,7 @@
 // nested assemblies (CDK Stages) and metadata-only assets.
 #include "assembly/assembly.hpp"
 
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "assembly/internal.hpp"
 
@@ -15,19 +13,30 @@ using nlohmann::json;
 
 namespace detail {
 
-Result<json> read_json_file(const fs::path& path, const std::string& shown) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read file", shown);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+Result<json> read_json_file(const fs::path& path, const std::string& shown, std::size_t max_bytes,
+                            const std::string& too_large) {
+  auto read = read_bounded(path, max_bytes, shown);
+  if (!read) return make_error("cannot read file", shown);
+  if (read->over_limit) {
+    return make_error(
+        too_large.empty() ? "the file is larger than " + std::to_string(max_bytes) + " bytes" : too_large,
+        shown);
+  }
+  // Refused before parsing: nlohmann parses any depth, but copies and
+  // dumps recurse, one stack frame per level.
+  if (json_nesting_depth(read->bytes) > kMaxJsonDepth) {
+    return make_error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", shown,
+                      "CloudFormation templates and CDK manifests nest a few levels deep; fix what "
+                      "generated this file");
+  }
   try {
-    return json::parse(buffer.str());
+    return json::parse(read->bytes);
   } catch (const json::parse_error& e) {
     // nlohmann's text: "[json.exception.parse_error.101] parse error at line 3, column 5: <what>".
     std::string what = e.what();
     std::smatch m;
-    static const std::regex kPosition(R"(at line (\d+), column (\d+): (.*))");
-    if (std::regex_search(what, m, kPosition)) {
+    static const std::regex position(R"(at line (\d+), column (\d+): (.*))");
+    if (std::regex_search(what, m, position)) {
       return make_error("invalid JSON: " + m[3].str(), shown + ":" + m[1].str() + ":" + m[2].str());
     }
     return make_error("invalid JSON: " + what, shown);
@@ -149,7 +158,9 @@ struct Loader {
           return make_error("stack '" + id + "' has no 'properties.templateFile'", show(manifest_path));
         }
         stack.template_path = (dir / template_file).lexically_normal();
-        auto tpl = detail::read_json_file(stack.template_path, show(stack.template_path));
+        auto tpl = detail::read_json_file(
+            stack.template_path, show(stack.template_path), kMaxTemplateBytes,
+            "Template may not exceed " + std::to_string(kMaxTemplateBytes) + " bytes in size.");
         if (!tpl) return std::move(tpl.error());
         stack.template_json = std::move(*tpl);
         raw_dependencies[id] = artifact.value("dependencies", std::vector<std::string>{});

@@ -100,6 +100,12 @@ class Assembly {
   std::vector<Asset> assets_;
 };
 
+// The largest template CloudFormation takes (from S3, where the CDK puts
+// every template over 50 KB); a larger one is refused before it is read,
+// with CloudFormation's message "Template may not exceed 1000000 bytes in
+// size." (docs/cloudformation-limits.md).
+inline constexpr std::size_t kMaxTemplateBytes = 1000000;
+
 // Reads `dir`/manifest.json, every stack template and every asset manifest.
 // Errors: no directory or manifest -> "no cloud assembly at '<dir>'" with the
 // hint "run 'npx cdk synth' first (or pass --app DIR)"; bad JSON -> where =

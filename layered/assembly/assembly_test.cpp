@@ -148,6 +148,48 @@ TEST(Assembly, MissingTemplateIsAnError) {
   EXPECT_EQ(a.error().where, (dir.path() / "S.template.json").string());
 }
 
+constexpr const char* kOneStack = R"({"version":"36.0.0","artifacts":{"S":{"type":"aws:cloudformation:stack",
+    "properties":{"templateFile":"S.template.json"}}}})";
+
+// A template of 12,001 resources, about 48 MB.
+std::string huge_template() {
+  std::string text = R"({"Resources":{)";
+  const std::string padding(4000, ' ');
+  for (int i = 0; i < 12001; ++i) {
+    text +=
+        (i ? "," : "") + std::string("\"R") + std::to_string(i) + R"(":{"Type":"AWS::SNS::Topic"})" + padding;
+  }
+  return text + "}}";
+}
+
+TEST(Assembly, TemplateOverCloudFormationsSizeIsRefusedUnread) {
+  TempDir dir;
+  dir.write("manifest.json", kOneStack);
+  dir.write("S.template.json", huge_template());
+  ASSERT_GT(fs::file_size(dir.path() / "S.template.json"), 48'000'000u);
+  auto a = load(dir.path());
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().message, "Template may not exceed 1000000 bytes in size.");
+  EXPECT_EQ(a.error().where, (dir.path() / "S.template.json").string());
+
+  // Exactly at the limit is fine.
+  std::string at_limit = R"({"Resources":{"T":{"Type":"AWS::SNS::Topic"}}})";
+  at_limit.insert(1, kMaxTemplateBytes - at_limit.size(), ' ');
+  dir.write("S.template.json", at_limit);
+  EXPECT_TRUE(load(dir.path()).ok());
+}
+
+TEST(Assembly, DeeplyNestedJsonIsRefusedBeforeParsing) {
+  TempDir dir;
+  dir.write("manifest.json", kOneStack);
+  dir.write("S.template.json", R"({"Resources":{"T":{"Type":"AWS::SNS::Topic","Metadata":{"x":)" +
+                                   std::string(5000, '[') + std::string(5000, ']') + "}}}}");
+  auto a = load(dir.path());
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().message, "JSON nested deeper than 256 levels");
+  EXPECT_EQ(a.error().where, (dir.path() / "S.template.json").string());
+}
+
 TEST(Assembly, StackNameFallsBackAndMetadataAssetsAreFound) {
   // An assembly without asset manifests: assets only in resource metadata.
   TempDir dir;

@@ -50,6 +50,28 @@ using Json = nlohmann::json;
 inline constexpr const char* kBootstrapVersionParameter = "/cdk-bootstrap/hnb659fds/version";
 inline constexpr const char* kBootstrapVersion = "21";
 
+// ---- limits -----------------------------------------------------------------
+
+// CloudFormation's quotas on a template (docs/cloudformation-limits.md);
+// parse() refuses a template past them with CloudFormation's wording.
+inline constexpr std::size_t kMaxResources = 500;
+inline constexpr std::size_t kMaxOutputs = 200;
+inline constexpr std::size_t kMaxParameters = 200;
+inline constexpr std::size_t kMaxMappings = 200;
+inline constexpr std::size_t kMaxMappingAttributes = 200;
+inline constexpr std::size_t kMaxNameLength = 255;  // resource, output, parameter, mapping names
+inline constexpr std::size_t kMaxDescriptionBytes = 1024;
+inline constexpr std::size_t kMaxParameterValueBytes = 4096;
+inline constexpr std::size_t kMaxExportValueBytes = 1024;
+
+// Bounds of our own on evaluation, so that no template (a string doubled
+// through nested Fn::Join, a large mapping copied by many Fn::FindInMap)
+// costs unbounded time or memory: no evaluated string may be larger than
+// the largest template CloudFormation accepts, and one evaluator produces
+// at most kMaxEvaluationBytes of values in all.
+inline constexpr std::size_t kMaxValueBytes = 1000000;
+inline constexpr std::size_t kMaxEvaluationBytes = 64u * 1024 * 1024;
+
 // ---- template model -------------------------------------------------------
 
 struct Parameter {

@@ -48,6 +48,7 @@ Result<std::string> Evaluator::Impl::resolve_dynamic_string(const std::string& s
                         where,
                         "create the SSM parameter '" + name + "' (deploy the stack that defines it first)");
     }
+    LAYERED_TRY(check_string(out.size() + value->size(), where));
     out += *value;
   }
   out += s.substr(pos);

@@ -160,6 +160,12 @@ Result<std::vector<ResolvedOutput>> Evaluator::evaluate_outputs() const {
       auto name = impl_->eval_string(o.export_name, where + ".Export.Name", Context::output);
       if (!name) return std::move(name.error());
       resolved.export_name = *name;
+      if (resolved.value.size() > kMaxExportValueBytes) {
+        return make_error("Cannot export output " + o.logical_id + " with length " +
+                              std::to_string(resolved.value.size()) + ". Max length of " +
+                              std::to_string(kMaxExportValueBytes) + " exceeded.",
+                          where + ".Value", "export a shorter value (an ARN or a name) and look the rest up");
+      }
     }
     out.push_back(std::move(resolved));
   }

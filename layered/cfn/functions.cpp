@@ -115,7 +115,11 @@ Result<Value> Evaluator::Impl::list_fn(const std::string& fn, const Json& arg, c
     auto value = eval(arg, where + "." + fn, ctx);
     if (!value) return std::move(value.error());
     const Json v = value->value_or(Json());
-    if (fn == "Fn::ToJsonString") return Value(v.dump());
+    if (fn == "Fn::ToJsonString") {
+      std::string text = v.dump(-1, ' ', false, Json::error_handler_t::replace);
+      LAYERED_TRY(check_string(text.size(), where));
+      return Value(std::move(text));
+    }
     if (!v.is_array()) return make_error("'Fn::Length' needs a list", where);
     return Value(Json(v.size()));
   }
@@ -149,14 +153,22 @@ Result<Value> Evaluator::Impl::list_fn(const std::string& fn, const Json& arg, c
     if (!*list || !(*list)->is_array()) {
       return make_error("'Fn::Join' needs a delimiter and a list of values", where);
     }
-    std::string out;
+    std::vector<std::string> pieces;
+    std::size_t total = 0;
     for (std::size_t i = 0; i < (*list)->size(); ++i) {
       auto piece = scalar_string((**list)[i]);
       if (!piece)
         return make_error("'Fn::Join' can join only strings",
                           at(where, fn, 1) + "[" + std::to_string(i) + "]");
-      out += (i ? *delimiter : "") + *piece;
+      total += piece->size() + (i ? delimiter->size() : 0);
+      pieces.push_back(std::move(*piece));
     }
+    // Sized before it is built: a delimiter of a megabyte joining a long
+    // list must not allocate gigabytes first.
+    LAYERED_TRY(check_string(total, where));
+    std::string out;
+    out.reserve(total);
+    for (std::size_t i = 0; i < pieces.size(); ++i) out += (i ? *delimiter : "") + pieces[i];
     return Value(out);
   }
   if (fn == "Fn::Split") {

@@ -28,6 +28,15 @@ struct Evaluator::Impl {
   mutable std::set<std::string> evaluating;
   std::map<std::string, std::set<std::string>> deps;  // active resource -> active resources
   bool prepared = false;
+  // Bytes of values evaluation has made so far (limits.cpp): a bound on
+  // the work and memory any template can cost.
+  mutable std::size_t produced = 0;
+
+  // An error when a string of `bytes` would exceed kMaxValueBytes; call it
+  // before building the string.
+  Status check_string(std::size_t bytes, const std::string& where) const;
+  // Counts `bytes` of new values against kMaxEvaluationBytes.
+  Status charge(std::size_t bytes, const std::string& where) const;
 
   // The intrinsic evaluator (intrinsics.cpp).
   Result<Value> eval(const Json& v, const std::string& where, Context ctx) const;
@@ -58,6 +67,14 @@ struct Evaluator::Impl {
   // "Stack/"
   std::string prefix() const { return tpl->stack_name + "/"; }
 };
+
+// CloudFormation's quotas on a template's shape and a bound on its nesting,
+// checked before anything copies or walks it recursively (limits.cpp).
+Status check_template_limits(const Json& tpl, const std::string& stack);
+
+// Roughly what a value costs in memory: its strings' bytes plus a fixed
+// amount per node. Walks without recursion.
+std::size_t approximate_size(const Json& value);
 
 // Names referenced by Ref / Fn::GetAtt / Fn::Sub anywhere in `v`
 // (template.cpp). Includes parameters and pseudo parameters.

@@ -17,28 +17,28 @@ std::string unresolved(const std::string& name, const char* block = "Resources")
 }  // namespace
 
 const std::vector<std::string>& supported_functions() {
-  static const std::vector<std::string> kNames = {"Ref",
-                                                  "Fn::GetAtt",
-                                                  "Fn::Join",
-                                                  "Fn::Sub",
-                                                  "Fn::Select",
-                                                  "Fn::Split",
-                                                  "Fn::ImportValue",
-                                                  "Fn::If",
-                                                  "Fn::Equals",
-                                                  "Fn::And",
-                                                  "Fn::Or",
-                                                  "Fn::Not",
-                                                  "Fn::FindInMap",
-                                                  "Fn::Base64",
-                                                  "Fn::GetAZs",
-                                                  "Fn::Contains",
-                                                  "Fn::EachMemberEquals",
-                                                  "Fn::EachMemberIn",
-                                                  "Fn::ToJsonString",
-                                                  "Fn::Length",
-                                                  "Condition"};
-  return kNames;
+  static const std::vector<std::string> names = {"Ref",
+                                                 "Fn::GetAtt",
+                                                 "Fn::Join",
+                                                 "Fn::Sub",
+                                                 "Fn::Select",
+                                                 "Fn::Split",
+                                                 "Fn::ImportValue",
+                                                 "Fn::If",
+                                                 "Fn::Equals",
+                                                 "Fn::And",
+                                                 "Fn::Or",
+                                                 "Fn::Not",
+                                                 "Fn::FindInMap",
+                                                 "Fn::Base64",
+                                                 "Fn::GetAZs",
+                                                 "Fn::Contains",
+                                                 "Fn::EachMemberEquals",
+                                                 "Fn::EachMemberIn",
+                                                 "Fn::ToJsonString",
+                                                 "Fn::Length",
+                                                 "Condition"};
+  return names;
 }
 
 Result<Value> Evaluator::Impl::eval(const Json& v, const std::string& where, Context ctx) const {
@@ -51,7 +51,10 @@ Result<Value> Evaluator::Impl::eval(const Json& v, const std::string& where, Con
     }
     return Value(std::move(out));
   }
-  if (!v.is_object()) return Value(v);
+  if (!v.is_object()) {
+    LAYERED_TRY(charge(v.is_string() ? v.get_ref<const std::string&>().size() : sizeof(Json), where));
+    return Value(v);
+  }
   for (const auto& [key, arg] : v.items()) {
     const bool function = key == "Ref" || key.rfind("Fn::", 0) == 0 ||
                           (key == "Condition" && (ctx == Context::condition || ctx == Context::rule));
@@ -59,7 +62,10 @@ Result<Value> Evaluator::Impl::eval(const Json& v, const std::string& where, Con
     if (v.size() != 1) {
       return make_error("'" + key + "' must be the only key of its object", where);
     }
-    return call(key, arg, where, ctx);
+    auto out = call(key, arg, where, ctx);
+    // What a function returns is new (Fn::If passes on what its branch made).
+    if (out && *out && key != "Fn::If") LAYERED_TRY(charge(approximate_size(**out), where));
+    return out;
   }
   Json out = Json::object();
   for (const auto& [key, x] : v.items()) {
@@ -114,17 +120,18 @@ Result<Value> Evaluator::Impl::call(const std::string& fn, const Json& arg, cons
   if (fn == "Fn::Base64") {
     auto text = eval_string(arg, inner, ctx);
     if (!text) return std::move(text.error());
-    static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    LAYERED_TRY(check_string((text->size() + 2) / 3 * 4, where));
     std::string out;
     const std::string& s = *text;
     for (std::size_t i = 0; i < s.size(); i += 3) {
       unsigned n = static_cast<unsigned>(static_cast<unsigned char>(s[i])) << 16;
       if (i + 1 < s.size()) n |= static_cast<unsigned>(static_cast<unsigned char>(s[i + 1])) << 8;
       if (i + 2 < s.size()) n |= static_cast<unsigned char>(s[i + 2]);
-      out += kAlphabet[(n >> 18) & 63];
-      out += kAlphabet[(n >> 12) & 63];
-      out += i + 1 < s.size() ? kAlphabet[(n >> 6) & 63] : '=';
-      out += i + 2 < s.size() ? kAlphabet[n & 63] : '=';
+      out += alphabet[(n >> 18) & 63];
+      out += alphabet[(n >> 12) & 63];
+      out += i + 1 < s.size() ? alphabet[(n >> 6) & 63] : '=';
+      out += i + 2 < s.size() ? alphabet[n & 63] : '=';
     }
     return Value(out);
   }
@@ -269,8 +276,10 @@ Result<Value> Evaluator::Impl::sub(const Json& arg, const std::string& where, Co
     if (!value) return std::move(value.error());
     auto piece = *value ? scalar_string(**value) : std::nullopt;
     if (!piece) return make_error("variable '" + var + "' of 'Fn::Sub' is not a string", where);
+    LAYERED_TRY(check_string(out.size() + piece->size(), where));
     out += *piece;
   }
+  LAYERED_TRY(check_string(out.size() + s.size() - pos, where));
   out += s.substr(pos);
   return Value(out);
 }

@@ -85,6 +85,11 @@ Status check_constraints(const Parameter& p, const std::string& value, const std
 Result<Json> Evaluator::Impl::parameter_value(const Parameter& p, const std::string& given) const {
   const std::string where = prefix() + "Parameters/" + p.name;
   const std::string quoted = "Parameter '" + p.name + "'";
+  if (given.size() > kMaxParameterValueBytes) {
+    return make_error("the value of " + quoted + " is " + std::to_string(given.size()) +
+                          " bytes; CloudFormation takes at most " + std::to_string(kMaxParameterValueBytes),
+                      where, "split it into several parameters and join them with Fn::Join");
+  }
   if (p.type.rfind(kSsmPrefix, 0) == 0) {
     LAYERED_TRY(check_constraints(p, given, where));
     std::optional<std::string> value;

@@ -151,6 +151,7 @@ const Parameter* Template::find_parameter(const std::string& name) const {
 Result<Template> parse(const Json& tpl, const std::string& stack_name) {
   if (!tpl.is_object())
     return make_error("template format error: a template must be a JSON object", stack_name);
+  LAYERED_TRY(check_template_limits(tpl, stack_name));
   Template out;
   out.stack_name = stack_name;
   const std::string prefix = stack_name + "/";

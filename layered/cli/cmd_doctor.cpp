@@ -45,9 +45,10 @@ int run(const DoctorOptions& o, const Context& ctx) {
   bool direct = !o.layers.empty() || !o.function.empty();
   if (direct && !o.functions.empty())
     return report(make_error("name functions of the cloud assembly or pass --layer/--function, not both", "",
-                             "run 'layered doctor --help' for usage"));
+                             "run 'layered doctor --help' for usage"),
+                  ctx.global.json);
   auto result = direct ? doctor::check(package_of(o)) : doctor::check_assembly(ctx.global.app, o.functions);
-  if (!result) return report(result.error());
+  if (!result) return report(result.error(), ctx.global.json);
   std::cout << (ctx.global.json ? doctor::render_json(*result) : doctor::render_text(*result));
   return doctor::has_errors(*result) ? 1 : 0;
 }

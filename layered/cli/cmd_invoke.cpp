@@ -1,11 +1,10 @@
 // `layered invoke FUNCTION [--event FILE|-] [--json]`: one cold start of a
 // deployed function. The response goes to stdout, the function's log with
 // Lambda's START/END/REPORT lines to stderr.
+#include <unistd.h>
+
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 
 #include "cli/commands.hpp"
 #include "common/common.hpp"
@@ -22,17 +21,27 @@ struct InvokeArgs {
   bool no_network = false;
 };
 
+// Lambda's limit on a synchronous request (validate_event checks the same).
+constexpr std::size_t kMaxEventBytes = 6291456;
+
+// Reads the event up to Lambda's limit and no further: `--event /dev/zero`
+// is refused after 6 MB, not read until memory runs out.
 Result<std::string> read_event(const std::string& source) {
   if (source.empty()) return std::string("{}");
-  if (source == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  auto read = source == "-" ? read_bounded(STDIN_FILENO, kMaxEventBytes, "-")
+                            : read_bounded(source, kMaxEventBytes, source);
+  if (!read) {
+    Error e = std::move(read.error());
+    e.hint = "pass an existing JSON file, or '-' for stdin";
+    return e;
   }
-  std::ifstream in(source, std::ios::binary);
-  if (!in)
-    return make_error("cannot read the event file", source, "pass an existing JSON file, or '-' for stdin");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  if (read->over_limit) {
+    return make_error("the event is larger than " + std::to_string(kMaxEventBytes) +
+                          " bytes: Lambda's request must be smaller than 6291456 bytes for the "
+                          "InvokeFunction operation",
+                      source, "send a smaller event (Lambda answers RequestTooLargeException)");
+  }
+  return std::move(read->bytes);
 }
 
 invoke::FunctionSpec to_spec(const state::FunctionRecord& f) {
@@ -89,7 +98,7 @@ void add_invoke(CLI::App& app, Context& ctx) {
   app.callback([&ctx, args] {
     auto result = run_invoke(*args, ctx.global);
     if (!result) {
-      ctx.exit_code = report(result.error());
+      ctx.exit_code = report(result.error(), ctx.global.json);
       return;
     }
     if (ctx.global.json) {

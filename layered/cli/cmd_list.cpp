@@ -19,9 +19,9 @@ int run_list(const Context& ctx) {
     return 0;
   }
   auto state = state::State::open(ctx.global.state_dir(), state::State::settings_from_environment());
-  if (!state.ok()) return report(state.error());
+  if (!state.ok()) return report(state.error(), ctx.global.json);
   auto inventory = deploy::inventory(*state);
-  if (!inventory.ok()) return report(inventory.error());
+  if (!inventory.ok()) return report(inventory.error(), ctx.global.json);
   std::cout << (ctx.global.json ? deploy::render_json(*inventory) : deploy::render_text(*inventory));
   return 0;
 }

@@ -36,6 +36,17 @@ void add_doctor(CLI::App& app, Context& ctx);
 void add_global_flags(CLI::App& sub, Context& ctx);
 
 // Prints `format_error(error)` to stderr and returns the exit code for it.
-int report(const Error& error);
+// With `json` (the command's --json) it also prints the error on stdout as
+// {"error": {"message", "where", "hint"}}, so a tool reading stdout always
+// gets one JSON document.
+int report(const Error& error, bool json = false);
+
+// That JSON document, valid whatever bytes the error carries (a file name
+// that is not UTF-8): invalid sequences become U+FFFD.
+std::string error_json(const Error& error);
+
+// Whether the command line has --json, for errors found before or while
+// the command line is parsed.
+bool wants_json(int argc, char** argv);
 
 }  // namespace layered::cli

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "common/common.hpp"
@@ -19,9 +21,26 @@ void add_global_flags(CLI::App& sub, Context& ctx) {
   sub.add_option("--state", ctx.global.state, "state directory (default .layered/ or $LAYERED_STATE)");
 }
 
-int report(const Error& error) {
+std::string error_json(const Error& error) {
+  nlohmann::json body{{"message", error.message}};
+  body["where"] = error.where.empty() ? nlohmann::json() : nlohmann::json(error.where);
+  body["hint"] = error.hint.empty() ? nlohmann::json() : nlohmann::json(error.hint);
+  return nlohmann::json{{"error", body}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+int report(const Error& error, bool json) {
   std::cerr << format_error(error) << "\n";
+  if (json) std::cout << error_json(error) << "\n" << std::flush;
   return 1;
+}
+
+// Whether the command line asks for JSON, for errors found before (or
+// while) CLI11 parses it.
+bool wants_json(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--json") return true;
+  }
+  return false;
 }
 
 namespace {
@@ -58,7 +77,8 @@ int run(int argc, char** argv) {
     if (std::find(names.begin(), names.end(), word) == names.end()) {
       return report(make_error("unknown command '" + word + "'", "",
                                did_you_mean(word, names).empty() ? "run 'layered --help' for the commands"
-                                                                 : did_you_mean(word, names)));
+                                                                 : did_you_mean(word, names)),
+                    wants_json(argc, argv));
     }
   }
   try {
@@ -68,7 +88,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return report(make_error(e.what(), "", "run 'layered --help' for usage"));
+    return report(make_error(e.what(), "", "run 'layered --help' for usage"), wants_json(argc, argv));
   }
   return ctx.exit_code;
 }
@@ -80,7 +100,9 @@ int main(int argc, char** argv) {
   try {
     return layered::cli::run(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "layered: internal error: " << e.what() << "\n";
+    const layered::Error error = layered::make_error(std::string("internal error: ") + e.what());
+    std::cerr << "layered: " << error.message << "\n";
+    if (layered::cli::wants_json(argc, argv)) std::cout << layered::cli::error_json(error) << "\n";
     return 70;
   }
 }

@@ -2,7 +2,10 @@
 #pragma once
 
 #include <cassert>
+#include <cstddef>
+#include <filesystem>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -100,6 +103,36 @@ std::string closest_match(const std::string& word, const std::vector<std::string
 
 // `did you mean 'x'?` or an empty string.
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
+// ---- bounded input -------------------------------------------------------
+
+// What a bounded read got: the bytes, or only the news that there were more
+// than the limit (the rest is never read).
+struct BoundedRead {
+  std::string bytes;
+  bool over_limit = false;
+};
+
+// Reads at most `limit` bytes of `path`. A regular file larger than `limit`
+// is refused by its size, unread; anything else (a pipe, a device such as
+// /dev/zero) is read up to `limit + 1` bytes and then left. Errors name
+// `shown` (how the user named the file).
+Result<BoundedRead> read_bounded(const std::filesystem::path& path, std::size_t limit,
+                                 const std::string& shown);
+// The same for an open descriptor (stdin), which is not closed.
+Result<BoundedRead> read_bounded(int fd, std::size_t limit, const std::string& shown);
+
+// The deepest nesting of arrays and objects in JSON text, counting brackets
+// outside strings, in one pass and no memory, whatever the bytes are. Lets a
+// caller refuse input that a recursive walk (a copy, a dump, an evaluator)
+// would overflow the stack on, before it is parsed.
+std::size_t json_nesting_depth(std::string_view text);
+
+// How deep JSON that layered reads (templates, events, responses) may nest.
+// Real CDK templates stay under 20 levels; the recursive walks over parsed
+// JSON (nlohmann's copy and dump, the template evaluator) need a few
+// hundred bytes to a few kilobytes of stack per level.
+inline constexpr std::size_t kMaxJsonDepth = 256;
 
 }  // namespace layered
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 namespace layered {
 namespace {
 
@@ -41,6 +43,44 @@ TEST(DidYouMean, SuggestsCloseNamesOnly) {
   EXPECT_EQ(did_you_mean("deplyo", names), "did you mean 'deploy'?");
   EXPECT_EQ(did_you_mean("zzzzzzzz", names), "");
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+}
+
+TEST(ReadBounded, StopsAtTheLimitWithoutReadingTheRest) {
+  // /dev/zero never ends: the read must, one byte past the limit.
+  auto r = read_bounded("/dev/zero", 1000, "/dev/zero");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->over_limit);
+  EXPECT_TRUE(r->bytes.empty());
+}
+
+TEST(ReadBounded, ReadsAFileUpToTheLimitAndRefusesALargerOneBySize) {
+  const std::string path = ::testing::TempDir() + "read-bounded.txt";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fputs("0123456789", f);
+    std::fclose(f);
+  }
+  auto exact = read_bounded(path, 10, "f");
+  ASSERT_TRUE(exact.ok());
+  EXPECT_FALSE(exact->over_limit);
+  EXPECT_EQ(exact->bytes, "0123456789");
+  auto small = read_bounded(path, 9, "f");
+  ASSERT_TRUE(small.ok());
+  EXPECT_TRUE(small->over_limit);
+  auto missing = read_bounded(path + ".missing", 9, "shown");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message, "cannot read the file: No such file or directory");
+  EXPECT_EQ(missing.error().where, "shown");
+  std::remove(path.c_str());
+}
+
+TEST(JsonNestingDepth, CountsBracketsOutsideStringsOnly) {
+  EXPECT_EQ(json_nesting_depth("1"), 0u);
+  EXPECT_EQ(json_nesting_depth(R"({"a": [1, {"b": []}]})"), 4u);
+  EXPECT_EQ(json_nesting_depth(R"(["[[[{", "\"[[", "]]]"])"), 1u);
+  EXPECT_EQ(json_nesting_depth(std::string(100000, '[')), 100000u);
+  EXPECT_EQ(json_nesting_depth("]]]}}[\xff\x00"), 1u);  // any bytes, never negative
 }
 
 }  // namespace

@@ -143,7 +143,8 @@ std::string render_json(const Inventory& inv) {
     j["ssm_parameters"].push_back(
         {{"name", p.name}, {"type", p.type}, {"value", p.value}, {"version", p.version}, {"stack", p.stack}});
   }
-  return j.dump(2) + "\n";
+  // Names and paths are bytes, not always UTF-8: replace what is not (U+FFFD).
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace layered::deploy

@@ -21,7 +21,7 @@ const char* to_string(Severity severity) {
 namespace {
 
 Result<Source> load_source(const std::filesystem::path& path, std::string label, std::string mount, int layer,
-                           TempDir& scratch) {
+                           std::optional<TempDir>& scratch) {
   auto input = open_input(path, label, scratch);
   if (!input) return input.error();
   auto source = scan(input->dir, std::move(label), std::move(mount), layer);
@@ -53,7 +53,7 @@ Result<Report> check(const Package& package) {
   if (!runtime) return runtime.error();
   auto image = image::load(runtime->os_image);
   if (!image) return image.error();
-  TempDir scratch;
+  std::optional<TempDir> scratch;  // made for the first zip only
   std::vector<Source> sources;
   sources.reserve(package.layers.size() + 1);
   if (package.function_dir) {

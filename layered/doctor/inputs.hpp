@@ -11,7 +11,9 @@
 
 namespace layered::doctor {
 
-// A private directory under $TMPDIR, removed with everything in it.
+// A private directory under $TMPDIR, removed with everything in it; locked
+// while it lives, so that one left by a killed process (no destructor ran)
+// is removed by the next TempDir made in the same $TMPDIR.
 class TempDir {
  public:
   TempDir();
@@ -24,6 +26,7 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+  int lock_ = -1;
   int used_ = 0;
 };
 
@@ -32,7 +35,10 @@ struct Input {
   std::optional<std::uint64_t> zip_bytes;  // set when the input was a zip
 };
 
-// `label` ("layer 'x'", "function") prefixes errors about the input.
-Result<Input> open_input(const std::filesystem::path& path, const std::string& label, TempDir& scratch);
+// `label` ("layer 'x'", "function") prefixes errors about the input. A zip
+// is extracted into `scratch`, which is made on the first zip: a check of
+// directories leaves no trace in $TMPDIR, even when it is killed.
+Result<Input> open_input(const std::filesystem::path& path, const std::string& label,
+                         std::optional<TempDir>& scratch);
 
 }  // namespace layered::doctor

@@ -71,7 +71,8 @@ std::string render_json(const Report& report) {
                         {"errors", count(report, Severity::error)},
                         {"warnings", count(report, Severity::warning)},
                         {"ok", !has_errors(report)}};
-  return out.dump(2) + "\n";
+  // File names are bytes, not always UTF-8: replace what is not (U+FFFD).
+  return out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace layered::doctor

@@ -65,7 +65,9 @@ FunctionFailure function_failure(const std::string& body, const std::string& hea
   }
   // Lambda builds the error from the header when the body is unusable.
   std::string type = header_type.empty() ? "Runtime.Unknown" : header_type;
-  return {json{{"errorType", type}, {"errorMessage", body}}.dump(), type};
+  return {
+      json{{"errorType", type}, {"errorMessage", body}}.dump(-1, ' ', false, json::error_handler_t::replace),
+      type};
 }
 
 Status validate_event(const std::string& payload, const std::string& where) {
@@ -90,7 +92,11 @@ Status validate_event(const std::string& payload, const std::string& where) {
 }
 
 std::string to_json(const InvokeResult& result) {
-  json payload = json::parse(result.payload, nullptr, false);
+  // A payload that is JSON is embedded as JSON; anything else (not JSON,
+  // not UTF-8, or nested deeper than a recursive dump can take) as a string.
+  json payload = json_nesting_depth(result.payload) <= kMaxJsonDepth
+                     ? json::parse(result.payload, nullptr, false)
+                     : json(json::value_t::discarded);
   if (payload.is_discarded()) payload = result.payload;
   const Report& r = result.report;
   json report{
@@ -107,7 +113,7 @@ std::string to_json(const InvokeResult& result) {
               {"errorType", result.error_type.empty() ? json() : json(result.error_type)},
               {"logs", result.logs},
               {"report", report}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);  // bytes that are not UTF-8 become U+FFFD
 }
 
 }  // namespace layered::invoke
