@@ -51,12 +51,10 @@ Result<StackResult> deploy_one(const assembly::Assembly& app, const assembly::St
     return detail::deploy_stack(app, stack, state, store, options);
   }();
   Status committed = Ok{};
-  if (result.ok() && result->outcome == Outcome::unchanged) {
-    tx->rollback();
-  } else if (result.ok()) {
+  if (result.ok() && result->outcome != Outcome::unchanged) {
     committed = tx->commit();
   } else {
-    tx->rollback();
+    tx->rollback();  // failed, or nothing to write
   }
   if (!result.ok() || !committed.ok()) {
     detail::collect_garbage(state, store);

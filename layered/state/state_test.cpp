@@ -135,7 +135,7 @@ TEST_F(StateTest, FindsFunctionByNameArnAndConstructPath) {
   ASSERT_TRUE(s.put_layer_version(layer(s, 1, "aaaa")).ok());
   ASSERT_TRUE(s.put_function(function(s)).ok());
   const std::string arn = "arn:aws:lambda:us-east-1:123456789012:function:App-GreetingFunction-ABCDEFGHIJKLM";
-  for (const std::string key :
+  for (const std::string& key :
        {std::string("App-GreetingFunction-ABCDEFGHIJKLM"), arn, arn + ":$LATEST",
         std::string("App/GreetingFunction"), std::string("App/GreetingFunction/Resource")}) {
     auto f = s.find_function(key);

@@ -295,7 +295,7 @@ Status extract_zip(const fs::path& zip, const fs::path& dest, const ExtractLimit
   LAYERED_TRY(check_zip_structure(zip, where));
   std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
   archive_read_support_format_zip_seekable(a.get());
-  if (archive_read_open_filename(a.get(), zip.c_str(), 64 * 1024) != ARCHIVE_OK) {
+  if (archive_read_open_filename(a.get(), zip.c_str(), std::size_t{64} * 1024) != ARCHIVE_OK) {
     return make_error(std::string(kNotAZip) + " (" + archive_message(a.get()) + ")", where, kNotAZipHint);
   }
   std::error_code ec;
