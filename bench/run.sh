@@ -11,3 +11,6 @@ build/release/bench/invoke_bench "${COLD_RUNS:-30}" "${WARM_RUNS:-3000}"
 echo
 echo "==> deploy: first deploy and no-change redeploy (bench/deploy.sh)"
 bench/deploy.sh "$PWD/build/release/layered/cli/layered" "${DEPLOY_RUNS:-11}"
+echo
+echo "==> scale: deploy, redeploy, list and invoke's lookup as the state grows (bench/scale.sh)"
+bench/scale.sh "$PWD/build/release/layered/cli/layered" "${SCALE_RUNS:-5}"

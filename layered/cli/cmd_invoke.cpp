@@ -72,7 +72,7 @@ Result<invoke::InvokeResult> run_invoke(const InvokeArgs& args, const GlobalOpti
     return make_error("nothing is deployed here: no state in '" + dir + "'", dir,
                       "run 'layered deploy --all' first, or pass --state DIR");
   }
-  auto state = state::State::open(dir);
+  auto state = state::State::open_read_only(dir);  // never waits for a deploy
   if (!state) return state.error();
   auto function = state->find_function(args.function);
   if (!function) return function.error();

@@ -18,7 +18,8 @@ int run_list(const Context& ctx) {
     std::cout << (ctx.global.json ? deploy::render_json(empty) : deploy::render_text(empty));
     return 0;
   }
-  auto state = state::State::open(ctx.global.state_dir(), state::State::settings_from_environment());
+  // Read-only: never waits for a deploy, works on a read-only directory.
+  auto state = state::State::open_read_only(ctx.global.state_dir());
   if (!state.ok()) return report(state.error(), ctx.global.json);
   auto inventory = deploy::inventory(*state);
   if (!inventory.ok()) return report(inventory.error(), ctx.global.json);

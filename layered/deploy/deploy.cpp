@@ -5,6 +5,7 @@
 #include <set>
 
 #include "deploy/internal.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace layered::deploy {
 
@@ -50,12 +51,10 @@ Result<StackResult> deploy_one(const assembly::Assembly& app, const assembly::St
     return detail::deploy_stack(app, stack, state, store, options);
   }();
   Status committed = Ok{};
-  if (result.ok() && result->outcome == Outcome::unchanged) {
-    tx->rollback();
-  } else if (result.ok()) {
+  if (result.ok() && result->outcome != Outcome::unchanged) {
     committed = tx->commit();
   } else {
-    tx->rollback();
+    tx->rollback();  // failed, or nothing to write
   }
   if (!result.ok() || !committed.ok()) {
     detail::collect_garbage(state, store);
@@ -102,10 +101,10 @@ Result<std::vector<std::string>> plan_destroy(const assembly::Assembly& app, con
 namespace {
 
 Status destroy_one(state::State& state, const std::string& name, const Progress& progress) {
-  auto exports = state.exports();
+  auto exports = state.exports_of(name);
   if (!exports.ok()) return exports.error();
   for (const auto& e : *exports) {
-    if (e.stack != name || e.importers.empty()) continue;
+    if (e.importers.empty()) continue;
     std::string users;
     for (const auto& i : e.importers) users += (users.empty() ? "" : ", ") + i;
     return make_error("Export " + e.name + " cannot be deleted as it is in use by " + users, name,
@@ -153,6 +152,9 @@ void collect_garbage(state::State& state, const store::Store& store) {
   if (!tx.ok()) return;
   auto keys = state.referenced_content_keys();
   if (keys.ok()) (void)store.remove_unreferenced(std::set<std::string>(keys->begin(), keys->end()));
+  // Merged /opt trees name the store's layer directories: they go with them.
+  auto layer_sets = state.layer_sets();
+  if (layer_sets.ok()) (void)sandbox::collect_cache_garbage(state.dir() + "/cache", *layer_sets);
 }
 
 }  // namespace detail

@@ -1,6 +1,7 @@
 #include "deploy/deploy.hpp"
 
 #include "deploy/deploy_test_util.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace layered::deploy::testing {
 namespace {
@@ -318,6 +319,44 @@ TEST_F(DeployTest, FunctionSettingsAreValidatedWithLambdasWording) {
   auto ok = deploy_with("EphemeralStorage", Json{{"Size", 1024}});
   ASSERT_TRUE(ok.ok()) << format_error(ok.error());
   EXPECT_EQ(state_->find_function("Conditions-example/Fn")->ephemeral_mb, 1024);
+}
+
+// The state's cache keeps only what deployed functions need: four redeploys
+// with a rebuilt layer, each after an invoke merged the function's /opt.
+TEST_F(DeployTest, RedeploysLeaveOnlyTheCacheEntriesFunctionsNeed) {
+  auto dir = use("layer-overwrite");
+  const fs::path cache = fs::path(state_->dir()) / "cache";
+  auto merge_for_function = [&] {
+    auto f = state_->find_function("Layer-overwrite/Fn");
+    EXPECT_TRUE(f.ok());
+    std::vector<std::string> dirs;
+    for (const auto& l : f->layers) dirs.push_back(l.dir);
+    auto merged = sandbox::merge_layers(dirs, cache.string());
+    EXPECT_TRUE(merged.ok());
+    return merged.ok() ? *merged : std::string{};
+  };
+  auto entries = [&](const std::string& kind) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(cache / kind, ec))
+      out.push_back(e.path().filename().string());
+    return out;
+  };
+  ASSERT_TRUE(run(dir, {}).ok());
+  fs::create_directories(cache / "host-programs/0000000000000000/curl/lib");  // a bundle of an older curl
+  for (int i = 1; i <= 4; ++i) {
+    const std::string merged = merge_for_function();
+    rebuild_layer(dir, "Layer-overwrite", "FirstLayer1A2B3C4D", "v" + std::to_string(i));
+    auto result = run(dir, {});
+    ASSERT_TRUE(result.ok()) << format_error(result.error());
+    EXPECT_FALSE(fs::exists(merged)) << "round " << i;
+  }
+  EXPECT_TRUE(entries("opt").empty());
+  EXPECT_TRUE(entries("host-programs").empty());
+  const std::string current = merge_for_function();
+  ASSERT_TRUE(destroy(*state_, *store_, {"Layer-overwrite"}, nullptr).ok());
+  EXPECT_FALSE(fs::exists(current));
+  EXPECT_TRUE(store_->keys().empty());
 }
 
 TEST_F(DeployTest, WildcardsSelectStacks) {

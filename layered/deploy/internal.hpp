@@ -28,6 +28,8 @@ struct StackContext {
   std::vector<state::ResourceRecord> replaced;
   bool changed = false;
   StackResult result;
+  std::map<std::string, std::uint64_t> tree_sizes;   // stored tree -> bytes, measured once
+  std::map<std::string, store::StoredAsset> stored;  // asset path -> its entry, hashed once
 
   // "Stack/LogicalId.Properties.<path>" (path may be empty).
   std::string where(const std::string& logical_id, const std::string& path = {}) const;
@@ -64,8 +66,8 @@ std::optional<std::string> string_property(const Json& properties, const std::st
 Error required_property(const StackContext& ctx, const std::string& logical_id, const std::string& key);
 
 // Stores an asset named by a Code / Content object ({S3Bucket, S3Key}).
-Result<store::StoredAsset> store_asset(const StackContext& ctx, const std::string& logical_id,
-                                       const Json& location, const std::string& where);
+Result<store::StoredAsset> store_asset(StackContext& ctx, const std::string& logical_id, const Json& location,
+                                       const std::string& where);
 
 std::string stack_id(const state::State& state, const std::string& stack);
 

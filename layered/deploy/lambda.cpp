@@ -1,12 +1,48 @@
 // AWS::Lambda::LayerVersion (immutable: a change publishes a new version) and
 // AWS::Lambda::Function, validated with Lambda's own limits and wording.
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "deploy/internal.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace layered::deploy::detail {
 
+namespace fs = std::filesystem;
+
 namespace {
+
+// A value as a message can show it: control characters escaped, so that a
+// newline in a name cannot split the error line.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+      out += c;
+      continue;
+    }
+    char escaped[8];
+    std::snprintf(escaped, sizeof escaped, c == '\n' ? "\\n" : "\\x%02x", static_cast<unsigned char>(c));
+    out += escaped;
+  }
+  return out;
+}
+
+// Bytes of the regular files under `dir`, counted once per deploy per tree.
+std::uint64_t tree_size(StackContext& ctx, const std::string& dir) {
+  auto [it, inserted] = ctx.tree_sizes.try_emplace(dir, 0);
+  if (!inserted) return it->second;
+  std::error_code ec;
+  for (auto e = fs::recursive_directory_iterator(dir, ec); !ec && e != fs::recursive_directory_iterator();
+       e.increment(ec)) {
+    std::error_code size_ec;
+    if (e->is_regular_file(size_ec) && !e->is_symlink(size_ec)) it->second += e->file_size(size_ec);
+  }
+  return it->second;
+}
 
 std::string quoted(const Json& list) {
   std::string out;
@@ -112,6 +148,35 @@ Result<std::vector<state::FunctionLayer>> resolve_layers(const StackContext& ctx
   return layers;
 }
 
+// Lambda's key pattern, [a-zA-Z]([a-zA-Z0-9_])+.
+bool valid_variable_name(const std::string& name) {
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  return name.size() >= 2 && std::isalpha(static_cast<unsigned char>(name[0])) &&
+         std::all_of(name.begin(), name.end(), word);
+}
+
+Status check_variable_names(const StackContext& ctx, const std::string& id, const state::Pairs& env) {
+  std::string reserved;
+  for (const auto& [name, value] : env) {
+    if (!valid_variable_name(name)) {
+      return make_error(
+          "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map "
+          "keys must satisfy constraint: [Member must satisfy regular expression pattern: "
+          "[a-zA-Z]([a-zA-Z0-9_])+]",
+          ctx.where(id, "Environment.Variables." + printable(name)),
+          "names start with a letter and have only letters, digits and '_'");
+    }
+    if (sandbox::is_reserved_variable(name)) reserved += (reserved.empty() ? "" : ", ") + name;
+  }
+  if (reserved.empty()) return Ok{};
+  return make_error(
+      "Lambda was unable to configure your environment variables because the environment variables you have "
+      "provided contains reserved keys that are currently not supported for modification. Reserved keys used "
+      "in this request: " +
+          reserved,
+      ctx.where(id, "Environment.Variables"), "Lambda sets these itself: rename or remove them");
+}
+
 Result<state::Pairs> environment_variables(const StackContext& ctx, const std::string& id,
                                            const Json& properties) {
   state::Pairs env;
@@ -125,6 +190,7 @@ Result<state::Pairs> environment_variables(const StackContext& ctx, const std::s
     total += k.size() + value.size();
     env.emplace_back(k, value);
   }
+  LAYERED_TRY(check_variable_names(ctx, id, env));
   if (total > 4096) {
     return make_error(
         "Lambda was unable to configure your environment variables because the environment variables "
@@ -132,6 +198,38 @@ Result<state::Pairs> environment_variables(const StackContext& ctx, const std::s
         ctx.where(id, "Environment.Variables"), "move large values to files in a layer or to SSM");
   }
   return env;
+}
+
+// Lambda's function name rule (CreateFunction's FunctionName, name form).
+Status check_function_name(const StackContext& ctx, const std::string& id, const std::string& name) {
+  const std::string where = ctx.where(id, "FunctionName");
+  const std::string hint = "a function name has 1 to 64 letters, digits, '-' and '_'";
+  if (name.size() > 64) {
+    return validation_error(printable(name), "functionName", "length less than or equal to 64", where, hint);
+  }
+  auto allowed = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; };
+  if (!name.empty() && std::all_of(name.begin(), name.end(), allowed)) return Ok{};
+  return make_error(
+      "1 validation error detected: Value '" + printable(name) +
+          "' at 'functionName' failed to satisfy constraint: Member must satisfy regular "
+          "expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?("
+          "\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
+      where, hint);
+}
+
+// Lambda's limit on a function and its layers together, a service quota
+// that holds whatever the doctor is told.
+Status check_unzipped_size(StackContext& ctx, const std::string& id, const state::FunctionRecord& f) {
+  constexpr std::uint64_t kLimit = 262144000;
+  std::uint64_t total = tree_size(ctx, f.code_dir);
+  for (const auto& layer : f.layers) total += tree_size(ctx, layer.dir);
+  if (total <= kLimit) return Ok{};
+  return make_error("Function code combined with layers exceeds the maximum allowed size of " +
+                        std::to_string(kLimit) + " bytes. The actual size is " + std::to_string(total) +
+                        " bytes.",
+                    ctx.where(id),
+                    "Lambda's quota is 250 MB unzipped for a function and all its layers: trim the package "
+                    "or a layer ('layered doctor' shows what is large)");
 }
 
 Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Resource& resource,
@@ -152,7 +250,9 @@ Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Reso
         "Runtime and Handler are mandatory parameters for functions created with deployment packages.",
         ctx.where(id), "set both Runtime and Handler");
   }
-  f.name = string_property(properties, "FunctionName").value_or(generated_name(ctx.stack.name, id));
+  auto explicit_name = string_property(properties, "FunctionName");
+  if (explicit_name) LAYERED_TRY(check_function_name(ctx, id, *explicit_name));
+  f.name = explicit_name.value_or(generated_name(ctx.stack.name, id));
   f.arn = ctx.state.function_arn(f.name);
   f.stack = ctx.stack.name;
   f.logical_id = id;
@@ -181,6 +281,7 @@ Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Reso
   if (!stored.ok()) return stored.error();
   f.code_key = stored->key;
   f.code_dir = stored->path.string();
+  LAYERED_TRY(check_unzipped_size(ctx, id, f));
   return f;
 }
 
@@ -200,8 +301,9 @@ Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Js
   auto prev = ctx.previous.find(resource.logical_id);
   std::optional<state::FunctionRecord> before;
   if (prev != ctx.previous.end()) {
-    auto found = ctx.state.find_function(prev->second.physical_id);
-    if (found.ok()) before = std::move(*found);
+    auto found = ctx.state.function(prev->second.physical_id);
+    if (!found.ok()) return found.error();
+    before = std::move(*found);
   }
   auto f = function_record(ctx, resource, properties, before ? &*before : nullptr);
   if (!f.ok()) return f.error();
@@ -213,9 +315,10 @@ Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Js
   if (!same) {
     const bool replaced = before && before->name != f->name;
     if (!before || replaced) {
-      auto clash = ctx.state.find_function(f->name);
-      if (clash.ok()) {
-        return make_error(f->name + " already exists in stack " + stack_id(ctx.state, clash->stack),
+      auto clash = ctx.state.function(f->name);
+      if (!clash.ok()) return clash.error();
+      if (clash->has_value()) {
+        return make_error(f->name + " already exists in stack " + stack_id(ctx.state, (*clash)->stack),
                           ctx.where(resource.logical_id, "FunctionName"),
                           "function names are unique: choose another");
       }

@@ -15,13 +15,9 @@ Result<Inventory> inventory(const state::State& state) {
   auto stacks = state.stacks();
   if (!stacks.ok()) return stacks.error();
   inv.stacks = std::move(*stacks);
-  for (const auto& s : inv.stacks) {
-    auto resources = state.resources(s.name);
-    if (!resources.ok()) return resources.error();
-    for (auto& r : *resources) {
-      if (!r.emulated) inv.not_emulated.push_back(std::move(r));
-    }
-  }
+  auto not_emulated = state.not_emulated_resources();
+  if (!not_emulated.ok()) return not_emulated.error();
+  inv.not_emulated = std::move(*not_emulated);
   auto functions = state.functions();
   if (!functions.ok()) return functions.error();
   inv.functions = std::move(*functions);

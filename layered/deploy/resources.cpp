@@ -164,8 +164,8 @@ Error required_property(const StackContext& ctx, const std::string& logical_id, 
                     ctx.where(logical_id), "add '" + key + "' to its Properties");
 }
 
-Result<store::StoredAsset> store_asset(const StackContext& ctx, const std::string& logical_id,
-                                       const Json& location, const std::string& where) {
+Result<store::StoredAsset> store_asset(StackContext& ctx, const std::string& logical_id, const Json& location,
+                                       const std::string& where) {
   std::string key = location.is_object() ? string_property(location, "S3Key").value_or("") : "";
   const assembly::Asset* asset = key.empty() ? nullptr : ctx.app.find_asset_by_object_key(key);
   if (!asset) asset = ctx.app.find_asset_by_metadata(ctx.stack, logical_id);
@@ -175,8 +175,11 @@ Result<store::StoredAsset> store_asset(const StackContext& ctx, const std::strin
                       where + (key.empty() ? "" : ".S3Key"),
                       "run 'npx cdk synth' again, or pass --app with the assembly that has it");
   }
+  // Many functions of a stack often share one asset: hash and store it once.
+  if (auto seen = ctx.stored.find(asset->path.string()); seen != ctx.stored.end()) return seen->second;
   auto stored = ctx.store.put(asset->path);
   if (!stored.ok()) return stored.error();
+  ctx.stored.emplace(asset->path.string(), *stored);
   return stored;
 }
 

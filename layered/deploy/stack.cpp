@@ -114,10 +114,9 @@ Status apply_exports(StackContext& ctx, const std::vector<cfn::ResolvedOutput>& 
     }
     wanted[o.export_name] = {o.value, o.logical_id};
   }
-  auto all = ctx.state.exports();
-  if (!all.ok()) return all.error();
-  for (const auto& e : *all) {
-    if (e.stack != ctx.stack.name) continue;
+  auto ours = ctx.state.exports_of(ctx.stack.name);
+  if (!ours.ok()) return ours.error();
+  for (const auto& e : *ours) {
     auto w = wanted.find(e.name);
     if (w != wanted.end() && w->second.first == e.value) continue;
     if (!e.importers.empty()) {
@@ -175,7 +174,7 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
                                  const DeployOptions& options) {
   auto tpl = cfn::parse(stack.template_json, stack.name);
   if (!tpl.ok()) return tpl.error();
-  StackContext ctx{app, stack, state, store, options, *tpl, {}, {}, {}, false, {}};
+  StackContext ctx{app, stack, state, store, options, *tpl, {}, {}, {}, false, {}, {}, {}};
   ctx.result.name = stack.name;
   ctx.result.stack_id = stack_id(state, stack.name);
   auto previous_stack = state.stack(stack.name);

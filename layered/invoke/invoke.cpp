@@ -62,6 +62,8 @@ struct Environment::State {
   std::string opt_dir;
   std::string host_programs_dir;
   std::string image_dir;
+  // Keep the cache's collector off both directories while this environment lives.
+  sandbox::CacheLease opt_lease, host_programs_lease;
   std::unique_ptr<sandbox::Launcher> own_launcher;
   sandbox::Launcher* launcher = nullptr;
   std::unique_ptr<runtime_api::Server> server;
@@ -199,6 +201,26 @@ Environment::~Environment() {
 
 bool Environment::warm() const { return state_->ready; }
 
+namespace {
+
+// Builds a cache entry and locks it for the environment's life. A deploy's
+// cache collection may remove it in between: building it once more is enough.
+template <class Build>
+Status leased(const Build& build, std::string& dir, sandbox::CacheLease& lease) {
+  for (int attempt = 0;; ++attempt) {
+    auto built = build();
+    if (!built) return built.error();
+    auto locked = sandbox::lease_cache_entry(*built);
+    if (!locked && attempt == 0) continue;
+    if (!locked) return locked.error();
+    dir = std::move(*built);
+    lease = std::move(*locked);
+    return Ok{};
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Options options) {
   auto state = std::make_unique<State>();
   auto image = image::load(spec.runtime);
@@ -206,12 +228,10 @@ Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Opti
   state->image = std::move(*image);
   std::vector<std::string> dirs;
   for (const auto& layer : spec.layers) dirs.push_back(layer.dir);
-  auto opt = sandbox::merge_layers(dirs, options.cache_dir);
-  if (!opt) return opt.error();
-  state->opt_dir = *opt;
-  auto host_programs = sandbox::prepare_host_programs(state->image, options.cache_dir);
-  if (!host_programs) return host_programs.error();
-  state->host_programs_dir = *host_programs;
+  LAYERED_TRY(leased([&] { return sandbox::merge_layers(dirs, options.cache_dir); }, state->opt_dir,
+                     state->opt_lease));
+  LAYERED_TRY(leased([&] { return sandbox::prepare_host_programs(state->image, options.cache_dir); },
+                     state->host_programs_dir, state->host_programs_lease));
   auto tree = sandbox::prepare_image_tree(state->image, state->host_programs_dir, options.cache_dir);
   if (!tree) return tree.error();
   state->image_dir = *tree;

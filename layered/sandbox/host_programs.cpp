@@ -84,14 +84,24 @@ Status fill_bundle(const std::vector<Program>& programs, const fs::path& dir) {
   return Ok{};
 }
 
-}  // namespace
-
-Result<std::string> prepare_host_programs(const image::BaseImage& image, const std::string& cache_dir) {
+std::vector<std::string> installed_programs(const image::BaseImage& image) {
   std::vector<std::string> installed;
   for (const auto& path : image.host_programs) {
     std::error_code ec;
     if (fs::exists(path, ec)) installed.push_back(path);  // else the image simply lacks it
   }
+  return installed;
+}
+
+}  // namespace
+
+std::string host_programs_cache_key(const image::BaseImage& image) {
+  auto installed = installed_programs(image);
+  return installed.empty() ? std::string{} : bundle_key(installed);
+}
+
+Result<std::string> prepare_host_programs(const image::BaseImage& image, const std::string& cache_dir) {
+  auto installed = installed_programs(image);
   if (installed.empty()) return std::string{};
   const fs::path root = fs::path(cache_dir) / "host-programs";
   const fs::path bundle = root / bundle_key(installed);

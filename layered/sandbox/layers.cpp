@@ -14,27 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// FNV-1a over the ordered directories and their identity (inode, change
-// time): a different order, a different layer or a rebuilt one is a new key.
-std::string layers_key(const std::vector<std::string>& layer_dirs) {
-  std::uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](const std::string& s) {
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-  };
-  for (const auto& dir : layer_dirs) {
-    mix(fs::absolute(dir).lexically_normal().string());
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) == 0) {
-      mix(std::to_string(st.st_ino) + ":" + std::to_string(st.st_ctim.tv_sec) + "." +
-          std::to_string(st.st_ctim.tv_nsec));
-    }
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
-}
-
 // Replaces whatever is at `to` (a later layer wins, even over a directory).
 void clear_target(const fs::path& to, bool keep_directory) {
   std::error_code ec;
@@ -86,6 +65,27 @@ std::string random_suffix() {
 
 }  // namespace
 
+// FNV-1a over the ordered directories and their identity (inode, change
+// time): a different order, a different layer or a rebuilt one is a new key.
+std::string layers_cache_key(const std::vector<std::string>& layer_dirs) {
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+  };
+  for (const auto& dir : layer_dirs) {
+    mix(fs::absolute(dir).lexically_normal().string());
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+      mix(std::to_string(st.st_ino) + ":" + std::to_string(st.st_ctim.tv_sec) + "." +
+          std::to_string(st.st_ctim.tv_nsec));
+    }
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
 Result<std::string> merge_layers(const std::vector<std::string>& layer_dirs, const std::string& cache_dir) {
   if (layer_dirs.empty()) return std::string{};
   for (const auto& dir : layer_dirs) {
@@ -94,7 +94,7 @@ Result<std::string> merge_layers(const std::vector<std::string>& layer_dirs, con
       return make_error("layer content is missing", dir, "redeploy the stack that publishes this layer");
   }
   const fs::path root = fs::path(cache_dir) / "opt";
-  const fs::path merged = root / layers_key(layer_dirs);
+  const fs::path merged = root / layers_cache_key(layer_dirs);
   std::error_code ec;
   if (fs::is_directory(merged, ec)) return merged.string();
   fs::create_directories(root, ec);

@@ -38,6 +38,36 @@ Result<std::string> prepare_host_programs(const image::BaseImage& image, const s
 Result<std::string> prepare_image_tree(const image::BaseImage& image, const std::string& host_programs_dir,
                                        const std::string& cache_dir);
 
+// Cache garbage collection (cache_gc.cpp). The keys name the entries
+// <cache>/opt/<layers_cache_key> and <cache>/host-programs/<host_programs_cache_key>.
+std::string layers_cache_key(const std::vector<std::string>& layer_dirs);
+std::string host_programs_cache_key(const image::BaseImage& image);
+// A shared lock on a cache entry for as long as an environment uses it; the
+// collector never deletes a locked entry. Empty (no lock) when moved from.
+class CacheLease {
+ public:
+  CacheLease() = default;
+  explicit CacheLease(int fd) : fd_(fd) {}
+  CacheLease(CacheLease&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  CacheLease& operator=(CacheLease&& other) noexcept;
+  CacheLease(const CacheLease&) = delete;
+  CacheLease& operator=(const CacheLease&) = delete;
+  ~CacheLease();
+
+ private:
+  int fd_ = -1;
+};
+// Locks `entry` (a directory from merge_layers or prepare_host_programs;
+// "" gives an empty lease). Fails if the collector removed it meanwhile:
+// build it again and retry.
+Result<CacheLease> lease_cache_entry(const std::string& entry);
+// Deletes every merged /opt tree under `cache_dir` whose key is not in
+// `keep_layer_sets` (each an ordered list of layer directories), every
+// host-program bundle but the current one of each known runtime, and
+// temporary directories of processes that are gone; skips locked entries.
+Status collect_cache_garbage(const std::string& cache_dir,
+                             const std::vector<std::vector<std::string>>& keep_layer_sets);
+
 // What Lambda sets in the environment, before the function's own variables.
 struct Identity {
   std::string function_name;

@@ -1,6 +1,7 @@
 // State::Impl, shared by the state module's source files.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "state/db.hpp"
@@ -10,11 +11,16 @@ namespace layered::state {
 
 struct State::Impl {
   sqlite3* db = nullptr;
+  std::unique_ptr<detail::StatementCache> statements;
   Settings settings;
   std::string dir;  // absolute
-  ~Impl() { sqlite3_close_v2(db); }
+  bool read_only = false;
+  ~Impl() {
+    statements.reset();  // finalized before the connection closes
+    sqlite3_close_v2(db);
+  }
 
-  detail::Statement query(std::string_view sql) const { return detail::Statement(db, sql); }
+  detail::Statement query(std::string_view sql) const { return detail::Statement(db, *statements, sql); }
   // Stored dirs under the state dir are kept relative so the state can move.
   std::string to_stored_path(const std::string& path) const;
   std::string from_stored_path(const std::string& path) const;

@@ -1,5 +1,6 @@
 // Layer versions and functions: what Lambda itself would hold.
 #include <algorithm>
+#include <unordered_map>
 
 #include "state/impl.hpp"
 #include "state/state.hpp"
@@ -74,6 +75,27 @@ Result<std::vector<FunctionRecord>> select_functions(const State::Impl& impl, co
   return out;
 }
 
+// Every function with its layers: two queries, however many functions.
+Result<std::vector<FunctionRecord>> all_functions(const State::Impl& impl) {
+  auto q = impl.query(std::string(kFunctionColumns) + "ORDER BY stack, name");
+  std::vector<FunctionRecord> out;
+  std::unordered_map<std::string, std::size_t> index;
+  LAYERED_TRY(q.each([&] {
+    out.push_back(read_function(q, impl));
+    index.emplace(out.back().name, out.size() - 1);
+  }));
+  auto layers = impl.query(
+      "SELECT fl.function, l.arn, l.content_dir FROM function_layers fl "
+      "JOIN layer_versions l ON l.arn = fl.layer_arn ORDER BY fl.function, fl.position");
+  LAYERED_TRY(layers.each([&] {
+    auto it = index.find(layers.text(0));
+    if (it != index.end()) {
+      out[it->second].layers.push_back(FunctionLayer{layers.text(1), impl.from_stored_path(layers.text(2))});
+    }
+  }));
+  return out;
+}
+
 // `arn:...:function:name[:qualifier]` -> name; the qualifier must be $LATEST.
 Result<std::string> name_from_arn(const std::string& arn) {
   auto at = arn.find(":function:");
@@ -139,8 +161,13 @@ Status State::mark_layer_version_deleted(const std::string& arn) {
   return impl_->query("UPDATE layer_versions SET deleted = 1 WHERE arn = ?1").bind(1, arn).run();
 }
 
-Result<std::vector<FunctionRecord>> State::functions() const {
-  return select_functions(*impl_, "ORDER BY stack, name", {});
+Result<std::vector<FunctionRecord>> State::functions() const { return all_functions(*impl_); }
+
+Result<std::optional<FunctionRecord>> State::function(const std::string& name) const {
+  auto found = select_functions(*impl_, "WHERE name = ?1", name);
+  if (!found.ok()) return found.error();
+  if (found->empty()) return std::optional<FunctionRecord>{};
+  return std::optional<FunctionRecord>{std::move(found->front())};
 }
 
 Status State::put_function(const FunctionRecord& f) {

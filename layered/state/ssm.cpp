@@ -1,4 +1,6 @@
-// The local SSM parameter store, and what the content store must keep.
+// The local SSM parameter store, and what the content and cache stores must keep.
+#include <set>
+
 #include "state/impl.hpp"
 #include "state/state.hpp"
 
@@ -57,6 +59,26 @@ Result<std::vector<std::string>> State::referenced_content_keys() const {
   std::vector<std::string> out;
   LAYERED_TRY(q.each([&] { out.push_back(q.text(0)); }));
   return out;
+}
+
+Result<std::vector<std::vector<std::string>>> State::layer_sets() const {
+  auto q = impl_->query(
+      "SELECT fl.function, l.content_dir FROM function_layers fl JOIN layer_versions l ON l.arn = "
+      "fl.layer_arn "
+      "ORDER BY fl.function, fl.position");
+  std::set<std::vector<std::string>> sets;
+  std::string function;
+  std::vector<std::string> dirs;
+  LAYERED_TRY(q.each([&] {
+    if (q.text(0) != function) {
+      if (!dirs.empty()) sets.insert(std::move(dirs));
+      dirs.clear();
+      function = q.text(0);
+    }
+    dirs.push_back(impl_->from_stored_path(q.text(1)));
+  }));
+  if (!dirs.empty()) sets.insert(std::move(dirs));
+  return std::vector<std::vector<std::string>>(sets.begin(), sets.end());
 }
 
 }  // namespace layered::state

@@ -14,6 +14,11 @@ StackRecord read_stack(const Statement& q) {
       q.text(5)};
 }
 
+ResourceRecord read_resource(const Statement& q) {
+  return ResourceRecord{q.text(0), q.text(1), q.text(2), q.text(3),       q.text(4),
+                        q.text(5), q.text(6), q.text(7), q.number(8) != 0};
+}
+
 constexpr const char* kStackColumns =
     "SELECT name, status, template_digest, outputs, parameters, deployed_at FROM stacks ";
 
@@ -69,10 +74,17 @@ Result<std::vector<ResourceRecord>> State::resources(const std::string& stack) c
       "update_replace_policy, emulated FROM resources WHERE stack = ?1 ORDER BY rowid");
   q.bind(1, stack);
   std::vector<ResourceRecord> out;
-  LAYERED_TRY(q.each([&] {
-    out.push_back(ResourceRecord{q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6),
-                                 q.text(7), q.number(8) != 0});
-  }));
+  LAYERED_TRY(q.each([&] { out.push_back(read_resource(q)); }));
+  return out;
+}
+
+Result<std::vector<ResourceRecord>> State::not_emulated_resources() const {
+  auto q = impl_->query(
+      "SELECT r.stack, r.logical_id, r.type, r.physical_id, r.properties, r.attributes, r.deletion_policy, "
+      "r.update_replace_policy, r.emulated FROM resources r JOIN stacks s ON s.name = r.stack "
+      "WHERE r.emulated = 0 ORDER BY s.rowid, r.rowid");
+  std::vector<ResourceRecord> out;
+  LAYERED_TRY(q.each([&] { out.push_back(read_resource(q)); }));
   return out;
 }
 
@@ -105,6 +117,19 @@ Status State::delete_resource(const std::string& stack, const std::string& logic
 
 Result<std::vector<ExportRecord>> State::exports() const {
   auto q = impl_->query("SELECT name, value, stack FROM exports ORDER BY name");
+  std::vector<ExportRecord> out;
+  LAYERED_TRY(q.each([&] { out.push_back(ExportRecord{q.text(0), q.text(1), q.text(2), {}}); }));
+  for (auto& e : out) {
+    auto importers = this->importers(e.name);
+    if (!importers.ok()) return importers.error();
+    e.importers = std::move(*importers);
+  }
+  return out;
+}
+
+Result<std::vector<ExportRecord>> State::exports_of(const std::string& stack) const {
+  auto q = impl_->query("SELECT name, value, stack FROM exports WHERE stack = ?1 ORDER BY name");
+  q.bind(1, stack);
   std::vector<ExportRecord> out;
   LAYERED_TRY(q.each([&] { out.push_back(ExportRecord{q.text(0), q.text(1), q.text(2), {}}); }));
   for (auto& e : out) {

@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bump kSchemaVersion and add a migration step whenever the schema changes.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,6 +53,16 @@ CREATE TABLE ssm_parameters(
   stack TEXT NOT NULL);
 )sql";
 
+// Version 2: indexes so that a command costs what it touches, not what the
+// state holds (invoke by construct path, deleting one stack's rows).
+constexpr const char* kIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS functions_by_construct_path ON functions(construct_path);
+CREATE INDEX IF NOT EXISTS functions_by_stack ON functions(stack);
+CREATE INDEX IF NOT EXISTS exports_by_stack ON exports(stack);
+CREATE INDEX IF NOT EXISTS imports_by_stack ON imports(stack);
+CREATE INDEX IF NOT EXISTS function_layers_by_layer ON function_layers(layer_arn);
+)sql";
+
 Result<int> user_version(sqlite3* db) {
   detail::Statement q(db, "PRAGMA user_version");
   auto row = q.step();
@@ -60,7 +70,18 @@ Result<int> user_version(sqlite3* db) {
   return static_cast<int>(q.number(0));
 }
 
+Error unsupported_version(const State::Impl& impl, int version) {
+  return make_error("state schema version " + std::to_string(version) + " is not supported (expected " +
+                        std::to_string(kSchemaVersion) + ")",
+                    impl.dir + "/state.db",
+                    "use the 'layered' that created it, or remove the state directory");
+}
+
 Status create_schema(State::Impl& impl, const Settings& settings) {
+  // Most opens find the schema current: no write lock for them, so that a
+  // command never queues behind a long deploy just to look at the version.
+  auto current = user_version(impl.db);
+  if (current.ok() && *current == kSchemaVersion) return Ok{};
   LAYERED_TRY(detail::exec(impl.db, "BEGIN IMMEDIATE"));
   auto fail = [&](Error e) -> Status {
     (void)detail::exec(impl.db, "ROLLBACK");
@@ -75,13 +96,13 @@ Status create_schema(State::Impl& impl, const Settings& settings) {
           impl.query("INSERT INTO settings(key, value) VALUES(?1, ?2)").bind(1, key).bind(2, value).run();
       if (!s.ok()) return fail(s.error());
     }
+  } else if (*version > kSchemaVersion) {
+    return fail(unsupported_version(impl, *version));
+  }
+  if (*version < kSchemaVersion) {
+    if (auto s = detail::exec(impl.db, kIndexes); !s.ok()) return fail(s.error());
     auto s = detail::exec(impl.db, "PRAGMA user_version = " + std::to_string(kSchemaVersion));
     if (!s.ok()) return fail(s.error());
-  } else if (*version != kSchemaVersion) {
-    return fail(make_error("state schema version " + std::to_string(*version) +
-                               " is not supported (expected " + std::to_string(kSchemaVersion) + ")",
-                           impl.dir + "/state.db",
-                           "use the 'layered' that created it, or remove the state directory"));
   }
   return detail::exec(impl.db, "COMMIT");
 }
@@ -115,9 +136,73 @@ Result<State> State::open(const std::string& dir, const Settings& settings) {
       SQLITE_OK) {
     return detail::db_error(impl->db, "cannot open the state");
   }
+  impl->statements = std::make_unique<detail::StatementCache>(impl->db);
   sqlite3_busy_timeout(impl->db, 5000);
   LAYERED_TRY(detail::exec(impl->db, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"));
   LAYERED_TRY(create_schema(*impl, settings));
+  LAYERED_TRY(load_settings(*impl));
+  return State(std::move(impl));
+}
+
+namespace {
+
+// "file:" URI of a path, with the characters URIs give a meaning escaped.
+std::string file_uri(const std::string& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "file:";
+  for (unsigned char c : path) {
+    if (c == '%' || c == '?' || c == '#' || c <= ' ' || c >= 0x7f) {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// Opens without ever writing: a reader of a WAL database only needs the
+// -shm file, which SQLite creates if it can. Where it cannot (a read-only
+// directory) and no writer left a log behind, the database file alone is the
+// whole state and is opened as immutable.
+Status open_for_reading(State::Impl& impl, const std::string& path) {
+  auto attempt = [&](const std::string& name, int flags) -> Status {
+    sqlite3_close_v2(impl.db);
+    impl.db = nullptr;
+    if (sqlite3_open_v2(name.c_str(), &impl.db, flags, nullptr) != SQLITE_OK) {
+      return detail::db_error(impl.db, "cannot open the state");
+    }
+    sqlite3_busy_timeout(impl.db, 5000);
+    auto version = user_version(impl.db);
+    if (!version.ok()) return version.error();
+    if (*version == 0 || *version > kSchemaVersion) return unsupported_version(impl, *version);
+    return Ok{};
+  };
+  Status plain = attempt(path, SQLITE_OPEN_READONLY);
+  if (plain.ok()) return plain;
+  const int code = sqlite3_extended_errcode(impl.db);
+  const bool cannot_share = (code & 0xff) == SQLITE_CANTOPEN || (code & 0xff) == SQLITE_READONLY;
+  std::error_code ec;
+  const auto log_size = fs::file_size(path + "-wal", ec);
+  if (!cannot_share || (!ec && log_size > 0)) return plain;
+  return attempt(file_uri(path) + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+}
+
+}  // namespace
+
+Result<State> State::open_read_only(const std::string& dir) {
+  auto impl = std::make_unique<Impl>();
+  impl->dir = fs::weakly_canonical(fs::absolute(dir)).string();
+  impl->read_only = true;
+  const std::string path = impl->dir + "/state.db";
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return make_error("nothing is deployed here: no state in '" + dir + "'", dir,
+                      "run 'layered deploy --all' first, or pass --state DIR");
+  }
+  LAYERED_TRY(open_for_reading(*impl, path));
+  impl->statements = std::make_unique<detail::StatementCache>(impl->db);
   LAYERED_TRY(load_settings(*impl));
   return State(std::move(impl));
 }
@@ -131,6 +216,10 @@ const Settings& State::settings() const { return impl_->settings; }
 const std::string& State::dir() const { return impl_->dir; }
 
 Result<Transaction> State::begin() {
+  if (impl_->read_only) {
+    return make_error("the state was opened read-only", impl_->dir + "/state.db",
+                      "this is a bug in 'layered': a read-only command tried to write");
+  }
   LAYERED_TRY(detail::exec(impl_->db, "BEGIN IMMEDIATE"));
   return Transaction(this);
 }

@@ -121,6 +121,10 @@ class State {
   // Opens (creating if needed) <dir>/state.db. `settings` applies only when the
   // state is created; an existing state keeps the account and region it has.
   static Result<State> open(const std::string& dir, const Settings& settings = {});
+  // Opens an existing state for reading only: never takes the write lock (so
+  // it never waits for a deploy; it sees the last committed state) and works
+  // on a read-only directory. Writes through it fail.
+  static Result<State> open_read_only(const std::string& dir);
   // Settings from LAYERED_ACCOUNT_ID / LAYERED_REGION, else the defaults.
   static Settings settings_from_environment();
 
@@ -141,11 +145,15 @@ class State {
 
   // Resources of one stack, in creation order.
   Result<std::vector<ResourceRecord>> resources(const std::string& stack) const;
+  // Resources recorded but not emulated, of every stack, in stack order.
+  Result<std::vector<ResourceRecord>> not_emulated_resources() const;
   Status put_resource(const ResourceRecord& resource);
   Status delete_resource(const std::string& stack, const std::string& logical_id);
 
   // Exports and imports.
   Result<std::vector<ExportRecord>> exports() const;
+  // The exports of one stack, with their importers.
+  Result<std::vector<ExportRecord>> exports_of(const std::string& stack) const;
   Result<std::optional<ExportRecord>> find_export(const std::string& name) const;
   Status put_export(const ExportRecord& record);
   Status delete_export(const std::string& name);
@@ -164,6 +172,8 @@ class State {
   Result<std::vector<FunctionRecord>> functions() const;
   Status put_function(const FunctionRecord& record);
   Status delete_function(const std::string& name);
+  // By physical name only; no hint on a miss (for existence checks).
+  Result<std::optional<FunctionRecord>> function(const std::string& name) const;
   // By physical name, ARN (optionally with :$LATEST) or CDK construct path;
   // a miss says "did you mean" and to run 'layered list'.
   Result<FunctionRecord> find_function(const std::string& key) const;
@@ -177,6 +187,9 @@ class State {
 
   // Store keys referenced by any layer version or function (for store GC).
   Result<std::vector<std::string>> referenced_content_keys() const;
+  // The distinct ordered lists of layer directories that functions use (for
+  // the merged /opt cache's GC). Functions without layers add nothing.
+  Result<std::vector<std::vector<std::string>>> layer_sets() const;
 
   // Arn builders with this state's account and region.
   std::string layer_version_arn(const std::string& layer_name, int version) const;

@@ -1,9 +1,14 @@
 #include "state/state.hpp"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sqlite3.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <filesystem>
 
 namespace layered::state {
@@ -72,7 +77,7 @@ TEST_F(StateTest, CreatesSchemaWithWalAndDefaultSettings) {
   sqlite3_finalize(q);
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(q, 0), 1);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 2);
   sqlite3_finalize(q);
   sqlite3_close(db);
 }
@@ -130,7 +135,7 @@ TEST_F(StateTest, FindsFunctionByNameArnAndConstructPath) {
   ASSERT_TRUE(s.put_layer_version(layer(s, 1, "aaaa")).ok());
   ASSERT_TRUE(s.put_function(function(s)).ok());
   const std::string arn = "arn:aws:lambda:us-east-1:123456789012:function:App-GreetingFunction-ABCDEFGHIJKLM";
-  for (const std::string key :
+  for (const std::string& key :
        {std::string("App-GreetingFunction-ABCDEFGHIJKLM"), arn, arn + ":$LATEST",
         std::string("App/GreetingFunction"), std::string("App/GreetingFunction/Resource")}) {
     auto f = s.find_function(key);
@@ -160,6 +165,137 @@ TEST_F(StateTest, FunctionMissSaysDidYouMeanAndHowToList) {
   auto alias = s.find_function(s.function_arn("App-GreetingFunction-ABCDEFGHIJKLM") + ":prod");
   ASSERT_FALSE(alias.ok());
   EXPECT_EQ(alias.error().message, "function version or alias 'prod' does not exist locally");
+}
+
+// Another connection holds the write lock with an uncommitted change, as a
+// long deploy in another process does.
+TEST_F(StateTest, ReadOnlyOpenSeesTheLastCommitAndNeverWaitsForAWriter) {
+  {
+    State s = open();
+    ASSERT_TRUE(s.put_stack(StackRecord{"App", "CREATE_COMPLETE", "d", {}, {}, "t"}).ok());
+    ASSERT_TRUE(s.put_layer_version(layer(s, 1, "aaaa")).ok());
+    ASSERT_TRUE(s.put_function(function(s)).ok());
+  }
+  sqlite3* writer = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/st/state.db").c_str(), &writer), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(writer, "BEGIN IMMEDIATE; DELETE FROM functions;", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  const auto start = std::chrono::steady_clock::now();
+  auto reader = State::open_read_only(dir_ + "/st");
+  ASSERT_TRUE(reader.ok()) << format_error(reader.error());
+  auto functions = reader->functions();
+  ASSERT_TRUE(functions.ok()) << format_error(functions.error());
+  EXPECT_EQ(functions->size(), 1u);
+  auto found = reader->find_function("App/GreetingFunction");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->layers.size(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  EXPECT_FALSE(reader->begin().ok());  // and it never writes
+  sqlite3_exec(writer, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(writer);
+}
+
+TEST_F(StateTest, ReadOnlyOpenOfAMissingStateSaysSoAndCreatesNothing) {
+  auto missing = State::open_read_only(dir_ + "/none");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message, "nothing is deployed here: no state in '" + dir_ + "/none'");
+  EXPECT_FALSE(fs::exists(dir_ + "/none"));
+}
+
+// In a child with a mount namespace of its own, the state directory mounted
+// read-only (chmod does not stop root): no -shm file can be created there.
+TEST_F(StateTest, ReadOnlyOpenWorksOnAReadOnlyDirectory) {
+  {
+    State s = open();
+    ASSERT_TRUE(s.put_stack(StackRecord{"App", "CREATE_COMPLETE", "d", {}, {}, "t"}).ok());
+    ASSERT_TRUE(s.put_layer_version(layer(s, 1, "aaaa")).ok());
+    ASSERT_TRUE(s.put_function(function(s)).ok());
+  }
+  ASSERT_FALSE(fs::exists(dir_ + "/st/state.db-shm"));
+  const std::string st = dir_ + "/st";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int flags = ::geteuid() == 0 ? CLONE_NEWNS : CLONE_NEWNS | CLONE_NEWUSER;
+    if (::unshare(flags) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount(st.c_str(), st.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+        ::mount(nullptr, st.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
+      ::_exit(77);
+    }
+    if (::access(st.c_str(), W_OK) == 0 || errno != EROFS) ::_exit(3);
+    auto reader = State::open_read_only(st);
+    if (!reader.ok()) ::_exit(4);
+    auto f = reader->find_function("App/GreetingFunction");
+    ::_exit(f.ok() && f->layers.size() == 1 ? 0 : 5);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot mount in a namespace of its own here";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: still writable, 4: open failed, 5: lookup failed";
+}
+
+TEST_F(StateTest, SchemaVersionOneGainsItsIndexes) {
+  {
+    State s = open();
+    ASSERT_TRUE(s.put_stack(StackRecord{"App", "CREATE_COMPLETE", "d", {}, {}, "t"}).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/st/state.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP INDEX functions_by_construct_path; PRAGMA user_version = 1;", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  State s = open();
+  EXPECT_EQ(s.stacks()->size(), 1u);
+  ASSERT_EQ(sqlite3_open((dir_ + "/st/state.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT name FROM functions WHERE construct_path = 'x'", -1, &q,
+                     nullptr);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_NE(std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 3)))
+                .find("functions_by_construct_path"),
+            std::string::npos);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
+
+TEST_F(StateTest, ExactLookupAndLayerSets) {
+  State s = open();
+  ASSERT_TRUE(s.put_stack(StackRecord{"App", "CREATE_COMPLETE", "d", {}, {}, "t"}).ok());
+  ASSERT_TRUE(s.put_layer_version(layer(s, 1, "aaaa")).ok());
+  ASSERT_TRUE(s.put_layer_version(layer(s, 2, "bbbb")).ok());
+  FunctionRecord f = function(s);
+  f.layers = {{s.layer_version_arn("shared", 2), ""}, {s.layer_version_arn("shared", 1), ""}};
+  ASSERT_TRUE(s.put_function(f).ok());
+  FunctionRecord g = f;
+  g.name = "Other";
+  g.arn = s.function_arn(g.name);
+  g.construct_path = "App/Other";
+  ASSERT_TRUE(s.put_function(g).ok());
+  FunctionRecord bare = function(s);
+  bare.name = "Bare";
+  bare.arn = s.function_arn(bare.name);
+  bare.construct_path = "App/Bare";
+  bare.layers.clear();
+  ASSERT_TRUE(s.put_function(bare).ok());
+  auto hit = s.function("Other");
+  ASSERT_TRUE(hit.ok() && hit->has_value());
+  EXPECT_EQ((*hit)->layers.size(), 2u);
+  auto miss = s.function("App/Other");  // names only, and no hint
+  ASSERT_TRUE(miss.ok());
+  EXPECT_FALSE(miss->has_value());
+  auto sets = s.layer_sets();
+  ASSERT_TRUE(sets.ok());
+  EXPECT_EQ(*sets,
+            (std::vector<std::vector<std::string>>{{s.dir() + "/store/bbbb", s.dir() + "/store/aaaa"}}));
+  auto all = s.functions();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].name, "App-GreetingFunction-ABCDEFGHIJKLM");
+  EXPECT_EQ((*all)[0].layers.size(), 2u);
+  EXPECT_EQ((*all)[0].layers[0].dir, s.dir() + "/store/bbbb");
+  EXPECT_TRUE((*all)[1].layers.empty());
 }
 
 TEST_F(StateTest, DeletedLayerVersionKeepsServingAndIsNeverReused) {

@@ -7,10 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <vector>
 
 #include "store/internal.hpp"
 #include "store/store.hpp"
@@ -96,9 +98,68 @@ Error symlink_escape(const std::string& entry, const std::string& target, const 
 
 namespace {
 
+using detail::kEmptyZip;
+using detail::kNotAZip;
+using detail::kNotAZipHint;
+
 struct ArchiveCloser {
   void operator()(archive* a) const { archive_read_free(a); }
 };
+
+// libarchive leaves the message unset on some failures.
+std::string archive_message(archive* a) {
+  const char* text = archive_error_string(a);
+  return text ? text : "unknown error";
+}
+
+std::uint32_t little_endian(const unsigned char* p, int bytes) {
+  std::uint32_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+constexpr std::uint64_t kEndRecordSize = 22;
+constexpr std::uint64_t kMaxCommentSize = 0xffff;
+
+// Lambda reads a package through its central directory, so it refuses a zip
+// whose end record is missing or points past the file (a cut-off upload),
+// and an archive with no entries. libarchive alone would stream what it can
+// of such a file, or fail in ways that are not Lambda's.
+Status check_zip_structure(const fs::path& zip, const std::string& where) {
+  const Error unreadable = make_error(std::string(kNotAZip), where, kNotAZipHint);
+  const int fd = ::open(zip.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(std::string("cannot read the zip: ") + std::strerror(errno), where);
+  struct stat st {};
+  std::vector<unsigned char> tail;
+  if (::fstat(fd, &st) == 0 && st.st_size >= static_cast<off_t>(kEndRecordSize)) {
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    const std::uint64_t want = std::min<std::uint64_t>(size, kEndRecordSize + kMaxCommentSize);
+    tail.resize(want);
+    if (::pread(fd, tail.data(), want, static_cast<off_t>(size - want)) != static_cast<ssize_t>(want))
+      tail.clear();
+  }
+  ::close(fd);
+  if (tail.size() < kEndRecordSize) return unreadable;
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  const std::uint64_t base = size - tail.size();
+  for (std::size_t at = tail.size() - kEndRecordSize + 1; at-- > 0;) {
+    const unsigned char* r = tail.data() + at;
+    if (!(r[0] == 'P' && r[1] == 'K' && r[2] == 5 && r[3] == 6)) continue;
+    const std::uint64_t comment = little_endian(r + 20, 2);
+    if (at + kEndRecordSize + comment != tail.size()) continue;  // a signature inside the comment
+    const std::uint32_t entries = little_endian(r + 10, 2);
+    const std::uint64_t directory_size = little_endian(r + 12, 4);
+    const std::uint64_t directory_offset = little_endian(r + 16, 4);
+    if (entries == 0xffff || directory_size == 0xffffffff || directory_offset == 0xffffffff) {
+      return Ok{};  // ZIP64: its own records say where things are; libarchive checks them
+    }
+    if (entries == 0)
+      return make_error(std::string(kEmptyZip), where, "put at least one file in the package");
+    if (directory_offset + directory_size > base + at) return unreadable;
+    return Ok{};
+  }
+  return unreadable;
+}
 
 struct PendingLink {
   std::vector<std::string> components;
@@ -139,7 +200,8 @@ Status write_file(archive* a, const fs::path& path, mode_t mode, std::uint64_t& 
     const la_ssize_t n = archive_read_data(a, buffer, sizeof buffer);
     if (n == 0) break;
     if (n < 0) {
-      status = make_error("corrupt zip at entry '" + entry + "': " + archive_error_string(a), where);
+      status = make_error(std::string(kNotAZip) + " (entry '" + entry + "': " + archive_message(a) + ")",
+                          where, kNotAZipHint);
       break;
     }
     total += static_cast<std::uint64_t>(n);
@@ -149,10 +211,13 @@ Status write_file(archive* a, const fs::path& path, mode_t mode, std::uint64_t& 
                           where, "Lambda's limit for a function and all its layers is 250 MB unzipped");
       break;
     }
-    if (::write(fd, buffer, static_cast<std::size_t>(n)) != n) {
+    if (!detail::write_sparse(fd, buffer, static_cast<std::size_t>(n))) {
       status = make_error("cannot write '" + entry + "': " + std::strerror(errno), where);
       break;
     }
+  }
+  if (status.ok() && !detail::finish_sparse(fd)) {
+    status = make_error("cannot write '" + entry + "': " + std::strerror(errno), where);
   }
   if (status.ok() && ::fchmod(fd, detail::normalized_file_mode(mode)) != 0) {
     status = make_error("cannot set the mode of '" + entry + "'", where);
@@ -227,10 +292,11 @@ Status extract_entry(archive* a, archive_entry* entry, const fs::path& dest, con
 
 Status extract_zip(const fs::path& zip, const fs::path& dest, const ExtractLimits& limits) {
   const std::string where = zip.string();
+  LAYERED_TRY(check_zip_structure(zip, where));
   std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
-  archive_read_support_format_zip(a.get());
-  if (archive_read_open_filename(a.get(), zip.c_str(), 64 * 1024) != ARCHIVE_OK) {
-    return make_error(std::string("cannot open zip: ") + archive_error_string(a.get()), where);
+  archive_read_support_format_zip_seekable(a.get());
+  if (archive_read_open_filename(a.get(), zip.c_str(), std::size_t{64} * 1024) != ARCHIVE_OK) {
+    return make_error(std::string(kNotAZip) + " (" + archive_message(a.get()) + ")", where, kNotAZipHint);
   }
   std::error_code ec;
   fs::create_directories(dest, ec);
@@ -245,8 +311,10 @@ Status extract_zip(const fs::path& zip, const fs::path& dest, const ExtractLimit
     }
     LAYERED_TRY(extract_entry(a.get(), entry, dest, limits, total, links, where));
   }
-  if (r != ARCHIVE_EOF)
-    return make_error(std::string("corrupt zip: ") + archive_error_string(a.get()), where);
+  if (r != ARCHIVE_EOF) {
+    return make_error(std::string(kNotAZip) + " (" + archive_message(a.get()) + ")", where, kNotAZipHint);
+  }
+  if (entries == 0) return make_error(std::string(kEmptyZip), where, "put at least one file in the package");
   return create_links(dest, links, where);
 }
 

@@ -16,6 +16,22 @@ namespace layered::store {
 
 namespace fs = std::filesystem;
 
+namespace detail {
+
+bool write_sparse(int fd, const char* data, std::size_t size) {
+  if (std::all_of(data, data + size, [](char c) { return c == 0; })) {
+    return ::lseek(fd, static_cast<off_t>(size), SEEK_CUR) >= 0;
+  }
+  return ::write(fd, data, size) == static_cast<ssize_t>(size);
+}
+
+bool finish_sparse(int fd) {
+  const off_t end = ::lseek(fd, 0, SEEK_CUR);
+  return end >= 0 && ::ftruncate(fd, end) == 0;
+}
+
+}  // namespace detail
+
 namespace {
 
 constexpr const char* kTempPrefix = ".tmp-";
@@ -26,6 +42,11 @@ bool looks_like_zip(const fs::path& path) {
   in.read(magic, 4);
   return in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K' &&
          ((magic[2] == 3 && magic[3] == 4) || (magic[2] == 5 && magic[3] == 6));
+}
+
+bool is_empty_directory(const fs::path& path) {
+  std::error_code ec;
+  return fs::is_empty(path, ec) && !ec;
 }
 
 Status copy_file(const fs::path& from, const fs::path& to, mode_t mode, std::uint64_t& total,
@@ -43,7 +64,8 @@ Status copy_file(const fs::path& from, const fs::path& to, mode_t mode, std::uin
     const ssize_t n = ::read(in, buffer, sizeof buffer);
     if (n == 0) break;
     total += static_cast<std::uint64_t>(std::max<ssize_t>(n, 0));
-    if (n < 0 || total > limits.max_total_bytes || ::write(out, buffer, static_cast<std::size_t>(n)) != n) {
+    if (n < 0 || total > limits.max_total_bytes ||
+        !detail::write_sparse(out, buffer, static_cast<std::size_t>(n))) {
       status =
           n >= 0 && total > limits.max_total_bytes
               ? make_error("Unzipped size must be smaller than " + std::to_string(limits.max_total_bytes) +
@@ -52,6 +74,9 @@ Status copy_file(const fs::path& from, const fs::path& to, mode_t mode, std::uin
               : make_error("cannot copy '" + rel + "': " + std::strerror(errno), where);
       break;
     }
+  }
+  if (status.ok() && !detail::finish_sparse(out)) {
+    status = make_error("cannot copy '" + rel + "': " + std::strerror(errno), where);
   }
   if (status.ok() && ::fchmod(out, detail::normalized_file_mode(mode)) != 0) {
     status = make_error("cannot set the mode of '" + rel + "'", where);
@@ -126,9 +151,16 @@ std::vector<std::string> Store::keys() const {
 Result<StoredAsset> Store::put(const fs::path& source) const {
   std::error_code ec;
   const bool is_dir = fs::is_directory(source, ec);
-  if (!is_dir && !(fs::is_regular_file(source, ec) && looks_like_zip(source))) {
+  if (!is_dir && !fs::is_regular_file(source, ec)) {
     return make_error(fs::exists(source, ec) ? "not a directory or a zip file" : "no such file or directory",
                       source.string());
+  }
+  // What CDK would upload: the file as it is, or the directory zipped.
+  if (!is_dir && !looks_like_zip(source)) {
+    return make_error(detail::kNotAZip, source.string(), detail::kNotAZipHint);
+  }
+  if (is_dir && is_empty_directory(source)) {
+    return make_error(detail::kEmptyZip, source.string(), "put at least one file in the package");
   }
   auto key = is_dir ? sha256_tree(source) : sha256_file(source);
   if (!key) return std::move(key.error());

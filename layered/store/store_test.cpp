@@ -226,9 +226,83 @@ TEST_F(StoreTest, RemovesUnreferencedEntries) {
 TEST_F(StoreTest, NotAZipOrMissing) {
   write("notes.txt", "hello");
   Error e = put_fails(root / "notes.txt");
-  EXPECT_EQ(e.message, "not a directory or a zip file");
+  EXPECT_EQ(e.message, "Could not unzip uploaded file. Please check your file, then try to upload again.");
   e = put_fails(root / "missing.zip");
   EXPECT_EQ(e.message, "no such file or directory");
+}
+
+std::string bytes_of(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_bytes(const fs::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// Where the central directory starts, from the end record of a zip without a comment.
+std::size_t central_directory_offset(const std::string& zip) {
+  const std::size_t end = zip.size() - 22;
+  std::size_t offset = 0;
+  for (int i = 3; i >= 0; --i) offset = (offset << 8) | static_cast<unsigned char>(zip[end + 16 + i]);
+  return offset;
+}
+
+TEST_F(StoreTest, ZipWithItsCentralDirectoryCutOffIsRefusedAsLambdaDoes) {
+  const fs::path zip = root / "fn.zip";
+  make_zip(zip, {{"bootstrap", "#!/bin/sh\n", AE_IFREG, 0755}, {"lib/a.txt", std::string(3000, 'a')}});
+  const std::string whole = bytes_of(zip);
+  const std::size_t directory = central_directory_offset(whole);
+  ASSERT_LT(directory, whole.size());
+  for (std::size_t cut : {directory + 10, whole.size() - 5, directory}) {
+    write_bytes(zip, whole.substr(0, cut));
+    Error e = put_fails(zip);
+    EXPECT_EQ(e.message, "Could not unzip uploaded file. Please check your file, then try to upload again.")
+        << "cut at " << cut << " of " << whole.size();
+  }
+}
+
+TEST_F(StoreTest, EmptyZipOrDirectoryIsRefusedAsLambdaDoes) {
+  const fs::path zip = root / "empty.zip";
+  make_zip(zip, {});
+  EXPECT_EQ(put_fails(zip).message, "Uploaded file must be a non-empty zip");
+  fs::create_directories(root / "empty-dir");
+  EXPECT_EQ(put_fails(root / "empty-dir").message, "Uploaded file must be a non-empty zip");
+}
+
+// Every prefix of a zip, and the zip with any one byte changed: each is
+// either extracted or refused, never a crash (run under ASan + UBSan).
+TEST_F(StoreTest, NoCutOrDamagedZipCrashesExtraction) {
+  const fs::path zip = root / "fn.zip";
+  make_zip(zip, {{"bootstrap", "#!/bin/sh\n", AE_IFREG, 0755},
+                 {"lib", "", AE_IFDIR, 0755},
+                 {"lib/a.txt", "hello"},
+                 {"lib/b.txt", "b", AE_IFLNK, 0777, "a.txt"}});
+  const std::string whole = bytes_of(zip);
+  const fs::path damaged = root / "damaged.zip";
+  int refused = 0;
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    for (const std::string& bytes :
+         {whole.substr(0, i), whole.substr(0, i) + char(whole[i] ^ 0x5a) + whole.substr(i + 1)}) {
+      write_bytes(damaged, bytes);
+      fs::remove_all(root / "out");
+      refused += extract_zip(damaged, root / "out", ExtractLimits{}).ok() ? 0 : 1;
+    }
+  }
+  EXPECT_GE(refused, static_cast<int>(whole.size()));  // every strict prefix at least
+}
+
+TEST_F(StoreTest, SparseFilesStaySparseInTheStore) {
+  fs::create_directories(root / "big");
+  std::ofstream(root / "big/zeros.bin").close();
+  fs::resize_file(root / "big/zeros.bin", 64u << 20);
+  Store store(store_dir);
+  auto stored = store.put(root / "big");
+  ASSERT_TRUE(stored.ok()) << format_error(stored.error());
+  struct stat st {};
+  ASSERT_EQ(::stat((stored->path / "zeros.bin").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 64 << 20);
+  EXPECT_LT(st.st_blocks * 512, 1 << 20);
 }
 
 TEST_F(StoreTest, ExtractZipIsUsableAlone) {

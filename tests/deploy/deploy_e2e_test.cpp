@@ -1,10 +1,13 @@
 // Runs `layered deploy/destroy/list` as a user would, on fixture assemblies
 // copied into a temporary directory, and checks exit codes, stdout, stderr
 // and `layered list --json`.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -236,6 +239,89 @@ TEST_F(DeployE2E, DoctorErrorsStopTheDeployUnlessNoDoctor) {
   EXPECT_TRUE(list()["stacks"].empty());
   EXPECT_EQ(layered("deploy --no-doctor").exit_code, 0);
   EXPECT_EQ(list()["functions"].size(), 1u);
+}
+
+// Another process holding the state's write lock with an uncommitted change,
+// as a long deploy does: the sqlite3 CLI reading statements from a FIFO.
+class LongWrite {
+ public:
+  explicit LongWrite(const fs::path& dir) : dir_(dir) {
+    const fs::path fifo = dir / "writer.fifo";
+    EXPECT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    std::string start = "sqlite3 '" + (dir / ".layered/state.db").string() + "' <'" + fifo.string() + "' >'" +
+                        (dir / "writer.out").string() + "' 2>&1 &";
+    EXPECT_EQ(std::system(start.c_str()), 0);
+    fd_ = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // waits for sqlite3 to open it
+    say("BEGIN IMMEDIATE; DELETE FROM ssm_parameters; DELETE FROM functions;\n");
+  }
+  ~LongWrite() {
+    say("ROLLBACK;\n");
+    ::close(fd_);
+  }
+  // True once the lock is really held (another writer is refused at once).
+  bool holding() const {
+    const std::string probe = "sqlite3 '" + (dir_ / ".layered/state.db").string() +
+                              "' 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1";
+    for (int i = 0; i < 100; ++i) {
+      if (std::system(probe.c_str()) != 0) return true;
+      ::usleep(50 * 1000);
+    }
+    return false;
+  }
+
+ private:
+  void say(const std::string& sql) { EXPECT_EQ(::write(fd_, sql.data(), sql.size()), ssize_t(sql.size())); }
+  fs::path dir_;
+  int fd_ = -1;
+};
+
+TEST_F(DeployE2E, ReadersDoNotWaitForALongDeploy) {
+  use("shared-layer-export");
+  ASSERT_EQ(layered("deploy --all --no-doctor").exit_code, 0);
+  Json before = list();
+  ASSERT_EQ(before["functions"].size(), 1u);
+  LongWrite writer(dir_);
+  ASSERT_TRUE(writer.holding());
+  const auto start = std::chrono::steady_clock::now();
+  Invocation listed = layered("list --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(Json::parse(listed.out), before);  // the last committed state
+  Invocation invoked = layered("invoke Lambda-layers-example/NoSuchFunction");
+  EXPECT_EQ(invoked.exit_code, 1);
+  EXPECT_TRUE(contains(invoked.err, "function 'Lambda-layers-example/NoSuchFunction' not found"))
+      << invoked.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  Invocation deploy = layered("deploy --all --no-doctor");  // writers still take turns
+  EXPECT_NE(deploy.exit_code, 0);
+  EXPECT_TRUE(contains(deploy.err, "database is locked")) << deploy.err;
+}
+
+// A state directory the reader cannot write: mounted read-only in a mount
+// namespace of its own (chmod would not stop root, as CI runs).
+TEST_F(DeployE2E, ReadersWorkOnAReadOnlyStateDirectory) {
+  use("shared-layer-export");
+  ASSERT_EQ(layered("deploy --all --no-doctor").exit_code, 0);
+  Json before = list();
+  const std::string unshare = ::geteuid() == 0 ? "unshare -m" : "unshare -rm";
+  if (std::system((unshare + " true >/dev/null 2>&1").c_str()) != 0) {
+    GTEST_SKIP() << "cannot create a mount namespace here";
+  }
+  auto read_only = [&](const std::string& args) {
+    std::string inner = "mount -o bind,ro .layered .layered && ! touch .layered/probe 2>/dev/null && '" +
+                        std::string(LAYERED_BIN) + "' " + args;
+    std::string cmd =
+        "cd '" + dir_.string() + "' && " + unshare + " sh -c \"" + inner + "\" >out.txt 2>err.txt </dev/null";
+    int status = std::system(cmd.c_str());
+    return Invocation{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"),
+                      slurp(dir_ / "err.txt")};
+  };
+  Invocation listed = read_only("list --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(Json::parse(listed.out), before);
+  Invocation invoked = read_only("invoke Lambda-layers-example/NoSuchFunction");
+  EXPECT_TRUE(contains(invoked.err, "function 'Lambda-layers-example/NoSuchFunction' not found"))
+      << invoked.err;
+  EXPECT_FALSE(fs::exists(dir_ / ".layered/probe"));
 }
 
 TEST_F(DeployE2E, MissingAssemblySaysToSynth) {
