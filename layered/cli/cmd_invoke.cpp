@@ -61,7 +61,39 @@ invoke::FunctionSpec to_spec(const state::FunctionRecord& f) {
   return spec;
 }
 
-Result<invoke::InvokeResult> run_invoke(const InvokeArgs& args, const GlobalOptions& global) {
+// The state's cache, or a private one for this command where the state
+// directory cannot be written (a read-only state): removed on exit.
+class CacheDir {
+ public:
+  explicit CacheDir(const std::string& state_dir) : path_(state_dir + "/cache") {
+    std::error_code ec;
+    std::filesystem::create_directories(path_, ec);
+    if (!ec && ::access(path_.c_str(), W_OK) == 0) return;
+    std::string pattern = (std::filesystem::temp_directory_path(ec) / "layered-cache-XXXXXX").string();
+    if (::mkdtemp(pattern.data())) path_ = private_ = pattern;
+  }
+  ~CacheDir() {
+    std::error_code ec;
+    if (!private_.empty()) std::filesystem::remove_all(private_, ec);
+  }
+  CacheDir(const CacheDir&) = delete;
+  CacheDir& operator=(const CacheDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::string private_;
+};
+
+// The environment outlives the result so that the answer is printed before
+// the sandbox is torn down (unmounting /tmp takes milliseconds).
+struct Invoked {
+  std::unique_ptr<CacheDir> cache;
+  std::unique_ptr<invoke::Environment> environment;
+  invoke::InvokeResult result;
+};
+
+Result<Invoked> run_invoke(const InvokeArgs& args, const GlobalOptions& global) {
   auto payload = read_event(args.event);
   if (!payload) return payload.error();
   // An invalid event never starts an environment (InvalidRequestContentException).
@@ -76,11 +108,19 @@ Result<invoke::InvokeResult> run_invoke(const InvokeArgs& args, const GlobalOpti
   if (!state) return state.error();
   auto function = state->find_function(args.function);
   if (!function) return function.error();
+  Invoked out;
+  out.cache = std::make_unique<CacheDir>(state->dir());
   invoke::Options options;
-  options.cache_dir = state->dir() + "/cache";
+  options.cache_dir = out.cache->path();
   options.region = state->settings().region;
   options.outbound_network = !args.no_network;
-  return invoke::invoke_once(to_spec(*function), *payload, options);
+  auto environment = invoke::Environment::create(to_spec(*function), options);
+  if (!environment) return environment.error();
+  out.environment = std::move(*environment);
+  auto result = out.environment->invoke(*payload);
+  if (!result) return result.error();
+  out.result = std::move(*result);
+  return out;
 }
 
 }  // namespace
@@ -96,18 +136,20 @@ void add_invoke(CLI::App& app, Context& ctx) {
                "no outbound network: the function's loopback is all it reaches (default: the outside, "
                "through slirp4netns when installed, never this machine's loopback)");
   app.callback([&ctx, args] {
-    auto result = run_invoke(*args, ctx.global);
-    if (!result) {
-      ctx.exit_code = report(result.error(), ctx.global.json);
+    auto invoked = run_invoke(*args, ctx.global);
+    if (!invoked) {
+      ctx.exit_code = report(invoked.error(), ctx.global.json);
       return;
     }
+    const auto& result = invoked->result;
     if (ctx.global.json) {
-      std::cout << invoke::to_json(*result) << "\n";
+      std::cout << invoke::to_json(result) << "\n";
     } else {
-      std::cerr << result->logs;
-      std::cout << result->payload << "\n";
+      std::cerr << result.logs;
+      std::cout << result.payload << "\n";
     }
-    ctx.exit_code = result->function_error.empty() ? 0 : 1;
+    std::cout.flush();
+    ctx.exit_code = result.function_error.empty() ? 0 : 1;
   });
 }
 

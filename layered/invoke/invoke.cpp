@@ -63,7 +63,7 @@ struct Environment::State {
   std::string host_programs_dir;
   std::string image_dir;
   // Keep the cache's collector off both directories while this environment lives.
-  sandbox::CacheLease opt_lease, host_programs_lease;
+  sandbox::CacheLease opt_lease, host_programs_lease, image_lease;
   std::unique_ptr<sandbox::Launcher> own_launcher;
   sandbox::Launcher* launcher = nullptr;
   std::unique_ptr<runtime_api::Server> server;
@@ -232,9 +232,9 @@ Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Opti
                      state->opt_lease));
   LAYERED_TRY(leased([&] { return sandbox::prepare_host_programs(state->image, options.cache_dir); },
                      state->host_programs_dir, state->host_programs_lease));
-  auto tree = sandbox::prepare_image_tree(state->image, state->host_programs_dir, options.cache_dir);
-  if (!tree) return tree.error();
-  state->image_dir = *tree;
+  LAYERED_TRY(leased(
+      [&] { return sandbox::prepare_image_tree(state->image, state->host_programs_dir, options.cache_dir); },
+      state->image_dir, state->image_lease));
   if (options.launcher) {
     state->launcher = options.launcher;
   } else {

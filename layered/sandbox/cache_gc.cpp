@@ -114,11 +114,18 @@ Status collect_cache_garbage(const std::string& cache_dir,
     if (!dirs.empty()) opt.insert(layers_cache_key(dirs));
   }
   std::set<std::string> bundles;
+  std::set<std::string> trees;  // the current image tree of every runtime
   for (const auto& runtime : image::runtimes()) {
     auto image = image::load(runtime);
-    if (image.ok()) bundles.insert(host_programs_cache_key(*image));
+    if (!image.ok()) continue;
+    const std::string bundle = host_programs_cache_key(*image);
+    bundles.insert(bundle);
+    std::error_code ec;
+    const bool bundled = fs::is_directory(fs::path(cache_dir) / "host-programs" / bundle, ec);
+    if (auto name = image_tree_name(*image, bundled ? bundle : ""); name.ok()) trees.insert(*name);
   }
   LAYERED_TRY(collect(fs::path(cache_dir) / "opt", opt));
+  LAYERED_TRY(collect(fs::path(cache_dir) / "image", trees));
   return collect(fs::path(cache_dir) / "host-programs", bundles);
 }
 

@@ -26,7 +26,9 @@ constexpr const char* kMountPoints[] = {"opt", "var/task", "tmp", "proc", "dev",
 // (a glibc update replaces the file: a new inode, a new tree).
 std::string tree_key(const image::BaseImage& image, const std::vector<TreeFile>& host_files,
                      const std::string& host_programs_dir) {
-  std::string text = image.runtime + "\n" + host_programs_dir + "\n";
+  // The bundle's name is its own content key; its path may be spelled
+  // differently by different callers.
+  std::string text = image.runtime + "\n" + fs::path(host_programs_dir).filename().string() + "\n";
   for (const auto& d : image.directories) text += "d " + d + "\n";
   for (const auto& [link, target] : image.symlinks) text += "l " + link + " " + target + "\n";
   for (const auto& f : image.files) text += "f " + f.path + " " + f.host + " " + f.content + "\n";
@@ -89,6 +91,12 @@ Status fill_tree(const image::BaseImage& image, const std::vector<TreeFile>& hos
 }
 
 }  // namespace
+
+Result<std::string> image_tree_name(const image::BaseImage& image, const std::string& host_programs_dir) {
+  auto host_files = image_host_files(image);
+  if (!host_files) return host_files.error();
+  return image.runtime + "-" + tree_key(image, *host_files, host_programs_dir);
+}
 
 Result<std::string> prepare_image_tree(const image::BaseImage& image, const std::string& host_programs_dir,
                                        const std::string& cache_dir) {

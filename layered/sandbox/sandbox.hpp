@@ -37,6 +37,8 @@ Result<std::string> prepare_host_programs(const image::BaseImage& image, const s
 // sandbox binds read-only as its root: one mount instead of dozens.
 Result<std::string> prepare_image_tree(const image::BaseImage& image, const std::string& host_programs_dir,
                                        const std::string& cache_dir);
+// Its name under <cache>/image (for the cache's garbage collection).
+Result<std::string> image_tree_name(const image::BaseImage& image, const std::string& host_programs_dir);
 
 // Cache garbage collection (cache_gc.cpp). The keys name the entries
 // <cache>/opt/<layers_cache_key> and <cache>/host-programs/<host_programs_cache_key>.
