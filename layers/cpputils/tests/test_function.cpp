@@ -4,7 +4,7 @@
 //   "nested:MSG"     throws std::runtime_error(MSG) nesting std::out_of_range("inner cause")
 //   "invalid:MSG"    throws cpputils::InvalidInput(MSG)
 //   "int"            throws 42
-//   "fail:TYPE:MSG"  returns InvocationResponse::failure(TYPE, MSG)
+//   "fail:TYPE:MSG"  returns InvocationResponse::failure(ErrorType(TYPE), MSG)
 //   "bytes:N"        answers N bytes of 'x'
 //   "describe"       answers the request's fields as JSON
 //   "exit:N"         exits with status N in the middle of the invocation
@@ -61,7 +61,7 @@ InvocationResponse handle(const InvocationRequest& request) {
   if (payload.starts_with("fail:")) {
     std::string rest = argument("fail:");
     std::size_t colon = rest.find(':');
-    return InvocationResponse::failure(rest.substr(0, colon), rest.substr(colon + 1));
+    return InvocationResponse::failure(cpputils::ErrorType(rest.substr(0, colon)), rest.substr(colon + 1));
   }
   if (payload.starts_with("bytes:")) {
     return InvocationResponse::success(std::string(std::stoul(argument("bytes:")), 'x'),
