@@ -37,6 +37,7 @@ void Buffer::reserve_free(std::size_t n) {
   if (capacity_ - end_ >= n) return;
   if (begin_ > 0) {  // reuse the consumed space first
     std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
+    ++moves_;
     end_ -= begin_;
     begin_ = 0;
     if (capacity_ - end_ >= n) return;
@@ -46,6 +47,7 @@ void Buffer::reserve_free(std::size_t n) {
   if (end_ > 0) std::memcpy(data.get(), data_.get(), end_);
   data_ = std::move(data);
   capacity_ = capacity;
+  ++moves_;
 }
 
 void Buffer::consume(std::size_t n) {
@@ -107,7 +109,8 @@ bool Client::connect() {
   return true;
 }
 
-bool Client::exchange(std::string_view head, std::string_view body, Response& response) {
+bool Client::exchange(std::string_view head, std::string_view body, Response& response,
+                      std::span<const std::string_view> known) {
   buffer_.consume(pending_consume_);
   pending_consume_ = 0;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -117,7 +120,7 @@ bool Client::exchange(std::string_view head, std::string_view body, Response& re
     }
     bool was_reused = reused_;
     Failure failure = send_all(head, body);
-    if (failure == Failure::none) failure = read_response(response);
+    if (failure == Failure::none) failure = read_response(response, known);
     if (failure == Failure::none) {
       reused_ = true;
       if (response.head.close) {
@@ -184,15 +187,13 @@ Client::Failure Client::read_more(std::size_t at_least) {
   }
 }
 
-Client::Failure Client::read_response(Response& response) {
+Client::Failure Client::read_response(Response& response, std::span<const std::string_view> known) {
   for (;;) {
-    HeadResult parsed = parse_response_head(buffer_.view());
-    if (parsed.state == Parse::complete) {
-      response.head = std::move(parsed.head);
-      break;
-    }
-    if (parsed.state == Parse::invalid) {
-      error_ = "invalid response from the Runtime API at " + address_ + ": " + parsed.error;
+    std::string parse_error;
+    Parse state = parse_response_head(buffer_.view(), response.head, parse_error, known);
+    if (state == Parse::complete) break;
+    if (state == Parse::invalid) {
+      error_ = "invalid response from the Runtime API at " + address_ + ": " + parse_error;
       return Failure::fatal;
     }
     bool nothing_yet = buffer_.view().empty();
@@ -203,13 +204,14 @@ Client::Failure Client::read_response(Response& response) {
     }
     if (failure != Failure::none) return failure;
   }
-  Failure failure = read_body(response);
+  Failure failure = read_body(response, known);
   if (failure == Failure::stale) return Failure::fatal;  // the head had arrived
   return failure;
 }
 
-Client::Failure Client::read_body(Response& response) {
+Client::Failure Client::read_body(Response& response, std::span<const std::string_view> known) {
   const std::size_t head_size = response.head.size;
+  const std::size_t moves = buffer_.moves();
   std::size_t body_size = 0;
   std::size_t consumed = head_size;
   if (response.head.bodyless()) {
@@ -248,10 +250,14 @@ Client::Failure Client::read_body(Response& response) {
     body_size = buffer_.view().size() - head_size;
     consumed += body_size;
   }
-  // Growing the buffer may have moved it: take the views afresh.
-  bool close = response.head.close;
-  response.head = parse_response_head(buffer_.view()).head;
-  response.head.close = response.head.close || close;
+  // Making room may have moved the bytes (large bodies only): take the
+  // header views afresh.
+  if (buffer_.moves() != moves) {
+    bool close = response.head.close;
+    std::string unused;
+    parse_response_head(buffer_.view(), response.head, unused, known);
+    response.head.close = response.head.close || close;
+  }
   response.body = buffer_.view().substr(head_size, body_size);
   pending_consume_ = consumed;
   return Failure::none;

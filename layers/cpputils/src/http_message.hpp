@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,11 +15,25 @@
 namespace cpputils::http {
 
 // ASCII case-insensitive comparison: HTTP header names are case-insensitive.
-bool iequals(std::string_view a, std::string_view b);
+// Inline and exact-match first: the client compares every header name of
+// every response against the few it knows, and servers send them as written.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a == b) return true;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto x = static_cast<unsigned char>(a[i]);
+    auto y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    auto lower = static_cast<unsigned char>(x | 0x20);
+    if ((x ^ y) != 0x20 || lower < 'a' || lower > 'z') return false;
+  }
+  return true;
+}
 
 struct Header {
   std::string_view name;
   std::string_view value;  // leading and trailing blanks removed
+  int known = -1;          // index of the name in the parser's `known` names, -1 if none
 };
 
 enum class Parse { complete, incomplete, invalid };
@@ -48,7 +63,16 @@ struct HeadResult {
   std::string error;  // when invalid
 };
 
-// Parses the status line and headers at the start of `bytes`.
+// Parses the status line and headers at the start of `bytes` into `head`,
+// reusing its storage (no allocation per response once warm); `error` says
+// why when the result is invalid. `head` is meaningful only when complete.
+// `known` are names the caller reads, in canonical case: each header is
+// matched against them (any case) in the same pass, and one named exactly
+// so costs one comparison instead of a byte-by-byte check of its name.
+Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::string& error,
+                          std::span<const std::string_view> known = {});
+
+// The same, into a fresh result (tests, fuzzing).
 HeadResult parse_response_head(std::string_view bytes);
 
 // Finds the end of a chunked body incrementally: feed it the bytes after the

@@ -20,6 +20,24 @@ TEST(ParseResponseHead, ReadsStatusHeadersAndLength) {
   EXPECT_FALSE(r.head.has_header("Missing"));
 }
 
+TEST(ParseResponseHead, MarksTheKnownNamesInAnyCaseAndStillChecksTheOthers) {
+  constexpr std::string_view known[] = {"Lambda-Runtime-Aws-Request-Id", "Content-Type"};
+  ResponseHead head;
+  std::string error;
+  std::string bytes =
+      "HTTP/1.1 200 OK\r\nContent-Type: a\r\nDate: b\r\nlambda-runtime-aws-request-id: c\r\n\r\n";
+  ASSERT_EQ(parse_response_head(bytes, head, error, known), Parse::complete) << error;
+  ASSERT_EQ(head.headers.size(), 3u);
+  EXPECT_EQ(head.headers[0].known, 1);
+  EXPECT_EQ(head.headers[1].known, -1);
+  EXPECT_EQ(head.headers[2].known, 0);
+  EXPECT_EQ(head.headers[2].value, "c");
+  // The same storage is reused for the next response.
+  ASSERT_EQ(parse_response_head("HTTP/1.1 202 Accepted\r\nBad Name: x\r\n\r\n", head, error, known),
+            Parse::invalid);
+  EXPECT_EQ(error, "malformed header name 'Bad Name'");
+}
+
 TEST(ParseResponseHead, IsIncompleteUntilTheBlankLine) {
   std::string bytes = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
   for (std::size_t n = 0; n < bytes.size(); ++n) {
