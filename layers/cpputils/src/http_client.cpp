@@ -14,7 +14,7 @@
 namespace cpputils::http {
 namespace {
 
-constexpr std::size_t min_read = 64 * 1024;
+constexpr std::size_t kMinRead = std::size_t{64} * 1024;
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -42,7 +42,7 @@ void Buffer::reserve_free(std::size_t n) {
     begin_ = 0;
     if (capacity_ - end_ >= n) return;
   }
-  std::size_t capacity = std::max({capacity_ * 2, end_ + n, min_read});
+  std::size_t capacity = std::max({capacity_ * 2, end_ + n, kMinRead});
   std::unique_ptr<char[]> data(new char[capacity]);  // not zero-filled: it is written before read
   if (end_ > 0) std::memcpy(data.get(), data_.get(), end_);
   data_ = std::move(data);
@@ -169,7 +169,7 @@ Client::Failure Client::send_all(std::string_view head, std::string_view body) {
 
 // Reads at least one byte; stale = the server closed or reset the connection.
 Client::Failure Client::read_more(std::size_t at_least) {
-  buffer_.reserve_free(std::max(at_least, min_read));
+  buffer_.reserve_free(std::max(at_least, kMinRead));
   for (;;) {
     ssize_t got = ::recv(fd_, buffer_.write_ptr(), buffer_.free_space(), 0);
     if (got > 0) {
@@ -197,7 +197,7 @@ Client::Failure Client::read_response(Response& response, std::span<const std::s
       return Failure::fatal;
     }
     bool nothing_yet = buffer_.view().empty();
-    Failure failure = read_more(min_read);
+    Failure failure = read_more(kMinRead);
     if (failure == Failure::stale && !nothing_yet) {
       error_ += " in the middle of a response";
       return Failure::fatal;
@@ -229,7 +229,7 @@ Client::Failure Client::read_body(Response& response, std::span<const std::strin
         error_ = "invalid chunked body from the Runtime API at " + address_ + ": " + result.error;
         return Failure::fatal;
       }
-      if (Failure failure = read_more(min_read); failure != Failure::none) return failure;
+      if (Failure failure = read_more(kMinRead); failure != Failure::none) return failure;
     }
   } else if (response.head.content_length) {
     body_size = *response.head.content_length;
@@ -243,7 +243,7 @@ Client::Failure Client::read_body(Response& response, std::span<const std::strin
   } else {  // no length: the body ends when the server closes the connection
     response.head.close = true;
     for (;;) {
-      Failure failure = read_more(min_read);
+      Failure failure = read_more(kMinRead);
       if (failure == Failure::stale) break;
       if (failure != Failure::none) return failure;
     }

@@ -105,8 +105,8 @@ bool parse_status_line(std::string_view line, ResponseHead& head, bool& http10) 
 // The head has no blank line yet: wait for more bytes, unless there cannot be
 // any end within the limit.
 Parse head_incomplete(std::string_view bytes, std::string& error) {
-  if (bytes.size() >= max_head_size) {
-    return invalid(error, "response head exceeds " + std::to_string(max_head_size) + " bytes");
+  if (bytes.size() >= kMaxHeadSize) {
+    return invalid(error, "response head exceeds " + std::to_string(kMaxHeadSize) + " bytes");
   }
   return Parse::incomplete;
 }
@@ -137,7 +137,7 @@ Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::strin
   head.content_length.reset();
   head.chunked = false;
   head.close = false;
-  std::string_view rest = bytes.substr(0, max_head_size);
+  std::string_view rest = bytes.substr(0, kMaxHeadSize);
   std::string_view line;
   if (!take_line(rest, line)) return head_incomplete(bytes, error);
   bool http10 = false;
@@ -166,7 +166,8 @@ Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::strin
       head.content_length = length;
     } else if (iequals(h.name, "Transfer-Encoding")) {
       head.chunked = lists_token(h.value, "chunked");
-      if (!head.chunked) return invalid(error, "unsupported Transfer-Encoding '" + std::string(h.value) + "'");
+      if (!head.chunked)
+        return invalid(error, "unsupported Transfer-Encoding '" + std::string(h.value) + "'");
     } else if (iequals(h.name, "Connection")) {
       head.close = head.close || lists_token(h.value, "close");
       keep_alive = keep_alive || lists_token(h.value, "keep-alive");

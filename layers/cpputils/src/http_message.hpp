@@ -55,7 +55,7 @@ struct ResponseHead {
 
 // A head larger than this is refused (Lambda's headers are a few KB at most;
 // Client-Context is at most 3,583 bytes of base64).
-inline constexpr std::size_t max_head_size = 256 * 1024;
+inline constexpr std::size_t kMaxHeadSize = 256 * 1024;
 
 struct HeadResult {
   Parse state = Parse::incomplete;

@@ -19,9 +19,9 @@ std::string demangle(const std::type_info* type) {
   std::string result = (status == 0 && name) ? name.get() : type->name();
   // std::throw_with_nested(E) throws libstdc++'s std::_Nested_exception<E>:
   // the caller threw an E, so report E.
-  constexpr std::string_view wrapper = "std::_Nested_exception<";
-  if (result.starts_with(wrapper) && result.ends_with(">")) {
-    result = result.substr(wrapper.size(), result.size() - wrapper.size() - 1);
+  constexpr std::string_view kWrapper = "std::_Nested_exception<";
+  if (result.starts_with(kWrapper) && result.ends_with(">")) {
+    result = result.substr(kWrapper.size(), result.size() - kWrapper.size() - 1);
   }
   return result;
 }
@@ -107,7 +107,7 @@ std::string InvocationResponse::error_json() const {
   return json;
 }
 
-InvocationResponse failure_from_exception(std::exception_ptr error) {
+InvocationResponse failure_from_exception(const std::exception_ptr& error) {
   if (!error) return InvocationResponse::failure(ErrorType("unknown"), "unknown exception");
   Described outer = describe(error);
   std::vector<std::string> causes;

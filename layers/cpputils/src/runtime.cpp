@@ -47,7 +47,8 @@ void append_path_segment(std::string& out, std::string_view segment) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   static constexpr std::array<bool, 256> kPlain = [] {
     std::array<bool, 256> table{};
-    for (unsigned char c : std::string_view("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")) {
+    for (unsigned char c :
+         std::string_view("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")) {
       table[c] = true;
     }
     return table;
@@ -86,9 +87,14 @@ system_clock::time_point parse_deadline(std::string_view text) {
 // The headers of an event that the client reads, in the order of the fields
 // of to_request; the parser marks each header with its index here.
 constexpr std::array<std::string_view, 8> kEventHeaders = {
-    "Lambda-Runtime-Aws-Request-Id",   "Lambda-Runtime-Deadline-Ms",   "Lambda-Runtime-Invoked-Function-Arn",
-    "Lambda-Runtime-Trace-Id",         "Content-Type",                 "Lambda-Runtime-Client-Context",
-    "Lambda-Runtime-Cognito-Identity", "Lambda-Runtime-Aws-Tenant-Id",
+    "Lambda-Runtime-Aws-Request-Id",
+    "Lambda-Runtime-Deadline-Ms",
+    "Lambda-Runtime-Invoked-Function-Arn",
+    "Lambda-Runtime-Trace-Id",
+    "Content-Type",
+    "Lambda-Runtime-Client-Context",
+    "Lambda-Runtime-Cognito-Identity",
+    "Lambda-Runtime-Aws-Tenant-Id",
 };
 
 // The first header of each name wins.
@@ -96,8 +102,10 @@ InvocationRequest to_request(const http::Response& next) {
   InvocationRequest request;
   std::string_view deadline;
   const std::array<std::string_view*, kEventHeaders.size()> fields = {
-      &request.request_id,   &deadline,         &request.function_arn,     &request.trace_id,
-      &request.content_type, &request.client_context, &request.cognito_identity, &request.tenant_id,
+      &request.request_id,       &deadline,
+      &request.function_arn,     &request.trace_id,
+      &request.content_type,     &request.client_context,
+      &request.cognito_identity, &request.tenant_id,
   };
   unsigned found = 0;
   for (const http::Header& header : next.head.headers) {
@@ -141,9 +149,7 @@ class TraceIdVariable {
   enum class State { unknown, absent, ours };
 
   // Whether the environment still holds our buffer where we put it.
-  bool still_ours() const {
-    return environ == environ_ && slot_ != nullptr && *slot_ == buffer_.get();
-  }
+  bool still_ours() const { return environ == environ_ && slot_ != nullptr && *slot_ == buffer_.get(); }
 
   void place(std::size_t size) {
     if (size > capacity_) {
@@ -220,7 +226,7 @@ class RuntimeApi {
   std::string next_head_;
   std::string post_invocation_;  // "POST /2018-06-01/runtime/invocation/"
   std::string post_headers_;     // from " HTTP/1.1" to "Content-Type: "
-  std::string head_;  // reused: no allocation per invocation once warm
+  std::string head_;             // reused: no allocation per invocation once warm
 };
 
 // Posts the handler's result; false when the runtime cannot go on.
@@ -230,8 +236,7 @@ bool post_result(RuntimeApi& api, const std::string& request_id, const Invocatio
   if (result.is_success()) {
     sent = api.post("response", request_id, result.content_type(), {}, result.payload(), answer);
   } else {
-    sent =
-        api.post("error", request_id, kErrorContentType, result.error_type(), result.error_json(), answer);
+    sent = api.post("error", request_id, kErrorContentType, result.error_type(), result.error_json(), answer);
   }
   if (!sent) {
     report(api.error());

@@ -120,14 +120,16 @@ TEST(Decorate, NestedCausesStayInTheStackTrace) {
     }
   });
   EXPECT_EQ(response.error_type(), "std::runtime_error");
-  EXPECT_EQ(response.error_json(), R"({"errorMessage":"cannot load catalog","errorType":"std::runtime_error",)"
-                                   R"("stackTrace":["std::out_of_range: row 7"]})");
+  EXPECT_EQ(response.error_json(),
+            R"({"errorMessage":"cannot load catalog","errorType":"std::runtime_error",)"
+            R"("stackTrace":["std::out_of_range: row 7"]})");
 }
 
 TEST(Decorate, HandlerReturnedFailureIsLoggedAsAnError) {
   Decorated d;
-  InvocationResponse response = d.run(
-      [](const InvocationRequest&) { return InvocationResponse::failure(ErrorType("NotFound"), "no item \"42\""); });
+  InvocationResponse response = d.run([](const InvocationRequest&) {
+    return InvocationResponse::failure(ErrorType("NotFound"), "no item \"42\"");
+  });
   EXPECT_EQ(response.error_type(), "NotFound");
   EXPECT_EQ(without_duration(d.log.str()),
             R"({"level":"ERROR","function":"greeting","requestId":"req-1","outcome":"error",)"
@@ -170,7 +172,9 @@ TEST(FailureFromException, ReportsTheDemangledTypeAndTheCauses) {
 // A call ported from aws-lambda-cpp, failure(message, type), must not
 // compile: the type has a type of its own.
 template <typename... Args>
-concept CanFail = requires(Args... args) { InvocationResponse::failure(args...); };
+concept CanFail = requires(Args... args) {
+  InvocationResponse::failure(args...);
+};
 static_assert(!CanFail<const char*, const char*>);
 static_assert(!CanFail<std::string, std::string>);
 static_assert(!CanFail<std::string, ErrorType>);
@@ -178,7 +182,8 @@ static_assert(CanFail<ErrorType, std::string>);
 static_assert(CanFail<ErrorType, std::string, std::vector<std::string>>);
 
 TEST(InvocationResponse, FailureHasTheErrorTypeTheMessageAndLambdasContentType) {
-  InvocationResponse response = InvocationResponse::failure(ErrorType("NotFound"), "no item 42", {"at lookup"});
+  InvocationResponse response =
+      InvocationResponse::failure(ErrorType("NotFound"), "no item 42", {"at lookup"});
   EXPECT_FALSE(response.is_success());
   EXPECT_EQ(response.error_type(), "NotFound");
   EXPECT_EQ(response.error_message(), "no item 42");

@@ -21,19 +21,19 @@ TEST(ParseResponseHead, ReadsStatusHeadersAndLength) {
 }
 
 TEST(ParseResponseHead, MarksTheKnownNamesInAnyCaseAndStillChecksTheOthers) {
-  constexpr std::string_view known[] = {"Lambda-Runtime-Aws-Request-Id", "Content-Type"};
+  constexpr std::string_view kKnown[] = {"Lambda-Runtime-Aws-Request-Id", "Content-Type"};
   ResponseHead head;
   std::string error;
   std::string bytes =
       "HTTP/1.1 200 OK\r\nContent-Type: a\r\nDate: b\r\nlambda-runtime-aws-request-id: c\r\n\r\n";
-  ASSERT_EQ(parse_response_head(bytes, head, error, known), Parse::complete) << error;
+  ASSERT_EQ(parse_response_head(bytes, head, error, kKnown), Parse::complete) << error;
   ASSERT_EQ(head.headers.size(), 3u);
   EXPECT_EQ(head.headers[0].known, 1);
   EXPECT_EQ(head.headers[1].known, -1);
   EXPECT_EQ(head.headers[2].known, 0);
   EXPECT_EQ(head.headers[2].value, "c");
   // The same storage is reused for the next response.
-  ASSERT_EQ(parse_response_head("HTTP/1.1 202 Accepted\r\nBad Name: x\r\n\r\n", head, error, known),
+  ASSERT_EQ(parse_response_head("HTTP/1.1 202 Accepted\r\nBad Name: x\r\n\r\n", head, error, kKnown),
             Parse::invalid);
   EXPECT_EQ(error, "malformed header name 'Bad Name'");
 }
@@ -90,7 +90,7 @@ TEST(ParseResponseHead, RejectsMalformedHeads) {
 }
 
 TEST(ParseResponseHead, RefusesAnEndlessHead) {
-  std::string bytes = "HTTP/1.1 200 OK\r\nX: " + std::string(max_head_size, 'a');
+  std::string bytes = "HTTP/1.1 200 OK\r\nX: " + std::string(kMaxHeadSize, 'a');
   HeadResult r = parse_response_head(bytes);
   EXPECT_EQ(r.state, Parse::invalid);
   EXPECT_EQ(r.error, "response head exceeds 262144 bytes");

@@ -104,16 +104,16 @@ CPPUTILS_API int serve(const std::function<Handler()>& init);
 // - cpputils::InvalidInput (decorator.hpp) is the only way to blame the
 //   caller: errorType "InvalidInput", errorMessage its what().
 // - Any other exception is the function's own error, reported as what it
-//   is, as Lambda's managed runtimes do (docs/lambda-facts.md): errorType
-//   its demangled type ("std::out_of_range", "db::Timeout"), errorMessage
-//   its what(). std::invalid_argument and std::out_of_range are no
-//   exception: they usually come from a bug (`vector::at`, `stoi` on a
+//   is: errorType its demangled type ("std::out_of_range", "db::Timeout";
+//   Lambda accepts any errorType), errorMessage its what().
+//   std::invalid_argument and std::out_of_range are no exception: they
+//   usually come from a bug (`vector::at`, `stoi` on a
 //   config value); a handler that means "bad input" throws InvalidInput.
 // - A thrown non-std::exception: errorType its type ("int"), errorMessage
 //   "unknown exception".
 // stackTrace is the chain of std::nested_exception causes as
 // "<type>: <what>", outermost first.
-CPPUTILS_API InvocationResponse failure_from_exception(std::exception_ptr error);
+CPPUTILS_API InvocationResponse failure_from_exception(const std::exception_ptr& error);
 
 // Escapes a string for a JSON string literal (without the quotes).
 CPPUTILS_API std::string json_escape(std::string_view text);
