@@ -190,7 +190,10 @@ Client::Failure Client::read_more(std::size_t at_least) {
 Client::Failure Client::read_response(Response& response, std::span<const std::string_view> known) {
   for (;;) {
     std::string parse_error;
-    Parse state = parse_response_head(buffer_.view(), response.head, parse_error, known);
+    // Nothing to parse before the first bytes have arrived.
+    Parse state = buffer_.view().empty()
+                      ? Parse::incomplete
+                      : parse_response_head(buffer_.view(), response.head, parse_error, known);
     if (state == Parse::complete) break;
     if (state == Parse::invalid) {
       error_ = "invalid response from the Runtime API at " + address_ + ": " + parse_error;

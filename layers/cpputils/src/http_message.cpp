@@ -7,10 +7,12 @@
 namespace cpputils::http {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+inline std::string_view trim(std::string_view s) {
+  const char* begin = s.data();
+  const char* end = begin + s.size();
+  while (begin < end && (*begin == ' ' || *begin == '\t')) ++begin;
+  while (end > begin && (end[-1] == ' ' || end[-1] == '\t')) --end;
+  return {begin, static_cast<std::size_t>(end - begin)};
 }
 
 // RFC 9110 tchar, as a table: every byte of every header name is checked.
@@ -45,6 +47,33 @@ int find_known(std::string_view name, std::span<const std::string_view> known) {
   return -1;
 }
 
+// The index of `name` among `known`, exactly as written there; -1 if absent.
+int find_exact(std::string_view name, std::span<const std::string_view> known) {
+  for (std::size_t i = 0; i < known.size(); ++i) {
+    if (known[i].size() == name.size() && known[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// Whether `name` is one every Runtime API response carries, as servers
+// write it.
+bool is_common(std::string_view name) {
+  switch (name.size()) {
+    case 4:
+      return name == "Date";
+    case 10:
+      return name == "Connection";
+    case 12:
+      return name == "Content-Type";
+    case 14:
+      return name == "Content-Length";
+    case 17:
+      return name == "Transfer-Encoding";
+    default:
+      return false;
+  }
+}
+
 // Splits off the text before the first CRLF; false when there is none.
 inline bool take_line(std::string_view& rest, std::string_view& line) {
   const char* begin = rest.data();
@@ -72,14 +101,6 @@ bool lists_token(std::string_view value, std::string_view token) {
     value.remove_prefix(comma + 1);
   }
   return false;
-}
-
-std::optional<std::size_t> parse_decimal(std::string_view text) {
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  std::size_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 Parse invalid(std::string& error, std::string message) {
@@ -112,6 +133,17 @@ Parse head_incomplete(std::string_view bytes, std::string& error) {
 }
 
 }  // namespace
+
+// At most 19 digits: the value cannot overflow.
+std::optional<std::size_t> parse_decimal(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  std::size_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return value;
+}
 
 std::string_view ResponseHead::header(std::string_view name) const {
   for (const Header& h : headers) {
@@ -153,9 +185,12 @@ Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::strin
       return invalid(error, "malformed header line '" + std::string(line.substr(0, 80)) + "'");
     }
     Header h{line.substr(0, colon), trim(line.substr(colon + 1))};
-    h.known = find_known(h.name, known);
-    if (h.known < 0 || h.name != known[static_cast<std::size_t>(h.known)]) {
+    // The fast path: a name we read or a common one, written as servers
+    // write it, is a token without checking it byte by byte.
+    h.known = find_exact(h.name, known);
+    if (h.known < 0 && !is_common(h.name)) {
       if (!is_token(h.name)) return invalid(error, "malformed header name '" + std::string(h.name) + "'");
+      h.known = find_known(h.name, known);
     }
     // Names as servers write them: an exact match is the fast path of iequals.
     if (iequals(h.name, "Content-Length")) {

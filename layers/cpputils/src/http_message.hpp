@@ -30,6 +30,10 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// A decimal number of digits only (no sign, no blanks), as Content-Length
+// and Lambda-Runtime-Deadline-Ms are written; nullopt otherwise.
+std::optional<std::size_t> parse_decimal(std::string_view text);
+
 struct Header {
   std::string_view name;
   std::string_view value;  // leading and trailing blanks removed

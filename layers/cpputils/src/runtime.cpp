@@ -75,13 +75,13 @@ std::string snippet(std::string_view body) {
   return text.empty() ? "(empty body)" : text;
 }
 
+// A deadline the clock cannot represent is as good as none.
 system_clock::time_point parse_deadline(std::string_view text) {
-  long long ms = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || ms < 0) {
-    return system_clock::time_point::max();
-  }
-  return system_clock::time_point(milliseconds(ms));
+  static constexpr auto kLatest =
+      std::chrono::duration_cast<milliseconds>(system_clock::duration::max()).count();
+  std::optional<std::size_t> ms = http::parse_decimal(text);
+  if (!ms || *ms > static_cast<std::size_t>(kLatest)) return system_clock::time_point::max();
+  return system_clock::time_point(milliseconds(static_cast<milliseconds::rep>(*ms)));
 }
 
 // The headers of an event that the client reads, in the order of the fields

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "runtime_api_harness.hpp"
 
@@ -178,6 +180,28 @@ TEST_P(RuntimeClient, MissingOptionalHeadersAreEmptyAndTheTraceIdIsUnset) {
   EXPECT_EQ(posts[1].body,
             R"({"requestId":"req-2","functionArn":"","traceId":"","clientContext":"","cognitoIdentity":"",)"
             R"("tenantId":"","contentType":"","deadlineMs":null,"timeLeft":true,"envTraceId":null})");
+}
+
+// Every invocation has its own trace id: a warm environment must not keep
+// them all (glibc's setenv keeps every value it was ever given).
+TEST_P(RuntimeClient, DistinctTraceIdsDoNotGrowTheHeap) {
+  int next_id = 0;
+  auto push = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      api.push(lambda_event("x", "req-" + std::to_string(next_id++) + std::string(40, 't')));
+    }
+    api.push(lambda_event("heap", "req-" + std::to_string(next_id++) + std::string(40, 't')));
+  };
+  push(2000);
+  auto fn = start(undecorated());
+  std::vector<Post> posts = api.wait_for_posts(2001);
+  ASSERT_EQ(posts.size(), 2001u) << fn->stderr_text();
+  long long before = std::stoll(posts.back().body);
+  push(15000);
+  posts = api.wait_for_posts(17002);
+  ASSERT_EQ(posts.size(), 17002u) << fn->stderr_text();
+  long long after = std::stoll(posts.back().body);
+  EXPECT_LT(after - before, 256 * 1024) << "heap grew from " << before << " to " << after << " bytes";
 }
 
 TEST_P(RuntimeClient, NextWithoutRequestIdIsAProtocolError) {
