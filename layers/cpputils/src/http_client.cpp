@@ -110,7 +110,7 @@ bool Client::connect() {
 }
 
 bool Client::exchange(std::string_view head, std::string_view body, Response& response,
-                      std::span<const std::string_view> known) {
+                      const KnownNames& known) {
   buffer_.consume(pending_consume_);
   pending_consume_ = 0;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -187,7 +187,7 @@ Client::Failure Client::read_more(std::size_t at_least) {
   }
 }
 
-Client::Failure Client::read_response(Response& response, std::span<const std::string_view> known) {
+Client::Failure Client::read_response(Response& response, const KnownNames& known) {
   for (;;) {
     std::string parse_error;
     // Nothing to parse before the first bytes have arrived.
@@ -212,7 +212,7 @@ Client::Failure Client::read_response(Response& response, std::span<const std::s
   return failure;
 }
 
-Client::Failure Client::read_body(Response& response, std::span<const std::string_view> known) {
+Client::Failure Client::read_body(Response& response, const KnownNames& known) {
   const std::size_t head_size = response.head.size;
   const std::size_t moves = buffer_.moves();
   std::size_t body_size = 0;

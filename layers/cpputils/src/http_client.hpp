@@ -63,7 +63,7 @@ class Client {
   // exchange failed; error() says why in one lower-case sentence.
   // `known` as for parse_response_head.
   bool exchange(std::string_view head, std::string_view body, Response& response,
-                std::span<const std::string_view> known = {});
+                const KnownNames& known = KnownNames());
   const std::string& error() const { return error_; }
   const std::string& address() const { return address_; }
 
@@ -71,9 +71,9 @@ class Client {
   enum class Failure { none, stale, fatal };
   bool connect();
   Failure send_all(std::string_view head, std::string_view body);
-  Failure read_response(Response& response, std::span<const std::string_view> known);
+  Failure read_response(Response& response, const KnownNames& known);
   Failure read_more(std::size_t at_least);
-  Failure read_body(Response& response, std::span<const std::string_view> known);
+  Failure read_body(Response& response, const KnownNames& known);
   void disconnect();
 
   std::string address_;

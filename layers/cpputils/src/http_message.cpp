@@ -1,7 +1,9 @@
 #include "http_message.hpp"
 
 #include <array>
+#include <bit>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 
 namespace cpputils::http {
@@ -10,8 +12,9 @@ namespace {
 inline std::string_view trim(std::string_view s) {
   const char* begin = s.data();
   const char* end = begin + s.size();
-  while (begin < end && (*begin == ' ' || *begin == '\t')) ++begin;
-  while (end > begin && (end[-1] == ' ' || end[-1] == '\t')) --end;
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  while (begin < end && blank(*begin)) ++begin;
+  while (end > begin && blank(end[-1])) --end;
   return {begin, static_cast<std::size_t>(end - begin)};
 }
 
@@ -39,22 +42,6 @@ bool is_token(std::string_view name) {
   return ok;
 }
 
-// The index of `name` among `known` (any case), -1 if absent.
-int find_known(std::string_view name, std::span<const std::string_view> known) {
-  for (std::size_t i = 0; i < known.size(); ++i) {
-    if (iequals(name, known[i])) return static_cast<int>(i);
-  }
-  return -1;
-}
-
-// The index of `name` among `known`, exactly as written there; -1 if absent.
-int find_exact(std::string_view name, std::span<const std::string_view> known) {
-  for (std::size_t i = 0; i < known.size(); ++i) {
-    if (known[i].size() == name.size() && known[i] == name) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 // Whether `name` is one every Runtime API response carries, as servers
 // write it.
 bool is_common(std::string_view name) {
@@ -72,6 +59,22 @@ bool is_common(std::string_view name) {
     default:
       return false;
   }
+}
+
+// Reads eight ASCII digits at once (SWAR, as simdjson does); false if any
+// byte is not a digit.
+bool eight_digits(const char* text, std::uint64_t& value) {
+  static_assert(std::endian::native == std::endian::little);
+  std::uint64_t x = 0;
+  std::memcpy(&x, text, sizeof x);
+  constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0;
+  if (((x & kHigh) | (((x + 0x0606060606060606) & kHigh) >> 4)) != 0x3333333333333333) return false;
+  x -= 0x3030303030303030;
+  x = (x * 10) + (x >> 8);  // pairs of digits
+  constexpr std::uint64_t kPairs = 0x000000FF000000FF;
+  value =
+      (((x & kPairs) * (100 + (1000000ULL << 32))) + (((x >> 16) & kPairs) * (1 + (10000ULL << 32)))) >> 32;
+  return true;
 }
 
 // Splits off the text before the first CRLF; false when there is none.
@@ -134,11 +137,19 @@ Parse head_incomplete(std::string_view bytes, std::string& error) {
 
 }  // namespace
 
-// At most 19 digits: the value cannot overflow.
+// At most 19 digits: the value cannot overflow. Eight digits a step: a
+// deadline in milliseconds has 13 and comes with every event.
 std::optional<std::size_t> parse_decimal(std::string_view text) {
   if (text.empty() || text.size() > 19) return std::nullopt;
   std::size_t value = 0;
-  for (char c : text) {
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t eight = 0;
+    if (!eight_digits(text.data() + i, eight)) return std::nullopt;
+    value = value * 100'000'000 + eight;
+  }
+  for (; i < text.size(); ++i) {
+    char c = text[i];
     if (c < '0' || c > '9') return std::nullopt;
     value = value * 10 + static_cast<std::size_t>(c - '0');
   }
@@ -162,7 +173,7 @@ bool ResponseHead::has_header(std::string_view name) const {
 // One pass over the lines: a head that has not fully arrived is found
 // incomplete at its last line, without searching for the blank line first.
 Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::string& error,
-                          std::span<const std::string_view> known) {
+                          const KnownNames& known) {
   head.status = 0;
   head.size = 0;
   head.headers.clear();
@@ -187,10 +198,10 @@ Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::strin
     Header h{line.substr(0, colon), trim(line.substr(colon + 1))};
     // The fast path: a name we read or a common one, written as servers
     // write it, is a token without checking it byte by byte.
-    h.known = find_exact(h.name, known);
+    h.known = known.exact(h.name);
     if (h.known < 0 && !is_common(h.name)) {
       if (!is_token(h.name)) return invalid(error, "malformed header name '" + std::string(h.name) + "'");
-      h.known = find_known(h.name, known);
+      h.known = known.any_case(h.name);
     }
     // Names as servers write them: an exact match is the fast path of iequals.
     if (iequals(h.name, "Content-Length")) {

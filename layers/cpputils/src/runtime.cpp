@@ -54,6 +54,17 @@ void append_path_segment(std::string& out, std::string_view segment) {
     return table;
   }();
   auto plain = [](char c) { return kPlain[static_cast<unsigned char>(c)]; };
+  const auto* bytes = reinterpret_cast<const unsigned char*>(segment.data());
+  bool all_plain = true;  // four bytes a step: a request id is 36 of them
+  std::size_t i = 0;
+  for (; i + 4 <= segment.size(); i += 4) {
+    all_plain &= kPlain[bytes[i]] & kPlain[bytes[i + 1]] & kPlain[bytes[i + 2]] & kPlain[bytes[i + 3]];
+  }
+  for (; i < segment.size(); ++i) all_plain &= kPlain[bytes[i]];
+  if (all_plain) {
+    out.append(segment);
+    return;
+  }
   while (!segment.empty()) {
     std::size_t run = 0;
     while (run < segment.size() && plain(segment[run])) ++run;
@@ -96,6 +107,8 @@ constexpr std::array<std::string_view, 8> kEventHeaders = {
     "Lambda-Runtime-Cognito-Identity",
     "Lambda-Runtime-Aws-Tenant-Id",
 };
+
+constexpr http::KnownNames kEventHeaderIndex(kEventHeaders);
 
 // The first header of each name wins.
 InvocationRequest to_request(const http::Response& next) {
@@ -189,7 +202,9 @@ class RuntimeApi {
 
   // No timeout: /next blocks until there is an event, and Lambda may freeze
   // the environment for any time in between (Runtime API spec).
-  bool next(http::Response& response) { return client_.exchange(next_head_, {}, response, kEventHeaders); }
+  bool next(http::Response& response) {
+    return client_.exchange(next_head_, {}, response, kEventHeaderIndex);
+  }
 
   // POST <kApiBase><path...> with `body`; `error_type` adds Lambda's error
   // header. The head is built in a reused string from a few precomputed

@@ -21,7 +21,8 @@ TEST(ParseResponseHead, ReadsStatusHeadersAndLength) {
 }
 
 TEST(ParseResponseHead, MarksTheKnownNamesInAnyCaseAndStillChecksTheOthers) {
-  constexpr std::string_view kKnown[] = {"Lambda-Runtime-Aws-Request-Id", "Content-Type"};
+  static constexpr std::string_view kNames[] = {"Lambda-Runtime-Aws-Request-Id", "Content-Type"};
+  constexpr KnownNames kKnown(kNames);
   ResponseHead head;
   std::string error;
   std::string bytes =
@@ -94,6 +95,26 @@ TEST(ParseResponseHead, RefusesAnEndlessHead) {
   HeadResult r = parse_response_head(bytes);
   EXPECT_EQ(r.state, Parse::invalid);
   EXPECT_EQ(r.error, "response head exceeds 262144 bytes");
+}
+
+TEST(ParseDecimal, DigitsOnlyUpToNineteen) {
+  EXPECT_EQ(parse_decimal("0"), 0u);
+  EXPECT_EQ(parse_decimal("12345678"), 12345678u);
+  EXPECT_EQ(parse_decimal("1764370000123"), 1764370000123u);
+  EXPECT_EQ(parse_decimal("9999999999999999999"), 9999999999999999999u);
+  EXPECT_EQ(parse_decimal("00000000000000000042"), std::nullopt);  // 20 digits
+  EXPECT_EQ(parse_decimal(""), std::nullopt);
+  for (const char* bad : {"-1", "+1", " 1", "1 ", "0x10", "1e3"})
+    EXPECT_EQ(parse_decimal(bad), std::nullopt) << bad;
+  // A wrong byte anywhere, inside an eight-digit step or after it.
+  std::string digits = "1234567890123";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    for (char c : {'/', ':', 'a', '\0', '\xb0'}) {
+      std::string bad = digits;
+      bad[i] = c;
+      EXPECT_EQ(parse_decimal(bad), std::nullopt) << i << " " << static_cast<int>(c);
+    }
+  }
 }
 
 TEST(ChunkedScanner, AssemblesChunksInPlaceAndResumes) {
