@@ -14,3 +14,6 @@ bench/deploy.sh "$PWD/build/release/layered/cli/layered" "${DEPLOY_RUNS:-11}"
 echo
 echo "==> scale: deploy, redeploy, list and invoke's lookup as the state grows (bench/scale.sh)"
 bench/scale.sh "$PWD/build/release/layered/cli/layered" "${SCALE_RUNS:-5}"
+echo
+echo "==> runtime client: cpputils against the floor client (bench/runtime_client.sh)"
+bench/runtime_client.sh

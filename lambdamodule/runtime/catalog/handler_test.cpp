@@ -18,25 +18,27 @@ std::filesystem::path shipped_data() {
 
 class CatalogTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { catalog_ = new catalog::Catalog(catalog::Catalog::load(shipped_data())); }
-  static void TearDownTestSuite() { delete catalog_; }
+  static void SetUpTestSuite() {
+    shared_catalog = new catalog::Catalog(catalog::Catalog::load(shipped_data()));
+  }
+  static void TearDownTestSuite() { delete shared_catalog; }
 
   static std::string rejection(std::string_view event) {
     try {
-      catalog_->query(event);
+      shared_catalog->query(event);
     } catch (const cpputils::InvalidInput& error) {
       return error.what();
     }
     return "accepted";
   }
 
-  static catalog::Catalog* catalog_;
+  static catalog::Catalog* shared_catalog;
 };
 
-catalog::Catalog* CatalogTest::catalog_ = nullptr;
+catalog::Catalog* CatalogTest::shared_catalog = nullptr;
 
 TEST_F(CatalogTest, FiltersByCategoryAndPriceCheapestFirst) {
-  EXPECT_EQ(catalog_->query(R"({"category": "books", "maxPriceCents": 3100})"),
+  EXPECT_EQ(shared_catalog->query(R"({"category": "books", "maxPriceCents": 3100})"),
             R"({"count":2,"items":[)"
             R"({"category":"books","id":"B-003","name":"A Tour of C++","priceCents":2999,"stock":0},)"
             R"({"category":"books","id":"B-007","name":"SQLite Database System: Design and Implementation",)"
@@ -44,24 +46,24 @@ TEST_F(CatalogTest, FiltersByCategoryAndPriceCheapestFirst) {
 }
 
 TEST_F(CatalogTest, SearchesNamesCaseInsensitivelyAndKeepsQuotedCommas) {
-  EXPECT_EQ(catalog_->query(R"({"search": "PROGRAMMING LANGUAGE"})"),
+  EXPECT_EQ(shared_catalog->query(R"({"search": "PROGRAMMING LANGUAGE"})"),
             R"({"count":1,"items":[{"category":"books","id":"B-001",)"
             R"("name":"The C++ Programming Language, 4th Edition","priceCents":5499,"stock":3}]})");
 }
 
 TEST_F(CatalogTest, SearchTextIsNotSql) {
-  EXPECT_EQ(catalog_->query(R"({"search": "' OR 1=1 --"})"), R"({"count":0,"items":[]})");
-  EXPECT_EQ(catalog_->query(R"({"search": "%"})"), R"({"count":0,"items":[]})");
+  EXPECT_EQ(shared_catalog->query(R"({"search": "' OR 1=1 --"})"), R"({"count":0,"items":[]})");
+  EXPECT_EQ(shared_catalog->query(R"({"search": "%"})"), R"({"count":0,"items":[]})");
 }
 
 TEST_F(CatalogTest, InStockAndLimit) {
-  EXPECT_EQ(catalog_->query(R"({"category": "hardware", "inStock": false})"),
+  EXPECT_EQ(shared_catalog->query(R"({"category": "hardware", "inStock": false})"),
             R"({"count":1,"items":[{"category":"hardware","id":"T-004","name":"Ergonomic mouse",)"
             R"("priceCents":4999,"stock":0}]})");
-  EXPECT_EQ(catalog_->query(R"({"limit": 1})"),
+  EXPECT_EQ(shared_catalog->query(R"({"limit": 1})"),
             R"({"count":1,"items":[{"category":"swag","id":"S-004","name":"Rubber duck for debugging",)"
             R"("priceCents":300,"stock":64}]})");
-  EXPECT_NE(catalog_->query("{}").find(R"("count":10,)"), std::string::npos);
+  EXPECT_NE(shared_catalog->query("{}").find(R"("count":10,)"), std::string::npos);
 }
 
 TEST_F(CatalogTest, RejectsBadQueriesWithClearMessages) {

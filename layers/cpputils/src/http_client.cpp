@@ -14,7 +14,7 @@
 namespace cpputils::http {
 namespace {
 
-constexpr std::size_t min_read = 64 * 1024;
+constexpr std::size_t kMinRead = std::size_t{64} * 1024;
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -37,15 +37,17 @@ void Buffer::reserve_free(std::size_t n) {
   if (capacity_ - end_ >= n) return;
   if (begin_ > 0) {  // reuse the consumed space first
     std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
+    ++moves_;
     end_ -= begin_;
     begin_ = 0;
     if (capacity_ - end_ >= n) return;
   }
-  std::size_t capacity = std::max({capacity_ * 2, end_ + n, min_read});
+  std::size_t capacity = std::max({capacity_ * 2, end_ + n, kMinRead});
   std::unique_ptr<char[]> data(new char[capacity]);  // not zero-filled: it is written before read
   if (end_ > 0) std::memcpy(data.get(), data_.get(), end_);
   data_ = std::move(data);
   capacity_ = capacity;
+  ++moves_;
 }
 
 void Buffer::consume(std::size_t n) {
@@ -107,7 +109,8 @@ bool Client::connect() {
   return true;
 }
 
-bool Client::exchange(std::string_view head, std::string_view body, Response& response) {
+bool Client::exchange(std::string_view head, std::string_view body, Response& response,
+                      const KnownNames& known) {
   buffer_.consume(pending_consume_);
   pending_consume_ = 0;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -117,7 +120,7 @@ bool Client::exchange(std::string_view head, std::string_view body, Response& re
     }
     bool was_reused = reused_;
     Failure failure = send_all(head, body);
-    if (failure == Failure::none) failure = read_response(response);
+    if (failure == Failure::none) failure = read_response(response, known);
     if (failure == Failure::none) {
       reused_ = true;
       if (response.head.close) {
@@ -166,7 +169,7 @@ Client::Failure Client::send_all(std::string_view head, std::string_view body) {
 
 // Reads at least one byte; stale = the server closed or reset the connection.
 Client::Failure Client::read_more(std::size_t at_least) {
-  buffer_.reserve_free(std::max(at_least, min_read));
+  buffer_.reserve_free(std::max(at_least, kMinRead));
   for (;;) {
     ssize_t got = ::recv(fd_, buffer_.write_ptr(), buffer_.free_space(), 0);
     if (got > 0) {
@@ -184,32 +187,34 @@ Client::Failure Client::read_more(std::size_t at_least) {
   }
 }
 
-Client::Failure Client::read_response(Response& response) {
+Client::Failure Client::read_response(Response& response, const KnownNames& known) {
   for (;;) {
-    HeadResult parsed = parse_response_head(buffer_.view());
-    if (parsed.state == Parse::complete) {
-      response.head = std::move(parsed.head);
-      break;
-    }
-    if (parsed.state == Parse::invalid) {
-      error_ = "invalid response from the Runtime API at " + address_ + ": " + parsed.error;
+    std::string parse_error;
+    // Nothing to parse before the first bytes have arrived.
+    Parse state = buffer_.view().empty()
+                      ? Parse::incomplete
+                      : parse_response_head(buffer_.view(), response.head, parse_error, known);
+    if (state == Parse::complete) break;
+    if (state == Parse::invalid) {
+      error_ = "invalid response from the Runtime API at " + address_ + ": " + parse_error;
       return Failure::fatal;
     }
     bool nothing_yet = buffer_.view().empty();
-    Failure failure = read_more(min_read);
+    Failure failure = read_more(kMinRead);
     if (failure == Failure::stale && !nothing_yet) {
       error_ += " in the middle of a response";
       return Failure::fatal;
     }
     if (failure != Failure::none) return failure;
   }
-  Failure failure = read_body(response);
+  Failure failure = read_body(response, known);
   if (failure == Failure::stale) return Failure::fatal;  // the head had arrived
   return failure;
 }
 
-Client::Failure Client::read_body(Response& response) {
+Client::Failure Client::read_body(Response& response, const KnownNames& known) {
   const std::size_t head_size = response.head.size;
+  const std::size_t moves = buffer_.moves();
   std::size_t body_size = 0;
   std::size_t consumed = head_size;
   if (response.head.bodyless()) {
@@ -227,7 +232,7 @@ Client::Failure Client::read_body(Response& response) {
         error_ = "invalid chunked body from the Runtime API at " + address_ + ": " + result.error;
         return Failure::fatal;
       }
-      if (Failure failure = read_more(min_read); failure != Failure::none) return failure;
+      if (Failure failure = read_more(kMinRead); failure != Failure::none) return failure;
     }
   } else if (response.head.content_length) {
     body_size = *response.head.content_length;
@@ -241,17 +246,21 @@ Client::Failure Client::read_body(Response& response) {
   } else {  // no length: the body ends when the server closes the connection
     response.head.close = true;
     for (;;) {
-      Failure failure = read_more(min_read);
+      Failure failure = read_more(kMinRead);
       if (failure == Failure::stale) break;
       if (failure != Failure::none) return failure;
     }
     body_size = buffer_.view().size() - head_size;
     consumed += body_size;
   }
-  // Growing the buffer may have moved it: take the views afresh.
-  bool close = response.head.close;
-  response.head = parse_response_head(buffer_.view()).head;
-  response.head.close = response.head.close || close;
+  // Making room may have moved the bytes (large bodies only): take the
+  // header views afresh.
+  if (buffer_.moves() != moves) {
+    bool close = response.head.close;
+    std::string unused;
+    parse_response_head(buffer_.view(), response.head, unused, known);
+    response.head.close = response.head.close || close;
+  }
   response.body = buffer_.view().substr(head_size, body_size);
   pending_consume_ = consumed;
   return Failure::none;

@@ -31,12 +31,16 @@ class Buffer {
   void commit(std::size_t n) { end_ += n; }
   void consume(std::size_t n);
   void clear() { begin_ = end_ = 0; }
+  // Counts the times the data moved in memory: views taken before a change
+  // of this count are stale.
+  std::size_t moves() const { return moves_; }
 
  private:
   std::unique_ptr<char[]> data_;
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
+  std::size_t moves_ = 0;
 };
 
 struct Response {
@@ -57,7 +61,9 @@ class Client {
   // body), and reads the response. If the kept-alive connection turns out to
   // be closed by the server, reconnects once and sends again. False when the
   // exchange failed; error() says why in one lower-case sentence.
-  bool exchange(std::string_view head, std::string_view body, Response& response);
+  // `known` as for parse_response_head.
+  bool exchange(std::string_view head, std::string_view body, Response& response,
+                const KnownNames& known = KnownNames());
   const std::string& error() const { return error_; }
   const std::string& address() const { return address_; }
 
@@ -65,9 +71,9 @@ class Client {
   enum class Failure { none, stale, fatal };
   bool connect();
   Failure send_all(std::string_view head, std::string_view body);
-  Failure read_response(Response& response);
+  Failure read_response(Response& response, const KnownNames& known);
   Failure read_more(std::size_t at_least);
-  Failure read_body(Response& response);
+  Failure read_body(Response& response, const KnownNames& known);
   void disconnect();
 
   std::string address_;

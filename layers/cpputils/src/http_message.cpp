@@ -1,31 +1,97 @@
 #include "http_message.hpp"
 
+#include <array>
+#include <bit>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 
 namespace cpputils::http {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
+inline std::string_view trim(std::string_view s) {
+  const char* begin = s.data();
+  const char* end = begin + s.size();
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  while (begin < end && blank(*begin)) ++begin;
+  while (end > begin && blank(end[-1])) --end;
+  return {begin, static_cast<std::size_t>(end - begin)};
 }
 
-bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
+// RFC 9110 tchar, as a table: every byte of every header name is checked.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+// Four bytes a step without a branch per byte: header names are most of the
+// bytes of a Runtime API head.
+bool is_token(std::string_view name) {
+  const auto* p = reinterpret_cast<const unsigned char*>(name.data());
+  const std::size_t n = name.size();
+  bool ok = true;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    ok &= kTokenChars[p[i]] & kTokenChars[p[i + 1]] & kTokenChars[p[i + 2]] & kTokenChars[p[i + 3]];
+  }
+  for (; i < n; ++i) ok &= kTokenChars[p[i]];
+  return ok;
+}
+
+// Whether `name` is one every Runtime API response carries, as servers
+// write it.
+bool is_common(std::string_view name) {
+  switch (name.size()) {
+    case 4:
+      return name == "Date";
+    case 10:
+      return name == "Connection";
+    case 12:
+      return name == "Content-Type";
+    case 14:
+      return name == "Content-Length";
+    case 17:
+      return name == "Transfer-Encoding";
+    default:
+      return false;
+  }
+}
+
+// Reads eight ASCII digits at once (SWAR, as simdjson does); false if any
+// byte is not a digit.
+bool eight_digits(const char* text, std::uint64_t& value) {
+  static_assert(std::endian::native == std::endian::little);
+  std::uint64_t x = 0;
+  std::memcpy(&x, text, sizeof x);
+  constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0;
+  if (((x & kHigh) | (((x + 0x0606060606060606) & kHigh) >> 4)) != 0x3333333333333333) return false;
+  x -= 0x3030303030303030;
+  x = (x * 10) + (x >> 8);  // pairs of digits
+  constexpr std::uint64_t kPairs = 0x000000FF000000FF;
+  value =
+      (((x & kPairs) * (100 + (1000000ULL << 32))) + (((x >> 16) & kPairs) * (1 + (10000ULL << 32)))) >> 32;
+  return true;
 }
 
 // Splits off the text before the first CRLF; false when there is none.
-bool take_line(std::string_view& rest, std::string_view& line) {
-  std::size_t end = rest.find("\r\n");
-  if (end == std::string_view::npos) return false;
-  line = rest.substr(0, end);
-  rest.remove_prefix(end + 2);
-  return true;
+inline bool take_line(std::string_view& rest, std::string_view& line) {
+  const char* begin = rest.data();
+  const char* end = begin + rest.size();
+  for (const char* at = begin; at < end;) {
+    const auto* cr = static_cast<const char*>(std::memchr(at, '\r', static_cast<std::size_t>(end - at)));
+    if (cr == nullptr || cr + 1 == end) return false;
+    if (cr[1] == '\n') {
+      line = std::string_view(begin, static_cast<std::size_t>(cr - begin));
+      rest = std::string_view(cr + 2, static_cast<std::size_t>(end - cr - 2));
+      return true;
+    }
+    at = cr + 1;
+  }
+  return false;
 }
 
 // Whether a comma-separated header value lists `token` (any case).
@@ -40,19 +106,9 @@ bool lists_token(std::string_view value, std::string_view token) {
   return false;
 }
 
-std::optional<std::size_t> parse_decimal(std::string_view text) {
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  std::size_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-HeadResult invalid(std::string error) {
-  HeadResult result;
-  result.state = Parse::invalid;
-  result.error = std::move(error);
-  return result;
+Parse invalid(std::string& error, std::string message) {
+  error = std::move(message);
+  return Parse::invalid;
 }
 
 bool parse_status_line(std::string_view line, ResponseHead& head, bool& http10) {
@@ -70,14 +126,34 @@ bool parse_status_line(std::string_view line, ResponseHead& head, bool& http10) 
   return status >= 100;
 }
 
+// The head has no blank line yet: wait for more bytes, unless there cannot be
+// any end within the limit.
+Parse head_incomplete(std::string_view bytes, std::string& error) {
+  if (bytes.size() >= kMaxHeadSize) {
+    return invalid(error, "response head exceeds " + std::to_string(kMaxHeadSize) + " bytes");
+  }
+  return Parse::incomplete;
+}
+
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
+// At most 19 digits: the value cannot overflow. Eight digits a step: a
+// deadline in milliseconds has 13 and comes with every event.
+std::optional<std::size_t> parse_decimal(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  std::size_t value = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t eight = 0;
+    if (!eight_digits(text.data() + i, eight)) return std::nullopt;
+    value = value * 100'000'000 + eight;
   }
-  return true;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return value;
 }
 
 std::string_view ResponseHead::header(std::string_view name) const {
@@ -94,52 +170,65 @@ bool ResponseHead::has_header(std::string_view name) const {
   return false;
 }
 
-HeadResult parse_response_head(std::string_view bytes) {
-  std::size_t end = bytes.substr(0, max_head_size).find("\r\n\r\n");
-  if (end == std::string_view::npos) {
-    if (bytes.size() >= max_head_size) {
-      return invalid("response head exceeds " + std::to_string(max_head_size) + " bytes");
-    }
-    return {};
-  }
-  HeadResult result;
-  ResponseHead& head = result.head;
-  head.size = end + 4;
-  std::string_view rest = bytes.substr(0, end + 2);  // every line ends with CRLF
+// One pass over the lines: a head that has not fully arrived is found
+// incomplete at its last line, without searching for the blank line first.
+Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::string& error,
+                          const KnownNames& known) {
+  head.status = 0;
+  head.size = 0;
+  head.headers.clear();
+  head.content_length.reset();
+  head.chunked = false;
+  head.close = false;
+  std::string_view rest = bytes.substr(0, kMaxHeadSize);
   std::string_view line;
-  take_line(rest, line);
+  if (!take_line(rest, line)) return head_incomplete(bytes, error);
   bool http10 = false;
   if (!parse_status_line(line, head, http10)) {
-    return invalid("malformed status line '" + std::string(line.substr(0, 80)) + "'");
+    return invalid(error, "malformed status line '" + std::string(line.substr(0, 80)) + "'");
   }
   bool keep_alive = false;
-  while (take_line(rest, line)) {
+  for (;;) {
+    if (!take_line(rest, line)) return head_incomplete(bytes, error);
+    if (line.empty()) break;
     std::size_t colon = line.find(':');
     if (colon == 0 || colon == std::string_view::npos) {
-      return invalid("malformed header line '" + std::string(line.substr(0, 80)) + "'");
+      return invalid(error, "malformed header line '" + std::string(line.substr(0, 80)) + "'");
     }
     Header h{line.substr(0, colon), trim(line.substr(colon + 1))};
-    for (char c : h.name) {
-      if (!is_token_char(c)) return invalid("malformed header name '" + std::string(h.name) + "'");
+    // The fast path: a name we read or a common one, written as servers
+    // write it, is a token without checking it byte by byte.
+    h.known = known.exact(h.name);
+    if (h.known < 0 && !is_common(h.name)) {
+      if (!is_token(h.name)) return invalid(error, "malformed header name '" + std::string(h.name) + "'");
+      h.known = known.any_case(h.name);
     }
-    if (iequals(h.name, "content-length")) {
+    // Names as servers write them: an exact match is the fast path of iequals.
+    if (iequals(h.name, "Content-Length")) {
       auto length = parse_decimal(h.value);
       if (!length || (head.content_length && *head.content_length != *length)) {
-        return invalid("invalid Content-Length '" + std::string(h.value) + "'");
+        return invalid(error, "invalid Content-Length '" + std::string(h.value) + "'");
       }
       head.content_length = length;
-    } else if (iequals(h.name, "transfer-encoding")) {
+    } else if (iequals(h.name, "Transfer-Encoding")) {
       head.chunked = lists_token(h.value, "chunked");
-      if (!head.chunked) return invalid("unsupported Transfer-Encoding '" + std::string(h.value) + "'");
-    } else if (iequals(h.name, "connection")) {
+      if (!head.chunked)
+        return invalid(error, "unsupported Transfer-Encoding '" + std::string(h.value) + "'");
+    } else if (iequals(h.name, "Connection")) {
       head.close = head.close || lists_token(h.value, "close");
       keep_alive = keep_alive || lists_token(h.value, "keep-alive");
     }
     head.headers.push_back(h);
   }
+  head.size = static_cast<std::size_t>(rest.data() - bytes.data());
   if (http10 && !keep_alive) head.close = true;
   if (head.chunked) head.content_length.reset();  // RFC 9112 6.3: chunked wins
-  result.state = Parse::complete;
+  return Parse::complete;
+}
+
+HeadResult parse_response_head(std::string_view bytes) {
+  HeadResult result;
+  result.state = parse_response_head(bytes, result.head, result.error);
   return result;
 }
 

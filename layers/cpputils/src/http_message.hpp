@@ -5,8 +5,12 @@
 // peer must produce an error, never a read past the end).
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,11 +18,29 @@
 namespace cpputils::http {
 
 // ASCII case-insensitive comparison: HTTP header names are case-insensitive.
-bool iequals(std::string_view a, std::string_view b);
+// Inline and exact-match first: the client compares every header name of
+// every response against the few it knows, and servers send them as written.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a == b) return true;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto x = static_cast<unsigned char>(a[i]);
+    auto y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    auto lower = static_cast<unsigned char>(x | 0x20);
+    if ((x ^ y) != 0x20 || lower < 'a' || lower > 'z') return false;
+  }
+  return true;
+}
+
+// A decimal number of digits only (no sign, no blanks), as Content-Length
+// and Lambda-Runtime-Deadline-Ms are written; nullopt otherwise.
+std::optional<std::size_t> parse_decimal(std::string_view text);
 
 struct Header {
   std::string_view name;
   std::string_view value;  // leading and trailing blanks removed
+  int known = -1;          // index of the name among the parser's KnownNames, -1 if none
 };
 
 enum class Parse { complete, incomplete, invalid };
@@ -40,7 +62,7 @@ struct ResponseHead {
 
 // A head larger than this is refused (Lambda's headers are a few KB at most;
 // Client-Context is at most 3,583 bytes of base64).
-inline constexpr std::size_t max_head_size = 256 * 1024;
+inline constexpr std::size_t kMaxHeadSize = std::size_t{256} * 1024;
 
 struct HeadResult {
   Parse state = Parse::incomplete;
@@ -48,7 +70,54 @@ struct HeadResult {
   std::string error;  // when invalid
 };
 
-// Parses the status line and headers at the start of `bytes`.
+// Parses the status line and headers at the start of `bytes` into `head`,
+// reusing its storage (no allocation per response once warm); `error` says
+// why when the result is invalid. `head` is meaningful only when complete.
+// Header names a caller reads, in canonical case (at most 16 names of fewer
+// than 64 characters), indexed by length once, at compile time where the
+// names are constants: matching a header then costs one comparison.
+class KnownNames {
+ public:
+  constexpr KnownNames() { by_length_.fill(kNone); }
+  constexpr explicit KnownNames(std::span<const std::string_view> names) : names_(names) {
+    by_length_.fill(kNone);
+    next_.fill(kNone);
+    if (names.size() > next_.size()) throw std::length_error("too many known header names");
+    for (std::size_t i = names.size(); i-- > 0;) {  // each length chains its names in order
+      if (names[i].size() >= by_length_.size()) throw std::length_error("known header name too long");
+      next_[i] = by_length_[names[i].size()];
+      by_length_[names[i].size()] = static_cast<std::uint8_t>(i);
+    }
+  }
+  // The index of `name` written exactly as known, -1 if none.
+  int exact(std::string_view name) const {
+    if (name.size() >= by_length_.size()) return -1;
+    for (std::uint8_t i = by_length_[name.size()]; i != kNone; i = next_[i]) {
+      if (names_[i] == name) return i;
+    }
+    return -1;
+  }
+  // The index of `name` in any case, -1 if none.
+  int any_case(std::string_view name) const {
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (iequals(name, names_[i])) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+ private:
+  static constexpr std::uint8_t kNone = 0xFF;
+  std::span<const std::string_view> names_;
+  std::array<std::uint8_t, 64> by_length_{};  // first name of each length
+  std::array<std::uint8_t, 16> next_{};       // next name of the same length
+};
+
+// `known` are names the caller reads: each header is matched against them
+// (any case) in the same pass and marked with its index (Header::known).
+Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::string& error,
+                          const KnownNames& known = KnownNames());
+
+// The same, into a fresh result (tests, fuzzing).
 HeadResult parse_response_head(std::string_view bytes);
 
 // Finds the end of a chunked body incrementally: feed it the bytes after the

@@ -19,12 +19,15 @@ std::string demangle(const std::type_info* type) {
   std::string result = (status == 0 && name) ? name.get() : type->name();
   // std::throw_with_nested(E) throws libstdc++'s std::_Nested_exception<E>:
   // the caller threw an E, so report E.
-  constexpr std::string_view wrapper = "std::_Nested_exception<";
-  if (result.starts_with(wrapper) && result.ends_with(">")) {
-    result = result.substr(wrapper.size(), result.size() - wrapper.size() - 1);
+  constexpr std::string_view kWrapper = "std::_Nested_exception<";
+  if (result.starts_with(kWrapper) && result.ends_with(">")) {
+    result = result.substr(kWrapper.size(), result.size() - kWrapper.size() - 1);
   }
   return result;
 }
+
+constexpr const char* kJsonContentType = "application/json";
+constexpr const char* kErrorContentType = "application/vnd.aws.lambda.error+json";
 
 struct Described {
   std::string type;
@@ -36,6 +39,11 @@ Described describe(const std::exception_ptr& error) {
   Described described;
   try {
     std::rethrow_exception(error);
+  } catch (const InvalidInput& e) {  // the documented caller error keeps its short name
+    described.type = "InvalidInput";
+    described.message = e.what();
+    if (const auto* nested = dynamic_cast<const std::nested_exception*>(&e))
+      described.cause = nested->nested_ptr();
   } catch (const std::exception& e) {
     described.type = demangle(abi::__cxa_current_exception_type());
     described.message = e.what();
@@ -60,6 +68,13 @@ void append_json_string(std::string& out, std::string_view text) {
 
 }  // namespace
 
+InvocationResponse InvocationResponse::success(std::string payload) {
+  InvocationResponse response;
+  response.payload_ = std::move(payload);
+  response.fixed_content_type_ = kJsonContentType;
+  return response;
+}
+
 InvocationResponse InvocationResponse::success(std::string payload, std::string content_type) {
   InvocationResponse response;
   response.payload_ = std::move(payload);
@@ -67,17 +82,13 @@ InvocationResponse InvocationResponse::success(std::string payload, std::string 
   return response;
 }
 
-InvocationResponse InvocationResponse::failure(std::string error_type, std::string error_message) {
-  return failure(std::move(error_type), std::move(error_message), {});
-}
-
-InvocationResponse InvocationResponse::failure(std::string error_type, std::string error_message,
+InvocationResponse InvocationResponse::failure(ErrorType type, std::string message,
                                                std::vector<std::string> stack_trace) {
   InvocationResponse response;
   response.success_ = false;
-  response.content_type_ = "application/vnd.aws.lambda.error+json";
-  response.error_type_ = std::move(error_type);
-  response.error_message_ = std::move(error_message);
+  response.fixed_content_type_ = kErrorContentType;
+  response.error_type_ = std::move(type.name);
+  response.error_message_ = std::move(message);
   response.stack_trace_ = std::move(stack_trace);
   return response;
 }
@@ -96,8 +107,8 @@ std::string InvocationResponse::error_json() const {
   return json;
 }
 
-InvocationResponse failure_from_exception(std::exception_ptr error) {
-  if (!error) return InvocationResponse::failure("InternalError", "unknown exception");
+InvocationResponse failure_from_exception(const std::exception_ptr& error) {
+  if (!error) return InvocationResponse::failure(ErrorType("unknown"), "unknown exception");
   Described outer = describe(error);
   std::vector<std::string> causes;
   std::exception_ptr cause = outer.cause;
@@ -106,7 +117,8 @@ InvocationResponse failure_from_exception(std::exception_ptr error) {
     causes.push_back(described.type + ": " + described.message);
     cause = described.cause;
   }
-  return InvocationResponse::failure(std::move(outer.type), std::move(outer.message), std::move(causes));
+  return InvocationResponse::failure(ErrorType(std::move(outer.type)), std::move(outer.message),
+                                     std::move(causes));
 }
 
 std::string json_escape(std::string_view text) {

@@ -2,9 +2,15 @@
 // Diagnostics go to stderr; stdout belongs to the function's log.
 #include "cpputils/runtime.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <stdexcept>
 
 #include "http_client.hpp"
@@ -15,37 +21,60 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::system_clock;
 
-constexpr std::string_view api_base = "/2018-06-01/runtime/";
-constexpr std::string_view error_content_type = "application/vnd.aws.lambda.error+json";
+constexpr std::string_view kApiBase = "/2018-06-01/runtime/";
+constexpr std::string_view kErrorContentType = "application/vnd.aws.lambda.error+json";
 
 void report(std::string_view message) {
   std::fprintf(stderr, "cpputils: error: %.*s\n", static_cast<int>(message.size()), message.data());
 }
 
-// Keeps a header value on one line whatever the handler put in it.
-std::string header_safe(std::string_view value) {
-  std::string safe(value);
-  for (char& c : safe) {
-    if (c == '\r' || c == '\n') c = ' ';
+// Appends a header value kept on one line whatever the handler put in it.
+void append_header_value(std::string& out, std::string_view value) {
+  std::size_t start = out.size();
+  out.append(value);
+  if (std::memchr(value.data(), '\r', value.size()) == nullptr &&
+      std::memchr(value.data(), '\n', value.size()) == nullptr) {
+    return;
   }
-  return safe;
+  for (std::size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
+  }
 }
 
 // Request ids are UUIDs; anything else is percent-encoded so that it cannot
 // change the request line.
 void append_path_segment(std::string& out, std::string_view segment) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  for (char c : segment) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                 c == '_' || c == '.' || c == '~';
-    if (plain) {
-      out += c;
-    } else {
-      auto byte = static_cast<unsigned char>(c);
-      out += '%';
-      out += hex[byte >> 4];
-      out += hex[byte & 15];
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::array<bool, 256> kPlain = [] {
+    std::array<bool, 256> table{};
+    for (unsigned char c :
+         std::string_view("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~")) {
+      table[c] = true;
     }
+    return table;
+  }();
+  auto plain = [](char c) { return kPlain[static_cast<unsigned char>(c)]; };
+  const auto* bytes = reinterpret_cast<const unsigned char*>(segment.data());
+  bool all_plain = true;  // four bytes a step: a request id is 36 of them
+  std::size_t i = 0;
+  for (; i + 4 <= segment.size(); i += 4) {
+    all_plain &= kPlain[bytes[i]] & kPlain[bytes[i + 1]] & kPlain[bytes[i + 2]] & kPlain[bytes[i + 3]];
+  }
+  for (; i < segment.size(); ++i) all_plain &= kPlain[bytes[i]];
+  if (all_plain) {
+    out.append(segment);
+    return;
+  }
+  while (!segment.empty()) {
+    std::size_t run = 0;
+    while (run < segment.size() && plain(segment[run])) ++run;
+    out.append(segment.substr(0, run));  // a UUID is one run
+    segment.remove_prefix(run);
+    if (segment.empty()) break;
+    auto byte = static_cast<unsigned char>(segment.front());
+    const char escaped[3] = {'%', kHex[byte >> 4], kHex[byte & 15]};
+    out.append(escaped, sizeof escaped);
+    segment.remove_prefix(1);
   }
 }
 
@@ -57,66 +86,150 @@ std::string snippet(std::string_view body) {
   return text.empty() ? "(empty body)" : text;
 }
 
+// A deadline the clock cannot represent is as good as none.
 system_clock::time_point parse_deadline(std::string_view text) {
-  long long ms = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || ms < 0) {
-    return system_clock::time_point::max();
-  }
-  return system_clock::time_point(milliseconds(ms));
+  static constexpr auto kLatest =
+      std::chrono::duration_cast<milliseconds>(system_clock::duration::max()).count();
+  std::optional<std::size_t> ms = http::parse_decimal(text);
+  if (!ms || *ms > static_cast<std::size_t>(kLatest)) return system_clock::time_point::max();
+  return system_clock::time_point(milliseconds(static_cast<milliseconds::rep>(*ms)));
 }
 
+// The headers of an event that the client reads, in the order of the fields
+// of to_request; the parser marks each header with its index here.
+constexpr std::array<std::string_view, 8> kEventHeaders = {
+    "Lambda-Runtime-Aws-Request-Id",
+    "Lambda-Runtime-Deadline-Ms",
+    "Lambda-Runtime-Invoked-Function-Arn",
+    "Lambda-Runtime-Trace-Id",
+    "Content-Type",
+    "Lambda-Runtime-Client-Context",
+    "Lambda-Runtime-Cognito-Identity",
+    "Lambda-Runtime-Aws-Tenant-Id",
+};
+
+constexpr http::KnownNames kEventHeaderIndex(kEventHeaders);
+
+// The first header of each name wins.
 InvocationRequest to_request(const http::Response& next) {
-  const http::ResponseHead& head = next.head;
   InvocationRequest request;
+  std::string_view deadline;
+  const std::array<std::string_view*, kEventHeaders.size()> fields = {
+      &request.request_id,       &deadline,
+      &request.function_arn,     &request.trace_id,
+      &request.content_type,     &request.client_context,
+      &request.cognito_identity, &request.tenant_id,
+  };
+  unsigned found = 0;
+  for (const http::Header& header : next.head.headers) {
+    if (header.known < 0) continue;
+    auto i = static_cast<unsigned>(header.known);
+    if ((found & (1U << i)) == 0) *fields[i] = header.value;
+    found |= 1U << i;
+  }
   request.payload = next.body;
-  request.request_id = head.header("Lambda-Runtime-Aws-Request-Id");
-  request.function_arn = head.header("Lambda-Runtime-Invoked-Function-Arn");
-  request.trace_id = head.header("Lambda-Runtime-Trace-Id");
-  request.client_context = head.header("Lambda-Runtime-Client-Context");
-  request.cognito_identity = head.header("Lambda-Runtime-Cognito-Identity");
-  request.tenant_id = head.header("Lambda-Runtime-Aws-Tenant-Id");
-  request.content_type = head.header("Content-Type");
-  request.deadline = parse_deadline(head.header("Lambda-Runtime-Deadline-Ms"));
+  request.deadline = parse_deadline(deadline);
   return request;
 }
 
 // X-Ray and the AWS SDKs read the trace id of the current invocation from
-// the environment; provided runtimes must set it themselves.
-void export_trace_id(std::string_view trace_id) {
-  if (trace_id.empty()) {
-    ::unsetenv("_X_AMZN_TRACE_ID");
-  } else {
-    ::setenv("_X_AMZN_TRACE_ID", std::string(trace_id).c_str(), 1);
+// the environment; provided runtimes must set it themselves. Not with
+// setenv: glibc keeps every distinct value it was ever given (a warm
+// environment would grow by each invocation's trace id) and scans the whole
+// environment each time. The entry is one buffer of ours, put in place once
+// and rewritten in place (POSIX putenv: the string becomes part of the
+// environment); it is put again only when the environment no longer holds it
+// (the handler set the variable itself) or the value outgrows it.
+class TraceIdVariable {
+ public:
+  void set(std::string_view trace_id) {
+    if (trace_id.empty()) {
+      if (state_ != State::absent) ::unsetenv(kName);
+      state_ = State::absent;
+      return;
+    }
+    std::size_t size = sizeof kName + trace_id.size() + 1;  // "NAME=value\0"
+    if (state_ != State::ours || size > capacity_ || !still_ours()) {
+      place(size);
+    }
+    char* value = buffer_.get() + sizeof kName;
+    trace_id.copy(value, trace_id.size());
+    value[trace_id.size()] = '\0';
   }
-}
+
+ private:
+  static constexpr char kName[] = "_X_AMZN_TRACE_ID";
+  enum class State { unknown, absent, ours };
+
+  // Whether the environment still holds our buffer where we put it.
+  bool still_ours() const { return environ == environ_ && slot_ != nullptr && *slot_ == buffer_.get(); }
+
+  void place(std::size_t size) {
+    if (size > capacity_) {
+      // The old buffer stays alive: a pointer from getenv may still see it.
+      if (buffer_) retired_.push_back(std::move(buffer_));
+      capacity_ = std::max<std::size_t>(2 * size, 256);
+      buffer_ = std::make_unique<char[]>(capacity_);
+      std::memcpy(buffer_.get(), kName, sizeof kName - 1);
+      buffer_[sizeof kName - 1] = '=';
+      buffer_[sizeof kName] = '\0';
+    }
+    ::putenv(buffer_.get());
+    environ_ = environ;
+    slot_ = nullptr;
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+      if (*entry == buffer_.get()) slot_ = entry;
+    }
+    state_ = State::ours;
+  }
+
+  State state_ = State::unknown;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0;
+  std::vector<std::unique_ptr<char[]>> retired_;
+  char** environ_ = nullptr;
+  char** slot_ = nullptr;
+};
 
 class RuntimeApi {
  public:
   explicit RuntimeApi(std::string address) : client_(std::move(address)) {
     host_line_ = "Host: " + client_.address() + "\r\nUser-Agent: cpputils/1\r\n";
-    next_head_ = "GET " + std::string(api_base) + "invocation/next HTTP/1.1\r\n" + host_line_ + "\r\n";
+    next_head_ = "GET " + std::string(kApiBase) + "invocation/next HTTP/1.1\r\n" + host_line_ + "\r\n";
+    post_invocation_ = "POST " + std::string(kApiBase) + "invocation/";
+    post_headers_ = " HTTP/1.1\r\n" + host_line_ + "Content-Type: ";
   }
 
   // No timeout: /next blocks until there is an event, and Lambda may freeze
   // the environment for any time in between (Runtime API spec).
-  bool next(http::Response& response) { return client_.exchange(next_head_, {}, response); }
+  bool next(http::Response& response) {
+    return client_.exchange(next_head_, {}, response, kEventHeaderIndex);
+  }
 
-  // POST <api_base><path...> with `body`; `error_type` adds Lambda's error header.
+  // POST <kApiBase><path...> with `body`; `error_type` adds Lambda's error
+  // header. The head is built in a reused string from a few precomputed
+  // pieces: this runs once per invocation.
   bool post(std::string_view what, std::string_view request_id, std::string_view content_type,
             std::string_view error_type, std::string_view body, http::Response& response) {
-    head_.assign("POST ").append(api_base);
-    if (!request_id.empty()) {
-      head_ += "invocation/";
+    if (request_id.empty()) {
+      head_.assign("POST ").append(kApiBase).append(what);
+    } else {
+      head_.assign(post_invocation_);
       append_path_segment(head_, request_id);
-      head_ += '/';
+      head_.append(1, '/').append(what);
     }
-    head_.append(what).append(" HTTP/1.1\r\n").append(host_line_);
-    head_.append("Content-Type: ").append(header_safe(content_type)).append("\r\n");
+    head_.append(post_headers_);
+    append_header_value(head_, content_type);
     if (!error_type.empty()) {
-      head_.append("Lambda-Runtime-Function-Error-Type: ").append(header_safe(error_type)).append("\r\n");
+      head_.append("\r\nLambda-Runtime-Function-Error-Type: ");
+      append_header_value(head_, error_type);
     }
-    head_.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
+    static constexpr std::string_view kLength = "\r\nContent-Length: ";
+    char tail[64];
+    kLength.copy(tail, kLength.size());
+    char* end = std::to_chars(tail + kLength.size(), tail + sizeof tail - 4, body.size()).ptr;
+    end = std::copy_n("\r\n\r\n", 4, end);
+    head_.append(tail, end);
     return client_.exchange(head_, body, response);
   }
 
@@ -126,18 +239,19 @@ class RuntimeApi {
   http::Client client_;
   std::string host_line_;
   std::string next_head_;
-  std::string head_;  // reused: no allocation per invocation once warm
+  std::string post_invocation_;  // "POST /2018-06-01/runtime/invocation/"
+  std::string post_headers_;     // from " HTTP/1.1" to "Content-Type: "
+  std::string head_;             // reused: no allocation per invocation once warm
 };
 
 // Posts the handler's result; false when the runtime cannot go on.
-bool post_result(RuntimeApi& api, const std::string& request_id, const InvocationResponse& result) {
-  http::Response answer;
+bool post_result(RuntimeApi& api, const std::string& request_id, const InvocationResponse& result,
+                 http::Response& answer) {
   bool sent;
   if (result.is_success()) {
     sent = api.post("response", request_id, result.content_type(), {}, result.payload(), answer);
   } else {
-    sent =
-        api.post("error", request_id, error_content_type, result.error_type(), result.error_json(), answer);
+    sent = api.post("error", request_id, kErrorContentType, result.error_type(), result.error_json(), answer);
   }
   if (!sent) {
     report(api.error());
@@ -160,36 +274,40 @@ InvocationResponse call_handler(const Handler& handler, const InvocationRequest&
   }
 }
 
+// `next`, `answer`, `request_id` and the trace id live across invocations:
+// once warm, the loop allocates nothing of its own.
 int run(RuntimeApi& api, const Handler& handler) {
   http::Response next;
+  http::Response answer;
   std::string request_id;
+  TraceIdVariable trace_id;
   for (;;) {
     if (!api.next(next)) {
       report(api.error());
       return 1;
     }
     if (next.status() < 200 || next.status() >= 300) {
-      report("the Runtime API answered GET " + std::string(api_base) + "invocation/next with HTTP " +
+      report("the Runtime API answered GET " + std::string(kApiBase) + "invocation/next with HTTP " +
              std::to_string(next.status()) + ": " + snippet(next.body));
       return 1;
     }
     InvocationRequest request = to_request(next);
     if (request.request_id.empty()) {
-      report("protocol error: the Runtime API answered GET " + std::string(api_base) +
+      report("protocol error: the Runtime API answered GET " + std::string(kApiBase) +
              "invocation/next without a Lambda-Runtime-Aws-Request-Id header");
       return 1;
     }
     request_id.assign(request.request_id);
-    export_trace_id(request.trace_id);
+    trace_id.set(request.trace_id);
     InvocationResponse result = call_handler(handler, request);
-    if (!post_result(api, request_id, result)) return 1;
+    if (!post_result(api, request_id, result, answer)) return 1;
   }
 }
 
 int report_init_error(RuntimeApi& api, const InvocationResponse& failure) {
   report("init failed: " + failure.error_type() + ": " + failure.error_message());
   http::Response answer;
-  if (!api.post("init/error", {}, error_content_type, failure.error_type(), failure.error_json(), answer)) {
+  if (!api.post("init/error", {}, kErrorContentType, failure.error_type(), failure.error_json(), answer)) {
     report(api.error());
   } else if (answer.status() < 200 || answer.status() >= 300) {
     report("the Runtime API refused the init error with HTTP " + std::to_string(answer.status()) + ": " +

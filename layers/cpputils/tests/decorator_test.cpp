@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <new>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
+#include <vector>
 
 namespace cpputils {
 namespace {
@@ -57,32 +60,54 @@ TEST(Decorate, InvalidInputBecomesInvalidInput) {
             "\n");
 }
 
-TEST(Decorate, InvalidArgumentAndOutOfRangeAreInvalidInput) {
+// Only InvalidInput blames the caller: std::out_of_range (vector::at) and
+// std::invalid_argument (stoi) usually come from a bug in the function.
+TEST(Decorate, OutOfRangeAndInvalidArgumentAreTheFunctionsOwnErrors) {
   Decorated d;
   EXPECT_EQ(d.run([](const InvocationRequest&) -> InvocationResponse {
                throw std::invalid_argument("not a number");
              }).error_type(),
-            "InvalidInput");
+            "std::invalid_argument");
   InvocationResponse response = d.run([](const InvocationRequest&) -> InvocationResponse {
     return InvocationResponse::success(std::string("abc").substr(7));  // throws std::out_of_range
   });
-  EXPECT_EQ(response.error_type(), "InvalidInput");
+  EXPECT_EQ(response.error_type(), "std::out_of_range");
   EXPECT_NE(response.error_message().find("basic_string::substr"), std::string::npos);
 }
 
-TEST(Decorate, OtherExceptionsAreInternalErrorsWithTheirMessage) {
+TEST(Decorate, OtherExceptionsAreReportedAsTheirTypeWithTheirMessage) {
   Decorated d;
   InvocationResponse response =
       d.run([](const InvocationRequest&) -> InvocationResponse { throw std::runtime_error("db is down"); });
-  EXPECT_EQ(response.error_type(), "InternalError");
+  EXPECT_EQ(response.error_type(), "std::runtime_error");
   EXPECT_EQ(response.error_message(), "db is down");
 }
 
-TEST(Decorate, NonStandardExceptionIsAnUnknownInternalError) {
+TEST(Decorate, NonStandardExceptionIsItsTypeWithUnknownException) {
   Decorated d;
   InvocationResponse response = d.run([](const InvocationRequest&) -> InvocationResponse { throw 42; });
-  EXPECT_EQ(response.error_type(), "InternalError");
+  EXPECT_EQ(response.error_type(), "int");
   EXPECT_EQ(response.error_message(), "unknown exception");
+}
+
+// One policy: the decorator reports every exception exactly as serve()
+// does without it (failure_from_exception).
+TEST(Decorate, ReportsEveryExceptionAsServeDoesWithoutIt) {
+  std::vector<std::exception_ptr> errors = {
+      std::make_exception_ptr(InvalidInput("'name' is missing")),
+      std::make_exception_ptr(std::invalid_argument("stoi")),
+      std::make_exception_ptr(std::out_of_range("vector::_M_range_check")),
+      std::make_exception_ptr(std::runtime_error("db is down")),
+      std::make_exception_ptr(std::bad_alloc()),
+      std::make_exception_ptr(42),
+  };
+  for (const std::exception_ptr& error : errors) {
+    Decorated d;
+    InvocationResponse decorated =
+        d.run([&](const InvocationRequest&) -> InvocationResponse { std::rethrow_exception(error); });
+    InvocationResponse plain = failure_from_exception(error);
+    EXPECT_EQ(decorated.error_json(), plain.error_json());
+  }
 }
 
 TEST(Decorate, NestedCausesStayInTheStackTrace) {
@@ -94,15 +119,17 @@ TEST(Decorate, NestedCausesStayInTheStackTrace) {
       std::throw_with_nested(std::runtime_error("cannot load catalog"));
     }
   });
-  EXPECT_EQ(response.error_type(), "InternalError");
-  EXPECT_EQ(response.error_json(), R"({"errorMessage":"cannot load catalog","errorType":"InternalError",)"
-                                   R"("stackTrace":["std::out_of_range: row 7"]})");
+  EXPECT_EQ(response.error_type(), "std::runtime_error");
+  EXPECT_EQ(response.error_json(),
+            R"({"errorMessage":"cannot load catalog","errorType":"std::runtime_error",)"
+            R"("stackTrace":["std::out_of_range: row 7"]})");
 }
 
 TEST(Decorate, HandlerReturnedFailureIsLoggedAsAnError) {
   Decorated d;
-  InvocationResponse response = d.run(
-      [](const InvocationRequest&) { return InvocationResponse::failure("NotFound", "no item \"42\""); });
+  InvocationResponse response = d.run([](const InvocationRequest&) {
+    return InvocationResponse::failure(ErrorType("NotFound"), "no item \"42\"");
+  });
   EXPECT_EQ(response.error_type(), "NotFound");
   EXPECT_EQ(without_duration(d.log.str()),
             R"({"level":"ERROR","function":"greeting","requestId":"req-1","outcome":"error",)"
@@ -137,10 +164,41 @@ TEST(FailureFromException, ReportsTheDemangledTypeAndTheCauses) {
   EXPECT_EQ(response.error_type(), "std::runtime_error");
   EXPECT_EQ(response.error_message(), "cannot parse request");
   EXPECT_EQ(response.stack_trace(), std::vector<std::string>{"std::invalid_argument: bad 'id'"});
-  EXPECT_EQ(failure_from_exception(std::make_exception_ptr(InvalidInput("x"))).error_type(),
-            "cpputils::InvalidInput");
+  EXPECT_EQ(failure_from_exception(std::make_exception_ptr(InvalidInput("x"))).error_type(), "InvalidInput");
   EXPECT_EQ(failure_from_exception(std::make_exception_ptr(42)).error_type(), "int");
   EXPECT_EQ(failure_from_exception(std::make_exception_ptr(42)).error_message(), "unknown exception");
+}
+
+// A call ported from aws-lambda-cpp, failure(message, type), must not
+// compile: the type has a type of its own.
+template <typename... Args>
+concept CanFail = requires(Args... args) {
+  InvocationResponse::failure(args...);
+};
+static_assert(!CanFail<const char*, const char*>);
+static_assert(!CanFail<std::string, std::string>);
+static_assert(!CanFail<std::string, ErrorType>);
+static_assert(CanFail<ErrorType, std::string>);
+static_assert(CanFail<ErrorType, std::string, std::vector<std::string>>);
+
+TEST(InvocationResponse, FailureHasTheErrorTypeTheMessageAndLambdasContentType) {
+  InvocationResponse response =
+      InvocationResponse::failure(ErrorType("NotFound"), "no item 42", {"at lookup"});
+  EXPECT_FALSE(response.is_success());
+  EXPECT_EQ(response.error_type(), "NotFound");
+  EXPECT_EQ(response.error_message(), "no item 42");
+  EXPECT_EQ(response.content_type(), "application/vnd.aws.lambda.error+json");
+  EXPECT_EQ(response.error_json(),
+            R"({"errorMessage":"no item 42","errorType":"NotFound","stackTrace":["at lookup"]})");
+}
+
+TEST(InvocationResponse, SuccessIsJsonUnlessToldOtherwise) {
+  EXPECT_EQ(InvocationResponse::success("{}").content_type(), "application/json");
+  InvocationResponse text = InvocationResponse::success("hi", "text/plain");
+  EXPECT_EQ(text.content_type(), "text/plain");
+  InvocationResponse moved = std::move(text);
+  EXPECT_EQ(moved.content_type(), "text/plain");
+  EXPECT_EQ(moved.payload(), "hi");
 }
 
 TEST(JsonEscape, EscapesQuotesBackslashesAndControlCharacters) {

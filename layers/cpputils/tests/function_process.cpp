@@ -41,12 +41,14 @@ std::vector<std::string> child_environment(const std::string& runtime_api, const
   for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
     if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
   }
+  env.reserve(env.size() + options.env.size());
   for (const Header& h : options.env) env.push_back(h.name + "=" + h.value);
   return env;
 }
 
 std::vector<char*> pointers(std::vector<std::string>& strings) {
   std::vector<char*> result;
+  result.reserve(strings.size() + 1);
   for (std::string& s : strings) result.push_back(s.data());
   result.push_back(nullptr);
   return result;
@@ -93,9 +95,7 @@ std::optional<int> FunctionProcess::wait(std::chrono::milliseconds timeout) {
     pid_t done = ::waitpid(pid_, &status, WNOHANG);
     if (done == pid_) {
       status_ = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-    } else if (done < 0 && errno != EINTR) {
-      break;
-    } else if (std::chrono::steady_clock::now() >= deadline) {
+    } else if ((done < 0 && errno != EINTR) || std::chrono::steady_clock::now() >= deadline) {
       break;
     } else {
       std::this_thread::sleep_for(2ms);

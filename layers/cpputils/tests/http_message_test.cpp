@@ -20,6 +20,25 @@ TEST(ParseResponseHead, ReadsStatusHeadersAndLength) {
   EXPECT_FALSE(r.head.has_header("Missing"));
 }
 
+TEST(ParseResponseHead, MarksTheKnownNamesInAnyCaseAndStillChecksTheOthers) {
+  static constexpr std::string_view kNames[] = {"Lambda-Runtime-Aws-Request-Id", "Content-Type"};
+  constexpr KnownNames kKnown(kNames);
+  ResponseHead head;
+  std::string error;
+  std::string bytes =
+      "HTTP/1.1 200 OK\r\nContent-Type: a\r\nDate: b\r\nlambda-runtime-aws-request-id: c\r\n\r\n";
+  ASSERT_EQ(parse_response_head(bytes, head, error, kKnown), Parse::complete) << error;
+  ASSERT_EQ(head.headers.size(), 3u);
+  EXPECT_EQ(head.headers[0].known, 1);
+  EXPECT_EQ(head.headers[1].known, -1);
+  EXPECT_EQ(head.headers[2].known, 0);
+  EXPECT_EQ(head.headers[2].value, "c");
+  // The same storage is reused for the next response.
+  ASSERT_EQ(parse_response_head("HTTP/1.1 202 Accepted\r\nBad Name: x\r\n\r\n", head, error, kKnown),
+            Parse::invalid);
+  EXPECT_EQ(error, "malformed header name 'Bad Name'");
+}
+
 TEST(ParseResponseHead, IsIncompleteUntilTheBlankLine) {
   std::string bytes = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
   for (std::size_t n = 0; n < bytes.size(); ++n) {
@@ -72,10 +91,30 @@ TEST(ParseResponseHead, RejectsMalformedHeads) {
 }
 
 TEST(ParseResponseHead, RefusesAnEndlessHead) {
-  std::string bytes = "HTTP/1.1 200 OK\r\nX: " + std::string(max_head_size, 'a');
+  std::string bytes = "HTTP/1.1 200 OK\r\nX: " + std::string(kMaxHeadSize, 'a');
   HeadResult r = parse_response_head(bytes);
   EXPECT_EQ(r.state, Parse::invalid);
   EXPECT_EQ(r.error, "response head exceeds 262144 bytes");
+}
+
+TEST(ParseDecimal, DigitsOnlyUpToNineteen) {
+  EXPECT_EQ(parse_decimal("0"), 0u);
+  EXPECT_EQ(parse_decimal("12345678"), 12345678u);
+  EXPECT_EQ(parse_decimal("1764370000123"), 1764370000123u);
+  EXPECT_EQ(parse_decimal("9999999999999999999"), 9999999999999999999u);
+  EXPECT_EQ(parse_decimal("00000000000000000042"), std::nullopt);  // 20 digits
+  EXPECT_EQ(parse_decimal(""), std::nullopt);
+  for (const char* bad : {"-1", "+1", " 1", "1 ", "0x10", "1e3"})
+    EXPECT_EQ(parse_decimal(bad), std::nullopt) << bad;
+  // A wrong byte anywhere, inside an eight-digit step or after it.
+  std::string digits = "1234567890123";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    for (char c : {'/', ':', 'a', '\0', '\xb0'}) {
+      std::string bad = digits;
+      bad[i] = c;
+      EXPECT_EQ(parse_decimal(bad), std::nullopt) << i << " " << static_cast<int>(c);
+    }
+  }
 }
 
 TEST(ChunkedScanner, AssemblesChunksInPlaceAndResumes) {

@@ -17,9 +17,9 @@
 namespace cpputils::testing {
 namespace {
 
-constexpr std::string_view next_path = "/2018-06-01/runtime/invocation/next";
-constexpr std::string_view invocation_prefix = "/2018-06-01/runtime/invocation/";
-constexpr std::string_view init_error_path = "/2018-06-01/runtime/init/error";
+constexpr std::string_view kNextPath = "/2018-06-01/runtime/invocation/next";
+constexpr std::string_view kInvocationPrefix = "/2018-06-01/runtime/invocation/";
+constexpr std::string_view kInitErrorPath = "/2018-06-01/runtime/init/error";
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -119,9 +119,9 @@ std::string event_reply(const Event& event) {
     return out + "Content-Length: " + std::to_string(event.payload.size()) + "\r\n\r\n" + event.payload;
   }
   out += "Transfer-Encoding: chunked\r\n\r\n";
-  constexpr std::size_t chunk = 100'000;  // several chunks, one with an extension
-  for (std::size_t at = 0; at < event.payload.size(); at += chunk) {
-    std::size_t size = std::min(chunk, event.payload.size() - at);
+  constexpr std::size_t kChunk = 100'000;  // several chunks, one with an extension
+  for (std::size_t at = 0; at < event.payload.size(); at += kChunk) {
+    std::size_t size = std::min(kChunk, event.payload.size() - at);
     char hex[32];
     std::snprintf(hex, sizeof hex, "%zx%s\r\n", size, at == 0 ? ";ext=1" : "");
     out += hex;
@@ -146,7 +146,7 @@ Event lambda_event(std::string payload, std::string request_id) {
   event.headers = {
       {"Lambda-Runtime-Aws-Request-Id", request_id},
       {"Lambda-Runtime-Deadline-Ms", std::to_string(deadline.count())},
-      {"Lambda-Runtime-Invoked-Function-Arn", std::string(test_function_arn)},
+      {"Lambda-Runtime-Invoked-Function-Arn", std::string(kTestFunctionArn)},
       {"Lambda-Runtime-Trace-Id", "Root=1-5f84c7a9-" + request_id + ";Parent=3b6c1d2e;Sampled=1"},
       {"Content-Type", "application/json"}};
   return event;
@@ -206,18 +206,18 @@ void RuntimeApiServer::accept_loop() {
   }
 }
 
-void RuntimeApiServer::serve(std::shared_ptr<Connection> connection) {
+void RuntimeApiServer::serve(const std::shared_ptr<Connection>& connection) {
   std::string pending;
   Request request;
   bool open = true;
   while (open && read_request(connection->fd, pending, request)) {
-    if (request.method == "GET" && request.target == next_path) {
+    if (request.method == "GET" && request.target == kNextPath) {
       open = answer_next(*connection);
-    } else if (request.method == "POST" && request.target == init_error_path) {
+    } else if (request.method == "POST" && request.target == kInitErrorPath) {
       record(Post{Post::Kind::init_error, "", std::move(request.body), std::move(request.headers), 202},
              *connection);
-    } else if (request.method == "POST" && request.target.starts_with(invocation_prefix)) {
-      std::string rest = request.target.substr(invocation_prefix.size());
+    } else if (request.method == "POST" && request.target.starts_with(kInvocationPrefix)) {
+      std::string rest = request.target.substr(kInvocationPrefix.size());
       std::size_t slash = rest.find('/');
       std::string what = slash == std::string::npos ? "" : rest.substr(slash + 1);
       Post post{what == "error" ? Post::Kind::error : Post::Kind::response, rest.substr(0, slash),
@@ -226,7 +226,7 @@ void RuntimeApiServer::serve(std::shared_ptr<Connection> connection) {
         send_all(connection->fd, reply(404, R"({"errorMessage":"not found","errorType":"NotFound"})"));
         continue;
       }
-      if (post.kind == Post::Kind::response && post.body.size() > max_response_size) post.status = 413;
+      if (post.kind == Post::Kind::response && post.body.size() > kMaxResponseSize) post.status = 413;
       record(std::move(post), *connection);
     } else {
       send_all(connection->fd, reply(404, R"({"errorMessage":"not found","errorType":"NotFound"})"));

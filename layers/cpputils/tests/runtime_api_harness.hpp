@@ -7,7 +7,7 @@
 //   std::vector<Post> posts = api.wait_for_posts(1);   // posts[0].body is the response
 //
 // Functions built for Lambda (PT_INTERP and DT_RPATH in /opt/lib) start here
-// through the host's loader: LaunchOptions{.loader = host_loader,
+// through the host's loader: LaunchOptions{.loader = kHostLoader,
 // .library_path = "<dir>:<dir>"}.
 #pragma once
 
@@ -46,7 +46,7 @@ struct Event {
 // Lambda-Runtime-Aws-Request-Id, -Deadline-Ms (now + 60 s), -Invoked-Function-Arn,
 // -Trace-Id and Content-Type: application/json.
 Event lambda_event(std::string payload, std::string request_id);
-inline constexpr std::string_view test_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test";
+inline constexpr std::string_view kTestFunctionArn = "arn:aws:lambda:us-east-1:123456789012:function:test";
 
 // Removes every header called `name` (any case) from the event.
 void remove_header(Event& event, std::string_view name);
@@ -64,7 +64,7 @@ struct Post {
 };
 
 // Largest response Lambda accepts: 6 MiB + 100 bytes (RIE's figure).
-inline constexpr std::size_t max_response_size = 6 * 1024 * 1024 + 100;
+inline constexpr std::size_t kMaxResponseSize = 6 * 1024 * 1024 + 100;
 
 class RuntimeApiServer {
  public:
@@ -95,7 +95,7 @@ class RuntimeApiServer {
  private:
   struct Connection;
   void accept_loop();
-  void serve(std::shared_ptr<Connection> connection);
+  void serve(const std::shared_ptr<Connection>& connection);
   bool answer_next(Connection& connection);
   void record(Post post, Connection& connection);
 
@@ -119,11 +119,11 @@ struct LaunchOptions {
   // The child's environment is AWS_LAMBDA_RUNTIME_API, the sanitizer options
   // of this process (ASAN_OPTIONS, ...) and these; nothing else.
   std::vector<Header> env = {};
-  std::string loader = {};        // start the binary through this ELF loader, e.g. host_loader
+  std::string loader = {};        // start the binary through this ELF loader, e.g. kHostLoader
   std::string library_path = {};  // with `loader`: its --library-path (directories joined by ':')
 };
 
-inline constexpr const char* host_loader = "/lib64/ld-linux-x86-64.so.2";
+inline constexpr const char* kHostLoader = "/lib64/ld-linux-x86-64.so.2";
 
 class FunctionProcess {
  public:

@@ -3,19 +3,21 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "runtime_api_harness.hpp"
 
 namespace cpputils::testing {
 namespace {
 
-constexpr const char* error_content_type = "application/vnd.aws.lambda.error+json";
+constexpr const char* kErrorContentType = "application/vnd.aws.lambda.error+json";
 
 // Parameter: the function binary (linked with libcpputils.so, or with its
 // sanitized static twin).
 class RuntimeClient : public ::testing::TestWithParam<const char*> {
  protected:
-  std::unique_ptr<FunctionProcess> start(std::vector<Header> env = {}, std::string address = "") {
+  std::unique_ptr<FunctionProcess> start(std::vector<Header> env = {}, const std::string& address = "") {
     return std::make_unique<FunctionProcess>(GetParam(), address.empty() ? api.address() : address,
                                              LaunchOptions{.env = std::move(env)});
   }
@@ -52,7 +54,7 @@ TEST_P(RuntimeClient, HandlerExceptionIsAFunctionErrorAndTheProcessKeepsServing)
   EXPECT_EQ(posts[0].request_id, "req-1");
   EXPECT_EQ(posts[0].body,
             R"({"errorMessage":"database is down","errorType":"std::runtime_error","stackTrace":[]})");
-  EXPECT_EQ(posts[0].header("Content-Type"), error_content_type);
+  EXPECT_EQ(posts[0].header("Content-Type"), kErrorContentType);
   EXPECT_EQ(posts[0].header("Lambda-Runtime-Function-Error-Type"), "std::runtime_error");
   EXPECT_EQ(posts[1].kind, Post::Kind::response);
   EXPECT_EQ(posts[1].body, "still here");
@@ -97,7 +99,7 @@ TEST_P(RuntimeClient, InitFailureIsPostedToInitErrorAndTheProcessExits) {
   EXPECT_EQ(posts[0].kind, Post::Kind::init_error);
   EXPECT_EQ(posts[0].body,
             R"({"errorMessage":"cannot open catalog.db","errorType":"std::runtime_error","stackTrace":[]})");
-  EXPECT_EQ(posts[0].header("Content-Type"), error_content_type);
+  EXPECT_EQ(posts[0].header("Content-Type"), kErrorContentType);
   EXPECT_EQ(posts[0].header("Lambda-Runtime-Function-Error-Type"), "std::runtime_error");
   EXPECT_EQ(api.next_requests(), 0);
   EXPECT_EQ(fn->stderr_text(), "cpputils: error: init failed: std::runtime_error: cannot open catalog.db\n");
@@ -105,7 +107,7 @@ TEST_P(RuntimeClient, InitFailureIsPostedToInitErrorAndTheProcessExits) {
 }
 
 TEST_P(RuntimeClient, SixMegabyteRequestAndResponse) {
-  std::string big(6 * 1000 * 1000, '\0');
+  std::string big(std::size_t{6} * 1000 * 1000, '\0');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
   api.push(lambda_event(big, "req-1"));
   api.push(lambda_event("bytes:6000000", "req-2"));
@@ -119,7 +121,7 @@ TEST_P(RuntimeClient, SixMegabyteRequestAndResponse) {
 }
 
 TEST_P(RuntimeClient, ResponseOverLambdasLimitFailsOnlyThatInvocation) {
-  api.push(lambda_event("bytes:" + std::to_string(max_response_size + 1), "req-1"));
+  api.push(lambda_event("bytes:" + std::to_string(kMaxResponseSize + 1), "req-1"));
   api.push(lambda_event("small", "req-2"));
   auto fn = start(undecorated());
   std::vector<Post> posts = api.wait_for_posts(2);
@@ -178,6 +180,28 @@ TEST_P(RuntimeClient, MissingOptionalHeadersAreEmptyAndTheTraceIdIsUnset) {
   EXPECT_EQ(posts[1].body,
             R"({"requestId":"req-2","functionArn":"","traceId":"","clientContext":"","cognitoIdentity":"",)"
             R"("tenantId":"","contentType":"","deadlineMs":null,"timeLeft":true,"envTraceId":null})");
+}
+
+// Every invocation has its own trace id: a warm environment must not keep
+// them all (glibc's setenv keeps every value it was ever given).
+TEST_P(RuntimeClient, DistinctTraceIdsDoNotGrowTheHeap) {
+  int next_id = 0;
+  auto push = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      api.push(lambda_event("x", "req-" + std::to_string(next_id++) + std::string(40, 't')));
+    }
+    api.push(lambda_event("heap", "req-" + std::to_string(next_id++) + std::string(40, 't')));
+  };
+  push(2000);
+  auto fn = start(undecorated());
+  std::vector<Post> posts = api.wait_for_posts(2001);
+  ASSERT_EQ(posts.size(), 2001u) << fn->stderr_text();
+  long long before = std::stoll(posts.back().body);
+  push(15000);
+  posts = api.wait_for_posts(17002);
+  ASSERT_EQ(posts.size(), 17002u) << fn->stderr_text();
+  long long after = std::stoll(posts.back().body);
+  EXPECT_LT(after - before, 256 * 1024) << "heap grew from " << before << " to " << after << " bytes";
 }
 
 TEST_P(RuntimeClient, NextWithoutRequestIdIsAProtocolError) {
@@ -266,7 +290,7 @@ TEST(RuntimeClientStart, ThroughTheHostLoaderWithALibraryPath) {
   api.push(lambda_event("via the loader", "req-1"));
   FunctionProcess fn(CPPUTILS_TEST_FUNCTION, api.address(),
                      {.env = {{"CPPUTILS_TEST_UNDECORATED", "1"}},
-                      .loader = host_loader,
+                      .loader = kHostLoader,
                       .library_path = CPPUTILS_LIBRARY_DIR});
   std::vector<Post> posts = api.wait_for_posts(1);
   ASSERT_EQ(posts.size(), 1u) << fn.stderr_text();

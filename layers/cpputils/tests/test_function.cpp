@@ -4,19 +4,28 @@
 //   "nested:MSG"     throws std::runtime_error(MSG) nesting std::out_of_range("inner cause")
 //   "invalid:MSG"    throws cpputils::InvalidInput(MSG)
 //   "int"            throws 42
-//   "fail:TYPE:MSG"  returns InvocationResponse::failure(TYPE, MSG)
+//   "fail:TYPE:MSG"  returns InvocationResponse::failure(ErrorType(TYPE), MSG)
 //   "bytes:N"        answers N bytes of 'x'
 //   "describe"       answers the request's fields as JSON
 //   "exit:N"         exits with status N in the middle of the invocation
+//   "heap"           answers the bytes the process has allocated and not freed
 //   anything else    answers the payload itself
 // Environment: CPPUTILS_TEST_FAIL_INIT=MSG makes init throw std::runtime_error(MSG);
 // CPPUTILS_TEST_UNDECORATED=1 serves the handler without cpputils::decorate.
+#include <malloc.h>
+
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 
 #include "cpputils/decorator.hpp"
 #include "cpputils/runtime.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+// From the sanitizer runtime (sanitizer/allocator_interface.h, which Debian
+// ships with clang but not with g++).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
+#endif
 
 namespace {
 
@@ -45,6 +54,16 @@ InvocationResponse describe(const InvocationRequest& request) {
   return InvocationResponse::success(std::move(json));
 }
 
+// Live heap bytes; under ASan from its allocator (freed blocks it holds in
+// quarantine are not counted).
+std::size_t heap_in_use() {
+#if defined(__SANITIZE_ADDRESS__)
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  return mallinfo2().uordblks;
+#endif
+}
+
 InvocationResponse handle(const InvocationRequest& request) {
   std::string_view payload = request.payload;
   auto argument = [&](std::string_view command) { return std::string(payload.substr(command.size())); };
@@ -61,13 +80,14 @@ InvocationResponse handle(const InvocationRequest& request) {
   if (payload.starts_with("fail:")) {
     std::string rest = argument("fail:");
     std::size_t colon = rest.find(':');
-    return InvocationResponse::failure(rest.substr(0, colon), rest.substr(colon + 1));
+    return InvocationResponse::failure(cpputils::ErrorType(rest.substr(0, colon)), rest.substr(colon + 1));
   }
   if (payload.starts_with("bytes:")) {
     return InvocationResponse::success(std::string(std::stoul(argument("bytes:")), 'x'),
                                        "application/octet-stream");
   }
   if (payload == "describe") return describe(request);
+  if (payload == "heap") return InvocationResponse::success(std::to_string(heap_in_use()));
   if (payload.starts_with("exit:")) std::exit(std::stoi(argument("exit:")));
   return InvocationResponse::success(std::string(payload), std::string(request.content_type));
 }

@@ -10,8 +10,10 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cpputils/export.hpp"
@@ -36,21 +38,39 @@ struct InvocationRequest {
   CPPUTILS_API std::chrono::milliseconds remaining_time() const;
 };
 
+// Throw from a handler when the caller sent input the function cannot use:
+// it is reported as errorType "InvalidInput" with the message (see
+// failure_from_exception).
+class CPPUTILS_API InvalidInput : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The `errorType` of a function error, e.g. ErrorType{"NotFound"}. A type of
+// its own so that the type and the message can never be swapped: a call
+// ported from aws-lambda-cpp, `failure(message, type)`, does not compile.
+struct ErrorType {
+  explicit ErrorType(std::string type_name) : name(std::move(type_name)) {}
+  std::string name;
+};
+
 // What a handler returns: a payload, or an error in Lambda's error shape.
 class InvocationResponse {
  public:
-  CPPUTILS_API static InvocationResponse success(std::string payload,
-                                                 std::string content_type = "application/json");
-  // `error_type` is what callers see as `errorType` (e.g. "InvalidInput").
-  CPPUTILS_API static InvocationResponse failure(std::string error_type, std::string error_message);
-  // The same, with Lambda's `stackTrace` lines (for example the causes of a
-  // nested exception).
-  CPPUTILS_API static InvocationResponse failure(std::string error_type, std::string error_message,
-                                                 std::vector<std::string> stack_trace);
+  // A JSON payload (Content-Type application/json).
+  CPPUTILS_API static InvocationResponse success(std::string payload);
+  CPPUTILS_API static InvocationResponse success(std::string payload, std::string content_type);
+  // A function error: callers see `errorType` and `errorMessage`, and
+  // `stackTrace` lines when given (for example the causes of a nested
+  // exception).
+  CPPUTILS_API static InvocationResponse failure(ErrorType type, std::string message,
+                                                 std::vector<std::string> stack_trace = {});
 
   bool is_success() const { return success_; }
   const std::string& payload() const { return payload_; }  // success body
-  const std::string& content_type() const { return content_type_; }
+  std::string_view content_type() const {
+    return fixed_content_type_ != nullptr ? std::string_view(fixed_content_type_) : content_type_;
+  }
   const std::string& error_type() const { return error_type_; }
   const std::string& error_message() const { return error_message_; }
   const std::vector<std::string>& stack_trace() const { return stack_trace_; }
@@ -60,6 +80,8 @@ class InvocationResponse {
  private:
   bool success_ = true;
   std::string payload_;
+  // The usual content types are constants: no allocation per invocation.
+  const char* fixed_content_type_ = nullptr;
   std::string content_type_;
   std::string error_type_;
   std::string error_message_;
@@ -77,11 +99,21 @@ CPPUTILS_API int serve(Handler handler);
 // `/runtime/init/error` and serve returns 1, so that main can exit.
 CPPUTILS_API int serve(const std::function<Handler()>& init);
 
-// Lambda's error JSON for an exception: errorType is the exception's
-// demangled type (e.g. "std::runtime_error"), errorMessage its what() ("unknown
-// exception" for a non-std::exception), stackTrace the chain of
-// std::nested_exception causes as "<type>: <what>", outermost first.
-CPPUTILS_API InvocationResponse failure_from_exception(std::exception_ptr error);
+// The one mapping of exceptions to function errors, used by serve() for a
+// handler (or init) that throws, and by decorate():
+// - cpputils::InvalidInput (decorator.hpp) is the only way to blame the
+//   caller: errorType "InvalidInput", errorMessage its what().
+// - Any other exception is the function's own error, reported as what it
+//   is: errorType its demangled type ("std::out_of_range", "db::Timeout";
+//   Lambda accepts any errorType), errorMessage its what().
+//   std::invalid_argument and std::out_of_range are no exception: they
+//   usually come from a bug (`vector::at`, `stoi` on a
+//   config value); a handler that means "bad input" throws InvalidInput.
+// - A thrown non-std::exception: errorType its type ("int"), errorMessage
+//   "unknown exception".
+// stackTrace is the chain of std::nested_exception causes as
+// "<type>: <what>", outermost first.
+CPPUTILS_API InvocationResponse failure_from_exception(const std::exception_ptr& error);
 
 // Escapes a string for a JSON string literal (without the quotes).
 CPPUTILS_API std::string json_escape(std::string_view text);
