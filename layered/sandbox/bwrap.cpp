@@ -3,10 +3,12 @@
 // static busybox and the files the image data names.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -27,16 +29,35 @@ std::string host_architecture() {
   return m == "aarch64" ? "arm64" : m;
 }
 
+// Lambda reads a function's files as an unprivileged user: a directory
+// closed to others is a permission error inside, said plainly here.
+Status readable_by_everyone(const std::string& host, const std::string& dest) {
+  struct stat st {};
+  if (::stat(host.c_str(), &st) != 0)
+    return make_error("cannot read " + dest + "'s directory: " + std::strerror(errno), host);
+  if ((st.st_mode & (S_IROTH | S_IXOTH)) != (S_IROTH | S_IXOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return make_error(
+        "the directory for " + dest + " is not readable by the function's user (mode " + mode + ")", host,
+        "Lambda needs code readable by everyone: chmod -R a+rX, or zip with 644/755 modes");
+  }
+  return Ok{};
+}
+
 class Builder {
  public:
+  explicit Builder(bool stage) : stage_(stage) {}
   void add(std::initializer_list<std::string> words) { cmd_.args.insert(cmd_.args.end(), words); }
-  // Binds a host directory through a descriptor opened here, so the
-  // unprivileged user bubblewrap runs as needs no access to its parents.
-  Status bind_dir(const std::string& host, const std::string& dest, bool writable = false) {
-    int fd = ::open(host.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  // Binds a host directory read-only through a descriptor: opened here, or
+  // reserved here and filled by the launcher's child (staging).
+  Status bind_dir(const std::string& host, const std::string& dest) {
+    LAYERED_TRY(readable_by_everyone(host, dest));
+    int fd = ::open(stage_ ? "/dev/null" : host.c_str(), O_PATH | O_CLOEXEC | (stage_ ? 0 : O_DIRECTORY));
     if (fd < 0) return make_error("cannot open " + dest + "'s directory: " + std::strerror(errno), host);
     cmd_.data_fds.push_back(fd);
-    add({writable ? "--bind-fd" : "--ro-bind-fd", std::to_string(fd), dest});
+    if (stage_) cmd_.staged.emplace_back(host, fd);
+    add({"--ro-bind-fd", std::to_string(fd), dest});
     return Ok{};
   }
   // A descriptor number the launcher's child replaces with /tmp's mount.
@@ -55,6 +76,7 @@ class Builder {
   }
 
  private:
+  bool stage_;
   BwrapCommand cmd_;
 };
 
@@ -91,13 +113,13 @@ Result<std::string> find_bwrap() {
                     "install the 'bubblewrap' package (scripts/setup.sh does)");
 }
 
-Result<BwrapCommand> bwrap_command(const Plan& plan, bool disk_tmp) {
+Result<BwrapCommand> bwrap_command(const Plan& plan, bool disk_tmp, bool stage) {
   if (plan.architecture != host_architecture()) {
     return make_error(
         "architecture '" + plan.architecture + "' cannot run on this machine (" + host_architecture() + ")",
         "", "deploy the function for '" + host_architecture() + "' to invoke it locally");
   }
-  Builder b;
+  Builder b(stage);
   // The network namespace is the launcher's (walls.hpp); bubblewrap runs
   // unprivileged and maps Lambda's user onto the caller, with no
   // capabilities and no further user namespaces inside.

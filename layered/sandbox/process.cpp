@@ -253,15 +253,13 @@ struct DiskTmp {
   }
 };
 
+// Root only (loop devices): mounted by the child on its staging tmpfs.
 Status prepare_disk_tmp(const Plan& plan, DiskTmp& tmp) {
   if (plan.scratch_dir.empty() || !disk_tmp_supported()) return Ok{};
   auto backing = tmp_backing_file(plan.scratch_dir, plan.ephemeral_mb);
   if (!backing) return backing.error();
   tmp.backing = *backing;
-  tmp.mount_dir = plan.scratch_dir + "/mnt";
-  std::error_code ec;
-  std::filesystem::create_directories(tmp.mount_dir, ec);
-  if (ec) return make_error("cannot create /tmp's mount point: " + ec.message(), tmp.mount_dir);
+  tmp.mount_dir = kStagedTmp;
   return Ok{};
 }
 
@@ -274,7 +272,8 @@ class BwrapLauncher : public Launcher {
     set_runtime_api(plan.environment, kRuntimeApiPort);
     DiskTmp tmp;
     LAYERED_TRY(prepare_disk_tmp(plan, tmp));
-    auto command = bwrap_command(plan, tmp.backing >= 0);
+    const bool as_root = ::geteuid() == 0;
+    auto command = bwrap_command(plan, tmp.backing >= 0, as_root);
     if (!command) return command.error();
     auto memory = make_memory_monitor(limit_bytes(plan), plan.memory_watch);
     SpawnSpec spec;
@@ -284,14 +283,18 @@ class BwrapLauncher : public Launcher {
     spec.join_file = memory->join_file();
     const uid_t host_id = environment_host_uid();
     spec.outbound_network = plan.outbound_network;
-    spec.walls = WallsSpec{.as_root = ::geteuid() == 0,
+    std::vector<StagedBind> staged;
+    for (const auto& [source, slot] : command->staged) staged.push_back({source.c_str(), slot});
+    spec.walls = WallsSpec{.as_root = as_root,
                            .host_uid = host_id,
                            .host_gid = host_id,
                            .own_uid = ::getuid(),
                            .own_gid = ::getgid(),
                            .tmp_backing_fd = tmp.backing,
                            .tmp_mount_dir = tmp.mount_dir.c_str(),
-                           .tmp_fd_slot = command->tmp_slot};
+                           .tmp_fd_slot = command->tmp_slot,
+                           .staged = staged.data(),
+                           .staged_count = static_cast<int>(staged.size())};
     auto child = spawn(std::move(spec), plan.bind_runtime_api);
     for (int fd : command->data_fds) ::close(fd);
     if (!child) return child.error();

@@ -178,9 +178,14 @@ struct BwrapCommand {
   std::vector<std::string> args;
   std::vector<int> data_fds;  // owned by the caller, close after spawn
   int tmp_slot = -1;          // the descriptor --bind-fd names for /tmp (-1: tmpfs)
+  // Directories the launcher's child binds onto descriptor numbers reserved
+  // here (when staging), instead of descriptors opened here.
+  std::vector<std::pair<std::string, int>> staged;
 };
 // `disk_tmp`: /tmp is bound from a descriptor the launcher fills in.
-Result<BwrapCommand> bwrap_command(const Plan& plan, bool disk_tmp);
+// `stage`: the child stages the directories (the engine runs as root and
+// bubblewrap as an unprivileged user, who may not reach them).
+Result<BwrapCommand> bwrap_command(const Plan& plan, bool disk_tmp, bool stage = false);
 
 // This machine's bubblewrap, or an error saying how to install it.
 Result<std::string> find_bwrap();

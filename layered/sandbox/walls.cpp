@@ -94,10 +94,32 @@ bool enter_namespaces(const WallsSpec& spec) {
          write_id_map("/proc/self/gid_map", gid);
 }
 
+// Where staged directories go, inside the child's own mount namespace.
+constexpr const char* kStageDir = "/run";
+
+// A private mount namespace with a small tmpfs on /run holding a bind of
+// each directory bubblewrap needs, read-only, reachable by anyone.
+bool stage_binds(const WallsSpec& spec) {
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
+  if (::mount("layered", kStageDir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") != 0) return false;
+  for (int i = 0; i < spec.staged_count; ++i) {
+    char target[64];
+    append_number(append_text(append_text(target, kStageDir), "/b"), static_cast<unsigned long>(i));
+    if (::mkdir(target, 0755) != 0) return false;
+    if (::mount(spec.staged[i].source, target, nullptr, MS_BIND | MS_REC, nullptr) != 0) return false;
+    if (::mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) !=
+        0)
+      return false;
+    int fd = ::open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || ::dup2(fd, spec.staged[i].slot) < 0) return false;
+    ::close(fd);
+  }
+  return true;
+}
+
 // Attaches the image to a free loop device (detached again when the last
 // mount of it goes, with this child's mount namespace) and mounts it.
 bool mount_tmp(const WallsSpec& spec) {
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return false;
   int control = ::open("/dev/loop-control", O_RDWR | O_CLOEXEC);
   if (control < 0) return false;
   char device[64];
@@ -119,7 +141,8 @@ bool mount_tmp(const WallsSpec& spec) {
   if (loop < 0) return false;
   // The inode tables stay unwritten (the kernel would zero them in the
   // background: megabytes of writes for every environment).
-  bool ok = ::mount(device, spec.tmp_mount_dir, "ext4", MS_NOSUID | MS_NODEV, "noinit_itable") == 0;
+  bool ok = (::mkdir(spec.tmp_mount_dir, 0755) == 0 || errno == EEXIST) &&
+            ::mount(device, spec.tmp_mount_dir, "ext4", MS_NOSUID | MS_NODEV, "noinit_itable") == 0;
   ::close(loop);
   ::close(spec.tmp_backing_fd);
   if (!ok) return false;
@@ -240,9 +263,9 @@ int raise_walls(const WallsSpec& spec, const char** stage) {
   errno = 0;
   // Else the engine closing its end would never wake this child.
   ::close(spec.engine_fd);
-  // Mounting /tmp's filesystem is the one step that needs root: first.
-  if (spec.tmp_backing_fd >= 0 && (::unshare(CLONE_NEWNS) != 0 || !mount_tmp(spec)))
-    return failed("mount /tmp");
+  // What needs root comes first: the staged directories and /tmp's mount.
+  if (spec.as_root && (::unshare(CLONE_NEWNS) != 0 || !stage_binds(spec))) return failed("stage the mounts");
+  if (spec.tmp_backing_fd >= 0 && !mount_tmp(spec)) return failed("mount /tmp");
   if (!set_limit(RLIMIT_NOFILE, kMaxFileDescriptors) || !set_limit(RLIMIT_NPROC, kMaxProcesses))
     return failed("set the limits");
   if (!become_unprivileged(spec)) return failed("drop privileges");

@@ -30,6 +30,16 @@ namespace layered::sandbox {
 constexpr long kMaxFileDescriptors = 1024;
 constexpr long kMaxProcesses = 1024;
 
+// A host directory the child binds where the unprivileged user can reach
+// it, then puts on descriptor `slot` for bubblewrap's --ro-bind-fd.
+struct StagedBind {
+  const char* source = nullptr;
+  int slot = -1;
+};
+
+// Where a disk-backed /tmp is mounted, inside the child's staging tmpfs.
+constexpr const char* kStagedTmp = "/run/tmp";
+
 // Chosen by the engine before fork; read by the child.
 struct WallsSpec {
   bool as_root = false;  // the engine runs as root: drop to `host_uid`
@@ -42,6 +52,11 @@ struct WallsSpec {
   int tmp_backing_fd = -1;              // a formatted filesystem image, or -1 (tmpfs)
   const char* tmp_mount_dir = nullptr;  // an empty directory to mount it on
   int tmp_fd_slot = -1;                 // the descriptor number bubblewrap's --bind-fd names
+  // As root: the directories bubblewrap binds, staged in a private mount
+  // namespace under /run (their parents may be closed to the unprivileged
+  // user, as /root and mkdtemp's directories are).
+  const StagedBind* staged = nullptr;
+  int staged_count = 0;
 };
 
 // Child half: raises the walls. Returns 0, or the errno of the step that

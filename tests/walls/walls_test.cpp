@@ -164,6 +164,24 @@ TEST_F(Walls, UnprivilegedUserWithNoCapabilitiesAndLambdasLimits) {
   EXPECT_NE(r.logs.find("done"), std::string::npos) << r.logs;
 }
 
+TEST_F(Walls, CodeUnderAPrivateDirectoryRunsAndAPrivateCodeDirectoryIsExplained) {
+  // mkdtemp's directories and /root are 0700: the unprivileged user the
+  // environment runs as must still see the function (staged as root).
+  auto fn = function("private", "echo reachable; cat /var/task/data.txt");
+  std::ofstream(root_ / "private/data.txt") << "data\n";
+  fs::permissions(root_, fs::perms(0700));
+  auto r = run(fn);
+  fs::permissions(root_, fs::perms(0755));
+  EXPECT_NE(r.logs.find("reachable\ndata\n"), std::string::npos) << r.logs;
+  fs::permissions(root_ / "private", fs::perms(0700));
+  auto refused = invoke::invoke_once(fn, "{}", options());
+  fs::permissions(root_ / "private", fs::perms(0755));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("is not readable by the function's user (mode 0700)"),
+            std::string::npos)
+      << format_error(refused.error());
+}
+
 TEST_F(Walls, NoEscapeWritesAnythingOfTheHostOrTheState) {
   auto fn = function("escape",
                      "try() { \"$@\" >/dev/null 2>&1 && echo \"ESCAPED: $*\"; }\n"
