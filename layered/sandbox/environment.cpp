@@ -69,9 +69,9 @@ Pairs lambda_environment(const image::BaseImage& image, const Identity& id, cons
   };
   // The image's own variables (PATH, LD_LIBRARY_PATH, LANG, TZ; a managed
   // runtime's PYTHONPATH / NODE_PATH and AWS_EXECUTION_ENV), in its order.
-  for (const auto& [name, value] : image.environment) {
-    auto same = [&name](const auto& p) { return p.first == name; };
-    if (std::none_of(env.begin(), env.end(), same)) env.emplace_back(name, value);
+  for (const auto& variable : image.environment) {
+    auto same = [&variable](const auto& p) { return p.first == variable.first; };
+    if (std::none_of(env.begin(), env.end(), same)) env.push_back(variable);
   }
   for (const auto& [name, value] : function_env) {
     if (is_reserved_variable(name)) continue;

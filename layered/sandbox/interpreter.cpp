@@ -50,8 +50,12 @@ std::vector<std::string> program_names(const image::BaseImage& image) {
   return {"node", "nodejs"};
 }
 
+// "Python 3.13", "Node.js 20".
+std::string language_title(const image::BaseImage& image, const std::string& version) {
+  return (is_python(image) ? "Python " : "Node.js ") + version;
+}
 std::string language_title(const image::BaseImage& image) {
-  return is_python(image) ? "Python " + image.language_version : "Node.js " + image.language_version;
+  return language_title(image, image.language_version);
 }
 
 std::string hex_hash(const std::string& text) {
@@ -152,10 +156,8 @@ Result<Interpreter> find_interpreter(const image::BaseImage& image, const std::s
     if (found && found->version == wanted) return *found;
     return make_error(
         "runtime '" + image.runtime + "' needs " + language_title(image) + ", but " + variable + "=" +
-            chosen + " is " +
-            (found ? language_title(image).substr(0, language_title(image).find(' ') + 1) + found->version
-                   : std::string("not a working interpreter")),
-        "", "point " + variable + " at " + language_title(image) + "'s interpreter");
+            chosen + " is " + (found ? language_title(image, found->version) : "not a working interpreter"),
+        "", "point " + variable + " at " + language_title(image) + "'s interpreter, or unset it");
   }
   std::string seen;
   for (const auto& candidate : path_candidates(image)) {

@@ -183,6 +183,29 @@ TEST_F(Node, HandlerErrorsAreReportedAsLambdaReportsThem) {
       << t["trace"];
 }
 
+TEST_F(Node, UncaughtErrorsFailTheInvocationAndInitErrorsTheInit) {
+  write("code/bad.js",
+        "exports.rejects = async () => { Promise.reject(new Error('nobody waits')); "
+        "await new Promise((r) => setTimeout(r, 200)); return 'late'; };\n"
+        "exports.throwsLater = (event, context, callback) => { setTimeout(() => { throw new "
+        "RangeError('later'); }, 10); };\n");
+  write("code/init.js", "throw new TypeError('no config');\nexports.handler = async () => 1;\n");
+  auto rejects = run(function(runtime_, "bad.rejects"));
+  json r = parse(rejects.payload);
+  EXPECT_EQ(r["errorType"], "Runtime.UnhandledPromiseRejection") << rejects.payload << rejects.logs;
+  EXPECT_EQ(r["errorMessage"], "Error: nobody waits");
+  auto later = run(function(runtime_, "bad.throwsLater"));
+  EXPECT_EQ(parse(later.payload)["errorType"], "RangeError") << later.payload << later.logs;
+  EXPECT_EQ(parse(later.payload)["errorMessage"], "later");
+  auto init = run(function(runtime_, "init.handler"));
+  EXPECT_EQ(init.error_type, "TypeError") << init.payload << init.logs;
+  EXPECT_EQ(parse(init.payload)["errorMessage"], "no config");
+  EXPECT_NE(init.logs.find("\tundefined\tERROR\tUncaught Exception \t{\"errorType\":\"TypeError\""),
+            std::string::npos)
+      << init.logs;
+  EXPECT_NE(init.logs.find("INIT_REPORT Init Duration"), std::string::npos) << init.logs;
+}
+
 TEST_F(Node, MissingMajorVersionIsRefusedNeverSubstituted) {
   const std::string other = runtime_ == "nodejs18.x" ? "nodejs24.x" : "nodejs18.x";
   const std::string variable = other == "nodejs18.x" ? "LAYERED_NODEJS18_X" : "LAYERED_NODEJS24_X";

@@ -212,6 +212,13 @@ TEST_F(Python, MissingVersionIsRefusedNeverSubstituted) {
                 "/python3 is 3.11); install Python 3.9 so that 'python3.9' is on PATH, or "
                 "set LAYERED_PYTHON3_9=/path/to/its/python3.9; layered never runs a python3.9 "
                 "function on another version");
+
+  // Named explicitly, a wrong version is refused as well.
+  ScopedEnv chosen("LAYERED_PYTHON3_9", real);
+  auto named = layered::invoke::Environment::create(function("python3.9", "app.handler"), options());
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(named.error().message,
+            "runtime 'python3.9' needs Python 3.9, but LAYERED_PYTHON3_9=" + real + " is Python 3.11");
 }
 
 TEST_F(Python, ExplicitInterpreterOfAnotherVersionRunsWithItsOwnSearchOrder) {

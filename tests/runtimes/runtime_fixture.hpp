@@ -72,8 +72,13 @@ class RuntimeTest : public ::testing::Test {
   }
   layered::invoke::Options options() {
     layered::invoke::Options o;
-    // Shared by the tests of one run: interpreter bundles are built once.
-    o.cache_dir = (fs::temp_directory_path() / ("runtimes-e2e-cache-" + std::to_string(::getpid()))).string();
+    // Shared by the tests of one run (interpreter bundles are built once),
+    // removed when the run ends.
+    static const struct SharedCache {
+      fs::path dir = fs::temp_directory_path() / ("runtimes-e2e-cache-" + std::to_string(::getpid()));
+      ~SharedCache() { fs::remove_all(dir); }
+    } cache;
+    o.cache_dir = cache.dir.string();
     o.init_limit = std::chrono::seconds(20);
     return o;
   }

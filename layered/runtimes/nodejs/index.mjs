@@ -316,7 +316,7 @@ async function main() {
   };
   process.on('uncaughtException', (error) => onUncaught(error, 129));
   process.on('unhandledRejection', (reason, promise) => {
-    const error = new UnhandledPromiseRejection(String(reason?.stack ?? reason));
+    const error = new UnhandledPromiseRejection(String(reason));
     error.reason = reason;
     error.promise = promise;
     onUncaught(error, 128);
