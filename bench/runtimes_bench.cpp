@@ -46,6 +46,19 @@ double bare_ms(const std::vector<std::string>& argv) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
+// The interpreter's real file (a version manager's shim on PATH would time
+// the shim, not the interpreter).
+std::string real_executable(const std::string& command) {
+  std::string path;
+  if (FILE* out = ::popen(command.c_str(), "r")) {
+    char buf[4096] = {};
+    if (std::fgets(buf, sizeof buf, out)) path = buf;
+    ::pclose(out);
+  }
+  path.erase(path.find_last_not_of("\n ") + 1);
+  return path;
+}
+
 struct Case {
   std::string runtime, handler, file, source;
   std::vector<std::string> bare;
@@ -96,7 +109,8 @@ int main(int argc, char** argv) {
             "app.handler",
             "app.py",
             "def handler(event, context):\n    return {'hello': 'world'}\n",
-            {"python3.11", "-c", "pass"}},
+            {real_executable("python3.11 -c 'import os, sys; print(os.path.realpath(sys.executable))'"), "-c",
+             "pass"}},
            runs, root);
   FILE* out = ::popen("node -p 'process.versions.node.split(\".\")[0]' 2>/dev/null", "r");
   char major[16] = {};
@@ -107,7 +121,7 @@ int main(int argc, char** argv) {
               "index.handler",
               "index.mjs",
               "export const handler = async () => ({ hello: 'world' });\n",
-              {"node", "-e", "0"}},
+              {real_executable("node -p process.execPath"), "-e", "0"}},
              runs, root);
   }
   if (out) ::pclose(out);
