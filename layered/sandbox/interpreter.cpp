@@ -33,7 +33,17 @@ struct Interpreter {
   std::string executable;  // the real file, links resolved
   std::string stdlib;      // Python's standard library directory
   std::string dynload;     // Python's extension modules (lib-dynload)
+  std::string node_flags;  // the flags below that this node knows, space-separated
 };
+
+// Experimental features Lambda turns off, by Node.js major version
+// (lambda-facts.md section 10); each can be turned back on through
+// NODE_OPTIONS, as on Lambda.
+std::vector<std::string> disabled_features(const std::string& major) {
+  if (major == "20") return {"--experimental-require-module"};
+  if (major == "22") return {"--experimental-require-module", "--experimental-detect-module"};
+  return {};
+}
 
 bool is_python(const image::BaseImage& image) { return image.language == "python"; }
 
@@ -105,7 +115,9 @@ std::optional<Interpreter> probe(const image::BaseImage& image, const std::strin
             ? "import "
               "os,sys,sysconfig;print('%d.%d'%sys.version_info[:2]);print(os.path.realpath(sys.executable));"
               "print(sysconfig.get_path('stdlib'));print(sysconfig.get_config_var('DESTSHARED') or '')"
-            : "console.log(process.versions.node.split('.')[0]);console.log(process.execPath)";
+            : "console.log(process.versions.node.split('.')[0]);console.log(process.execPath);"
+              "console.log(['--experimental-require-module','--experimental-detect-module']"
+              ".filter(f=>process.allowedNodeEnvironmentFlags.has(f)).join(' '))";
     answer = run_and_read(shell_quote(candidate) + (is_python(image) ? " -I -S -c " : " -e ") +
                           shell_quote(script) + " 2>/dev/null");
     if (answer.empty()) return std::nullopt;
@@ -119,8 +131,12 @@ std::optional<Interpreter> probe(const image::BaseImage& image, const std::strin
   Interpreter found;
   std::getline(lines, found.version);
   std::getline(lines, found.executable);
-  std::getline(lines, found.stdlib);
-  std::getline(lines, found.dynload);
+  if (is_python(image)) {
+    std::getline(lines, found.stdlib);
+    std::getline(lines, found.dynload);
+  } else {
+    std::getline(lines, found.node_flags);
+  }
   std::error_code ec;
   if (found.version.empty() || !fs::exists(found.executable, ec)) return std::nullopt;
   return found;
@@ -302,7 +318,13 @@ Result<ManagedRuntime> prepare_managed_runtime(const image::BaseImage& image, co
     runtime.command = {std::string(kLangDir) + "/bin/python" + image.language_version, "-s",
                        std::string(kRuntimeDir) + "/bootstrap.py"};
   } else {
-    runtime.command = {std::string(kLangDir) + "/bin/node", std::string(kRuntimeDir) + "/index.mjs"};
+    runtime.command = {std::string(kLangDir) + "/bin/node"};
+    for (const auto& feature : disabled_features(image.language_version)) {
+      // A node too old to know the flag does not have the feature either.
+      if (interpreter->node_flags.find(feature) != std::string::npos)
+        runtime.command.push_back("--no-" + feature.substr(2));
+    }
+    runtime.command.push_back(std::string(kRuntimeDir) + "/index.mjs");
   }
   return runtime;
 }
@@ -321,8 +343,18 @@ std::vector<std::string> managed_runtime_hidden(const Plan& plan) {
 }
 
 std::vector<std::string> bootstrap_command(const Plan& plan) {
-  if (plan.managed) return plan.managed->command;
-  return {plan.bootstrap};
+  if (!plan.managed) return {plan.bootstrap};
+  std::string node_options;
+  for (const auto& [name, value] : plan.environment)
+    if (name == "NODE_OPTIONS") node_options = value;
+  std::vector<std::string> command;
+  for (const auto& word : plan.managed->command) {
+    // NODE_OPTIONS=--experimental-require-module drops Lambda's --no-... flag.
+    bool reenabled =
+        word.rfind("--no-", 0) == 0 && node_options.find("--" + word.substr(5)) != std::string::npos;
+    if (!reenabled) command.push_back(word);
+  }
+  return command;
 }
 
 }  // namespace layered::sandbox

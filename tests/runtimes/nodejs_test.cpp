@@ -206,6 +206,20 @@ TEST_F(Node, UncaughtErrorsFailTheInvocationAndInitErrorsTheInit) {
   EXPECT_NE(init.logs.find("INIT_REPORT Init Duration"), std::string::npos) << init.logs;
 }
 
+TEST_F(Node, RequireOfAnEsModuleIsOffAsOnLambdaUnlessNodeOptionsTurnItOn) {
+  if (runtime_ != "nodejs20.x" && runtime_ != "nodejs22.x") GTEST_SKIP() << "Lambda disables it on 20 and 22";
+  write("code/lib.mjs", "export const answer = 42;\n");
+  write("code/index.js", "exports.handler = async () => require('./lib.mjs').answer;\n");
+  auto off = run(function(runtime_, "index.handler"));
+  EXPECT_EQ(off.function_error, "Unhandled") << off.payload;
+  EXPECT_EQ(parse(off.payload)["errorType"], "Error") << off.payload;
+  EXPECT_NE(off.payload.find("require() of ES Module"), std::string::npos) << off.payload;
+  auto s = function(runtime_, "index.handler");
+  s.environment = {{"NODE_OPTIONS", "--experimental-require-module"}};
+  auto on = run(s);
+  EXPECT_EQ(on.payload, "42") << on.payload << on.logs;
+}
+
 TEST_F(Node, MissingMajorVersionIsRefusedNeverSubstituted) {
   const std::string other = runtime_ == "nodejs18.x" ? "nodejs24.x" : "nodejs18.x";
   const std::string variable = other == "nodejs18.x" ? "LAYERED_NODEJS18_X" : "LAYERED_NODEJS24_X";
