@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -221,8 +222,48 @@ std::vector<std::string> libraries(const image::BaseImage& image, const Interpre
   return libs;
 }
 
+constexpr std::array<const char*, 2> kHostPackageDirs = {"site-packages", "dist-packages"};
+
+// bubblewrap resolves a bind's source path as the environment's unprivileged
+// user, so a directory under a private one (pyenv's under /root) cannot be
+// bound: it is mirrored into the cache instead.
+bool reachable_by_others(const fs::path& dir) {
+  for (fs::path p = dir.parent_path(); !p.empty(); p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0 || (st.st_mode & S_IXOTH) == 0) return false;
+    if (p == p.root_path()) break;
+  }
+  return true;
+}
+
+// The standard library by hard links (copies across file systems), without
+// the packages installed into it.
+void mirror_stdlib(const fs::path& from, const fs::path& to, std::error_code& ec) {
+  fs::create_directories(to, ec);
+  for (auto it = fs::recursive_directory_iterator(from, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const fs::path rel = it->path().lexically_relative(from);
+    const std::string top = rel.begin()->string();
+    if (std::find(kHostPackageDirs.begin(), kHostPackageDirs.end(), top) != kHostPackageDirs.end()) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_symlink(ec)) {
+      fs::copy_symlink(it->path(), to / rel, ec);
+    } else if (it->is_directory(ec)) {
+      fs::create_directory(to / rel, ec);
+    } else {
+      fs::create_hard_link(it->path(), to / rel, ec);
+      if (ec) {
+        ec.clear();
+        fs::copy_file(it->path(), to / rel, ec);
+      }
+    }
+  }
+}
+
 // bin/ (the interpreter under Lambda's names) and lib/ (its libraries, and
-// an empty directory where the standard library is bound).
+// the standard library: mirrored, or an empty directory it is bound onto).
 Status fill_lang_dir(const image::BaseImage& image, const Interpreter& interpreter, const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir / "bin", ec);
@@ -230,7 +271,11 @@ Status fill_lang_dir(const image::BaseImage& image, const Interpreter& interpret
   const std::string main_name = is_python(image) ? "python" + image.language_version : "node";
   link_or_copy(interpreter.executable, dir / "bin" / main_name, ec);
   if (is_python(image)) {
-    fs::create_directories(dir / "lib" / main_name, ec);
+    if (reachable_by_others(interpreter.stdlib)) {
+      fs::create_directories(dir / "lib" / main_name, ec);
+    } else {
+      mirror_stdlib(interpreter.stdlib, dir / "lib" / main_name, ec);
+    }
     fs::create_symlink(main_name, dir / "bin" / "python3", ec);
     fs::create_symlink(main_name, dir / "bin" / "python", ec);
   }
@@ -251,7 +296,8 @@ Result<std::string> lang_dir(const image::BaseImage& image, const Interpreter& i
   const fs::path root = fs::path(cache_dir) / "interpreters";
   const fs::path dir = root / (image.runtime + "-" +
                                hex_hash(file_identity(interpreter.executable) + "|" + interpreter.stdlib +
-                                        "|" + interpreter.dynload));
+                                        "|" + interpreter.dynload + "|" +
+                                        (reachable_by_others(interpreter.stdlib) ? "bound" : "mirrored")));
   std::error_code ec;
   if (fs::is_directory(dir, ec)) return dir.string();
   const fs::path tmp =
@@ -304,16 +350,18 @@ Result<ManagedRuntime> prepare_managed_runtime(const image::BaseImage& image, co
   ManagedRuntime runtime;
   runtime.lang_dir = *lang;
   runtime.client_dir = *client;
-  if (is_python(image)) {
+  if (is_python(image) && reachable_by_others(interpreter->stdlib)) {
     runtime.stdlib_dir = interpreter->stdlib;
     runtime.stdlib_target = std::string(kLangDir) + "/lib/python" + image.language_version;
     // pyenv's and python.org's builds keep site-packages inside the standard
     // library; Debian's keeps dist-packages outside (never bound).
-    for (const char* name : {"site-packages", "dist-packages"}) {
+    for (const char* name : kHostPackageDirs) {
       std::error_code ec;
       if (fs::is_directory(fs::path(interpreter->stdlib) / name, ec))
         runtime.hidden.push_back(runtime.stdlib_target + "/" + name);
     }
+  }
+  if (is_python(image)) {
     // -s: no user site-packages either (Lambda's own start line has none to skip).
     runtime.command = {std::string(kLangDir) + "/bin/python" + image.language_version, "-s",
                        std::string(kRuntimeDir) + "/bootstrap.py"};

@@ -184,6 +184,28 @@ TEST_F(Python, NothingOfThisMachinesPythonPackagesIsVisible) {
   }
 }
 
+TEST_F(Python, DebiansPythonBoundInPlaceSeesNoDistPackages) {
+  // Debian's interpreter, whose standard library is bound where it is; its
+  // site.py would add /usr/lib/python3/dist-packages (flask, yaml, apt here).
+  if (::access("/usr/bin/python3.11", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3.11";
+  ScopedEnv chosen("LAYERED_PYTHON3_11", "/usr/bin/python3.11");
+  write("code/app.py",
+        "import importlib.util, sys\n"
+        "def handler(event, context):\n"
+        "    names = ['yaml', 'flask', 'jinja2', 'apt', 'pip', 'setuptools', 'requests']\n"
+        "    return {'found': [n for n in names if importlib.util.find_spec(n)], 'path': sys.path,\n"
+        "            'ssl': __import__('ssl').OPENSSL_VERSION.startswith('OpenSSL')}\n");
+  auto r = run(function(kPython, "app.handler"));
+  json out = parse(r.payload);
+  ASSERT_TRUE(out.is_object()) << r.payload << r.logs;
+  EXPECT_EQ(out["found"], json::array());
+  EXPECT_EQ(out["ssl"], true) << "extension modules load their libraries from /var/lang/lib";
+  for (const auto& p : out["path"]) {
+    const std::string dir = p.get<std::string>();
+    EXPECT_TRUE(dir.rfind("/var/", 0) == 0 || dir.rfind("/opt/", 0) == 0) << dir;
+  }
+}
+
 TEST_F(Python, MissingVersionIsRefusedNeverSubstituted) {
   // python3 and even a "python3.9" on PATH that are really 3.11 (the real
   // file: pyenv's shims need pyenv on PATH).
