@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -25,13 +26,14 @@ namespace {
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  auto i = static_cast<std::size_t>(std::lround(p * static_cast<double>(v.size() - 1)));
   return v[std::min(i, v.size() - 1)];
 }
 
 // Wall time of one bare run of `argv` (fork, exec, exit).
 double bare_ms(const std::vector<std::string>& argv) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   auto t = Clock::now();
@@ -81,8 +83,8 @@ void run_case(const Case& c, int runs, const fs::path& root) {
   for (int i = 0; i <= runs; ++i) {
     auto r = invoke::invoke_once(spec, "{}", options);
     if (!r || !r->function_error.empty() || !r->report.init_duration_ms) {
-      std::printf("%-12s failed: %s\n", c.runtime.c_str(),
-                  r ? r->payload.c_str() : format_error(r.error()).c_str());
+      std::printf("%-12s failed: %s\n%s\n", c.runtime.c_str(),
+                  r ? r->payload.c_str() : format_error(r.error()).c_str(), r ? r->logs.c_str() : "");
       return;
     }
     double b = bare_ms(c.bare);
