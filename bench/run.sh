@@ -5,9 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 cmake --preset release >/dev/null
-cmake --build --preset release --target layered invoke_bench >/dev/null
+cmake --build --preset release --target layered invoke_bench runtimes_bench >/dev/null
 echo "==> invoke: cold start and warm round trip (bench/invoke_bench.cpp)"
 build/release/bench/invoke_bench "${COLD_RUNS:-30}" "${WARM_RUNS:-3000}"
+echo
+echo "==> runtimes: Init Duration of Python and Node.js hello functions (bench/runtimes_bench.cpp)"
+build/release/bench/runtimes_bench "${RUNTIME_RUNS:-20}"
 echo
 echo "==> deploy: first deploy and no-change redeploy (bench/deploy.sh)"
 bench/deploy.sh "$PWD/build/release/layered/cli/layered" "${DEPLOY_RUNS:-11}"

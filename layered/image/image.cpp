@@ -24,8 +24,38 @@ std::vector<std::pair<std::string, std::string>> pairs(const json& array) {
   return out;
 }
 
+// A managed runtime's entry names the OS image it `extends`: its keys
+// replace the base's, except `environment`, whose variables are set over the
+// base's (same name: replaced in place; new: appended).
+json resolved(const json& images, const json& entry) {
+  if (!entry.contains("extends")) return entry;
+  json merged = images.at(entry.at("extends").get<std::string>());
+  for (const auto& [key, value] : entry.items()) {
+    if (key == "environment") {
+      for (const auto& pair : value) {
+        auto same = [&](const json& p) { return p.at(0) == pair.at(0); };
+        auto& env = merged["environment"];
+        auto it = std::find_if(env.begin(), env.end(), same);
+        if (it != env.end()) {
+          *it = pair;
+        } else {
+          env.push_back(pair);
+        }
+      }
+    } else {
+      merged[key] = value;
+    }
+  }
+  return merged;
+}
+
 BaseImage from_json(const std::string& runtime, const json& j) {
   BaseImage image;
+  image.os_image = j.value("extends", runtime);
+  if (j.contains("language")) {
+    image.language = j.at("language").at("name").get<std::string>();
+    image.language_version = j.at("language").at("version").get<std::string>();
+  }
   image.runtime = runtime;
   image.description = j.value("description", "");
   image.source = j.value("source", "");
@@ -123,7 +153,7 @@ Result<BaseImage> load(const std::string& runtime) {
     hint += (hint.empty() ? "" : " ") + std::string("known runtimes: ") + known;
     return make_error("runtime '" + runtime + "' is not emulated", "", hint);
   }
-  return from_json(runtime, *it);
+  return from_json(runtime, resolved(images, *it));
 }
 
 int compare_versions(const std::string& a, const std::string& b) {

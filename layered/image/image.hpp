@@ -40,6 +40,13 @@ struct BaseImage {
   // with a private copy of its loader and libraries (see the sandbox).
   std::vector<std::string> host_programs;
   std::vector<File> files;
+  // The OS-only image this one is built on: the runtime itself for
+  // provided.*, "provided.al2023" for python3.13 (its glibc is what counts).
+  std::string os_image;
+  // A managed runtime's language ("python", "nodejs") and the version its
+  // interpreter must have ("3.13", "20"); empty for OS-only images.
+  std::string language;
+  std::string language_version;
 
   // The value of an environment variable of the image, or "".
   std::string env(const std::string& name) const;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace layered::image {
 namespace {
 
@@ -33,8 +35,44 @@ TEST(Image, UnknownRuntimeSuggestsTheClosest) {
   auto image = load("provided.al2024");
   ASSERT_FALSE(image.ok());
   EXPECT_EQ(image.error().message, "runtime 'provided.al2024' is not emulated");
-  EXPECT_EQ(image.error().hint,
-            "did you mean 'provided.al2023'? known runtimes: provided.al2, provided.al2023");
+  EXPECT_EQ(image.error().hint.rfind("did you mean 'provided.al2023'? known runtimes: nodejs18.x, ", 0), 0u)
+      << image.error().hint;
+}
+
+TEST(Image, ManagedRuntimesExtendTheirOsImage) {
+  auto python = load("python3.13");
+  ASSERT_TRUE(python.ok());
+  EXPECT_EQ(python->os_image, "provided.al2023");
+  EXPECT_EQ(python->language, "python");
+  EXPECT_EQ(python->language_version, "3.13");
+  EXPECT_EQ(python->symbol_versions.at("GLIBC"), "2.34");
+  EXPECT_EQ(python->env("AWS_EXECUTION_ENV"), "AWS_Lambda_python3.13");
+  EXPECT_EQ(python->env("PYTHONPATH"), "/var/runtime");
+  EXPECT_EQ(python->env("PATH"), "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin");
+  EXPECT_EQ(python->environment.front().first, "PATH");  // the base's order is kept
+  auto old = load("python3.11");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->os_image, "provided.al2");
+  EXPECT_EQ(old->symbol_versions.at("GLIBC"), "2.26");
+  auto node = load("nodejs18.x");
+  ASSERT_TRUE(node.ok());
+  EXPECT_EQ(node->os_image, "provided.al2");
+  EXPECT_EQ(node->language_version, "18");
+  EXPECT_EQ(node->env("NODE_PATH"),
+            "/opt/nodejs/node18/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:"
+            "/var/task");
+  auto provided = load("provided.al2023");
+  ASSERT_TRUE(provided.ok());
+  EXPECT_EQ(provided->os_image, "provided.al2023");
+  EXPECT_TRUE(provided->language.empty());
+  EXPECT_TRUE(provided->env("AWS_EXECUTION_ENV").empty());
+}
+
+TEST(Image, EveryLambdaPythonAndNodeRuntimeIsDescribed) {
+  auto names = runtimes();
+  for (const char* rt : {"python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14",
+                         "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x"})
+    EXPECT_NE(std::find(names.begin(), names.end(), rt), names.end()) << rt;
 }
 
 TEST(Image, ComparesVersionsNumerically) {

@@ -64,6 +64,7 @@ struct Environment::State {
   std::string image_dir;
   // Keep the cache's collector off both directories while this environment lives.
   sandbox::CacheLease opt_lease, host_programs_lease, image_lease;
+  std::optional<sandbox::ManagedRuntime> managed;  // python3.X / nodejsNN.x
   std::unique_ptr<sandbox::Launcher> own_launcher;
   sandbox::Launcher* launcher = nullptr;
   std::unique_ptr<runtime_api::Server> server;
@@ -134,7 +135,10 @@ struct Environment::State {
     auto api = runtime_api::Server::create();
     if (!api) return api.error();
     server = std::move(*api);
-    auto bootstrap = sandbox::find_bootstrap(spec.code_dir, opt_dir);
+    // A managed runtime starts our runtime interface client, whatever the
+    // function ships (as Lambda's /var/runtime/bootstrap does).
+    auto bootstrap = managed ? Result<std::string>(managed->command.front())
+                             : sandbox::find_bootstrap(spec.code_dir, opt_dir);
     if (!bootstrap) {
       return InitOutcome{false, ms_since(started), "error", "Runtime.InvalidEntrypoint",
                          platform_error("Runtime.InvalidEntrypoint", request_id, bootstrap.error().message)};
@@ -159,7 +163,8 @@ struct Environment::State {
                        .outbound_network = options.outbound_network,
                        .bind_runtime_api = [api = server.get()](int socket, int port) {
                          return api->listen_on(socket, port);
-                       }};
+                       },
+                       .managed = managed};
     started = Clock::now();  // Init Duration runs from the spawn
     auto launched = launcher->start(plan);
     if (!launched) return launched.error();
@@ -235,6 +240,11 @@ Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Opti
   LAYERED_TRY(leased(
       [&] { return sandbox::prepare_image_tree(state->image, state->host_programs_dir, options.cache_dir); },
       state->image_dir, state->image_lease));
+  if (!state->image.language.empty()) {
+    auto managed = sandbox::prepare_managed_runtime(state->image, options.cache_dir);
+    if (!managed) return managed.error();
+    state->managed = std::move(*managed);
+  }
   if (options.launcher) {
     state->launcher = options.launcher;
   } else {

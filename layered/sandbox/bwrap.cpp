@@ -103,6 +103,13 @@ Status add_mounts(Builder& b, const Plan& plan, bool disk_tmp) {
   return Ok{};
 }
 
+// A managed runtime's interpreter, standard library and client (interpreter.cpp).
+Status add_managed_runtime(Builder& b, const Plan& plan) {
+  for (const auto& [host, dest] : managed_runtime_binds(plan)) LAYERED_TRY(b.bind_dir(host, dest));
+  for (const auto& path : managed_runtime_hidden(plan)) b.add({"--tmpfs", path, "--remount-ro", path});
+  return Ok{};
+}
+
 }  // namespace
 
 Result<std::string> find_bwrap() {
@@ -126,13 +133,16 @@ Result<BwrapCommand> bwrap_command(const Plan& plan, bool disk_tmp, bool stage) 
   b.add({"--unshare-user", "--uid", kSandboxUid, "--gid", kSandboxGid, "--disable-userns", "--unshare-ipc",
          "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
          "--clearenv"});
-  if (auto status = add_mounts(b, plan, disk_tmp); !status) {
+  Status status = add_mounts(b, plan, disk_tmp);
+  if (status) status = add_managed_runtime(b, plan);
+  if (!status) {
     b.abandon();
     return status.error();
   }
   b.add({"--chdir", "/var/task"});
   for (const auto& [name, value] : plan.environment) b.add({"--setenv", name, value});
-  b.add({"--", plan.bootstrap});
+  b.add({"--"});
+  for (const auto& arg : bootstrap_command(plan)) b.add({arg});
   return b.take();
 }
 

@@ -67,8 +67,11 @@ Pairs lambda_environment(const image::BaseImage& image, const Identity& id, cons
       {"AWS_SECRET_ACCESS_KEY", "layered-local-fake-secret-not-a-credential"},
       {"AWS_SESSION_TOKEN", "layered-local-fake-session-token"},
   };
-  for (const char* name : {"PATH", "LD_LIBRARY_PATH", "LANG", "TZ"}) {
-    if (auto value = image.env(name); !value.empty()) env.emplace_back(name, value);
+  // The image's own variables (PATH, LD_LIBRARY_PATH, LANG, TZ; a managed
+  // runtime's PYTHONPATH / NODE_PATH and AWS_EXECUTION_ENV), in its order.
+  for (const auto& variable : image.environment) {
+    auto same = [&variable](const auto& p) { return p.first == variable.first; };
+    if (std::none_of(env.begin(), env.end(), same)) env.push_back(variable);
   }
   for (const auto& [name, value] : function_env) {
     if (is_reserved_variable(name)) continue;

@@ -9,16 +9,13 @@
 #include <functional>
 #include <random>
 
+#include "sandbox/internal.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace layered::sandbox {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// The shared objects `program` loads here (its loader included), as the
-// host's loader lists them.
 std::vector<std::string> host_closure(const std::string& program) {
   std::vector<std::string> files;
   const std::string loader = image::host_library_dir() + "/ld-linux-x86-64.so.2";
@@ -39,6 +36,8 @@ std::vector<std::string> host_closure(const std::string& program) {
   ::pclose(out);
   return files;
 }
+
+namespace {
 
 struct Program {
   std::string path;

@@ -31,4 +31,8 @@ Result<std::vector<TreeFile>> image_host_files(const image::BaseImage& image);
 std::vector<std::pair<std::string, std::string>> image_wrappers(const image::BaseImage& image,
                                                                 const std::string& host_programs_dir);
 
+// The shared objects `file` (a program or a library) loads on this machine,
+// its loader included, as this machine's loader lists them.
+std::vector<std::string> host_closure(const std::string& file);
+
 }  // namespace layered::sandbox

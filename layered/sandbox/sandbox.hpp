@@ -107,6 +107,25 @@ constexpr int kRuntimeApiPort = 9001;
 // network exists and before the bootstrap runs.
 using RuntimeApiBinder = std::function<Result<int>(int socket, int port)>;
 
+// A managed runtime (python3.X, nodejsNN.x) on this machine: the interpreter
+// of exactly the runtime's version with the libraries it loads, bundled once
+// under the cache and bound at /var/lang; its standard library; our runtime
+// interface client (layered/runtimes/) at /var/runtime.
+struct ManagedRuntime {
+  std::string lang_dir;              // host directory bound at /var/lang (bin/, lib/)
+  std::string stdlib_dir;            // host standard library ("" for Node.js)
+  std::string stdlib_target;         // /var/lang/lib/python3.X
+  std::vector<std::string> hidden;   // covered by an empty read-only directory
+  std::string client_dir;            // host directory bound at /var/runtime
+  std::vector<std::string> command;  // the bootstrap's argv inside the sandbox
+};
+
+// For an image with a language: the interpreter named by LAYERED_PYTHON3_13 /
+// LAYERED_NODEJS20_X, else the first python3.X / python3 (node / nodejs) on
+// PATH that reports exactly the runtime's version. Any other version is
+// refused with a message naming the runtime, where it looked and what to do.
+Result<ManagedRuntime> prepare_managed_runtime(const image::BaseImage& image, const std::string& cache_dir);
+
 // Everything needed to start one environment.
 struct Plan {
   std::string runtime = "provided.al2023";
@@ -126,7 +145,16 @@ struct Plan {
   // installed; the host's loopback is unreachable either way.
   bool outbound_network = false;
   RuntimeApiBinder bind_runtime_api;  // null: nothing listens
+  std::optional<ManagedRuntime> managed;  // set for python3.X / nodejsNN.x
 };
+
+// What mounts a managed runtime (nothing without one): host directories
+// bound read-only (host, path inside), in order, then paths inside them
+// covered by an empty read-only directory. And the command the environment
+// runs: the bootstrap, or the interpreter starting our runtime interface client.
+Pairs managed_runtime_binds(const Plan& plan);
+std::vector<std::string> managed_runtime_hidden(const Plan& plan);
+std::vector<std::string> bootstrap_command(const Plan& plan);
 
 // How the environment's process ended.
 struct ExitStatus {

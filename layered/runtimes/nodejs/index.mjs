@@ -1,0 +1,336 @@
+// layered's runtime interface client for Node.js functions.
+//
+// Started by the sandbox as `/var/lang/bin/node /var/runtime/index.mjs`, as
+// Lambda's /var/runtime/bootstrap does. It implements Lambda's contract for
+// Node.js handlers over the Runtime API (2018-06-01) with node's built-ins
+// alone: CommonJS and ES modules, async and callback handlers,
+// callbackWaitsForEmptyEventLoop, and errors worded as Lambda words them
+// (docs/lambda-facts.md section 10).
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import util from 'node:util';
+
+// Resolving from this file makes a missing module's "Require stack" name
+// /var/runtime/index.mjs, as Lambda's does.
+const require = createRequire(import.meta.url);
+const API = '/2018-06-01/runtime';
+
+class RuntimeError extends Error {}
+const runtimeError = (name) => {
+  const type = class extends RuntimeError {};
+  type.prototype.name = `Runtime.${name}`;
+  return type;
+};
+const ImportModuleError = runtimeError('ImportModuleError');
+const HandlerNotFound = runtimeError('HandlerNotFound');
+const MalformedHandlerName = runtimeError('MalformedHandlerName');
+const UserCodeSyntaxError = runtimeError('UserCodeSyntaxError');
+const UnhandledPromiseRejection = runtimeError('UnhandledPromiseRejection');
+class NodeJsExit extends RuntimeError {
+  constructor() {
+    super(
+      'The Lambda runtime client detected an unexpected Node.js exit code. This is most commonly caused by a ' +
+        'Promise that was never settled.',
+    );
+  }
+}
+NodeJsExit.prototype.name = 'Runtime.NodeJsExit';
+
+// ---- logging: Lambda's text format, one record per call -------------------
+
+let currentRequestId;
+
+function writeLog(level, args) {
+  const line = `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${util.format(...args)}`;
+  process.stdout.write(line.replace(/\n/g, '\r') + '\n');
+}
+
+function patchConsole() {
+  const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' };
+  for (const [method, level] of Object.entries(levels)) {
+    console[method] = (...args) => writeLog(level, args);
+  }
+  console.fatal = (...args) => writeLog('FATAL', args);
+}
+
+function formatted(error) {
+  if (!(error instanceof Error)) return JSON.stringify(error);
+  const fields = { errorType: error.name, errorMessage: error.message, code: error.code, ...error };
+  if (typeof error.stack === 'string') fields.stack = error.stack.split('\n');
+  return JSON.stringify(fields);
+}
+
+function logError(label, error) {
+  writeLog('ERROR', [`${label} \t${formatted(error)}`]);
+}
+
+// What the Runtime API receives for an error (Lambda's shape: a "trace").
+function errorResponse(error) {
+  if (util.types.isNativeError(error) || (error && typeof error.stack === 'string' && error.name)) {
+    return { errorType: error.name, errorMessage: error.message, trace: String(error.stack).split('\n') };
+  }
+  return { errorType: typeof error, errorMessage: String(error), trace: [] };
+}
+
+// ---- the Runtime API -------------------------------------------------------
+
+class RuntimeClient {
+  constructor(address) {
+    const colon = address.lastIndexOf(':');
+    this.host = address.slice(0, colon);
+    this.port = Number(address.slice(colon + 1));
+    // Idle keep-alive sockets are unreferenced by node: they never keep the
+    // event loop alive, so callbackWaitsForEmptyEventLoop sees only the
+    // function's own work.
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  }
+
+  request(method, route, body, headers = {}) {
+    return new Promise((resolve, reject) => {
+      const options = { host: this.host, port: this.port, path: API + route, method, agent: this.agent, headers };
+      if (body !== undefined) {
+        headers['Content-Type'] ??= 'application/json';
+        headers['Content-Length'] = Buffer.byteLength(body);
+      }
+      const req = http.request(options, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  async next() {
+    const res = await this.request('GET', '/invocation/next');
+    if (res.status !== 200) throw new Error(`next invocation: HTTP ${res.status}`);
+    return res;
+  }
+
+  respond(id, result) {
+    const body = JSON.stringify(result === undefined ? null : result);
+    return this.request('POST', `/invocation/${encodeURIComponent(id)}/response`, body);
+  }
+
+  fail(id, error) {
+    const response = errorResponse(error);
+    return this.request('POST', `/invocation/${encodeURIComponent(id)}/error`, JSON.stringify(response), {
+      'Lambda-Runtime-Function-Error-Type': response.errorType,
+    });
+  }
+
+  failInit(error) {
+    const response = errorResponse(error);
+    return this.request('POST', '/init/error', JSON.stringify(response), {
+      'Lambda-Runtime-Function-Error-Type': response.errorType,
+    });
+  }
+}
+
+// ---- loading the handler ---------------------------------------------------
+
+function packageTypeIsModule(dir) {
+  for (let folder = dir; ; folder = path.dirname(folder)) {
+    if (folder.endsWith('/node_modules')) return false;
+    const manifest = path.join(folder, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        return JSON.parse(fs.readFileSync(manifest, 'utf8'))?.type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (folder === '/') return false;
+  }
+}
+
+const exists = (file) => fs.existsSync(file);
+
+// Lambda's order: the file as named, then .js (CommonJS unless package.json
+// says "type": "module"), .mjs, .cjs, and finally node's own resolution.
+async function loadModule(appRoot, moduleRoot, name) {
+  const base = path.resolve(appRoot, moduleRoot, name);
+  if (exists(base)) return require(base);
+  const esm = exists(base + '.js') && packageTypeIsModule(path.dirname(base));
+  if (exists(base + '.js') && !esm) return require(base + '.js');
+  if (esm) return import(base + '.js');
+  if (exists(base + '.mjs')) return import(base + '.mjs');
+  if (exists(base + '.cjs')) return require(base + '.cjs');
+  return require(require.resolve(name, { paths: [appRoot, moduleRoot] }));
+}
+
+async function loadHandler(appRoot, fullHandler) {
+  if (fullHandler.includes('..')) {
+    throw new MalformedHandlerName(
+      `'${fullHandler}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
+    );
+  }
+  const handlerString = path.basename(fullHandler);
+  const moduleRoot = fullHandler.substring(0, fullHandler.indexOf(handlerString));
+  const match = handlerString.match(/^([^.]*)\.(.*)$/);
+  if (!match) throw new MalformedHandlerName('Bad handler');
+  const [, name, property] = match;
+  let userModule;
+  try {
+    userModule = await loadModule(appRoot, moduleRoot, name);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new UserCodeSyntaxError(e);
+    if (e?.code === 'MODULE_NOT_FOUND') throw new ImportModuleError(e);
+    throw e;
+  }
+  const handler = property.split('.').reduce((object, key) => object && object[key], userModule);
+  if (!handler) throw new HandlerNotFound(`${fullHandler} is undefined or not exported`);
+  if (typeof handler !== 'function') throw new HandlerNotFound(`${fullHandler} is not a function`);
+  return handler;
+}
+
+// ---- one invocation --------------------------------------------------------
+
+// Called when the event loop has nothing left to do (node's 'beforeExit').
+let whenLoopEmpty = () => {};
+let onUncaught = () => {};
+
+function callbackContext(client, id, next) {
+  let waitForEmptyLoop = true;
+  let reported = false;
+  let finished = false;
+  const complete = (result) => {
+    if (reported) return;
+    reported = true;
+    client.respond(id, result).then(next, next);
+  };
+  const failWith = (error) => {
+    if (reported) return;
+    reported = true;
+    logError('Invoke Error', error);
+    client.fail(id, error).then(next, next);
+  };
+  const callback = (error, result) => {
+    whenLoopEmpty = () => {};
+    if (error !== undefined && error !== null) return failWith(error);
+    if (!waitForEmptyLoop) return complete(result);
+    whenLoopEmpty = () => {
+      whenLoopEmpty = () => {};
+      setImmediate(() => complete(result));
+    };
+  };
+  const done = (error, result) => {
+    whenLoopEmpty = () => {};
+    if (error !== undefined && error !== null) failWith(error);
+    else complete(result);
+  };
+  const once = (fn) => (...args) => {
+    if (finished) return;
+    finished = true;
+    fn(...args);
+  };
+  const context = {
+    get callbackWaitsForEmptyEventLoop() {
+      return waitForEmptyLoop;
+    },
+    set callbackWaitsForEmptyEventLoop(value) {
+      waitForEmptyLoop = value;
+    },
+    succeed: once((result) => done(null, result)),
+    fail: once((error) => done(error ?? 'handled')),
+    done: once(done),
+  };
+  return { callback: once(callback), context, markReported: () => (reported = true) };
+}
+
+function parseHeader(value, name) {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch (err) {
+    throw new Error(`Cannot parse ${name} as json: ${err.toString()}`);
+  }
+}
+
+function attachEnvironment(context, headers) {
+  const deadline = Number(headers['lambda-runtime-deadline-ms']);
+  return Object.assign(context, {
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    clientContext: parseHeader(headers['lambda-runtime-client-context'], 'ClientContext'),
+    identity: parseHeader(headers['lambda-runtime-cognito-identity'], 'CognitoIdentity'),
+    invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
+    awsRequestId: headers['lambda-runtime-aws-request-id'],
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  });
+}
+
+const isPromise = (value) => value && typeof value.then === 'function';
+
+async function invokeOnce(client, handler) {
+  const { headers, body } = await client.next();
+  const id = headers['lambda-runtime-aws-request-id'];
+  currentRequestId = id;
+  if (headers['lambda-runtime-trace-id']) process.env._X_AMZN_TRACE_ID = headers['lambda-runtime-trace-id'];
+  else delete process.env._X_AMZN_TRACE_ID;
+  const next = () => setImmediate(() => invokeOnce(client, handler).catch(fatal));
+  const { callback, context, markReported } = callbackContext(client, id, next);
+  onUncaught = (error, code) => {
+    logError(code === 128 ? 'Unhandled Promise Rejection' : 'Uncaught Exception', error);
+    client.fail(id, error).finally(() => process.exit(code));
+  };
+  // Nothing was reported and nothing is left to run: an async handler whose
+  // promise never settled is an error; a plain one answered null.
+  const isAsync = handler.constructor?.name === 'AsyncFunction';
+  whenLoopEmpty = () => {
+    whenLoopEmpty = () => {};
+    markReported();
+    if (isAsync) {
+      const error = new NodeJsExit();
+      logError('Invoke Error', error);
+      client.fail(id, error).then(next, next);
+    } else {
+      client.respond(id, null).then(next, next);
+    }
+  };
+  try {
+    const result = handler(JSON.parse(body.toString('utf8')), attachEnvironment(context, headers), callback);
+    if (isPromise(result)) result.then(context.succeed, context.fail).catch(context.fail);
+  } catch (error) {
+    callback(error);
+  }
+}
+
+function fatal(error) {
+  console.error(`layered runtime client: ${error?.stack ?? error}`);
+  process.exit(1);
+}
+
+async function main() {
+  patchConsole();
+  const client = new RuntimeClient(process.env.AWS_LAMBDA_RUNTIME_API);
+  onUncaught = (error, code) => {
+    logError(code === 128 ? 'Unhandled Promise Rejection' : 'Uncaught Exception', error);
+    client.failInit(error).finally(() => process.exit(code));
+  };
+  process.on('uncaughtException', (error) => onUncaught(error, 129));
+  process.on('unhandledRejection', (reason, promise) => {
+    const error = new UnhandledPromiseRejection(String(reason));
+    error.reason = reason;
+    error.promise = promise;
+    onUncaught(error, 128);
+  });
+  process.on('beforeExit', () => whenLoopEmpty());
+  const appRoot = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
+  let handler;
+  try {
+    handler = await loadHandler(appRoot, process.env._HANDLER ?? '');
+  } catch (error) {
+    onUncaught(error, 129);
+    return;
+  }
+  setImmediate(() => invokeOnce(client, handler).catch(fatal));
+}
+
+main();

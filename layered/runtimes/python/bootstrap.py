@@ -1,0 +1,297 @@
+"""layered's runtime interface client for Python functions.
+
+Started by the sandbox as `/var/lang/bin/python3.X -s /var/runtime/bootstrap.py`
+(Lambda's /var/runtime/bootstrap does the same). It implements Lambda's
+contract for Python handlers over the Runtime API (2018-06-01) with the
+standard library alone; the wording of errors and logs is Lambda's
+(docs/lambda-facts.md section 10).
+"""
+
+import decimal
+import http.client
+import importlib
+import json
+import math
+import os
+import site
+import sys
+import time
+import traceback
+
+API = "/2018-06-01/runtime"
+VERSION = "%d.%d" % sys.version_info[:2]
+TASK_ROOT = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
+LAYER_ROOT = "/opt/python"
+LAYER_SITE = "/opt/python/lib/python%s/site-packages" % VERSION
+RUNTIME_SITE = "/var/lang/lib/python%s/site-packages" % VERSION
+# Lambda's log writes an error's lines as one record: \r between lines and
+# no-break spaces for the indentation.
+LINE_BREAK = "\r"
+INDENT = "\u00a0"
+
+
+class Fault(Exception):
+    """An error of the runtime itself, reported with a Runtime.* type."""
+
+    def __init__(self, error_type, message, trace=None):
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.trace = trace or []
+
+
+def arrange_search_path():
+    """sys.path in Lambda's order: the function, then the layers, then the
+    runtime and the standard library. python3.12+ (Amazon Linux 2023) put the
+    runtime's site-packages before /var/runtime; older ones after the
+    standard library, with the layer directories repeated at the end."""
+    given = [p for p in sys.path[1:] if p]  # [0] is this script's directory
+    runtime_paths = [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
+    stdlib = [p for p in given if p not in runtime_paths and p != RUNTIME_SITE]
+    head = [TASK_ROOT, LAYER_SITE, LAYER_ROOT]
+    if sys.version_info >= (3, 12):
+        order = head + [RUNTIME_SITE] + runtime_paths + stdlib
+    else:
+        order = head + runtime_paths + stdlib + [RUNTIME_SITE, LAYER_SITE, LAYER_ROOT]
+    sys.path[:] = order
+    # A site directory also runs the .pth files it holds (Lambda's layer
+    # site-packages is one, as a pip --target install expects).
+    if os.path.isdir(LAYER_SITE):
+        site.addsitedir(LAYER_SITE)
+
+
+class RuntimeClient:
+    def __init__(self, address):
+        host, _, port = address.rpartition(":")
+        self.connection = http.client.HTTPConnection(host, int(port))
+
+    def request(self, method, path, body=None, headers=None):
+        for attempt in (1, 2):
+            try:
+                self.connection.request(method, API + path, body=body, headers=headers or {})
+                response = self.connection.getresponse()
+                return response, response.read()
+            except (http.client.HTTPException, ConnectionError):
+                # A keep-alive connection the server closed: reconnect once.
+                self.connection.close()
+                if attempt == 2:
+                    raise
+
+    def next(self):
+        response, body = self.request("GET", "/invocation/next")
+        if response.status != 200:
+            raise Fault("Runtime.LambdaRuntimeClientError", "next invocation: HTTP %d" % response.status)
+        return response, body
+
+    def post(self, path, payload, content_type="application/json", error_type=None):
+        headers = {"Content-Type": content_type}
+        if error_type:
+            headers["Lambda-Runtime-Function-Error-Type"] = error_type
+        self.request("POST", path, body=payload, headers=headers)
+
+    def respond(self, request_id, payload, content_type):
+        self.post("/invocation/%s/response" % request_id, payload, content_type)
+
+    def fail(self, request_id, error):
+        self.post("/invocation/%s/error" % request_id, to_json(error).encode(), error_type=error["errorType"])
+
+    def fail_init(self, error):
+        self.post("/init/error", to_json(error).encode(), error_type=error["errorType"])
+
+
+class Encoder(json.JSONEncoder):
+    def default(self, o):
+        if isinstance(o, decimal.Decimal):
+            return math.nan if o.is_nan() else float(o) if o != o.to_integral_value() else int(o)
+        return super().default(o)
+
+
+def to_json(value):
+    # python3.12+ keep non-ASCII characters as they are; older runtimes escape them.
+    return json.dumps(value, cls=Encoder, ensure_ascii=sys.version_info < (3, 12))
+
+
+def error_body(message, error_type, trace, request_id=""):
+    return {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": trace}
+
+
+def user_frames(tb):
+    """The traceback's frames from the first one outside this file."""
+    frames = traceback.extract_tb(tb)
+    for i, frame in enumerate(frames):
+        if frame.filename != __file__:
+            return frames[i:]
+    return []
+
+
+def exception_body(exc, request_id=""):
+    return error_body(str(exc), type(exc).__name__, traceback.format_list(user_frames(exc.__traceback__)), request_id)
+
+
+def log_error(error):
+    lines = ["[ERROR] %s: %s" % (error["errorType"], error["errorMessage"])]
+    lines.append("Traceback (most recent call last):")
+    for frame in error["stackTrace"]:
+        for line in frame.splitlines():
+            stripped = line.lstrip(" ")
+            lines.append(INDENT * (len(line) - len(stripped)) + stripped)
+    sys.stdout.write(LINE_BREAK.join(lines) + "\n")
+
+
+def load_handler(handler):
+    try:
+        module_name, function_name = handler.rsplit(".", 1)
+    except ValueError as e:
+        raise Fault("Runtime.MalformedHandlerName", "Bad handler '%s': %s" % (handler, e))
+    if module_name.split(".")[0] in sys.builtin_module_names:
+        raise Fault(
+            "Runtime.BuiltInModuleConflict", "Cannot use built-in module %s as a handler module" % module_name
+        )
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as e:
+        raise Fault("Runtime.ImportModuleError", "Unable to import module '%s': %s" % (module_name, e))
+    except SyntaxError as e:
+        trace = ['  File "%s" Line %s\n    %s' % (e.filename, e.lineno, e.text)]
+        raise Fault("Runtime.UserCodeSyntaxError", "Syntax error in module '%s': %s" % (module_name, e), trace)
+    try:
+        return getattr(module, function_name)
+    except AttributeError:
+        raise Fault("Runtime.HandlerNotFound", "Handler '%s' missing on module '%s'" % (function_name, module_name))
+
+
+class Fields:
+    """A plain object from a dict, for context.identity / client_context."""
+
+    def __init__(self, names, values):
+        for name in names:
+            setattr(self, name, (values or {}).get(name))
+
+    def __repr__(self):
+        return "%s(%r)" % (type(self).__name__, vars(self))
+
+
+class CognitoIdentity(Fields):
+    pass
+
+
+class ClientContext(Fields):
+    pass
+
+
+class LambdaContext:
+    def __init__(self, headers):
+        self.aws_request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+        self.invoked_function_arn = headers.get("Lambda-Runtime-Invoked-Function-Arn")
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        # A string, as Lambda's own client reads it from the environment.
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self._deadline_ms = int(headers.get("Lambda-Runtime-Deadline-Ms") or 0)
+        cognito = parse_header(headers, "Lambda-Runtime-Cognito-Identity")
+        self.identity = CognitoIdentity(["cognito_identity_id", "cognito_identity_pool_id"], {})
+        if cognito is not None:
+            self.identity.cognito_identity_id = cognito.get("cognitoIdentityId")
+            self.identity.cognito_identity_pool_id = cognito.get("cognitoIdentityPoolId")
+        client = parse_header(headers, "Lambda-Runtime-Client-Context")
+        self.client_context = None
+        if client is not None:
+            self.client_context = ClientContext(["custom", "env", "client"], client)
+            if self.client_context.client is not None:
+                names = ["installation_id", "app_title", "app_version_name", "app_version_code", "app_package_name"]
+                self.client_context.client = Fields(names, self.client_context.client)
+
+    def get_remaining_time_in_millis(self):
+        return max(self._deadline_ms - int(time.time() * 1000), 0)
+
+    def log(self, message):
+        sys.stdout.write(str(message))
+
+
+def parse_header(headers, name):
+    text = headers.get(name)
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise Fault("Runtime.LambdaContextUnmarshalError", "Unable to parse %s JSON: %s" % (name, e))
+
+
+def handle(client, handler, response, body):
+    request_id = response.getheader("Lambda-Runtime-Aws-Request-Id")
+    trace_id = response.getheader("Lambda-Runtime-Trace-Id")
+    if trace_id:
+        os.environ["_X_AMZN_TRACE_ID"] = trace_id
+    else:
+        os.environ.pop("_X_AMZN_TRACE_ID", None)
+    try:
+        context = LambdaContext(response.headers)
+        try:
+            event = json.loads(body)
+        except ValueError as e:
+            raise Fault("Runtime.UnmarshalError", "Unable to unmarshal input: %s" % e)
+        result = handler(event, context)
+        if isinstance(result, bytes):
+            client.respond(request_id, result, "application/unknown")
+            return
+        try:
+            payload = to_json(result).encode()
+        except (TypeError, ValueError) as e:
+            raise Fault("Runtime.MarshalError", "Unable to marshal response: %s" % e)
+    except Fault as e:
+        error = error_body(e.message, e.error_type, e.trace, request_id)
+    except Exception as e:  # noqa: BLE001 - any exception of the handler is the function's error
+        error = exception_body(e, request_id)
+    else:
+        client.respond(request_id, payload, "application/json")
+        return
+    log_error(error)
+    client.fail(request_id, error)
+
+
+class Unbuffered:
+    """What the function prints reaches the log at once, as on Lambda."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text):
+        n = self.stream.write(text)
+        self.stream.flush()
+        return n
+
+    def writelines(self, lines):
+        self.stream.writelines(lines)
+        self.stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def main():
+    sys.stdout = Unbuffered(sys.stdout)
+    sys.stderr = Unbuffered(sys.stderr)
+    arrange_search_path()
+    client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+    try:
+        handler = load_handler(os.environ.get("_HANDLER", ""))
+    except Fault as e:
+        error = error_body(e.message, e.error_type, e.trace)
+    except Exception as e:  # noqa: BLE001 - module-level code of the function failed
+        error = exception_body(e)
+    else:
+        error = None
+    if error is not None:
+        log_error(error)
+        client.fail_init(error)
+        sys.exit(1)
+    while True:
+        response, body = client.next()
+        handle(client, handler, response, body)
+
+
+if __name__ == "__main__":
+    main()
