@@ -103,10 +103,14 @@ package_index_reachable() {
 }
 
 # The python3-* packages the named ones depend on, themselves included: for
-# each Depends clause, its first alternative that is installed.
+# each Depends clause, its first alternative that is installed. A name written
+# "!package" is left out, with what only it depends on.
 debian_closure() {
   local -A seen=()
-  local queue=("$@") pkg clause alt name
+  local queue=() pkg clause alt name
+  for pkg in "$@"; do
+    if [[ $pkg == !* ]]; then seen[${pkg#!}]=excluded; else queue+=("$pkg"); fi
+  done
   while ((${#queue[@]})); do
     pkg=${queue[0]}; queue=("${queue[@]:1}")
     [ -z "${seen[$pkg]:-}" ] || continue
@@ -227,8 +231,8 @@ run_doctor() {
   layers=()
   for fn in "${PYTHON_LAYERS[@]}"; do layers+=(--layer "build/layers/$fn"); done
   for fn in $(python_functions); do
-    say "layered doctor --runtime python$PYTHON_VERSION ${layers[*]} --function build/functions/$fn"
-    if output=$("$engine" doctor --runtime "python$PYTHON_VERSION" "${layers[@]}" --function "build/functions/$fn" 2>&1); then
+    say "layered doctor --runtime python$PYTHON_VERSION --handler handler.handler ${layers[*]} --function build/functions/$fn"
+    if output=$("$engine" doctor --runtime "python$PYTHON_VERSION" --handler handler.handler "${layers[@]}" --function "build/functions/$fn" 2>&1); then
       printf '%s\n' "$output"
     else
       printf '%s\n' "$output" >&2
