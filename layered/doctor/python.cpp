@@ -116,7 +116,7 @@ void extension_versions(Context& ctx, const RuntimeInfo& runtime) {
 // top_level.txt, else the first component of each file in RECORD.
 std::vector<std::string> installed_names(const Context& ctx, const std::string& meta) {
   std::vector<std::string> names;
-  auto add = [&](std::string name) {
+  auto add = [&](const std::string& name) {
     if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   };
   if (auto top = ctx.view.find(meta + "/top_level.txt"); top && top->entry) {

@@ -220,7 +220,7 @@ TEST_F(PythonDoctorTest, MacOSWheel) {
 }
 
 TEST_F(PythonDoctorTest, WindowsPyd) {
-  write("external/python/fast/_core.cp311-win_amd64.pyd", "MZ\x90\x00");
+  write("external/python/fast/_core.cp311-win_amd64.pyd", "MZ\x90");
   write("function/handler.py", "");
   auto r = run(package({"external"}));
   EXPECT_EQ(codes(r), "native.foreign-os /opt/python/fast/_core.cp311-win_amd64.pyd\n");
