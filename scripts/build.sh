@@ -138,7 +138,9 @@ copy_debian_modules() {
     mapfile -t -O "${#entries[@]}" entries < <(dpkg -L "$pkg" | sed -n "s|^$PYTHON_SITE/\([^/]*\)\$|\1|p")
   done
   mkdir -p "$dest"
-  tar -C "$PYTHON_SITE" --exclude=__pycache__ -cf - "${entries[@]}" | tar -C "$dest" -xf -
+  # --dereference: Debian links some files to shared copies outside the
+  # package (werkzeug's jquery.js), which a zip must not point to.
+  tar -C "$PYTHON_SITE" --dereference --exclude=__pycache__ -cf - "${entries[@]}" | tar -C "$dest" -xf -
 }
 
 # build/layers/python-external/python/: pip as AWS documents it when an index

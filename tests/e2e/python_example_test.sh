@@ -45,6 +45,11 @@ check "synth (export sharing)" synth "$tmp/cdk.v1"
 run deploy1 deploy "$STACK" --app "$tmp/cdk.v1"
 check "deploy $STACK (and its layers stack) succeeds" test "$(rc deploy1)" = 0
 check "the layers stack exports PythonExternalLayerArn" contains "$tmp/deploy1.out" "PythonExternalLayerArn"
+if [ "$(rc deploy1)" != 0 ]; then
+  cat "$tmp/deploy1.err"
+  echo "${passed} passed, ${failed} failed"
+  exit 1
+fi
 
 run probe invoke "$STACK/PythonCatalogFunction" --app "$tmp/cdk.v1" --event lambdamodule/events/PythonCatalogFunction.json
 if grep -q "runtime 'python3.11' is not emulated" "$tmp/probe.err" "$tmp/probe.out"; then
