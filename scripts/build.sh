@@ -169,7 +169,25 @@ build_python_external() {
     say "no Python package index reachable (${PIP_INDEX_URL:-https://pypi.org/simple}): taking requirements.txt's libraries from Debian (${debs[*]})"
     copy_debian_modules "$dir/python" "${debs[@]}"
   fi
+  compile_python "$dir/python" /opt/python
   echo "$inputs" >"$stamp"
+}
+
+# Byte-compiles the modules under DIR for the functions' Python, as they will
+# be imported from MOUNT (/opt/python or /var/task): Lambda's file system is
+# read-only, so without these every cold start compiles every module again
+# (importing sqlalchemy.orm here: 1.2 s from sources, 0.44 s from .pyc).
+# Hash-checked .pyc files stay valid with the zip's fixed timestamps and are
+# byte-for-byte reproducible.
+compile_python() {
+  local dir=$1 mount=$2 python
+  python=$(command -v "python$PYTHON_VERSION") || {
+    say "  python$PYTHON_VERSION not found: $dir ships without .pyc files (slower cold starts)"
+    return 0
+  }
+  find "$dir" -name __pycache__ -prune -exec rm -rf {} +
+  "$python" -m compileall -q -d "$mount" --invalidation-mode checked-hash "$dir" >/dev/null ||
+    die "byte-compiling $dir with python$PYTHON_VERSION failed"
 }
 
 # Copies a source tree without caches and tests, following symlinks (a
@@ -186,11 +204,13 @@ build_python() {
   build_python_external
   say "laying out build/layers/pythonutils/"
   copy_python_tree layers/pythonutils/python build/layers/pythonutils/python
+  compile_python build/layers/pythonutils/python /opt/python
   local name fn
   for name in "${PYTHON_LAYERS[@]}"; do zip_tree "build/layers/$name" "build/layers/$name.zip"; done
   for fn in $(python_functions); do
     say "laying out build/functions/$fn/"
     copy_python_tree "$PYTHON_FUNCTIONS_DIR/${fn#python-}" "build/functions/$fn"
+    compile_python "build/functions/$fn" /var/task
     zip_tree "build/functions/$fn" "build/functions/$fn.zip"
   done
 }
