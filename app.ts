@@ -1,20 +1,37 @@
 // The CDK app: the layers stack and the application stack that uses its
-// layers. It deploys the zips scripts/build.sh wrote (what `layered doctor`
-// checked is what ships).
+// layers, once for the C++ example and once for the Python one (the seed's),
+// under their own stack names so both deploy side by side. It deploys the
+// zips scripts/build.sh wrote (what `layered doctor` checked is what ships).
 //
 // Context: layerSharing=export|ssm (default export; docs/sharing-layers.md)
 //          buildDir=DIR (default build, relative to the project root)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { ApplicationStack, APPLICATION_STACK_NAME } from './lambdamodule/infrastructure';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationStack,
+  APPLICATION_STACK_NAME,
+  PYTHON_APPLICATION_STACK_NAME,
+  PYTHON_FUNCTIONS,
+} from './lambdamodule/infrastructure';
 import {
   LAYER_SHARING_MODES,
   LayerSharing,
   LayersStack,
   LAYERS_STACK_NAME,
   MissingBuildOutput,
+  PYTHON_LAYERS,
+  PYTHON_LAYERS_STACK_NAME,
 } from './layers/infrastructure';
+
+/**
+ * The Python functions' runtime. python3.11 because that is the Python this
+ * project's machines have and `layered` runs a function only on the exact
+ * version it names; on AWS alone, python3.13 (newer, Amazon Linux 2023,
+ * faster cold starts) is the better pick, with the layer built for 3.13.
+ */
+export const PYTHON_RUNTIME = lambda.Runtime.PYTHON_3_11;
 
 export interface AppConfig {
   /** Absolute path of the build outputs. */
@@ -69,6 +86,29 @@ export function defineStacks(app: App, config: AppConfig): { layers: LayersStack
   return { layers, application };
 }
 
+/** Adds the Python example's two stacks, the same pattern as defineStacks. */
+export function definePythonStacks(
+  app: App,
+  config: AppConfig,
+): { layers: LayersStack; application: ApplicationStack } {
+  const layers = new LayersStack(app, PYTHON_LAYERS_STACK_NAME, {
+    description: 'Lambda layers example (Python): the python-external and pythonutils layers, shared by ARN',
+    buildDir: config.buildDir,
+    layers: PYTHON_LAYERS,
+    runtime: PYTHON_RUNTIME,
+  });
+  const application = new ApplicationStack(app, PYTHON_APPLICATION_STACK_NAME, {
+    description: 'Lambda layers example (Python): the greeting and catalog functions, using both layers',
+    buildDir: config.buildDir,
+    layerSharing: config.layerSharing,
+    functions: PYTHON_FUNCTIONS,
+    layers: PYTHON_LAYERS,
+    runtime: PYTHON_RUNTIME,
+  });
+  application.addStackDependency(layers, 'the functions use the layers published by the Python layers stack');
+  return { layers, application };
+}
+
 /** The one line a user sees for an error they can fix, or undefined for a bug. */
 export function describeError(error: unknown, root: string = projectRoot()): string | undefined {
   if (error instanceof MissingBuildOutput) {
@@ -83,7 +123,9 @@ export function describeError(error: unknown, root: string = projectRoot()): str
 function main(): void {
   const app = new App();
   try {
-    defineStacks(app, readConfig(app));
+    const config = readConfig(app);
+    defineStacks(app, config);
+    definePythonStacks(app, config);
   } catch (error) {
     const line = describeError(error);
     if (line === undefined) throw error;

@@ -8,9 +8,18 @@ import { Construct } from 'constructs';
 import { buildOutput, LAYERS, LayerSharing, LayerSpec } from '../layers/infrastructure';
 
 export const APPLICATION_STACK_NAME = 'Lambda-layers-example';
+export const PYTHON_APPLICATION_STACK_NAME = 'Lambda-layers-example-python';
 
-/** The functions; each one's sample event is lambdamodule/events/<id>.json. */
-export const FUNCTIONS = [
+/** One function: its construct id, handler and build output. */
+export interface FunctionSpec {
+  readonly id: string;
+  readonly handler: string;
+  readonly zip: string;
+  readonly description: string;
+}
+
+/** The C++ functions; each one's sample event is lambdamodule/events/<id>.json. */
+export const FUNCTIONS: readonly FunctionSpec[] = [
   {
     id: 'GreetingFunction',
     handler: 'greeting',
@@ -23,12 +32,37 @@ export const FUNCTIONS = [
     zip: 'functions/catalog.zip',
     description: "Example C++ function 'catalog', using both layers of the layers stack",
   },
-] as const;
+];
+
+/**
+ * The Python functions (sources in lambdamodule/runtime/python/<name>/,
+ * built to functions/python-<name>.zip). Each zip holds handler.py at its
+ * top, so the handler is module 'handler', function 'handler'.
+ */
+export const PYTHON_FUNCTIONS: readonly FunctionSpec[] = [
+  {
+    id: 'PythonGreetingFunction',
+    handler: 'handler.handler',
+    zip: 'functions/python-greeting.zip',
+    description: "Example Python function 'greeting' (Flask, Jinja2), using both layers of the Python layers stack",
+  },
+  {
+    id: 'PythonCatalogFunction',
+    handler: 'handler.handler',
+    zip: 'functions/python-catalog.zip',
+    description: "Example Python function 'catalog' (SQLAlchemy), using both layers of the Python layers stack",
+  },
+];
 
 export interface ApplicationStackProps extends StackProps {
   /** Absolute path of the directory scripts/build.sh wrote (holds functions/*.zip). */
   readonly buildDir: string;
   readonly layerSharing: LayerSharing;
+  /** The functions (default: the C++ example's) and the layers they import, in order. */
+  readonly functions?: readonly FunctionSpec[];
+  readonly layers?: readonly LayerSpec[];
+  /** Default provided.al2023. */
+  readonly runtime?: lambda.Runtime;
 }
 
 export class ApplicationStack extends Stack {
@@ -36,18 +70,19 @@ export class ApplicationStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApplicationStackProps) {
     super(scope, id, props);
-    const layers = LAYERS.map((spec) => this.importLayer(spec, props.layerSharing));
+    const layers = (props.layers ?? LAYERS).map((spec) => this.importLayer(spec, props.layerSharing));
     const functions = new Map<string, lambda.Function>();
-    for (const spec of FUNCTIONS) {
+    for (const spec of props.functions ?? FUNCTIONS) {
       functions.set(
         spec.id,
         new lambda.Function(this, spec.id, {
           description: spec.description,
-          runtime: lambda.Runtime.PROVIDED_AL2023,
+          runtime: props.runtime ?? lambda.Runtime.PROVIDED_AL2023,
           architecture: lambda.Architecture.X86_64,
           // A provided runtime starts the package's bootstrap and does not
           // read the handler; it is still recorded (the bootstrap sees it
-          // as _HANDLER), so it names the function.
+          // as _HANDLER), so it names the function. Python's runtime
+          // imports module.function from it.
           handler: spec.handler,
           code: lambda.Code.fromAsset(buildOutput(props.buildDir, spec.zip)),
           layers,

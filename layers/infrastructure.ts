@@ -8,6 +8,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 
 export const LAYERS_STACK_NAME = 'Lambda-layers-example-layers';
+export const PYTHON_LAYERS_STACK_NAME = 'Lambda-layers-example-python-layers';
 
 /**
  * How the application stack reads the layers' ARNs: CloudFormation exports
@@ -17,8 +18,18 @@ export const LAYERS_STACK_NAME = 'Lambda-layers-example-layers';
 export type LayerSharing = 'export' | 'ssm';
 export const LAYER_SHARING_MODES: readonly LayerSharing[] = ['export', 'ssm'];
 
-/** The layers, in the order functions list them (a later layer wins in /opt). */
-export const LAYERS = [
+/** One layer: its build output, its name on Lambda, and how its ARN is shared. */
+export interface LayerSpec {
+  readonly id: string;
+  readonly zip: string;
+  readonly layerName: string;
+  readonly description: string;
+  readonly exportName: string;
+  readonly parameterName: string;
+}
+
+/** The C++ example's layers, in the order functions list them (a later layer wins in /opt). */
+export const LAYERS: readonly LayerSpec[] = [
   {
     id: 'ExternalLayer',
     zip: 'layers/external.zip',
@@ -35,9 +46,32 @@ export const LAYERS = [
     exportName: 'CpputilsLayerArn',
     parameterName: '/lambda-layers-example/cpputils-layer-arn',
   },
-] as const;
+];
 
-export type LayerSpec = (typeof LAYERS)[number];
+/**
+ * The Python example's layers (the seed's own): third-party packages and our
+ * shared code, each under python/ in its zip, which Lambda puts on sys.path
+ * as /opt/python. Names differ from the C++ ones so both examples deploy
+ * side by side (export names are unique per account and region).
+ */
+export const PYTHON_LAYERS: readonly LayerSpec[] = [
+  {
+    id: 'PythonExternalLayer',
+    zip: 'layers/python-external.zip',
+    layerName: 'lambda-layers-example-python-external',
+    description: 'Third-party Python packages of the Python functions: flask, sqlalchemy, jinja2 (python/ on sys.path)',
+    exportName: 'PythonExternalLayerArn',
+    parameterName: '/lambda-layers-example/python-external-layer-arn',
+  },
+  {
+    id: 'PythonutilsLayer',
+    zip: 'layers/pythonutils.zip',
+    layerName: 'lambda-layers-example-pythonutils',
+    description: 'Shared Python code of the Python functions: the pythonutils package (python/ on sys.path)',
+    exportName: 'PythonutilsLayerArn',
+    parameterName: '/lambda-layers-example/pythonutils-layer-arn',
+  },
+];
 
 /** A file scripts/build.sh should have written is missing. */
 export class MissingBuildOutput extends Error {
@@ -57,6 +91,10 @@ export function buildOutput(buildDir: string, relative: string): string {
 export interface LayersStackProps extends StackProps {
   /** Absolute path of the directory scripts/build.sh wrote (holds layers/*.zip). */
   readonly buildDir: string;
+  /** The layers to publish (default: the C++ example's). */
+  readonly layers?: readonly LayerSpec[];
+  /** The runtime the layers are for (default provided.al2023). */
+  readonly runtime?: lambda.Runtime;
 }
 
 /**
@@ -68,25 +106,25 @@ export interface LayersStackProps extends StackProps {
  * (docs/sharing-layers.md). An export nobody imports locks nothing.
  */
 export class LayersStack extends Stack {
-  readonly layers: ReadonlyMap<LayerSpec['id'], lambda.LayerVersion>;
+  readonly layers: ReadonlyMap<string, lambda.LayerVersion>;
 
   constructor(scope: Construct, id: string, props: LayersStackProps) {
     super(scope, id, props);
-    const layers = new Map<LayerSpec['id'], lambda.LayerVersion>();
-    for (const spec of LAYERS) {
-      const layer = this.publishLayer(spec, props.buildDir);
+    const layers = new Map<string, lambda.LayerVersion>();
+    for (const spec of props.layers ?? LAYERS) {
+      const layer = this.publishLayer(spec, props.buildDir, props.runtime ?? lambda.Runtime.PROVIDED_AL2023);
       this.share(spec, layer);
       layers.set(spec.id, layer);
     }
     this.layers = layers;
   }
 
-  private publishLayer(spec: LayerSpec, buildDir: string): lambda.LayerVersion {
+  private publishLayer(spec: LayerSpec, buildDir: string, runtime: lambda.Runtime): lambda.LayerVersion {
     return new lambda.LayerVersion(this, spec.id, {
       layerVersionName: spec.layerName,
       description: spec.description,
       code: lambda.Code.fromAsset(buildOutput(buildDir, spec.zip)),
-      compatibleRuntimes: [lambda.Runtime.PROVIDED_AL2023],
+      compatibleRuntimes: [runtime],
       compatibleArchitectures: [lambda.Architecture.X86_64],
       // A rebuilt layer is a new LayerVersion (every property is
       // replace-only) and CloudFormation would delete the old version once

@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libarchive-dev libelf-dev libjsoncpp-dev libssl-dev
   bubblewrap busybox-static slirp4netns e2fsprogs iproute2 curl sqlite3 ca-certificates tzdata
   nodejs npm
-  python3.11
+  python3.11 python3 python3-flask python3-sqlalchemy python3-jinja2 python3-blinker
 )
 
 missing=()

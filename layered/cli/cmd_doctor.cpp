@@ -17,12 +17,14 @@ struct DoctorOptions {
   std::string function;
   std::string runtime = "provided.al2023";
   std::string arch = "x86_64";
+  std::string handler;
 };
 
 doctor::Package package_of(const DoctorOptions& o) {
   doctor::Package p;
   p.runtime = o.runtime;
   p.architecture = o.arch;
+  p.handler = o.handler;
   if (!o.function.empty()) {
     p.function_dir = o.function;
     std::filesystem::path fn(o.function);
@@ -64,6 +66,8 @@ void add_doctor(CLI::App& app, Context& ctx) {
   app.add_option("--layer", opts->layers, "a layer directory or zip, in order (repeat; later layers win)");
   app.add_option("--function", opts->function, "the function code, a directory or zip");
   app.add_option("--runtime", opts->runtime, "the function's runtime (default provided.al2023)");
+  app.add_option("--handler", opts->handler,
+                 "the function's handler (python: module.function), to check what its module imports");
   app.add_option("--arch", opts->arch, "the function's architecture: x86_64 (default) or arm64");
   app.add_flag("--json", ctx.global.json, "print the report as JSON");
   app.callback([opts, &ctx] { ctx.exit_code = run(*opts, ctx); });

@@ -100,6 +100,7 @@ Result<Candidate> describe(const assembly::Assembly& app, const assembly::Stack&
   if (props.value("FunctionName", json()).is_string()) c.names.push_back(props["FunctionName"]);
   c.package.runtime =
       props.value("Runtime", json()).is_string() ? props["Runtime"].get<std::string>() : "provided.al2023";
+  if (props.value("Handler", json()).is_string()) c.package.handler = props["Handler"];
   const json& archs = props.value("Architectures", json::array());
   if (archs.is_array() && !archs.empty() && archs[0].is_string()) c.package.architecture = archs[0];
   if (const auto* code = asset_of(app, stack, id, "Code")) c.package.function_dir = code->path;

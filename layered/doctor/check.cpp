@@ -75,6 +75,8 @@ Result<Report> check(const Package& package) {
   check_bootstrap(ctx);
   check_limits(ctx);
   check_conflicts(ctx);
+  check_python(ctx);
+  check_foreign_os(ctx);
   std::stable_sort(ctx.findings.begin(), ctx.findings.end(),
                    [](const Finding& a, const Finding& b) { return a.severity < b.severity; });
   FunctionReport fr{

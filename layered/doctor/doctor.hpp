@@ -43,6 +43,9 @@ struct Package {
   std::string function_name;  // shown in the report
   std::string runtime = "provided.al2023";
   std::string architecture = "x86_64";  // or "arm64"
+  // The function's handler setting ("handler.handler" for Python); "" when
+  // unknown, and then doctor looks at every module at the function's top.
+  std::string handler;
   // The function code (a directory or a .zip), extracted at /var/task.
   std::optional<std::filesystem::path> function_dir;
   std::vector<LayerInput> layers;  // in order: a later layer wins

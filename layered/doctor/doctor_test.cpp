@@ -298,7 +298,7 @@ TEST_F(DoctorTest, PythonAndNodeLayouts) {
   p.runtime = "python3.12";
   auto r = run(p);
   EXPECT_EQ(codes(r),
-            "layout.python-dir /opt/mypkg/__init__.py\n"
+            "layout.python-dir /opt/mypkg/\n"
             "layout.python-version /opt/python/lib/python3.11/site-packages\n"
             "layout.nodejs-dir /opt/node_modules\n");
 }

@@ -98,6 +98,31 @@ void check_bootstrap(Context& ctx);
 void check_elves(Context& ctx);  // architecture, interpreter, dependencies, symbol versions
 void check_limits(Context& ctx);
 void check_conflicts(Context& ctx);
+void check_python(Context& ctx);      // C extensions, .dist-info, the handler's imports
+void check_foreign_os(Context& ctx);  // macOS and Windows builds of native code
+
+// A module a Python source imports at its top level (`import a.b`, `from a
+// import b`): `name` is the top-level package ("a"), `line` 1-based.
+struct PythonImport {
+  std::string name;
+  int line = 0;
+};
+
+// The absolute imports at column 0 of `source`, outside string literals; what
+// is indented (inside try:, if:, def) may be optional and is left out.
+std::vector<PythonImport> top_level_imports(std::string_view source);
+
+// True if `name` is a top-level module of Python `version`'s standard library
+// ("3.11"), per layered/data/python-stdlib.json.
+bool is_stdlib_module(const std::string& version, const std::string& name);
+
+// The module part of a Python handler string ("handler.handler" -> "handler",
+// "src/app.main" -> "src/app"), or "" if it has none.
+std::string python_handler_module(const std::string& handler);
+
+// The top-level imports of the function's handler module, in order; empty
+// when the handler or its module is not known.
+std::vector<std::string> handler_import_names(const Context& ctx);
 
 // "1.2 MB", "250 MB".
 std::string human_size(std::uint64_t bytes);

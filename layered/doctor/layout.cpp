@@ -42,11 +42,16 @@ std::string extra_top_folder(const Source& source) {
 }
 
 void misplaced_libraries(Context& ctx, const Source& source) {
+  // Folders holding Python code are Python packages: their .so files are C
+  // extensions, imported through sys.path, never searched by the loader.
+  std::set<std::string> python_packages;
+  for (const auto& f : source.files)
+    if (!at_top(f.rel) && f.rel.ends_with(".py")) python_packages.insert(top_of(f.rel));
   std::map<std::string, std::vector<std::string>> by_dir;  // top dir ("" = top level) -> names
   for (const auto& f : source.files) {
     if (f.directory || !is_shared_library(f.rel)) continue;
     std::string top = at_top(f.rel) ? "" : top_of(f.rel);
-    if (top == "lib" || kLanguageTop.count(top)) continue;
+    if (top == "lib" || kLanguageTop.count(top) || python_packages.count(top)) continue;
     by_dir[top].push_back(f.rel);
   }
   for (const auto& [dir, files] : by_dir) {
@@ -81,24 +86,72 @@ void misplaced_executables(Context& ctx, const Source& source) {
   }
 }
 
+// The top-level package a Python file outside python/ belongs to:
+// "flask/app.py" -> "flask", "six.py" -> "six",
+// "lib/python3.11/site-packages/flask/app.py" -> "flask" (a virtualenv copied as is).
+std::string python_package_of(const std::string& rel) {
+  std::string rest = rel;
+  if (auto site = rel.find("site-packages/"); site != std::string::npos) rest = rel.substr(site + 14);
+  std::string top = top_of(rest);
+  return top.substr(0, top.find('.'));
+}
+
+// Python code at the top of a layer instead of under python/: Lambda
+// extracts it to /opt/<package>, which is not on sys.path, and the function
+// fails at its first import with Runtime.ImportModuleError.
+void python_outside(Context& ctx, const Source& source, const std::vector<std::string>& outside) {
+  std::vector<std::string> tops, packages;
+  for (const auto& rel : outside) {
+    std::string top = top_of(rel) + (at_top(rel) ? "" : "/");
+    if (std::find(tops.begin(), tops.end(), top) == tops.end()) tops.push_back(top);
+    std::string package = python_package_of(rel);
+    if (std::find(packages.begin(), packages.end(), package) == packages.end()) packages.push_back(package);
+  }
+  std::string listed;
+  for (std::size_t i = 0; i < tops.size() && i < 3; ++i) listed += (i ? ", " : "") + tops[i];
+  if (tops.size() > 3) listed += " and " + std::to_string(tops.size() - 3) + " more";
+  // The package the function fails on first: the first one its handler
+  // imports, when that can be seen.
+  std::string missing = packages.front();
+  for (const auto& name : handler_import_names(ctx))
+    if (std::find(packages.begin(), packages.end(), name) != packages.end()) {
+      missing = name;
+      break;
+    }
+  std::string module = python_handler_module(ctx.package.handler);
+  std::string error = module.empty() ? "Runtime.ImportModuleError (No module named '" + missing + "')"
+                                     : "Runtime.ImportModuleError: Unable to import module '" + module +
+                                           "': No module named '" + missing + "'";
+  std::string names;
+  for (const auto& top : tops) names += (names.empty() ? "" : " ") + top.substr(0, top.find('/'));
+  ctx.add(Severity::error, "layout.python-dir", "/opt/" + tops.front(), source.label,
+          "has its Python code at the top of the layer (" + listed +
+              ") instead of under python/, so Lambda "
+              "extracts it to /opt/" +
+              tops.front() +
+              ", which is not on sys.path (only /opt/python and "
+              "/opt/python/lib/python3.X/site-packages are): importing it fails with " +
+              error,
+          "put it under python/ in the zip (mkdir python && mv " + names +
+              " python/, or pip install --target python/ ...), so that it lands in /opt/python/");
+}
+
 void python_layout(Context& ctx, const Source& source, const RuntimeInfo& runtime) {
   static const std::regex site(R"(python/lib/python(3\.[0-9]+)/site-packages(/.*)?)");
-  std::string outside;
+  std::vector<std::string> modules, metadata;  // outside python/: .py files; .dist-info, site-packages
   std::set<std::string> wrong_versions;
   for (const auto& f : source.files) {
     std::string top = top_of(f.rel);
-    bool python_file =
-        f.rel.ends_with(".py") || f.rel.ends_with(".dist-info") || f.rel.ends_with("/site-packages");
-    if (python_file && top != "python" && top != "bin" && outside.empty()) outside = f.rel;
+    bool elsewhere = top != "python" && top != "bin" && top != "nodejs";  // node-gyp ships .py files
+    if (elsewhere && f.rel.ends_with(".py")) modules.push_back(f.rel);
+    if (elsewhere && (f.rel.ends_with(".dist-info") || f.rel.ends_with("/site-packages")))
+      metadata.push_back(f.rel);
     std::smatch m;
     if (runtime.language == "python" && std::regex_match(f.rel, m, site) && m[1] != runtime.version)
       wrong_versions.insert(m[1]);
   }
-  if (!outside.empty())
-    ctx.add(Severity::error, "layout.python-dir", "/opt/" + outside, source.label,
-            "is Python code outside python/, so it is not on sys.path (Lambda adds /opt/python and "
-            "/opt/python/lib/python3.X/site-packages)",
-            "put the packages under python/ in the layer (pip install -t python/ ...)");
+  if (!modules.empty() || !metadata.empty())
+    python_outside(ctx, source, modules.empty() ? metadata : modules);
   for (const auto& v : wrong_versions)
     ctx.add(Severity::error, "layout.python-version", "/opt/python/lib/python" + v + "/site-packages",
             source.label,

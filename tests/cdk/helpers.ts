@@ -3,10 +3,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FUNCTIONS } from '../../lambdamodule/infrastructure';
-import { LAYERS } from '../../layers/infrastructure';
+import { FUNCTIONS, PYTHON_FUNCTIONS } from '../../lambdamodule/infrastructure';
+import { LAYERS, PYTHON_LAYERS } from '../../layers/infrastructure';
 
-export const ALL_ZIPS: readonly string[] = [...LAYERS.map((l) => l.zip), ...FUNCTIONS.map((f) => f.zip)];
+export const ALL_ZIPS: readonly string[] = [...LAYERS, ...FUNCTIONS, ...PYTHON_LAYERS, ...PYTHON_FUNCTIONS].map(
+  (spec) => spec.zip,
+);
 
 /** A new empty temporary directory, removed when the process exits. */
 export function tempDir(prefix: string): string {

@@ -114,7 +114,13 @@ TEST(RealBuild, AssemblyFunctionsAreClean) {
   EXPECT_NE(r.out.find("Lambda-layers-example/GreetingFunction (provided.al2023, x86_64; layers: "),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("no problems found in 2 functions"), std::string::npos) << r.out;
+  // The Python example's functions too, with their handler's imports checked
+  // against the layers found through the export.
+  EXPECT_NE(r.out.find("Lambda-layers-example-python/PythonCatalogFunction (python3.11, x86_64; layers: "
+                       "lambda-layers-example-python-external, lambda-layers-example-pythonutils)\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("no problems found in 4 functions"), std::string::npos) << r.out;
   auto typo = doctor("--app cdk.out Lambda-layers-example/GreetingFunctio", src);
   EXPECT_EQ(typo.status, 1);
   EXPECT_NE(typo.out.find("did you mean 'Lambda-layers-example/GreetingFunction'?"), std::string::npos)

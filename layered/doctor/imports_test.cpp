@@ -1,0 +1,53 @@
+// The import scanner and the standard-library lists.
+#include <gtest/gtest.h>
+
+#include "doctor/internal.hpp"
+
+namespace layered::doctor {
+namespace {
+
+std::string names(std::string_view source) {
+  std::string out;
+  for (const auto& i : top_level_imports(source)) out += i.name + ":" + std::to_string(i.line) + " ";
+  return out;
+}
+
+TEST(PythonImports, PlainFromAndAliases) {
+  EXPECT_EQ(names("import os\nimport flask.json as fj, jinja2\nfrom sqlalchemy import orm\n"
+                  "from werkzeug.test import (\n    EnvironBuilder,\n)\n"),
+            "os:1 flask:2 jinja2:2 sqlalchemy:3 werkzeug:4 ");
+}
+
+TEST(PythonImports, LeavesOutRelativeFutureIndentedAndStrings) {
+  EXPECT_EQ(names("from __future__ import annotations\n"
+                  "from . import sibling\n"
+                  "from .models import Item\n"
+                  "try:\n    import ujson as json\nexcept ImportError:\n    import json\n"
+                  "def f():\n    import requests\n"
+                  "\"\"\"Usage:\nimport notamodule\n\"\"\"\n"
+                  "x = 'import alsonot'  # import comment\n"
+                  "y = 1 + \\\n  2\n"
+                  "import yaml\n"),
+            "yaml:16 ");
+}
+
+TEST(PythonImports, CrlfAndSemicolons) {
+  EXPECT_EQ(names("import boto3\r\nimport six;\r\n"), "boto3:1 six:2 ");
+}
+
+TEST(PythonStdlib, KnowsEachVersion) {
+  EXPECT_TRUE(is_stdlib_module("3.11", "json"));
+  EXPECT_TRUE(is_stdlib_module("3.11", "tomllib"));
+  EXPECT_FALSE(is_stdlib_module("3.10", "tomllib"));  // new in 3.11
+  EXPECT_TRUE(is_stdlib_module("3.11", "distutils"));
+  EXPECT_FALSE(is_stdlib_module("3.12", "distutils"));  // removed in 3.12 (PEP 632)
+  EXPECT_TRUE(is_stdlib_module("3.12", "cgi"));
+  EXPECT_FALSE(is_stdlib_module("3.13", "cgi"));  // removed in 3.13 (PEP 594)
+  EXPECT_TRUE(is_stdlib_module("3.14", "annotationlib"));
+  EXPECT_TRUE(is_stdlib_module("3.9", "asyncio"));
+  EXPECT_FALSE(is_stdlib_module("3.11", "flask"));
+  EXPECT_FALSE(is_stdlib_module("3.8", "json"));  // no list for 3.8
+}
+
+}  // namespace
+}  // namespace layered::doctor
