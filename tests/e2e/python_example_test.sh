@@ -51,7 +51,7 @@ fi
 
 
 # PythonCatalogFunction: the same answer as the C++ CatalogFunction gives.
-cp "$tmp/probe.out" "$tmp/catalog.out"; cp "$tmp/probe.err" "$tmp/catalog.err"; cp "$tmp/probe.rc" "$tmp/catalog.rc"
+run catalog invoke "$STACK/PythonCatalogFunction" --app "$tmp/cdk.v1" --event lambdamodule/events/PythonCatalogFunction.json
 check "PythonCatalogFunction answers its sample event" test "$(rc catalog)" = 0
 check "  with 3 books of 40.00 or less" equals catalog 'a["count"]' 3
 check "  cheapest first" equals catalog '",".join(i["id"] for i in a["items"])' "B-003,B-007,B-002"
