@@ -30,6 +30,7 @@ void add_deploy(CLI::App& app, Context& ctx);
 void add_destroy(CLI::App& app, Context& ctx);
 void add_list(CLI::App& app, Context& ctx);
 void add_invoke(CLI::App& app, Context& ctx);
+void add_serve(CLI::App& app, Context& ctx);
 void add_doctor(CLI::App& app, Context& ctx);
 
 // Adds --app and --state to a subcommand.

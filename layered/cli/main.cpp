@@ -57,6 +57,8 @@ constexpr CommandEntry kCommands[] = {
     {"destroy", "destroy locally deployed stacks", add_destroy},
     {"list", "list deployed stacks, functions, layer versions and exports", add_list},
     {"invoke", "invoke a deployed function in a Lambda-like sandbox (one cold start)", add_invoke},
+    {"serve", "answer Lambda's Invoke API for the AWS CLI and SDKs (--endpoint-url), with warm environments",
+     add_serve},
     {"doctor", "explain why a function would not find its layers' code", add_doctor},
 };
 

@@ -215,6 +215,14 @@ State::~State() = default;
 const Settings& State::settings() const { return impl_->settings; }
 const std::string& State::dir() const { return impl_->dir; }
 
+Result<std::int64_t> State::change_counter() const {
+  auto q = impl_->query("PRAGMA data_version");
+  auto row = q.step();
+  if (!row.ok()) return row.error();
+  if (!*row) return detail::db_error(impl_->db, "cannot read the state's data version");
+  return q.number(0);
+}
+
 Result<Transaction> State::begin() {
   if (impl_->read_only) {
     return make_error("the state was opened read-only", impl_->dir + "/state.db",

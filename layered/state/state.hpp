@@ -4,6 +4,7 @@
 // `Transaction`, so a failed deploy leaves the previous state untouched.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -184,6 +185,11 @@ class State {
   // Writes a value; the version goes up by one when the value changes.
   Status put_ssm_parameter(const SsmParameterRecord& record);
   Status delete_ssm_parameter(const std::string& name);
+
+  // Differs from its last value whenever another connection (a deploy in
+  // another process) has committed since: SQLite's PRAGMA data_version, so a
+  // long-lived reader can tell in microseconds whether what it read is current.
+  Result<std::int64_t> change_counter() const;
 
   // Store keys referenced by any layer version or function (for store GC).
   Result<std::vector<std::string>> referenced_content_keys() const;

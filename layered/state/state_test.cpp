@@ -82,6 +82,22 @@ TEST_F(StateTest, CreatesSchemaWithWalAndDefaultSettings) {
   sqlite3_close(db);
 }
 
+TEST_F(StateTest, ChangeCounterMovesOnlyWhenAnotherConnectionCommits) {
+  State reader = open();
+  State writer = open();
+  auto before = reader.change_counter();
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(*reader.change_counter(), *before);
+  SsmParameterRecord parameter;
+  parameter.name = "/deployed/elsewhere";
+  parameter.value = "v";
+  ASSERT_TRUE(writer.put_ssm_parameter(parameter).ok());
+  auto after = reader.change_counter();
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(*after, *before);
+  EXPECT_EQ(*reader.change_counter(), *after);
+}
+
 TEST_F(StateTest, SettingsAreFixedWhenTheStateIsCreated) {
   { ASSERT_TRUE(State::open(dir_ + "/st", Settings{"111111111111", "eu-west-1"}).ok()); }
   auto reopened = State::open(dir_ + "/st", Settings{"222222222222", "us-east-2"});

@@ -1,0 +1,112 @@
+// `layered serve [--host 127.0.0.1] [--port 3001]`: Lambda's Invoke API for
+// the AWS CLI and SDKs (--endpoint-url), until Ctrl-C or SIGTERM.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "invoke_api/invoke_api.hpp"
+
+namespace layered::cli {
+
+namespace {
+
+struct ServeArgs {
+  std::string host = "127.0.0.1";
+  int port = 3001;
+  double idle_timeout_s = 300;
+  int max_environments = 64;
+  bool verbose = false;
+};
+
+// The handler only writes a byte: the main thread waits on the pipe and stops
+// the service outside signal context. Handlers (unlike a blocked signal mask)
+// do not pass to the sandboxes' processes across exec.
+int g_stop_pipe[2] = {-1, -1};
+
+void on_stop_signal(int /*signal*/) {
+  const char byte = 1;
+  [[maybe_unused]] auto n = ::write(g_stop_pipe[1], &byte, 1);
+}
+
+Status install_stop_handlers() {
+  if (::pipe2(g_stop_pipe, O_CLOEXEC) != 0) return make_error("cannot create a pipe for signals");
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, nullptr);
+  ::sigaction(SIGTERM, &action, nullptr);
+  // A client that hangs up must cost its request, not the server: EPIPE
+  // instead of SIGPIPE. A handler rather than SIG_IGN, which would pass to
+  // the functions' processes.
+  struct sigaction pipe_action {};
+  pipe_action.sa_handler = [](int) {};
+  sigemptyset(&pipe_action.sa_mask);
+  ::sigaction(SIGPIPE, &pipe_action, nullptr);
+  return Ok{};
+}
+
+void wait_for_stop_signal() {
+  char byte = 0;
+  while (::read(g_stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+void print_usage(const std::string& host, int port) {
+  const std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                          std::to_string(port);
+  std::cerr << "layered serve: Lambda's Invoke API on " << url << " (Ctrl-C stops)\n"
+            << "  try: aws lambda invoke --endpoint-url " << url
+            << " --function-name FUNCTION --payload '{}' --cli-binary-format raw-in-base64-out out.json\n"
+            << "  (any credentials and region work: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x "
+               "AWS_DEFAULT_REGION=us-east-1)\n";
+}
+
+int run_serve(const ServeArgs& args, const GlobalOptions& global) {
+  if (!is_loopback(args.host)) {
+    std::cerr << "layered serve: warning: listening on '" << args.host
+              << "', not loopback: anyone who can reach it can run the deployed functions\n";
+  }
+  if (auto installed = install_stop_handlers(); !installed) return report(installed.error());
+  invoke_api::Options options;
+  options.state_dir = global.state_dir();
+  options.host = args.host;
+  options.port = args.port;
+  options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(args.idle_timeout_s * 1000));
+  options.max_environments = args.max_environments;
+  options.verbose = args.verbose;
+  auto service = invoke_api::Service::start(options);
+  if (!service) return report(service.error());
+  print_usage(args.host, (*service)->port());
+  wait_for_stop_signal();
+  std::cerr << "layered serve: stopping\n";
+  (*service)->stop();
+  return 0;
+}
+
+}  // namespace
+
+void add_serve(CLI::App& app, Context& ctx) {
+  auto args = std::make_shared<ServeArgs>();
+  add_global_flags(app, ctx);
+  app.add_option("--host", args->host, "address to listen on (default 127.0.0.1; other than loopback warns)");
+  app.add_option("--port", args->port, "port to listen on (default 3001; 0 picks a free one)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--idle-timeout", args->idle_timeout_s,
+                 "seconds a warm environment may stay unused before it is shut down (default 300)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-environments", args->max_environments,
+                 "execution environments alive at once, all functions together (default 64)")
+      ->check(CLI::Range(1, 1024));
+  app.add_flag("--verbose", args->verbose, "also say how long preparing each environment took");
+  app.callback([&ctx, args] { ctx.exit_code = run_serve(*args, ctx.global); });
+}
+
+}  // namespace layered::cli

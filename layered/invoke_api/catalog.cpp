@@ -1,0 +1,151 @@
+// What is deployed, as serve reads it from the state: re-read only when
+// another process (a `layered deploy`) has committed since the last look, so
+// every request sees what is deployed at that moment for the cost of one
+// PRAGMA.
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "invoke_api/internal.hpp"
+
+namespace layered::invoke_api {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+std::optional<int> reserved_concurrency(const state::ResourceRecord& resource) {
+  json props = json::parse(resource.properties_json, nullptr, false);
+  if (!props.is_object() || !props.contains("ReservedConcurrentExecutions")) return std::nullopt;
+  const json& value = props["ReservedConcurrentExecutions"];
+  if (value.is_number_integer()) return value.get<int>();
+  if (value.is_string()) {
+    try {
+      return std::stoi(value.get<std::string>());
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string string_property(const state::ResourceRecord& resource, const char* name) {
+  json props = json::parse(resource.properties_json, nullptr, false);
+  if (props.is_object() && props.contains(name) && props[name].is_string())
+    return props[name].get<std::string>();
+  return "";
+}
+
+std::string identity_of(const state::FunctionRecord& f) {
+  json id{f.name,         f.code_key,  f.code_dir,  f.runtime,     f.handler,
+          f.architecture, f.memory_mb, f.timeout_s, f.ephemeral_mb};
+  for (const auto& layer : f.layers) id.push_back(layer.arn);
+  for (const auto& [key, value] : f.environment) id.push_back(key + "=" + value);
+  return id.dump();
+}
+
+std::int64_t tree_size(const std::string& dir) {
+  std::int64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += static_cast<std::int64_t>(it->file_size(ec));
+  }
+  return total;
+}
+
+// 2024-01-01T00:00:00Z -> 2024-01-01T00:00:00.000+0000 (Lambda's LastModified).
+std::string lambda_time(const std::string& iso) {
+  if (iso.size() < 19) return iso;
+  return iso.substr(0, 19) + ".000+0000";
+}
+
+Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->settings = state.settings();
+  auto functions = state.functions();
+  if (!functions) return functions.error();
+  auto layers = state.layer_versions();
+  if (!layers) return layers.error();
+  snapshot->layers = std::move(*layers);
+  std::map<std::string, std::vector<state::ResourceRecord>> resources;
+  std::map<std::string, std::string> deployed_at;
+  for (auto& f : *functions) {
+    if (!resources.contains(f.stack)) {
+      auto rs = state.resources(f.stack);
+      if (!rs) return rs.error();
+      resources[f.stack] = std::move(*rs);
+      auto stack = state.stack(f.stack);
+      if (!stack) return stack.error();
+      if (*stack) deployed_at[f.stack] = (*stack)->deployed_at;
+    }
+    Deployed d;
+    for (const auto& r : resources[f.stack]) {
+      if (r.logical_id != f.logical_id) continue;
+      d.reserved_concurrency = reserved_concurrency(r);
+      d.role = string_property(r, "Role");
+      d.description = string_property(r, "Description");
+    }
+    d.identity = identity_of(f);
+    d.last_modified = lambda_time(deployed_at[f.stack]);
+    d.code_size = tree_size(f.code_dir);
+    d.record = std::move(f);
+    snapshot->functions.push_back(std::move(d));
+  }
+  std::sort(snapshot->functions.begin(), snapshot->functions.end(),
+            [](const Deployed& a, const Deployed& b) { return a.record.name < b.record.name; });
+  return std::shared_ptr<const Snapshot>(std::move(snapshot));
+}
+
+}  // namespace
+
+const Deployed* Snapshot::find(const std::string& name) const {
+  auto it = std::lower_bound(functions.begin(), functions.end(), name,
+                             [](const Deployed& d, const std::string& n) { return d.record.name < n; });
+  return it != functions.end() && it->record.name == name ? &*it : nullptr;
+}
+
+Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& state_dir) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(state_dir) / "state.db", ec)) {
+    return make_error("nothing is deployed here: no state in '" + state_dir + "'", state_dir,
+                      "run 'layered deploy --all' first, or pass --state DIR");
+  }
+  auto state = state::State::open(state_dir);
+  if (!state) return state.error();
+  return std::unique_ptr<Catalog>(new Catalog(std::move(*state)));
+}
+
+Result<std::shared_ptr<const Snapshot>> Catalog::current() {
+  std::lock_guard lock(mutex_);
+  auto counter = state_.change_counter();
+  if (!counter) return counter.error();
+  if (snapshot_ && *counter == seen_) return snapshot_;
+  auto fresh = read_snapshot(state_);
+  if (!fresh) return fresh.error();
+  snapshot_ = std::move(*fresh);
+  seen_ = *counter;
+  return snapshot_;
+}
+
+std::string Catalog::cache_dir() const { return state_.dir() + "/cache"; }
+
+invoke::FunctionSpec spec_of(const state::FunctionRecord& f) {
+  invoke::FunctionSpec spec;
+  spec.name = f.name;
+  spec.arn = f.arn;
+  spec.version = f.version;
+  spec.runtime = f.runtime;
+  spec.architecture = f.architecture;
+  spec.handler = f.handler;
+  spec.code_dir = f.code_dir;
+  for (const auto& layer : f.layers) spec.layers.push_back({layer.arn, layer.dir});
+  spec.environment = f.environment;
+  spec.memory_mb = f.memory_mb;
+  spec.timeout_s = f.timeout_s;
+  spec.ephemeral_mb = f.ephemeral_mb;
+  return spec;
+}
+
+}  // namespace layered::invoke_api

@@ -1,0 +1,71 @@
+// Lambda's error responses as the SDKs parse them (restJson): the code in the
+// x-amzn-ErrorType header, the text in the body's "message" (botocore's
+// RestJSONParser and the JS SDK v3's loadRestJsonErrorCode read both).
+#include <nlohmann/json.hpp>
+
+#include "invoke_api/internal.hpp"
+
+namespace layered::invoke_api {
+
+ApiError function_not_found(const std::string& arn) {
+  return {404, "ResourceNotFoundException", "Function not found: " + arn, ""};
+}
+
+ApiError request_too_large(std::size_t limit, const std::string& operation) {
+  return {
+      413, "RequestTooLargeException",
+      "Request must be smaller than " + std::to_string(limit) + " bytes for the " + operation + " operation",
+      ""};
+}
+
+ApiError invalid_request_content(const std::string& detail) {
+  return {400, "InvalidRequestContentException", "Could not parse request body into json: " + detail, ""};
+}
+
+ApiError invalid_parameter(const std::string& message) {
+  return {400, "InvalidParameterValueException", message, ""};
+}
+
+ApiError throttled(const std::string& reason) {
+  return {429, "TooManyRequestsException", "Rate Exceeded.", reason};
+}
+
+ApiError service_error(const std::string& message) { return {500, "ServiceException", message, ""}; }
+
+std::string error_body(const ApiError& error) {
+  nlohmann::json body{{"Type", error.status >= 500 ? "Service" : "User"}, {"message", error.message}};
+  if (!error.reason.empty()) body["Reason"] = error.reason;
+  return body.dump();
+}
+
+std::string base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    auto n = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+             static_cast<unsigned char>(bytes[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i < bytes.size()) {
+    unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string log_tail(const std::string& logs) {
+  std::string_view view = logs;
+  if (view.size() > kLogTailBytes) view.remove_prefix(view.size() - kLogTailBytes);
+  return base64(view);
+}
+
+}  // namespace layered::invoke_api

@@ -1,0 +1,160 @@
+// The parts of `serve`, private to the invoke_api module.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/common.hpp"
+#include "invoke/invoke.hpp"
+#include "state/state.hpp"
+
+namespace layered::invoke_api {
+
+// Lambda's request limits for Invoke (docs/lambda-facts.md section 1).
+constexpr std::size_t kMaxSyncPayload = 6291456;
+constexpr std::size_t kMaxAsyncPayload = 1048576;
+// X-Amz-Log-Result carries the last 4 KB of the log.
+constexpr std::size_t kLogTailBytes = 4096;
+
+// An error as Lambda answers it: the HTTP status, the x-amzn-ErrorType code
+// and the JSON body's message (and Reason for throttles).
+struct ApiError {
+  int status = 500;
+  std::string type;
+  std::string message;
+  std::string reason;
+};
+
+template <class T>
+using Api = std::variant<T, ApiError>;
+
+ApiError function_not_found(const std::string& arn);
+ApiError request_too_large(std::size_t limit, const std::string& operation);
+ApiError invalid_request_content(const std::string& detail);
+ApiError invalid_parameter(const std::string& message);
+ApiError throttled(const std::string& reason);
+ApiError service_error(const std::string& message);
+// {"Type":"User"|"Service","message":...[,"Reason":...]}
+std::string error_body(const ApiError& error);
+
+std::string base64(std::string_view bytes);
+// base64 of the log's last kLogTailBytes.
+std::string log_tail(const std::string& logs);
+
+// A FunctionName as the Invoke API takes it, split into its parts.
+struct FunctionRef {
+  std::string name;
+  std::string qualifier;  // "" when none
+  std::string region;     // "" unless an ARN gave one
+  std::string account;    // "" unless an (partial) ARN gave one
+};
+
+// name | name:qualifier | account:function:name[:qualifier] |
+// arn:aws:lambda:region:account:function:name[:qualifier]; `query_qualifier`
+// is ?Qualifier=. An error is InvalidParameterValueException.
+Api<FunctionRef> parse_function_name(const std::string& function_name, const std::string& query_qualifier);
+
+// One deployed function as serve sees it at a point in time.
+struct Deployed {
+  state::FunctionRecord record;
+  std::optional<int> reserved_concurrency;  // ReservedConcurrentExecutions
+  std::string role;                         // the Role property, as deployed
+  std::string description;
+  // Changes whenever a redeploy changes what an environment would run.
+  std::string identity;
+  std::string last_modified;  // Lambda's format: 2024-01-01T00:00:00.000+0000
+  std::int64_t code_size = 0;
+};
+
+struct Snapshot {
+  state::Settings settings;
+  std::vector<Deployed> functions;  // by name
+  std::vector<state::LayerVersionRecord> layers;
+  const Deployed* find(const std::string& name) const;
+};
+
+// What is deployed, re-read only when the state changed since the last look.
+class Catalog {
+ public:
+  static Result<std::unique_ptr<Catalog>> open(const std::string& state_dir);
+  Result<std::shared_ptr<const Snapshot>> current();
+  std::string cache_dir() const;
+
+ private:
+  explicit Catalog(state::State state) : state_(std::move(state)) {}
+  std::mutex mutex_;
+  state::State state_;
+  std::int64_t seen_ = -1;
+  std::shared_ptr<const Snapshot> snapshot_;
+};
+
+invoke::FunctionSpec spec_of(const state::FunctionRecord& record);
+
+// The read APIs' response bodies (Lambda API reference shapes).
+nlohmann::json configuration(const Deployed& function);
+Api<std::string> list_functions(const Snapshot& snapshot, const std::string& marker,
+                                const std::string& max_items);
+std::string get_function(const Deployed& function);
+Api<std::string> list_layer_versions(const Snapshot& snapshot, const std::string& layer,
+                                     const std::string& marker, const std::string& max_items);
+Api<std::string> get_layer_version(const Snapshot& snapshot, const std::string& layer,
+                                   const std::string& version);
+
+// An environment handed to one invocation.
+struct Lease {
+  std::unique_ptr<invoke::Environment> env;
+  std::string name;
+  std::string identity;
+  std::optional<double> prepared_ms;  // set when it was created for this lease
+};
+
+// Execution environments per function: one per concurrent invocation, the
+// finished ones kept warm for the same deployed identity.
+class Pools {
+ public:
+  Pools(int max_environments, std::chrono::milliseconds idle_timeout, invoke::Options options);
+  ~Pools();
+  Pools(const Pools&) = delete;
+  Pools& operator=(const Pools&) = delete;
+
+  Api<Lease> acquire(const Deployed& function);
+  // `reusable`: the environment is healthy and may serve the next request.
+  void release(Lease lease, bool reusable);
+  // Shuts down environments idle longer than the idle timeout.
+  void reap_idle();
+  void clear();
+  int live() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Idle {
+    std::unique_ptr<invoke::Environment> env;
+    std::string identity;
+    Clock::time_point since;
+  };
+  struct Function {
+    std::vector<Idle> idle;  // most recently used last
+    int busy = 0;
+  };
+  // Takes one idle environment of any function (the least recently used) out,
+  // to make room under the cap. Called with mutex_ held.
+  std::unique_ptr<invoke::Environment> evict_one_locked();
+
+  const int max_environments_;
+  const std::chrono::milliseconds idle_timeout_;
+  const invoke::Options options_;
+  mutable std::mutex mutex_;
+  std::map<std::string, Function> functions_;
+  int live_ = 0;
+};
+
+}  // namespace layered::invoke_api

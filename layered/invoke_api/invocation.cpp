@@ -1,0 +1,86 @@
+// One Invoke request, from the FunctionName in the path to the response:
+// which function, which checks Lambda makes before any environment runs, and
+// the headers the SDKs read from the answer.
+#include "invoke_api/invocation.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace layered::invoke_api {
+
+namespace {
+
+Api<const Deployed*> resolve(const FunctionRef& ref, const Snapshot& snapshot) {
+  const auto& settings = snapshot.settings;
+  std::string arn = "arn:aws:lambda:" + settings.region + ":" + settings.account_id + ":function:" + ref.name;
+  if (!ref.qualifier.empty()) arn += ":" + ref.qualifier;
+  if ((!ref.region.empty() && ref.region != settings.region) ||
+      (!ref.account.empty() && ref.account != settings.account_id)) {
+    return function_not_found(arn);
+  }
+  const Deployed* found = snapshot.find(ref.name);
+  // Versions and aliases are not modelled yet: only $LATEST exists.
+  if (!found || (!ref.qualifier.empty() && ref.qualifier != "$LATEST")) return function_not_found(arn);
+  return found;
+}
+
+std::string parse_failure(const std::string& payload) {
+  try {
+    auto parsed = nlohmann::json::parse(payload);
+    return parsed.is_discarded() ? "not JSON" : "";
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string detail = e.what();
+    if (auto at = detail.find("parse error"); at != std::string::npos) detail = detail.substr(at);
+    return detail;
+  }
+  return "";
+}
+
+}  // namespace
+
+Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name, const std::string& qualifier,
+                     const std::string& invocation_type, std::string payload) {
+  auto ref = parse_function_name(function_name, qualifier);
+  if (auto* error = std::get_if<ApiError>(&ref)) return *error;
+  auto function = resolve(std::get<FunctionRef>(ref), snapshot);
+  if (auto* error = std::get_if<ApiError>(&function)) return *error;
+  Request request;
+  request.function = std::get<const Deployed*>(function);
+  if (invocation_type.empty() || invocation_type == "RequestResponse") {
+    request.type = InvocationType::request_response;
+  } else if (invocation_type == "Event") {
+    request.type = InvocationType::event;
+  } else if (invocation_type == "DryRun") {
+    request.type = InvocationType::dry_run;
+  } else {
+    return invalid_parameter("1 validation error detected: Value '" + invocation_type +
+                             "' at 'invocationType' failed to satisfy constraint: Member must satisfy enum "
+                             "value set: [Event, RequestResponse, DryRun]");
+  }
+  const bool async = request.type == InvocationType::event;
+  const std::size_t limit = async ? kMaxAsyncPayload : kMaxSyncPayload;
+  if (payload.size() > limit) return request_too_large(limit, async ? "InvokeAsync" : "InvokeFunction");
+  // An empty body is an empty event, as the SDKs send it without Payload.
+  if (payload.empty()) payload = "{}";
+  if (!nlohmann::json::accept(payload)) return invalid_request_content(parse_failure(payload));
+  request.payload = std::move(payload);
+  return request;
+}
+
+Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std::string& payload,
+                              const std::function<void(std::string_view)>& note, bool verbose) {
+  auto acquired = pools.acquire(function);
+  if (auto* error = std::get_if<ApiError>(&acquired)) return *error;
+  Lease lease = std::move(std::get<Lease>(acquired));
+  if (verbose && lease.prepared_ms) {
+    note("serve: prepared an environment for '" + function.record.name + "' in " +
+         std::to_string(*lease.prepared_ms) + " ms (before its Init)\n");
+  }
+  auto result = lease.env->invoke(payload);
+  const bool reusable = result.ok() && result->report.status.empty() && lease.env->warm();
+  pools.release(std::move(lease), reusable);
+  if (!result) return service_error(format_error(result.error()));
+  note(result->logs);
+  return std::move(*result);
+}
+
+}  // namespace layered::invoke_api

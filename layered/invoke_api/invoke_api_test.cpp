@@ -1,0 +1,99 @@
+#include <gtest/gtest.h>
+
+#include "invoke_api/internal.hpp"
+#include "invoke_api/invocation.hpp"
+
+namespace layered::invoke_api {
+namespace {
+
+FunctionRef parsed(const std::string& name, const std::string& qualifier = "") {
+  auto ref = parse_function_name(name, qualifier);
+  EXPECT_TRUE(std::holds_alternative<FunctionRef>(ref)) << std::get<ApiError>(ref).message;
+  return std::get<FunctionRef>(ref);
+}
+
+TEST(FunctionName, TakesEveryFormLambdaTakes) {
+  EXPECT_EQ(parsed("my-fn").name, "my-fn");
+  EXPECT_EQ(parsed("my-fn:$LATEST").qualifier, "$LATEST");
+  auto partial = parsed("123456789012:function:my-fn:prod");
+  EXPECT_EQ(partial.name, "my-fn");
+  EXPECT_EQ(partial.account, "123456789012");
+  EXPECT_EQ(partial.qualifier, "prod");
+  auto arn = parsed("arn:aws:lambda:eu-west-1:123456789012:function:my-fn");
+  EXPECT_EQ(arn.region, "eu-west-1");
+  EXPECT_EQ(arn.name, "my-fn");
+  EXPECT_EQ(parsed("my-fn", "7").qualifier, "7");
+}
+
+TEST(FunctionName, RejectsMalformedNamesAndConflictingQualifiers) {
+  auto bad = parse_function_name("a/b:c:d", "");
+  ASSERT_TRUE(std::holds_alternative<ApiError>(bad));
+  EXPECT_EQ(std::get<ApiError>(bad).type, "InvalidParameterValueException");
+  auto conflict = parse_function_name("fn:1", "2");
+  ASSERT_TRUE(std::holds_alternative<ApiError>(conflict));
+  EXPECT_EQ(std::get<ApiError>(conflict).message,
+            "The derived qualifier from the function name does not match the specified qualifier.");
+}
+
+Snapshot one_function() {
+  Snapshot s;
+  Deployed d;
+  d.record.name = "fn";
+  d.record.arn = "arn:aws:lambda:us-east-1:123456789012:function:fn";
+  s.functions.push_back(d);
+  return s;
+}
+
+ApiError refused(const Snapshot& s, const std::string& name, const std::string& type,
+                 const std::string& body) {
+  auto r = prepare(s, name, "", type, body);
+  EXPECT_TRUE(std::holds_alternative<ApiError>(r));
+  return std::holds_alternative<ApiError>(r) ? std::get<ApiError>(r) : ApiError{};
+}
+
+TEST(Prepare, AnswersLambdasErrorsBeforeAnyEnvironmentRuns) {
+  auto s = one_function();
+  auto missing = refused(s, "nope", "", "{}");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.message, "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope");
+  auto version = refused(s, "fn:3", "", "{}");
+  EXPECT_EQ(version.message, "Function not found: arn:aws:lambda:us-east-1:123456789012:function:fn:3");
+  EXPECT_EQ(refused(s, "arn:aws:lambda:eu-west-1:123456789012:function:fn", "", "{}").status, 404);
+  auto big = refused(s, "fn", "", std::string(kMaxSyncPayload + 1, ' '));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(big.message, "Request must be smaller than 6291456 bytes for the InvokeFunction operation");
+  EXPECT_EQ(refused(s, "fn", "Event", std::string(kMaxAsyncPayload + 1, ' ')).status, 413);
+  auto not_json = refused(s, "fn", "", "{oops");
+  EXPECT_EQ(not_json.status, 400);
+  EXPECT_EQ(not_json.type, "InvalidRequestContentException");
+  EXPECT_EQ(refused(s, "fn", "Later", "{}").type, "InvalidParameterValueException");
+}
+
+TEST(Prepare, AcceptsLatestAndAnEmptyBody) {
+  auto s = one_function();
+  auto r = prepare(s, "123456789012:function:fn:$LATEST", "", "DryRun", "");
+  ASSERT_TRUE(std::holds_alternative<Request>(r));
+  EXPECT_EQ(std::get<Request>(r).payload, "{}");
+  EXPECT_EQ(std::get<Request>(r).type, InvocationType::dry_run);
+}
+
+TEST(ErrorBody, IsTheShapeTheSdksParse) {
+  EXPECT_EQ(
+      error_body(throttled("ReservedFunctionConcurrentInvocationLimitExceeded")),
+      R"({"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."})");
+  EXPECT_EQ(error_body(service_error("x")), R"({"Type":"Service","message":"x"})");
+}
+
+TEST(LogTail, IsTheLastFourKilobytesInBase64) {
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foo"), "Zm9v");
+  std::string logs(5000, 'a');
+  logs.replace(5000 - 4096, 3, "foo");
+  EXPECT_EQ(log_tail(logs).substr(0, 4), "Zm9v");
+  EXPECT_EQ(log_tail(logs).size(), 4096U / 3 * 4 + 4);
+}
+
+}  // namespace
+}  // namespace layered::invoke_api

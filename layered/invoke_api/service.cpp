@@ -1,0 +1,295 @@
+// The HTTP side of `serve`: routes of Lambda's REST API on cpp-httplib, the
+// queue of asynchronous (Event) invocations, and the reaper of idle
+// environments.
+#include <httplib.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <iostream>
+#include <thread>
+
+#include "invoke_api/internal.hpp"
+#include "invoke_api/invocation.hpp"
+#include "invoke_api/invoke_api.hpp"
+#include "runtime_api/runtime_api.hpp"
+
+namespace layered::invoke_api {
+
+namespace {
+
+// Lambda queues events without bound; serve bounds what it holds in memory.
+constexpr std::size_t kMaxQueuedEvents = 1000;
+constexpr int kEventWorkers = 4;
+// Bodies beyond Lambda's limit are still read so the answer is Lambda's 413.
+constexpr std::size_t kMaxBodyRead = 16U << 20U;
+
+void send_error(httplib::Response& res, const ApiError& error) {
+  res.status = error.status;
+  res.set_header("x-amzn-ErrorType", error.type);
+  if (error.status == 429) res.set_header("Retry-After", "1");
+  res.set_content(error_body(error), "application/json");
+}
+
+template <class T>
+bool failed(httplib::Response& res, const Api<T>& answer) {
+  if (const auto* error = std::get_if<ApiError>(&answer)) {
+    send_error(res, *error);
+    return true;
+  }
+  return false;
+}
+
+struct EventJob {
+  std::shared_ptr<const Snapshot> snapshot;  // keeps `function` alive
+  const Deployed* function = nullptr;
+  std::string payload;
+};
+
+class HttpService final : public Service {
+ public:
+  explicit HttpService(Options options) : options_(std::move(options)) {
+    if (!options_.log) {
+      options_.log = [this](std::string_view text) {
+        std::lock_guard lock(log_mutex_);
+        std::cerr << text << std::flush;
+      };
+    }
+  }
+  ~HttpService() override { stop(); }
+  HttpService(const HttpService&) = delete;
+  HttpService& operator=(const HttpService&) = delete;
+
+  Status start() {
+    auto catalog = Catalog::open(options_.state_dir);
+    if (!catalog) return catalog.error();
+    catalog_ = std::move(*catalog);
+    auto first = catalog_->current();
+    if (!first) return first.error();
+    invoke::Options env_options;
+    env_options.cache_dir = catalog_->cache_dir();
+    env_options.region = (*first)->settings.region;
+    pools_ = std::make_unique<Pools>(options_.max_environments, options_.idle_timeout, env_options);
+    routes();
+    // A connection holds a thread while it is kept alive: enough for every
+    // environment to be busy and some reads beside them.
+    const auto threads = static_cast<std::size_t>(std::max(options_.max_environments, 8) + 16);
+    http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http_.set_payload_max_length(kMaxBodyRead);
+    // SDK clients keep their connections; httplib's default closes one every
+    // 5 requests.
+    http_.set_keep_alive_max_count(100000);
+    port_ = options_.port == 0 ? http_.bind_to_any_port(options_.host) : options_.port;
+    if (port_ < 0 || (options_.port != 0 && !http_.bind_to_port(options_.host, options_.port))) {
+      return make_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                            ": the address is in use or not local",
+                        "", "pass another --port, or stop what listens there");
+    }
+    listener_ = std::thread([this] { http_.listen_after_bind(); });
+    for (int i = 0; i < kEventWorkers; ++i) workers_.emplace_back([this] { run_events(); });
+    reaper_ = std::thread([this] { reap(); });
+    return Ok{};
+  }
+
+  int port() const override { return port_; }
+
+  void stop() override {
+    std::call_once(stopped_, [this] {
+      http_.stop();
+      if (listener_.joinable()) listener_.join();
+      {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        if (!events_.empty()) {
+          options_.log("serve: dropped " + std::to_string(events_.size()) + " queued event(s) on shutdown\n");
+        }
+        events_.clear();
+      }
+      wake_.notify_all();
+      for (auto& w : workers_) w.join();
+      if (reaper_.joinable()) reaper_.join();
+      if (pools_) pools_->clear();
+    });
+  }
+
+ private:
+  void routes() {
+    http_.Post(R"(/2015-03-31/functions/([^/]+)/invocations/?)",
+               [this](const httplib::Request& req, httplib::Response& res) { invoke(req, res); });
+    http_.Get(R"(/2015-03-31/functions/?)",
+              [this](const httplib::Request& req, httplib::Response& res) { list_functions(req, res); });
+    http_.Get(R"(/2015-03-31/functions/([^/]+)/?)",
+              [this](const httplib::Request& req, httplib::Response& res) { get_function(req, res, false); });
+    http_.Get(R"(/2015-03-31/functions/([^/]+)/configuration/?)",
+              [this](const httplib::Request& req, httplib::Response& res) { get_function(req, res, true); });
+    http_.Get(R"(/2018-10-31/layers/([^/]+)/versions/?)",
+              [this](const httplib::Request& req, httplib::Response& res) { list_layer_versions(req, res); });
+    http_.Get(R"(/2018-10-31/layers/([^/]+)/versions/([0-9]+))",
+              [this](const httplib::Request& req, httplib::Response& res) { get_layer_version(req, res); });
+    http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+      res.set_header("x-amzn-RequestId", runtime_api::new_request_id());
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // Answers httplib made itself (no route, a body too large or unreadable)
+    // get a body the SDKs can parse too.
+    http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 413) return send_error(res, request_too_large(kMaxSyncPayload, "InvokeFunction"));
+      if (res.status == 404 || res.status == 405) {
+        return send_error(res, {res.status, "UnknownOperationException",
+                                "no operation of the Lambda API at " + req.method + " " + req.path, ""});
+      }
+      send_error(res, {res.status, "InvalidRequestContentException",
+                       "the request could not be read (HTTP " + std::to_string(res.status) + ")", ""});
+    });
+  }
+
+  Api<std::shared_ptr<const Snapshot>> snapshot() {
+    auto current = catalog_->current();
+    if (!current) return service_error(format_error(current.error()));
+    return std::move(*current);
+  }
+
+  void invoke(const httplib::Request& req, httplib::Response& res) {
+    auto snap = snapshot();
+    if (failed(res, snap)) return;
+    const auto& current = std::get<std::shared_ptr<const Snapshot>>(snap);
+    auto prepared = prepare(*current, req.matches[1], req.get_param_value("Qualifier"),
+                            req.get_header_value("X-Amz-Invocation-Type"), req.body);
+    if (failed(res, prepared)) return;
+    auto& request = std::get<Request>(prepared);
+    res.set_header("X-Amz-Executed-Version", request.function->record.version);
+    if (request.type == InvocationType::dry_run) {
+      res.status = 204;
+      return;
+    }
+    if (request.type == InvocationType::event) {
+      if (!enqueue({current, request.function, std::move(request.payload)})) {
+        return send_error(res, throttled("ConcurrentInvocationLimitExceeded"));
+      }
+      res.status = 202;
+      return;
+    }
+    auto result = run(*pools_, *request.function, request.payload, options_.log, options_.verbose);
+    if (failed(res, result)) return;
+    const auto& done = std::get<invoke::InvokeResult>(result);
+    res.headers.erase("x-amzn-RequestId");  // the invocation's own id, as Lambda answers
+    res.set_header("x-amzn-RequestId", done.report.request_id);
+    if (!done.function_error.empty()) res.set_header("X-Amz-Function-Error", done.function_error);
+    if (req.get_header_value("X-Amz-Log-Type") == "Tail")
+      res.set_header("X-Amz-Log-Result", log_tail(done.logs));
+    res.status = 200;
+    res.set_content(done.payload, "application/json");
+  }
+
+  void list_functions(const httplib::Request& req, httplib::Response& res) {
+    auto snap = snapshot();
+    if (failed(res, snap)) return;
+    auto body = invoke_api::list_functions(*std::get<std::shared_ptr<const Snapshot>>(snap),
+                                           req.get_param_value("Marker"), req.get_param_value("MaxItems"));
+    if (failed(res, body)) return;
+    res.set_content(std::get<std::string>(body), "application/json");
+  }
+
+  void get_function(const httplib::Request& req, httplib::Response& res, bool configuration_only) {
+    auto snap = snapshot();
+    if (failed(res, snap)) return;
+    const auto& current = std::get<std::shared_ptr<const Snapshot>>(snap);
+    // The same resolution as Invoke: a name, an ARN, a qualifier.
+    auto prepared = prepare(*current, req.matches[1], req.get_param_value("Qualifier"), "DryRun", "");
+    if (failed(res, prepared)) return;
+    const Deployed& function = *std::get<Request>(prepared).function;
+    res.set_content(configuration_only ? configuration(function).dump() : invoke_api::get_function(function),
+                    "application/json");
+  }
+
+  void list_layer_versions(const httplib::Request& req, httplib::Response& res) {
+    auto snap = snapshot();
+    if (failed(res, snap)) return;
+    auto body =
+        invoke_api::list_layer_versions(*std::get<std::shared_ptr<const Snapshot>>(snap), req.matches[1],
+                                        req.get_param_value("Marker"), req.get_param_value("MaxItems"));
+    if (failed(res, body)) return;
+    res.set_content(std::get<std::string>(body), "application/json");
+  }
+
+  void get_layer_version(const httplib::Request& req, httplib::Response& res) {
+    auto snap = snapshot();
+    if (failed(res, snap)) return;
+    auto body = invoke_api::get_layer_version(*std::get<std::shared_ptr<const Snapshot>>(snap),
+                                              req.matches[1], req.matches[2]);
+    if (failed(res, body)) return;
+    res.set_content(std::get<std::string>(body), "application/json");
+  }
+
+  bool enqueue(EventJob job) {
+    {
+      std::lock_guard lock(mutex_);
+      if (events_.size() >= kMaxQueuedEvents) return false;
+      events_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+    return true;
+  }
+
+  // An event waits while its function is throttled, as Lambda's queue does.
+  void run_events() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stopping_ || !events_.empty(); });
+      if (stopping_) return;
+      EventJob job = std::move(events_.front());
+      events_.pop_front();
+      lock.unlock();
+      for (;;) {
+        auto result = run(*pools_, *job.function, job.payload, options_.log, options_.verbose);
+        const auto* error = std::get_if<ApiError>(&result);
+        if (!error || error->status != 429) {
+          if (error)
+            options_.log("serve: event for '" + job.function->record.name + "': " + error->message + "\n");
+          break;
+        }
+        std::unique_lock wait(mutex_);
+        if (wake_.wait_for(wait, std::chrono::milliseconds(20), [this] { return stopping_; })) return;
+      }
+      lock.lock();
+    }
+  }
+
+  void reap() {
+    const auto period =
+        std::clamp(options_.idle_timeout / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
+      lock.unlock();
+      pools_->reap_idle();
+      lock.lock();
+    }
+  }
+
+  Options options_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<Pools> pools_;
+  httplib::Server http_;
+  int port_ = -1;
+  std::thread listener_;
+  std::vector<std::thread> workers_;
+  std::thread reaper_;
+  std::mutex mutex_;  // events_ and stopping_
+  std::condition_variable wake_;
+  std::deque<EventJob> events_;
+  bool stopping_ = false;
+  std::once_flag stopped_;
+  std::mutex log_mutex_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Service>> Service::start(Options options) {
+  auto service = std::make_unique<HttpService>(std::move(options));
+  auto started = service->start();
+  if (!started) return started.error();
+  return std::unique_ptr<Service>(std::move(service));
+}
+
+}  // namespace layered::invoke_api
