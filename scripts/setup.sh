@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libfmt-dev libsqlite3-dev
   libarchive-dev libelf-dev libjsoncpp-dev libssl-dev
   bubblewrap busybox-static slirp4netns e2fsprogs iproute2 curl sqlite3 ca-certificates tzdata
+  awscli python3-boto3
   nodejs npm
   python3.11 python3 python3-flask python3-sqlalchemy python3-jinja2 python3-blinker
 )

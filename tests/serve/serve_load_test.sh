@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A bounded load test of `layered serve` on loopback: rounds of concurrent
+# invocations of every example function (answers and function errors), each
+# checked against what `layered invoke` answers for the same event; then
+# idle environments are reaped, and SIGTERM leaves nothing behind.
+set -uo pipefail
+layered=$1
+root=$2
+rounds=${SERVE_LOAD_ROUNDS:-5}
+requests=${SERVE_LOAD_REQUESTS:-200}
+concurrency=${SERVE_LOAD_CONCURRENCY:-32}
+tmp=$(mktemp -d)
+trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+
+require_build
+synth "$tmp/cdk.out" || exit 1
+deploy "$tmp/cdk.out" || exit 1
+
+# The expected answer of each case, from one cold `layered invoke` each.
+cases=()
+for fn in GreetingFunction CatalogFunction; do
+  name=$(function_name "$fn")
+  for kind in good bad; do
+    event=$root/lambdamodule/events/$fn.json
+    [ "$kind" = bad ] && event=$root/lambdamodule/events/invalid/$fn.json
+    "$layered" invoke "$name" --state "$tmp/state" --event "$event" >"$tmp/$fn-$kind.out" 2>/dev/null
+    cases+=("$name" "$event" "$tmp/$fn-$kind.out" "$kind")
+  done
+done
+/usr/bin/python3 - "${cases[@]}" >"$tmp/cases.json" <<'PY'
+import json, sys
+a = sys.argv[1:]
+print(json.dumps([{"function": a[i], "payload": open(a[i + 1]).read(), "expected": open(a[i + 2]).read().rstrip("\n"),
+                   "error": a[i + 3] == "bad"} for i in range(0, len(a), 4)]))
+PY
+
+start_serve --idle-timeout 1 || exit 1
+timeout 900 /usr/bin/python3 "$here/load.py" "$endpoint" "$serve_pid" "$tmp/cases.json" \
+  "$rounds" "$requests" "$concurrency"
+check "every request got exactly one correct response; RSS flat" test $? = 0
+sleep 3
+check "idle environments are reaped after --idle-timeout" test -z "$(descendants "$serve_pid")"
+check "no engine error was logged" lacks "$tmp/serve.log" "layered: error"
+stop_serve
+check "serve exits 0 on SIGTERM" test $? = 0
+check "nothing is left behind" no_leftovers
+finish
