@@ -2,6 +2,7 @@
 // queue of asynchronous (Event) invocations, and the reaper of idle
 // environments.
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -79,12 +80,22 @@ class HttpService final : public Service {
     // SDK clients keep their connections; httplib's default closes one every
     // 5 requests.
     http_.set_keep_alive_max_count(100000);
+    // Not httplib's default SO_REUSEPORT: a second serve on the same port
+    // must fail, not share the traffic.
+    http_.set_socket_options([this](int sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      listen_fd_ = sock;
+    });
     port_ = options_.port == 0 ? http_.bind_to_any_port(options_.host) : options_.port;
     if (port_ < 0 || (options_.port != 0 && !http_.bind_to_port(options_.host, options_.port))) {
       return make_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
                             ": the address is in use or not local",
                         "", "pass another --port, or stop what listens there");
     }
+    // httplib listens with a backlog of 5: a burst of clients connecting at
+    // once would be reset. Listening again raises the backlog.
+    ::listen(listen_fd_, SOMAXCONN);
     listener_ = std::thread([this] { http_.listen_after_bind(); });
     for (int i = 0; i < kEventWorkers; ++i) workers_.emplace_back([this] { run_events(); });
     reaper_ = std::thread([this] { reap(); });
@@ -272,6 +283,7 @@ class HttpService final : public Service {
   std::unique_ptr<Pools> pools_;
   httplib::Server http_;
   int port_ = -1;
+  int listen_fd_ = -1;
   std::thread listener_;
   std::vector<std::thread> workers_;
   std::thread reaper_;
