@@ -1,10 +1,14 @@
 """Load on `layered serve` over loopback, bounded in count and time: rounds
 of concurrent invocations of every example function (answers and function
 errors mixed). Every request must get exactly one response, the right one;
-serve's resident set must stay flat from the second round on.
+serve's resident set must stay flat from the third round on. Halfway, every
+idle environment is killed: the next round must still be answered in full.
 Usage: load.py ENDPOINT SERVE_PID CASES.json ROUNDS REQUESTS CONCURRENCY"""
+import glob
 import http.client
 import json
+import os
+import signal
 import sys
 import threading
 import time
@@ -25,13 +29,16 @@ def rss_kb():
     return -1
 
 
-def environments():
+def sandboxes():
     """Sandboxes are serve's child processes, one per environment."""
-    import glob
     children = set()
     for path in glob.glob(f"/proc/{serve_pid}/task/*/children"):
         children.update(open(path).read().split())
-    return len(children)
+    return children
+
+
+def environments():
+    return len(sandboxes())
 
 
 def one_round():
@@ -94,6 +101,17 @@ for r in range(rounds):
           f"{environments()} environments")
     for w in wrong[:5]:
         print("  wrong:", w)
+    if r + 1 == rounds // 2:
+        # A crash of one environment must not cost another request: kill every
+        # idle sandbox; the next round must still be answered in full.
+        killed = 0
+        for pid in sandboxes():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        print(f"killed {killed} idle environments (SIGKILL)")
     if wrong or took > ROUND_LIMIT_S:
         failures += 1
 # The first rounds fill the pools and the allocator; later ones must not grow.
