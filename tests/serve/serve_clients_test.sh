@@ -23,6 +23,14 @@ catalog=$(function_name CatalogFunction)
 start_serve || exit 1
 check "serve prints the aws lambda invoke line to try" contains "$tmp/serve.log" "aws lambda invoke --endpoint-url $endpoint"
 
+port=${endpoint##*:}
+"$layered" serve --state "$tmp/state" --port "$port" >/dev/null 2>"$tmp/taken.err"
+check "a second serve on the same port fails" test $? != 0
+check "and says the address is in use" contains "$tmp/taken.err" "cannot listen on 127.0.0.1:$port"
+# 192.0.2.1 (TEST-NET-1) is never local: the warning shows and nothing binds.
+"$layered" serve --state "$tmp/state" --host 192.0.2.1 --port 0 >/dev/null 2>"$tmp/nonlocal.err"
+check "a host other than loopback warns" contains "$tmp/nonlocal.err" "warning: listening on '192.0.2.1', not loopback"
+
 lambda() { "$aws" lambda --endpoint-url "$endpoint" --output json "$@"; }
 events=$root/lambdamodule/events
 tail_of() { /usr/bin/python3 -c 'import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))["LogResult"]).decode())' "$1"; }
