@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 cmake --preset release >/dev/null
-cmake --build --preset release --target layered invoke_bench runtimes_bench >/dev/null
+cmake --build --preset release --target layered invoke_bench runtimes_bench serve_bench >/dev/null
 echo "==> invoke: cold start and warm round trip (bench/invoke_bench.cpp)"
 build/release/bench/invoke_bench "${COLD_RUNS:-30}" "${WARM_RUNS:-3000}"
 echo
@@ -20,3 +20,6 @@ bench/scale.sh "$PWD/build/release/layered/cli/layered" "${SCALE_RUNS:-5}"
 echo
 echo "==> runtime client: cpputils against the floor client (bench/runtime_client.sh)"
 bench/runtime_client.sh
+echo
+echo "==> serve: warm invocations beside an echo server, cold start vs layered invoke (bench/serve.sh)"
+bench/serve.sh "$PWD/build/release" "${COLD_RUNS:-11}"

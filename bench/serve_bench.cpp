@@ -46,7 +46,8 @@ Figures measure(const Target& target, const std::string& body, int clients, int 
     threads.emplace_back([&, c] {
       httplib::Client client(target.host, target.port);
       client.set_keep_alive(true);
-      client.set_read_timeout(60, 0);
+      client.set_tcp_nodelay(true);
+      client.set_read_timeout(5, 0);
       for (int i = 0; i < 20; ++i) client.Post(target.path, body, "application/json");
       ++ready;
       while (!go) std::this_thread::yield();
@@ -89,11 +90,14 @@ int main(int argc, char** argv) {
   std::stringstream event;
   event << in.rdbuf();
   const int requests = argc > 5 ? std::stoi(argv[5]) : 4000;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
 
   // The floor: an HTTP server that answers the body it got, with the same
   // library and as many threads as serve's.
   httplib::Server echo;
   echo.new_task_queue = [] { return new httplib::ThreadPool(80); };
+  echo.set_keep_alive_max_count(100000);  // as serve does
+  echo.set_tcp_nodelay(true);
   echo.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
     res.set_content(req.body, "application/json");
   });

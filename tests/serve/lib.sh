@@ -52,7 +52,7 @@ start_serve() {
   "$layered" serve --state "$tmp/state" --port 0 "$@" 2>"$tmp/serve.log" &
   serve_pid=$!
   for _ in $(seq 1 100); do
-    endpoint=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$tmp/serve.log" | head -1)
+    endpoint=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$tmp/serve.log" | head -1 || true)
     [ -n "$endpoint" ] && return 0
     kill -0 "$serve_pid" 2>/dev/null || break
     sleep 0.1
