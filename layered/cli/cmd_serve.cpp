@@ -20,6 +20,7 @@ struct ServeArgs {
   double idle_timeout_s = 300;
   int max_environments = 64;
   bool verbose = false;
+  bool no_network = false;
 };
 
 // The handler only writes a byte: the main thread waits on the pipe and stops
@@ -82,6 +83,7 @@ int run_serve(const ServeArgs& args, const GlobalOptions& global) {
   options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(args.idle_timeout_s * 1000));
   options.max_environments = args.max_environments;
   options.verbose = args.verbose;
+  options.outbound_network = !args.no_network;
   auto service = invoke_api::Service::start(options);
   if (!service) return report(service.error());
   print_usage(args.host, (*service)->port());
@@ -106,6 +108,8 @@ void add_serve(CLI::App& app, Context& ctx) {
                  "execution environments alive at once, all functions together (default 64)")
       ->check(CLI::Range(1, 1024));
   app.add_flag("--verbose", args->verbose, "also say how long preparing each environment took");
+  app.add_flag("--no-network", args->no_network,
+               "no outbound network for the functions: only their own loopback (as for invoke)");
   app.callback([&ctx, args] { ctx.exit_code = run_serve(*args, ctx.global); });
 }
 

@@ -24,6 +24,8 @@ struct Options {
   // Execution environments alive at once, all functions together (Lambda's
   // account concurrency); beyond it requests are throttled (429).
   int max_environments = 64;
+  // Outbound network from the environments (as `invoke --no-network` turns off).
+  bool outbound_network = true;
   // Say how long preparing each environment took (apart from Init Duration).
   bool verbose = false;
   // Receives each invocation's log (START/END/REPORT) and serve's own notes.

@@ -70,6 +70,7 @@ class HttpService final : public Service {
     invoke::Options env_options;
     env_options.cache_dir = catalog_->cache_dir();
     env_options.region = (*first)->settings.region;
+    env_options.outbound_network = options_.outbound_network;
     pools_ = std::make_unique<Pools>(options_.max_environments, options_.idle_timeout, env_options);
     routes();
     // A connection holds a thread while it is kept alive: enough for every

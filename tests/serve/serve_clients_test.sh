@@ -8,6 +8,9 @@ set -uo pipefail
 layered=$1
 root=$2
 tmp=$(mktemp -d)
+# The sandbox's unprivileged user must reach the state's store (mktemp makes
+# 0700): 'bwrap: Can't find source path /proc/self/fd/N: Permission denied'.
+chmod 755 "$tmp"
 trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
