@@ -80,6 +80,7 @@ leftover_processes() {
 }
 
 stop_serve() {  # SIGTERM, then the exit status of serve
+  descendants "$serve_pid" >"$tmp/children"
   kill -TERM "$serve_pid"
   local rc=0
   wait "$serve_pid" || rc=$?
@@ -90,5 +91,17 @@ no_leftovers() {
   local procs temps
   procs=$(leftover_processes)
   temps=$(find "$tmp/state" -name '.tmp-*' 2>/dev/null)
+  # Every process serve had started (sandboxes, network stacks) is gone; a
+  # killed one may take a moment to be torn down.
+  local pid left tries=0
+  while :; do
+    left=""
+    for pid in $(cat "$tmp/children" 2>/dev/null); do
+      [ -d "/proc/$pid" ] && left="$left $pid:$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+    done
+    [ -z "$left" ] || [ $tries -ge 30 ] && break
+    tries=$((tries + 1)); sleep 0.1
+  done
+  procs="$procs$left"
   [ -z "$procs" ] && [ -z "$temps" ] || { echo "left behind: $procs $temps"; return 1; }
 }
