@@ -112,7 +112,7 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& state_dir) {
     return make_error("nothing is deployed here: no state in '" + state_dir + "'", state_dir,
                       "run 'layered deploy --all' first, or pass --state DIR");
   }
-  auto state = state::State::open(state_dir);
+  auto state = state::State::open_read_only(state_dir);  // never waits for a deploy
   if (!state) return state.error();
   return std::unique_ptr<Catalog>(new Catalog(std::move(*state)));
 }
