@@ -15,6 +15,9 @@
 #  - no ELF needs a GLIBC_ version above 2.34 (provided.al2023's glibc) unless
 #    the layers ship their own glibc and every executable starts through it.
 #
+# The C++ example's layers and functions only: the Python example's (python-*)
+# have another layout, which `layered doctor` checks when build.sh runs.
+#
 # Prints one line per problem and exits 1 if there is any.
 set -uo pipefail
 
@@ -56,8 +59,8 @@ version_above() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -1)" = "$1" 
 
 # --- top-level layout and zips ------------------------------------------------
 layer_dirs=()
-for dir in "$build"/layers/*/; do
-  dir=${dir%/}
+for name in "${expected_layers[@]}"; do
+  dir=$build/layers/$name
   layer_dirs+=("$dir")
   for entry in "$dir"/* "$dir"/.[!.]*; do
     [ -e "$entry" ] || [ -L "$entry" ] || continue
@@ -70,8 +73,8 @@ for dir in "$build"/layers/*/; do
 done
 
 function_dirs=()
-for dir in "$build"/functions/*/; do
-  dir=${dir%/}
+for name in "${expected_functions[@]}"; do
+  dir=$build/functions/$name
   function_dirs+=("$dir")
   if [ ! -f "$dir/bootstrap" ] || [ ! -x "$dir/bootstrap" ]; then
     problem "$dir: no executable 'bootstrap' at the top (Lambda runs /var/task/bootstrap)"
