@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "common/common.hpp"
 #include "invoke/invoke.hpp"
+#include "invoke_api/invoke_api.hpp"
 #include "state/state.hpp"
 
 namespace layered::cli {
@@ -42,23 +43,6 @@ Result<std::string> read_event(const std::string& source) {
                       source, "send a smaller event (Lambda answers RequestTooLargeException)");
   }
   return std::move(read->bytes);
-}
-
-invoke::FunctionSpec to_spec(const state::FunctionRecord& f) {
-  invoke::FunctionSpec spec;
-  spec.name = f.name;
-  spec.arn = f.arn;
-  spec.version = f.version;
-  spec.runtime = f.runtime;
-  spec.architecture = f.architecture;
-  spec.handler = f.handler;
-  spec.code_dir = f.code_dir;
-  for (const auto& layer : f.layers) spec.layers.push_back({layer.arn, layer.dir});
-  spec.environment = f.environment;
-  spec.memory_mb = f.memory_mb;
-  spec.timeout_s = f.timeout_s;
-  spec.ephemeral_mb = f.ephemeral_mb;
-  return spec;
 }
 
 // The state's cache, or a private one for this command where the state
@@ -114,7 +98,7 @@ Result<Invoked> run_invoke(const InvokeArgs& args, const GlobalOptions& global) 
   options.cache_dir = out.cache->path();
   options.region = state->settings().region;
   options.outbound_network = !args.no_network;
-  auto environment = invoke::Environment::create(to_spec(*function), options);
+  auto environment = invoke::Environment::create(invoke_api::spec_of(*function), options);
   if (!environment) return environment.error();
   out.environment = std::move(*environment);
   auto result = out.environment->invoke(*payload);

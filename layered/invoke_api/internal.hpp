@@ -15,6 +15,7 @@
 
 #include "common/common.hpp"
 #include "invoke/invoke.hpp"
+#include "invoke_api/invoke_api.hpp"
 #include "state/state.hpp"
 
 namespace layered::invoke_api {
@@ -96,8 +97,6 @@ class Catalog {
   std::int64_t seen_ = -1;
   std::shared_ptr<const Snapshot> snapshot_;
 };
-
-invoke::FunctionSpec spec_of(const state::FunctionRecord& record);
 
 // The read APIs' response bodies (Lambda API reference shapes).
 nlohmann::json configuration(const Deployed& function);

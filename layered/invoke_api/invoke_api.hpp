@@ -12,6 +12,8 @@
 #include <string_view>
 
 #include "common/common.hpp"
+#include "invoke/invoke.hpp"
+#include "state/state.hpp"
 
 namespace layered::invoke_api {
 
@@ -45,5 +47,8 @@ class Service {
   // asynchronous events, and shuts every environment down. Idempotent.
   virtual void stop() = 0;
 };
+
+// What invoke runs for a deployed function (shared by `serve` and `invoke`).
+invoke::FunctionSpec spec_of(const state::FunctionRecord& record);
 
 }  // namespace layered::invoke_api
