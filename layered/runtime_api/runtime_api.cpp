@@ -136,7 +136,7 @@ class HttpServer : public Server {
     res.set_header("Lambda-Runtime-Trace-Id", e.trace_id);
     if (!e.client_context.empty()) res.set_header("Lambda-Runtime-Client-Context", e.client_context);
     if (!e.cognito_identity.empty()) res.set_header("Lambda-Runtime-Cognito-Identity", e.cognito_identity);
-    res.set_content(std::move(e.payload), kJson);
+    res.set_content(e.payload, kJson);
   }
 
   // Reads the whole body (chunked or not), keeping at most the limit.

@@ -87,6 +87,7 @@ struct ChildFailure {
 
 std::vector<char*> c_strings(std::vector<std::string>& words) {
   std::vector<char*> out;
+  out.reserve(words.size() + 1);
   for (auto& w : words) out.push_back(w.data());
   out.push_back(nullptr);
   return out;

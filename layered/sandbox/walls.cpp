@@ -334,6 +334,7 @@ Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec)
   args.push_back(std::to_string(pid));
   args.push_back("tap0");
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t child = ::fork();
