@@ -34,13 +34,7 @@ std::string printable(const std::string& text) {
 // Bytes of the regular files under `dir`, counted once per deploy per tree.
 std::uint64_t tree_size(StackContext& ctx, const std::string& dir) {
   auto [it, inserted] = ctx.tree_sizes.try_emplace(dir, 0);
-  if (!inserted) return it->second;
-  std::error_code ec;
-  for (auto e = fs::recursive_directory_iterator(dir, ec); !ec && e != fs::recursive_directory_iterator();
-       e.increment(ec)) {
-    std::error_code size_ec;
-    if (e->is_regular_file(size_ec) && !e->is_symlink(size_ec)) it->second += e->file_size(size_ec);
-  }
+  if (inserted) it->second = store::unpacked_size(dir);
   return it->second;
 }
 

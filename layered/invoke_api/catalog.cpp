@@ -7,6 +7,7 @@
 #include <set>
 
 #include "invoke_api/internal.hpp"
+#include "store/store.hpp"
 
 namespace layered::invoke_api {
 
@@ -46,13 +47,7 @@ std::string identity_of(const state::FunctionRecord& f) {
 }
 
 std::int64_t tree_size(const std::string& dir) {
-  std::int64_t total = 0;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file(ec)) total += static_cast<std::int64_t>(it->file_size(ec));
-  }
-  return total;
+  return static_cast<std::int64_t>(store::unpacked_size(dir));
 }
 
 // 2024-01-01T00:00:00Z -> 2024-01-01T00:00:00.000+0000 (Lambda's LastModified).

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "invoke_api/internal.hpp"
+#include "store/store.hpp"
 
 namespace layered::invoke_api {
 
@@ -14,13 +15,7 @@ using json = nlohmann::json;
 namespace {
 
 std::int64_t tree_size(const std::string& dir) {
-  std::int64_t total = 0;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file(ec)) total += static_cast<std::int64_t>(it->file_size(ec));
-  }
-  return total;
+  return static_cast<std::int64_t>(store::unpacked_size(dir));
 }
 
 // The store keys are hex sha256; Lambda's CodeSha256 is the digest in base64.

@@ -218,4 +218,15 @@ Status Store::remove_unreferenced(const std::set<std::string>& keep) const {
   return Ok{};
 }
 
+std::uint64_t unpacked_size(const std::filesystem::path& dir) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (auto e = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && e != std::filesystem::recursive_directory_iterator(); e.increment(ec)) {
+    std::error_code size_ec;
+    if (e->is_regular_file(size_ec) && !e->is_symlink(size_ec)) total += e->file_size(size_ec);
+  }
+  return total;
+}
+
 }  // namespace layered::store

@@ -81,6 +81,10 @@ Result<std::string> sha256_file(const std::filesystem::path& path);
 // timestamps, owners and the directory's location.
 Result<std::string> sha256_tree(const std::filesystem::path& dir);
 
+// Bytes of the regular files under `dir` (links not followed): what Lambda
+// counts as unzipped size.
+std::uint64_t unpacked_size(const std::filesystem::path& dir);
+
 // SHA-256 of bytes in memory, lower-case hex.
 std::string sha256_hex(const std::string& bytes);
 
