@@ -15,10 +15,12 @@ struct State::Impl {
   Settings settings;
   std::string dir;  // absolute
   bool read_only = false;
-  ~Impl() {
-    statements.reset();  // finalized before the connection closes
-    sqlite3_close_v2(db);
-  }
+  int schema_version = 0;  // set by read-only opens, which do not migrate; 0: current
+  sqlite3* counters = nullptr;  // <dir>/counters.db, opened on first reserve_number()
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl();
 
   detail::Statement query(std::string_view sql) const { return detail::Statement(db, *statements, sql); }
   // Stored dirs under the state dir are kept relative so the state can move.

@@ -136,6 +136,15 @@ Result<int> State::next_layer_version(const std::string& layer_name) const {
   return static_cast<int>(q.number(0));
 }
 
+Result<int> State::reserve_layer_version(const std::string& layer_name) {
+  // The floor covers states written before the counters existed.
+  auto floor = next_layer_version(layer_name);
+  if (!floor.ok()) return floor.error();
+  auto number = reserve_number("layer:" + layer_name, *floor);
+  if (!number.ok()) return number.error();
+  return static_cast<int>(*number);
+}
+
 Status State::put_layer_version(const LayerVersionRecord& r) {
   return impl_
       ->query(

@@ -9,9 +9,14 @@ using detail::Statement;
 namespace {
 
 StackRecord read_stack(const Statement& q) {
-  return StackRecord{
-      q.text(0), q.text(1), q.text(2), detail::pairs_from_json(q.text(3)), detail::pairs_from_json(q.text(4)),
-      q.text(5)};
+  return StackRecord{q.text(0),
+                     q.text(1),
+                     q.text(2),
+                     detail::pairs_from_json(q.text(3)),
+                     detail::pairs_from_json(q.text(4)),
+                     q.text(5),
+                     q.text(6),
+                     q.text(7)};
 }
 
 ResourceRecord read_resource(const Statement& q) {
@@ -19,8 +24,13 @@ ResourceRecord read_resource(const Statement& q) {
                         q.text(5), q.text(6), q.text(7), q.number(8) != 0};
 }
 
-constexpr const char* kStackColumns =
-    "SELECT name, status, template_digest, outputs, parameters, deployed_at FROM stacks ";
+// A read-only open does not migrate: a state of schema version 2 has no
+// environment columns, and its stacks read as living in the state's settings.
+std::string stack_columns(const State::Impl& impl) {
+  const bool has_environment = impl.schema_version == 0 || impl.schema_version >= 3;
+  return std::string("SELECT name, status, template_digest, outputs, parameters, deployed_at, ") +
+         (has_environment ? "account_id, region" : "'', ''") + " FROM stacks ";
+}
 
 Result<std::vector<std::string>> strings(Statement& q) {
   std::vector<std::string> out;
@@ -31,14 +41,14 @@ Result<std::vector<std::string>> strings(Statement& q) {
 }  // namespace
 
 Result<std::vector<StackRecord>> State::stacks() const {
-  auto q = impl_->query(std::string(kStackColumns) + "ORDER BY rowid");
+  auto q = impl_->query(stack_columns(*impl_) + "ORDER BY rowid");
   std::vector<StackRecord> out;
   LAYERED_TRY(q.each([&] { out.push_back(read_stack(q)); }));
   return out;
 }
 
 Result<std::optional<StackRecord>> State::stack(const std::string& name) const {
-  auto q = impl_->query(std::string(kStackColumns) + "WHERE name = ?1");
+  auto q = impl_->query(stack_columns(*impl_) + "WHERE name = ?1");
   q.bind(1, name);
   auto row = q.step();
   if (!row.ok()) return row.error();
@@ -49,16 +59,25 @@ Result<std::optional<StackRecord>> State::stack(const std::string& name) const {
 Status State::put_stack(const StackRecord& s) {
   return impl_
       ->query(
-          "INSERT INTO stacks(name, status, template_digest, outputs, parameters, deployed_at) "
-          "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET status = ?2, template_digest = ?3, "
-          "outputs = ?4, parameters = ?5, deployed_at = ?6")
+          "INSERT INTO stacks(name, status, template_digest, outputs, parameters, deployed_at, account_id, "
+          "region) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(name) DO UPDATE SET status = ?2, "
+          "template_digest = ?3, outputs = ?4, parameters = ?5, deployed_at = ?6, account_id = ?7, region = ?8")
       .bind(1, s.name)
       .bind(2, s.status)
       .bind(3, s.template_digest)
       .bind(4, detail::to_json(s.outputs))
       .bind(5, detail::to_json(s.parameters))
       .bind(6, s.deployed_at)
+      .bind(7, s.account_id)
+      .bind(8, s.region)
       .run();
+}
+
+Result<Settings> State::stack_environment(const std::string& name) const {
+  auto record = stack(name);
+  if (!record.ok()) return record.error();
+  if (!record->has_value()) return impl_->settings;
+  return resolve_environment(impl_->settings, (*record)->account_id, (*record)->region);
 }
 
 Status State::delete_stack(const std::string& name) {

@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bump kSchemaVersion and add a migration step whenever the schema changes.
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,6 +63,12 @@ CREATE INDEX IF NOT EXISTS imports_by_stack ON imports(stack);
 CREATE INDEX IF NOT EXISTS function_layers_by_layer ON function_layers(layer_arn);
 )sql";
 
+// Version 3: each stack's own account and region (its manifest environment).
+constexpr const char* kStackEnvironment = R"sql(
+ALTER TABLE stacks ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE stacks ADD COLUMN region TEXT NOT NULL DEFAULT '';
+)sql";
+
 Result<int> user_version(sqlite3* db) {
   detail::Statement q(db, "PRAGMA user_version");
   auto row = q.step();
@@ -98,6 +104,9 @@ Status create_schema(State::Impl& impl, const Settings& settings) {
     }
   } else if (*version > kSchemaVersion) {
     return fail(unsupported_version(impl, *version));
+  }
+  if (*version < 3) {
+    if (auto s = detail::exec(impl.db, kStackEnvironment); !s.ok()) return fail(s.error());
   }
   if (*version < kSchemaVersion) {
     if (auto s = detail::exec(impl.db, kIndexes); !s.ok()) return fail(s.error());
@@ -177,6 +186,7 @@ Status open_for_reading(State::Impl& impl, const std::string& path) {
     auto version = user_version(impl.db);
     if (!version.ok()) return version.error();
     if (*version == 0 || *version > kSchemaVersion) return unsupported_version(impl, *version);
+    impl.schema_version = *version;
     return Ok{};
   };
   Status plain = attempt(path, SQLITE_OPEN_READONLY);
@@ -250,14 +260,37 @@ void Transaction::rollback() {
   state_ = nullptr;
 }
 
+Settings resolve_environment(const Settings& defaults, const std::string& account, const std::string& region) {
+  return Settings{account.empty() ? defaults.account_id : account, region.empty() ? defaults.region : region};
+}
+
+std::string layer_version_arn(const Settings& env, const std::string& layer_name, int version) {
+  return "arn:aws:lambda:" + env.region + ":" + env.account_id + ":layer:" + layer_name + ":" +
+         std::to_string(version);
+}
+
+std::string function_arn(const Settings& env, const std::string& function_name) {
+  return "arn:aws:lambda:" + env.region + ":" + env.account_id + ":function:" + function_name;
+}
+
+std::string arn_region(const std::string& arn) {
+  // arn:partition:service:region:...
+  std::size_t start = 0;
+  for (int field = 0; field < 3; ++field) {
+    start = arn.find(':', start);
+    if (start == std::string::npos) return {};
+    ++start;
+  }
+  const std::size_t end = arn.find(':', start);
+  return end == std::string::npos ? std::string{} : arn.substr(start, end - start);
+}
+
 std::string State::layer_version_arn(const std::string& layer_name, int version) const {
-  return "arn:aws:lambda:" + impl_->settings.region + ":" + impl_->settings.account_id +
-         ":layer:" + layer_name + ":" + std::to_string(version);
+  return state::layer_version_arn(impl_->settings, layer_name, version);
 }
 
 std::string State::function_arn(const std::string& function_name) const {
-  return "arn:aws:lambda:" + impl_->settings.region + ":" + impl_->settings.account_id +
-         ":function:" + function_name;
+  return state::function_arn(impl_->settings, function_name);
 }
 
 std::string State::Impl::to_stored_path(const std::string& path) const {

@@ -24,13 +24,29 @@ struct Settings {
   std::string region = "us-east-1";
 };
 
+// The account and region of a stack: `account` / `region` from its cloud
+// assembly's environment, each empty one (CDK's "unknown-account",
+// "unknown-region") taken from `defaults`, the state's settings.
+Settings resolve_environment(const Settings& defaults, const std::string& account, const std::string& region);
+
+// ARNs in an environment.
+std::string layer_version_arn(const Settings& env, const std::string& layer_name, int version);
+std::string function_arn(const Settings& env, const std::string& function_name);
+// The region of an ARN ("arn:aws:lambda:<region>:..."), or "" if it has none.
+std::string arn_region(const std::string& arn);
+
 struct StackRecord {
   std::string name;
-  std::string status;           // CREATE_COMPLETE, UPDATE_COMPLETE
+  std::string status;           // CREATE_COMPLETE, UPDATE_COMPLETE, UPDATE_ROLLBACK_COMPLETE
   std::string template_digest;  // sha256 of the template as resolved
   Pairs outputs;                // output logical id -> value, in template order
   Pairs parameters;             // parameter name -> resolved value
   std::string deployed_at;      // UTC, ISO 8601
+  // The account and region the stack lives in (its manifest environment,
+  // else the state's settings). Empty in rows written before they were
+  // recorded: read back as the state's settings.
+  std::string account_id;
+  std::string region;
 };
 
 struct ResourceRecord {
@@ -164,8 +180,12 @@ class State {
   // Layer versions.
   Result<std::vector<LayerVersionRecord>> layer_versions() const;
   Result<std::optional<LayerVersionRecord>> find_layer_version(const std::string& arn) const;
-  // The next version number of a layer name (versions are never reused).
+  // One more than the highest version of `layer_name` this state holds. Only
+  // a floor: reserve_layer_version() is what publishes take.
   Result<int> next_layer_version(const std::string& layer_name) const;
+  // The version a new publish of `layer_name` gets: never one handed out
+  // before, even by a deploy that rolled back, nor one a deleted version had.
+  Result<int> reserve_layer_version(const std::string& layer_name);
   Status put_layer_version(const LayerVersionRecord& record);
   Status mark_layer_version_deleted(const std::string& arn);
 
@@ -186,6 +206,13 @@ class State {
   Status put_ssm_parameter(const SsmParameterRecord& record);
   Status delete_ssm_parameter(const std::string& name);
 
+  // A number for `key` never returned before for that key (at least
+  // `at_least`), kept outside the deploy transaction: committed as soon as it
+  // is reserved, so a rolled-back deploy still uses it up, as Lambda does with
+  // version numbers. Keys are the caller's, e.g. "layer:<name>" or
+  // "function-version:<function ARN>". Fails on a read-only state.
+  Result<std::int64_t> reserve_number(const std::string& key, std::int64_t at_least = 1);
+
   // Differs from its last value whenever another connection (a deploy in
   // another process) has committed since: SQLite's PRAGMA data_version, so a
   // long-lived reader can tell in microseconds whether what it read is current.
@@ -196,6 +223,10 @@ class State {
   // The distinct ordered lists of layer directories that functions use (for
   // the merged /opt cache's GC). Functions without layers add nothing.
   Result<std::vector<std::vector<std::string>>> layer_sets() const;
+
+  // The environment of a deployed stack (the state's settings when it has
+  // none recorded, or when no such stack is deployed).
+  Result<Settings> stack_environment(const std::string& stack) const;
 
   // Arn builders with this state's account and region.
   std::string layer_version_arn(const std::string& layer_name, int version) const;

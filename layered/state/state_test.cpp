@@ -77,7 +77,7 @@ TEST_F(StateTest, CreatesSchemaWithWalAndDefaultSettings) {
   sqlite3_finalize(q);
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(q, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 3);
   sqlite3_finalize(q);
   sqlite3_close(db);
 }
@@ -251,19 +251,30 @@ TEST_F(StateTest, ReadOnlyOpenWorksOnAReadOnlyDirectory) {
   EXPECT_EQ(WEXITSTATUS(status), 0) << "3: still writable, 4: open failed, 5: lookup failed";
 }
 
-TEST_F(StateTest, SchemaVersionOneGainsItsIndexes) {
+TEST_F(StateTest, SchemaVersionOneGainsItsIndexesAndStackEnvironments) {
   {
     State s = open();
     ASSERT_TRUE(s.put_stack(StackRecord{"App", "CREATE_COMPLETE", "d", {}, {}, "t"}).ok());
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/st/state.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DROP INDEX functions_by_construct_path; PRAGMA user_version = 1;", nullptr,
-                         nullptr, nullptr),
+  // Version 1 had neither the indexes nor the stacks' environment columns.
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX functions_by_construct_path; ALTER TABLE stacks DROP COLUMN account_id; "
+                         "ALTER TABLE stacks DROP COLUMN region; PRAGMA user_version = 1;",
+                         nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
+  {
+    // A reader does not migrate: the stack reads as living in the state's settings.
+    auto reader = State::open_read_only(dir_ + "/st");
+    ASSERT_TRUE(reader.ok()) << format_error(reader.error());
+    ASSERT_EQ(reader->stacks()->size(), 1u);
+    EXPECT_EQ(reader->stack_environment("App")->region, "us-east-1");
+  }
   State s = open();
   EXPECT_EQ(s.stacks()->size(), 1u);
+  EXPECT_EQ(s.stack_environment("App")->account_id, "123456789012");
   ASSERT_EQ(sqlite3_open((dir_ + "/st/state.db").c_str(), &db), SQLITE_OK);
   sqlite3_stmt* q = nullptr;
   sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT name FROM functions WHERE construct_path = 'x'", -1, &q,
@@ -331,6 +342,57 @@ TEST_F(StateTest, DeletedLayerVersionKeepsServingAndIsNeverReused) {
   ASSERT_TRUE(s.delete_stack("App").ok());
   keys = s.referenced_content_keys();
   EXPECT_EQ(*keys, (std::vector<std::string>{"bbbb"}));
+}
+
+TEST_F(StateTest, ReservedLayerVersionsSurviveARolledBackTransaction) {
+  State s = open();
+  ASSERT_TRUE(s.put_stack(StackRecord{"Layers", "CREATE_COMPLETE", "d", {}, {}, "t"}).ok());
+  {
+    auto tx = s.begin();
+    ASSERT_TRUE(tx.ok());
+    auto v = s.reserve_layer_version("shared");
+    ASSERT_TRUE(v.ok()) << format_error(v.error());
+    EXPECT_EQ(*v, 1);
+    ASSERT_TRUE(s.put_layer_version(layer(s, *v, "aaaa")).ok());
+    tx->rollback();  // the deploy failed after publishing
+  }
+  EXPECT_FALSE(s.find_layer_version(s.layer_version_arn("shared", 1))->has_value());
+  EXPECT_EQ(*s.reserve_layer_version("shared"), 2);
+  // Another connection (another deploy process) continues the same sequence.
+  State other = open();
+  EXPECT_EQ(*other.reserve_layer_version("shared"), 3);
+  EXPECT_EQ(*s.reserve_layer_version("other"), 1);
+  EXPECT_EQ(*s.reserve_number("function-version:f", 1), 1);
+  EXPECT_EQ(*s.reserve_number("function-version:f", 1), 2);
+}
+
+TEST_F(StateTest, ReservationStartsAboveVersionsTheStateAlreadyHolds) {
+  State s = open();
+  ASSERT_TRUE(s.put_stack(StackRecord{"Layers", "CREATE_COMPLETE", "d", {}, {}, "t"}).ok());
+  ASSERT_TRUE(s.put_layer_version(layer(s, 4, "aaaa")).ok());  // written before counters.db existed
+  EXPECT_EQ(*s.reserve_layer_version("shared"), 5);
+  auto ro = State::open_read_only(dir_ + "/st");
+  ASSERT_TRUE(ro.ok());
+  auto refused = ro->reserve_number("layer:shared");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "the state was opened read-only");
+}
+
+TEST_F(StateTest, EachStackKeepsItsEnvironmentAndUnknownPartsAreTheSettings) {
+  State s = open();
+  ASSERT_TRUE(s.put_stack(StackRecord{"Eu", "CREATE_COMPLETE", "d", {}, {}, "t", "000000000000", "eu-central-1"})
+                  .ok());
+  auto eu = s.stack_environment("Eu");
+  ASSERT_TRUE(eu.ok());
+  EXPECT_EQ(eu->account_id, "000000000000");
+  EXPECT_EQ(eu->region, "eu-central-1");
+  EXPECT_EQ(layer_version_arn(*eu, "shared", 2), "arn:aws:lambda:eu-central-1:000000000000:layer:shared:2");
+  EXPECT_EQ(function_arn(*eu, "f"), "arn:aws:lambda:eu-central-1:000000000000:function:f");
+  EXPECT_EQ(arn_region(function_arn(*eu, "f")), "eu-central-1");
+  EXPECT_EQ(arn_region("not-an-arn"), "");
+  const Settings half = resolve_environment(s.settings(), "", "ap-south-1");
+  EXPECT_EQ(half.account_id, "123456789012");
+  EXPECT_EQ(half.region, "ap-south-1");
 }
 
 TEST_F(StateTest, SsmVersionGoesUpOnlyWhenTheValueChanges) {
