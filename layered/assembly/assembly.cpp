@@ -163,6 +163,8 @@ struct Loader {
             "Template may not exceed " + std::to_string(kMaxTemplateBytes) + " bytes in size.");
         if (!tpl) return std::move(tpl.error());
         stack.template_json = std::move(*tpl);
+        detail::read_environment(artifact, stack);
+        for (Asset& asset : detail::read_legacy_assets(artifact, dir, stack)) add_asset(std::move(asset));
         raw_dependencies[id] = artifact.value("dependencies", std::vector<std::string>{});
         stack_index[id] = stacks->size();
         stacks->push_back(std::move(stack));

@@ -44,6 +44,13 @@ struct Stack {
   std::vector<std::string> dependencies;
   // Ids of the assets listed by this stack's asset manifests.
   std::vector<std::string> asset_ids;
+  // The manifest's "environment": "aws://<account>/<region>". Empty when
+  // the app left it to the deploy ("unknown-account", "unknown-region").
+  std::string account;
+  std::string region;
+  // Template parameters the CDK CLI fills for assets of the legacy
+  // synthesizer (CDK v1): name -> value, from "aws:cdk:asset" metadata.
+  std::map<std::string, std::string> asset_parameters;
 };
 
 // How select() widens a selection.

@@ -227,5 +227,36 @@ TEST(Assembly, AllFixturesLoad) {
   }
 }
 
+TEST(Assembly, ReadsEachStacksEnvironment) {
+  auto a = load(fixture("explicit-environment"));
+  ASSERT_TRUE(a.ok()) << format_error(a.error());
+  const Stack* app = a->find_stack("Lambda-layers-example");
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->account, "000000000000");
+  EXPECT_EQ(app->region, "eu-central-1");
+  EXPECT_EQ(a->find_stack("Other-region-consumer")->region, "us-west-2");
+  auto unknown = load(fixture("shared-layer-export"));
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->stacks().front().account, "");  // unknown-account
+  EXPECT_EQ(unknown->stacks().front().region, "");   // unknown-region
+}
+
+TEST(Assembly, FillsLegacyAssetParametersAsTheCliDoes) {
+  auto a = load(fixture("legacy-assets"));
+  ASSERT_TRUE(a.ok()) << format_error(a.error());
+  const Stack* stack = a->find_stack("Legacy-assets");
+  ASSERT_NE(stack, nullptr);
+  const std::string layer = "5f615157df026d9934a2ac46326bb3af8030a350212abfbc825a1b1284b31711";
+  const auto& p = stack->asset_parameters;
+  EXPECT_EQ(p.size(), 6u);
+  EXPECT_EQ(p.at("AssetParameters" + layer + "S3Bucket9B1E4F22"), "cdktoolkit-stagingbucket-local");
+  EXPECT_EQ(p.at("AssetParameters" + layer + "S3VersionKey6D0A3C95"), "assets/||" + layer + ".zip");
+  EXPECT_EQ(p.at("AssetParameters" + layer + "ArtifactHash1F7E8B43"), layer);
+  const Asset* asset = a->find_asset_by_object_key("assets/" + layer + ".zip");
+  ASSERT_NE(asset, nullptr);
+  EXPECT_TRUE(asset->is_directory);
+  EXPECT_EQ(asset->path, (fixture("legacy-assets") / ("asset." + layer)).lexically_normal());
+}
+
 }  // namespace
 }  // namespace layered::assembly

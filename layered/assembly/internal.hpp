@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "assembly/assembly.hpp"
 #include "common/common.hpp"
 
 namespace layered::assembly::detail {
@@ -19,5 +21,23 @@ inline constexpr std::size_t kMaxManifestBytes = 64u * 1024 * 1024;
 Result<nlohmann::json> read_json_file(const std::filesystem::path& path, const std::string& shown,
                                       std::size_t max_bytes = kMaxManifestBytes,
                                       const std::string& too_large = {});
+
+// The bucket the CLI names for legacy assets is the bootstrap stack's; ours
+// is a name only, since assets are read from the assembly directory.
+inline constexpr const char* kLegacyAssetBucket = "cdktoolkit-stagingbucket-local";
+// cx-api's ASSET_PREFIX_SEPARATOR: the key parameter is "<prefix>||<name>"
+// and the template splits it with Fn::Split.
+inline constexpr const char* kLegacyAssetKeySeparator = "||";
+
+// Reads the artifact's "environment" ("aws://<account>/<region>") into
+// stack.account / stack.region, leaving "unknown-account" and
+// "unknown-region" empty.
+void read_environment(const nlohmann::json& artifact, Stack& stack);
+
+// The "aws:cdk:asset" entries of a stack artifact's metadata (paths relative
+// to `dir`, the assembly directory): fills stack.asset_parameters as the CDK
+// CLI would and returns the assets, keyed as the CLI uploads them.
+std::vector<Asset> read_legacy_assets(const nlohmann::json& artifact, const std::filesystem::path& dir,
+                                      Stack& stack);
 
 }  // namespace layered::assembly::detail

@@ -142,8 +142,13 @@ Status Evaluator::Impl::resolve_parameters() {
   if (!missing.empty()) {
     std::string list;
     for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
+    // The CDK CLI fills a synthesized template's asset parameters; missing
+    // ones mean the assembly lacks the metadata, not that defaults are due.
+    const bool assets = missing.front().rfind("AssetParameters", 0) == 0;
     return make_error("Parameters: [" + list + "] must have values", tpl->stack_name,
-                      "give the parameters a Default in the template");
+                      assets ? "these are CDK asset parameters, filled from the stack's 'aws:cdk:asset' "
+                               "metadata in manifest.json: synthesize the app again ('npx cdk synth')"
+                             : "give the parameters a Default in the template");
   }
   return Ok{};
 }

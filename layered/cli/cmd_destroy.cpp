@@ -31,7 +31,7 @@ Result<bool> confirmed(const std::vector<std::string>& stacks, bool force) {
   if (force) return true;
   if (!isatty(STDIN_FILENO)) {
     return make_error(
-        "refusing to destroy " + joined(stacks) + " without confirmation: stdin is not a terminal", "",
+        "refusing to destroy " + quoted_names(stacks) + " without confirmation: stdin is not a terminal", "",
         "pass --force to destroy without asking");
   }
   std::cerr << "Are you sure you want to delete: " << joined(stacks) << " (y/n)? " << std::flush;

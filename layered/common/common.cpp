@@ -52,4 +52,13 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return match.empty() ? std::string{} : "did you mean '" + match + "'?";
 }
 
+std::string quoted_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
+    out += "'" + names[i] + "'";
+  }
+  return out;
+}
+
 }  // namespace layered

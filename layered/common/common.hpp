@@ -104,6 +104,10 @@ std::string closest_match(const std::string& word, const std::vector<std::string
 // `did you mean 'x'?` or an empty string.
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
+// Names for a message, each in its own quotes, so that a list never reads
+// as one name: "'A'", "'A' and 'B'", "'A', 'B' and 'C'".
+std::string quoted_names(const std::vector<std::string>& names);
+
 // ---- bounded input -------------------------------------------------------
 
 // What a bounded read got: the bytes, or only the news that there were more

@@ -45,6 +45,13 @@ TEST(DidYouMean, SuggestsCloseNamesOnly) {
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
 }
 
+TEST(QuotedNames, QuotesEachNameOfAList) {
+  EXPECT_EQ(quoted_names({}), "");
+  EXPECT_EQ(quoted_names({"A"}), "'A'");
+  EXPECT_EQ(quoted_names({"A", "B"}), "'A' and 'B'");
+  EXPECT_EQ(quoted_names({"A", "B", "C"}), "'A', 'B' and 'C'");
+}
+
 TEST(ReadBounded, StopsAtTheLimitWithoutReadingTheRest) {
   // /dev/zero never ends: the read must, one byte past the limit.
   auto r = read_bounded("/dev/zero", 1000, "/dev/zero");

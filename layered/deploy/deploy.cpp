@@ -38,6 +38,17 @@ Status seed_bootstrap_version(state::State& state) {
       state::SsmParameterRecord{cfn::kBootstrapVersionParameter, "String", cfn::kBootstrapVersion, 1, ""});
 }
 
+// After a failed update CloudFormation leaves the stack's resources as they
+// were and says so in its status. (A failed create is not recorded at all:
+// CloudFormation would leave it in ROLLBACK_COMPLETE, which 'cdk deploy'
+// deletes before it tries again; see docs/design.md.)
+void mark_update_rolled_back(state::State& state, state::StackRecord record) {
+  auto tx = state.begin();
+  if (!tx.ok()) return;
+  record.status = "UPDATE_ROLLBACK_COMPLETE";
+  if (state.put_stack(record).ok()) (void)tx->commit();
+}
+
 // One stack in one transaction; any failure leaves the state as it was.
 Result<StackResult> deploy_one(const assembly::Assembly& app, const assembly::Stack& stack,
                                state::State& state, const store::Store& store, const DeployOptions& options) {
@@ -57,6 +68,7 @@ Result<StackResult> deploy_one(const assembly::Assembly& app, const assembly::St
     tx->rollback();  // failed, or nothing to write
   }
   if (!result.ok() || !committed.ok()) {
+    if (before->has_value()) mark_update_rolled_back(state, **before);
     detail::collect_garbage(state, store);
     say(options.progress, " ❌  " + stack.name + " failed, rolled back: " + stack.name +
                               (before->has_value() ? " is unchanged" : " was not created"));
@@ -107,8 +119,9 @@ Status destroy_one(state::State& state, const std::string& name, const Progress&
     if (e.importers.empty()) continue;
     std::string users;
     for (const auto& i : e.importers) users += (users.empty() ? "" : ", ") + i;
-    return make_error("Export " + e.name + " cannot be deleted as it is in use by " + users, name,
-                      "destroy '" + users + "' first (or name " + name + " without --exclusively)");
+    return make_error(
+        "Export " + e.name + " cannot be deleted as it is in use by " + users, name,
+        "destroy " + quoted_names(e.importers) + " first (or name '" + name + "' without --exclusively)");
   }
   auto resources = state.resources(name);
   if (!resources.ok()) return resources.error();

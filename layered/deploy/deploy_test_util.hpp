@@ -71,6 +71,16 @@ class DeployFixture : public ::testing::Test {
     return render_json(*inv);
   }
 
+  // `snapshot` as a failed update of `stack` leaves it: the same resources,
+  // the status UPDATE_ROLLBACK_COMPLETE.
+  static std::string after_failed_update(const std::string& snapshot, const std::string& stack) {
+    Json j = Json::parse(snapshot);
+    for (auto& s : j["stacks"]) {
+      if (s["name"] == stack) s["status"] = "UPDATE_ROLLBACK_COMPLETE";
+    }
+    return j.dump(2) + "\n";
+  }
+
   static Json read_json(const fs::path& file) {
     std::ifstream in(file);
     return Json::parse(in);

@@ -22,6 +22,9 @@ struct StackContext {
   const store::Store& store;
   const DeployOptions& options;
   const cfn::Template& tpl;
+  // The stack's account and region: its manifest environment, else the
+  // state's settings. Every ARN of its resources is built from these.
+  state::Settings env;
   std::map<std::string, state::ResourceRecord> previous;  // deployed resources, by logical id
   std::map<std::string, state::ResourceRecord> current;   // this deploy's, filled in resource order
   // Replaced physical resources, deleted once everything else succeeded.
@@ -69,7 +72,8 @@ Error required_property(const StackContext& ctx, const std::string& logical_id, 
 Result<store::StoredAsset> store_asset(StackContext& ctx, const std::string& logical_id, const Json& location,
                                        const std::string& where);
 
-std::string stack_id(const state::State& state, const std::string& stack);
+// arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>, in `env`.
+std::string stack_id(const state::Settings& env, const std::string& stack);
 
 // Deploys one stack inside an open transaction. Outcome::unchanged means the
 // caller should roll back (nothing to write).

@@ -247,7 +247,7 @@ Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Reso
   auto explicit_name = string_property(properties, "FunctionName");
   if (explicit_name) LAYERED_TRY(check_function_name(ctx, id, *explicit_name));
   f.name = explicit_name.value_or(generated_name(ctx.stack.name, id));
-  f.arn = ctx.state.function_arn(f.name);
+  f.arn = state::function_arn(ctx.env, f.name);
   f.stack = ctx.stack.name;
   f.logical_id = id;
   f.construct_path = assembly::construct_path(ctx.stack.template_json["Resources"][id]);
@@ -312,7 +312,9 @@ Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Js
       auto clash = ctx.state.function(f->name);
       if (!clash.ok()) return clash.error();
       if (clash->has_value()) {
-        return make_error(f->name + " already exists in stack " + stack_id(ctx.state, (*clash)->stack),
+        auto owner = ctx.state.stack_environment((*clash)->stack);
+        if (!owner.ok()) return owner.error();
+        return make_error(f->name + " already exists in stack " + stack_id(*owner, (*clash)->stack),
                           ctx.where(resource.logical_id, "FunctionName"),
                           "function names are unique: choose another");
       }
@@ -369,10 +371,10 @@ Status apply_layer_version(StackContext& ctx, const cfn::Resource& resource, con
   // Immutable: any change publishes a new version; the old one goes at cleanup.
   state::LayerVersionRecord layer;
   layer.layer_name = string_property(properties, "LayerName").value_or(id);
-  auto version = ctx.state.next_layer_version(layer.layer_name);
+  auto version = ctx.state.reserve_layer_version(layer.layer_name);
   if (!version.ok()) return version.error();
   layer.version = *version;
-  layer.arn = ctx.state.layer_version_arn(layer.layer_name, layer.version);
+  layer.arn = state::layer_version_arn(ctx.env, layer.layer_name, layer.version);
   layer.content_key = stored->key;
   layer.content_dir = stored->path.string();
   layer.compatible_runtimes = std::move(*runtimes);

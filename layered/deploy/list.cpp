@@ -49,7 +49,11 @@ std::string render_text(const Inventory& inv) {
     return out.str();
   }
   out << "Stacks:\n";
-  for (const auto& s : inv.stacks) out << "  " << s.name << "  " << s.status << "  " << s.deployed_at << "\n";
+  for (const auto& s : inv.stacks) {
+    const auto env = state::resolve_environment(inv.settings, s.account_id, s.region);
+    out << "  " << s.name << "  " << s.status << "  " << s.deployed_at << "  aws://" << env.account_id << "/"
+        << env.region << "\n";
+  }
   out << "Functions:\n";
   for (const auto& f : inv.functions) {
     out << "  " << (f.construct_path.empty() ? f.stack + "/" + f.logical_id : f.construct_path) << "\n";
@@ -69,6 +73,11 @@ std::string render_text(const Inventory& inv) {
       out << (i ? ", " : "  imported by ") << e.importers[i];
     out << "\n";
   }
+  if (!inv.ssm_parameters.empty()) out << "SSM parameters:\n";
+  for (const auto& p : inv.ssm_parameters) {
+    out << "  " << p.name << " = " << p.value << "  (" << p.type << ", version " << p.version
+        << (p.stack.empty() ? "" : ", from " + p.stack) << ")\n";
+  }
   if (!inv.not_emulated.empty()) out << "Not emulated (recorded only):\n";
   for (const auto& r : inv.not_emulated)
     out << "  " << r.stack << "/" << r.logical_id << "  " << r.type << "\n";
@@ -83,8 +92,11 @@ std::string render_json(const Inventory& inv) {
   for (const auto& s : inv.stacks) {
     Json outputs = Json::object();
     for (const auto& [k, v] : s.outputs) outputs[k] = v;
+    const auto env = state::resolve_environment(inv.settings, s.account_id, s.region);
     j["stacks"].push_back({{"name", s.name},
                            {"status", s.status},
+                           {"account_id", env.account_id},
+                           {"region", env.region},
                            {"deployed_at", s.deployed_at},
                            {"template_digest", s.template_digest},
                            {"outputs", outputs}});

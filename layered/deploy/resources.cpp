@@ -38,7 +38,7 @@ Status apply_role(StackContext& ctx, const cfn::Resource& resource, const Json& 
   std::string path = string_property(properties, "Path").value_or("/");
   record.physical_id = name;
   record.attributes_json =
-      Json{{"Arn", "arn:aws:iam::" + ctx.state.settings().account_id + ":role" + path + name},
+      Json{{"Arn", "arn:aws:iam::" + ctx.env.account_id + ":role" + path + name},
            {"RoleId", "AROA" + name_suffix("role:" + name) + name_suffix("id:" + name).substr(0, 4)}}
           .dump();
   return record_resource(ctx, resource, std::move(record));
@@ -88,9 +88,10 @@ Status apply_recorded(StackContext& ctx, const cfn::Resource& resource, const Js
     std::string service = aws ? resource.type.substr(5, resource.type.find("::", 5) - 5) : "cloudformation";
     std::transform(service.begin(), service.end(), service.begin(),
                    [](unsigned char c) { return std::tolower(c); });
-    record.attributes_json = Json{{"Arn", "arn:aws:" + service + ":" + ctx.state.settings().region + ":" +
-                                              ctx.state.settings().account_id + ":" + record.physical_id}}
-                                 .dump();
+    record.attributes_json = Json{
+        {"Arn",
+         "arn:aws:" + service + ":" + ctx.env.region + ":" + ctx.env.account_id + ":" +
+             record.physical_id}}.dump();
     ctx.result.not_emulated.push_back(resource.type + " " + resource.logical_id);
   }
   return record_resource(ctx, resource, std::move(record), emulated ? "" : "(not emulated: recorded only)");
@@ -183,11 +184,11 @@ Result<store::StoredAsset> store_asset(StackContext& ctx, const std::string& log
   return stored;
 }
 
-std::string stack_id(const state::State& state, const std::string& stack) {
-  std::string h = store::sha256_hex("stack:" + state.settings().account_id + "/" + stack);
-  return "arn:aws:cloudformation:" + state.settings().region + ":" + state.settings().account_id + ":stack/" +
-         stack + "/" + h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20, 12);
+std::string stack_id(const state::Settings& env, const std::string& stack) {
+  std::string h = store::sha256_hex("stack:" + env.account_id + "/" + stack);
+  return "arn:aws:cloudformation:" + env.region + ":" + env.account_id + ":stack/" + stack + "/" +
+         h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+         h.substr(20, 12);
 }
 
 }  // namespace layered::deploy::detail

@@ -36,20 +36,30 @@ std::string value_string(const Json& value) {
   return value.dump();
 }
 
+// Exports and SSM parameters belong to one account and region: a stack sees
+// only those of stacks in its own environment (a parameter no stack owns,
+// such as the CDK bootstrap version, is everywhere).
+bool same_environment(const StackContext& ctx, const std::string& owner) {
+  if (owner.empty() || owner == ctx.stack.name) return true;
+  auto env = ctx.state.stack_environment(owner);
+  return env.ok() && env->account_id == ctx.env.account_id && env->region == ctx.env.region;
+}
+
 cfn::Environment environment(StackContext& ctx) {
   cfn::Environment env;
-  env.account_id = ctx.state.settings().account_id;
-  env.region = ctx.state.settings().region;
+  env.account_id = ctx.env.account_id;
+  env.region = ctx.env.region;
   env.stack_name = ctx.stack.name;
-  env.stack_id = stack_id(ctx.state, ctx.stack.name);
-  env.ssm = [&state = ctx.state](const std::string& name) -> std::optional<std::string> {
-    auto p = state.ssm_parameter(name);
-    if (!p.ok() || !p->has_value()) return std::nullopt;
+  env.stack_id = stack_id(ctx.env, ctx.stack.name);
+  env.parameter_overrides = ctx.stack.asset_parameters;
+  env.ssm = [&ctx](const std::string& name) -> std::optional<std::string> {
+    auto p = ctx.state.ssm_parameter(name);
+    if (!p.ok() || !p->has_value() || !same_environment(ctx, (*p)->stack)) return std::nullopt;
     return (*p)->value;
   };
-  env.import_value = [&state = ctx.state](const std::string& name) -> std::optional<std::string> {
-    auto e = state.find_export(name);
-    if (!e.ok() || !e->has_value()) return std::nullopt;
+  env.import_value = [&ctx](const std::string& name) -> std::optional<std::string> {
+    auto e = ctx.state.find_export(name);
+    if (!e.ok() || !e->has_value() || !same_environment(ctx, (*e)->stack)) return std::nullopt;
     return (*e)->value;
   };
   env.resources.ref = [&ctx](const std::string& id) -> Result<std::string> {
@@ -110,7 +120,10 @@ Status apply_exports(StackContext& ctx, const std::vector<cfn::ResolvedOutput>& 
     if (existing->has_value() && (*existing)->stack != ctx.stack.name) {
       return make_error(
           "Export with name " + o.export_name + " is already exported by stack " + (*existing)->stack, where,
-          "export names are unique per account and region: rename this export");
+          same_environment(ctx, (*existing)->stack)
+              ? "export names are unique per account and region: rename this export"
+              : "export names are unique per account and region, and locally across regions too: rename "
+                "this export");
     }
     wanted[o.export_name] = {o.value, o.logical_id};
   }
@@ -124,7 +137,7 @@ Status apply_exports(StackContext& ctx, const std::vector<cfn::ResolvedOutput>& 
       return make_error("Export " + e.name + " cannot be " + (removed ? "deleted" : "updated") +
                             " as it is in use by " + joined(e.importers),
                         ctx.stack.name + (removed ? "" : "/Outputs/" + w->second.second),
-                        "'" + joined(e.importers) + "' must stop importing it first (or keep the old value " +
+                        quoted_names(e.importers) + " must stop importing it first (or keep the old value " +
                             "exported for one more deploy, e.g. with CDK's stack.exportValue())");
     }
     if (w == wanted.end()) LAYERED_TRY(ctx.state.delete_export(e.name));
@@ -174,9 +187,22 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
                                  const DeployOptions& options) {
   auto tpl = cfn::parse(stack.template_json, stack.name);
   if (!tpl.ok()) return tpl.error();
-  StackContext ctx{app, stack, state, store, options, *tpl, {}, {}, {}, false, {}, {}, {}};
+  StackContext ctx{app,
+                   stack,
+                   state,
+                   store,
+                   options,
+                   *tpl,
+                   state::resolve_environment(state.settings(), stack.account, stack.region),
+                   {},
+                   {},
+                   {},
+                   false,
+                   {},
+                   {},
+                   {}};
   ctx.result.name = stack.name;
-  ctx.result.stack_id = stack_id(state, stack.name);
+  ctx.result.stack_id = stack_id(ctx.env, stack.name);
   auto previous_stack = state.stack(stack.name);
   if (!previous_stack.ok()) return previous_stack.error();
   auto before = state.resources(stack.name);
@@ -184,7 +210,8 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
   for (const auto& r : *before) ctx.previous[r.logical_id] = r;
   if (!previous_stack->has_value()) {
     // Resources and exports reference the stack row.
-    LAYERED_TRY(state.put_stack(state::StackRecord{stack.name, "CREATE_IN_PROGRESS", "", {}, {}, now_utc()}));
+    LAYERED_TRY(state.put_stack(state::StackRecord{
+        stack.name, "CREATE_IN_PROGRESS", "", {}, {}, now_utc(), ctx.env.account_id, ctx.env.region}));
   }
 
   cfn::Evaluator ev(*tpl, environment(ctx));
@@ -209,9 +236,9 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
     return ctx.result;
   }
   ctx.result.outcome = prev ? Outcome::updated : Outcome::created;
-  LAYERED_TRY(
-      state.put_stack(state::StackRecord{stack.name, prev ? "UPDATE_COMPLETE" : "CREATE_COMPLETE",
-                                         template_digest, ctx.result.outputs, parameters, now_utc()}));
+  LAYERED_TRY(state.put_stack(state::StackRecord{stack.name, prev ? "UPDATE_COMPLETE" : "CREATE_COMPLETE",
+                                                 template_digest, ctx.result.outputs, parameters, now_utc(),
+                                                 ctx.env.account_id, ctx.env.region}));
   return ctx.result;
 }
 

@@ -20,6 +20,19 @@ namespace layered::invoke {
 
 namespace {
 
+// arn:aws:lambda:<region>:<account>:function:<name>: the region field, else
+// the configured default.
+std::string region_of(const FunctionSpec& spec, const Options& options) {
+  std::size_t start = 0;
+  for (int field = 0; field < 3 && start != std::string::npos; ++field) {
+    start = spec.arn.find(':', start);
+    if (start != std::string::npos) ++start;
+  }
+  const std::size_t end = start == std::string::npos ? start : spec.arn.find(':', start);
+  if (spec.arn.rfind("arn:", 0) != 0 || end == std::string::npos || end == start) return options.region;
+  return spec.arn.substr(start, end - start);
+}
+
 using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point from) {
@@ -143,8 +156,8 @@ struct Environment::State {
       return InitOutcome{false, ms_since(started), "error", "Runtime.InvalidEntrypoint",
                          platform_error("Runtime.InvalidEntrypoint", request_id, bootstrap.error().message)};
     }
-    sandbox::Identity id{spec.name,      spec.version, spec.handler, spec.memory_mb,
-                         options.region, "",           log_stream};
+    const std::string region = region_of(spec, options);
+    sandbox::Identity id{spec.name, spec.version, spec.handler, spec.memory_mb, region, "", log_stream};
     sandbox::Plan plan{.runtime = spec.runtime,
                        .architecture = spec.architecture,
                        .code_dir = spec.code_dir,

@@ -45,6 +45,8 @@ struct FunctionSpec {
 
 struct Options {
   std::string cache_dir;  // where merged /opt trees are kept (<state>/cache)
+  // AWS_REGION for functions whose ARN names none; a function ARN's own
+  // region wins, as a function always runs in the region it lives in.
   std::string region = "us-east-1";
   // Lambda's limit for an on-demand Init phase; a parameter so tests are quick.
   std::chrono::milliseconds init_limit{10000};

@@ -10,14 +10,18 @@ namespace layered::invoke_api {
 namespace {
 
 Api<const Deployed*> resolve(const FunctionRef& ref, const Snapshot& snapshot) {
-  const auto& settings = snapshot.settings;
-  std::string arn = "arn:aws:lambda:" + settings.region + ":" + settings.account_id + ":function:" + ref.name;
-  if (!ref.qualifier.empty()) arn += ":" + ref.qualifier;
-  if ((!ref.region.empty() && ref.region != settings.region) ||
-      (!ref.account.empty() && ref.account != settings.account_id)) {
-    return function_not_found(arn);
-  }
+  // A function lives in its stack's account and region: an ARN naming
+  // another one names another function.
   const Deployed* found = snapshot.find(ref.name);
+  std::string region = found ? state::arn_region(found->record.arn) : snapshot.settings.region;
+  std::string account = found ? state::arn_account(found->record.arn) : snapshot.settings.account_id;
+  if ((!ref.region.empty() && ref.region != region) || (!ref.account.empty() && ref.account != account)) {
+    found = nullptr;
+    region = ref.region.empty() ? region : ref.region;
+    account = ref.account.empty() ? account : ref.account;
+  }
+  std::string arn = "arn:aws:lambda:" + region + ":" + account + ":function:" + ref.name;
+  if (!ref.qualifier.empty()) arn += ":" + ref.qualifier;
   // Versions and aliases are not modelled yet: only $LATEST exists.
   if (!found || (!ref.qualifier.empty() && ref.qualifier != "$LATEST")) return function_not_found(arn);
   return found;

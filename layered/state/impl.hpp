@@ -15,7 +15,7 @@ struct State::Impl {
   Settings settings;
   std::string dir;  // absolute
   bool read_only = false;
-  int schema_version = 0;  // set by read-only opens, which do not migrate; 0: current
+  int schema_version = 0;       // set by read-only opens, which do not migrate; 0: current
   sqlite3* counters = nullptr;  // <dir>/counters.db, opened on first reserve_number()
   Impl() = default;
   Impl(const Impl&) = delete;

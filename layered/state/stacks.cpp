@@ -9,14 +9,9 @@ using detail::Statement;
 namespace {
 
 StackRecord read_stack(const Statement& q) {
-  return StackRecord{q.text(0),
-                     q.text(1),
-                     q.text(2),
-                     detail::pairs_from_json(q.text(3)),
-                     detail::pairs_from_json(q.text(4)),
-                     q.text(5),
-                     q.text(6),
-                     q.text(7)};
+  return StackRecord{
+      q.text(0), q.text(1), q.text(2), detail::pairs_from_json(q.text(3)), detail::pairs_from_json(q.text(4)),
+      q.text(5), q.text(6), q.text(7)};
 }
 
 ResourceRecord read_resource(const Statement& q) {
@@ -61,7 +56,8 @@ Status State::put_stack(const StackRecord& s) {
       ->query(
           "INSERT INTO stacks(name, status, template_digest, outputs, parameters, deployed_at, account_id, "
           "region) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(name) DO UPDATE SET status = ?2, "
-          "template_digest = ?3, outputs = ?4, parameters = ?5, deployed_at = ?6, account_id = ?7, region = ?8")
+          "template_digest = ?3, outputs = ?4, parameters = ?5, deployed_at = ?6, account_id = ?7, region = "
+          "?8")
       .bind(1, s.name)
       .bind(2, s.status)
       .bind(3, s.template_digest)

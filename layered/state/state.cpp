@@ -260,7 +260,8 @@ void Transaction::rollback() {
   state_ = nullptr;
 }
 
-Settings resolve_environment(const Settings& defaults, const std::string& account, const std::string& region) {
+Settings resolve_environment(const Settings& defaults, const std::string& account,
+                             const std::string& region) {
   return Settings{account.empty() ? defaults.account_id : account, region.empty() ? defaults.region : region};
 }
 
@@ -273,10 +274,12 @@ std::string function_arn(const Settings& env, const std::string& function_name) 
   return "arn:aws:lambda:" + env.region + ":" + env.account_id + ":function:" + function_name;
 }
 
-std::string arn_region(const std::string& arn) {
-  // arn:partition:service:region:...
+namespace {
+
+// Field `index` of a colon-separated ARN (arn:partition:service:region:account:...).
+std::string arn_field(const std::string& arn, int index) {
   std::size_t start = 0;
-  for (int field = 0; field < 3; ++field) {
+  for (int field = 0; field < index; ++field) {
     start = arn.find(':', start);
     if (start == std::string::npos) return {};
     ++start;
@@ -284,6 +287,12 @@ std::string arn_region(const std::string& arn) {
   const std::size_t end = arn.find(':', start);
   return end == std::string::npos ? std::string{} : arn.substr(start, end - start);
 }
+
+}  // namespace
+
+std::string arn_region(const std::string& arn) { return arn.rfind("arn:", 0) == 0 ? arn_field(arn, 3) : ""; }
+
+std::string arn_account(const std::string& arn) { return arn.rfind("arn:", 0) == 0 ? arn_field(arn, 4) : ""; }
 
 std::string State::layer_version_arn(const std::string& layer_name, int version) const {
   return state::layer_version_arn(impl_->settings, layer_name, version);

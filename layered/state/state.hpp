@@ -34,6 +34,8 @@ std::string layer_version_arn(const Settings& env, const std::string& layer_name
 std::string function_arn(const Settings& env, const std::string& function_name);
 // The region of an ARN ("arn:aws:lambda:<region>:..."), or "" if it has none.
 std::string arn_region(const std::string& arn);
+// The account of an ARN ("arn:aws:lambda:<region>:<account>:..."), or "".
+std::string arn_account(const std::string& arn);
 
 struct StackRecord {
   std::string name;

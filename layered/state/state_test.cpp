@@ -380,8 +380,9 @@ TEST_F(StateTest, ReservationStartsAboveVersionsTheStateAlreadyHolds) {
 
 TEST_F(StateTest, EachStackKeepsItsEnvironmentAndUnknownPartsAreTheSettings) {
   State s = open();
-  ASSERT_TRUE(s.put_stack(StackRecord{"Eu", "CREATE_COMPLETE", "d", {}, {}, "t", "000000000000", "eu-central-1"})
-                  .ok());
+  ASSERT_TRUE(
+      s.put_stack(StackRecord{"Eu", "CREATE_COMPLETE", "d", {}, {}, "t", "000000000000", "eu-central-1"})
+          .ok());
   auto eu = s.stack_environment("Eu");
   ASSERT_TRUE(eu.ok());
   EXPECT_EQ(eu->account_id, "000000000000");

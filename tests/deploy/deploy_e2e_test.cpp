@@ -158,6 +158,10 @@ TEST_F(DeployE2E, RebuiltLayerFailsWhileImportedAndStateIsUnchanged) {
                "layered: error: Lambda-layers-example-layers/Outputs/ExternalLayerArnOutput: Export "
                "ExternalLayerArn cannot be updated as it is in use by Lambda-layers-example\n"))
       << r.err;
+  // As CloudFormation: the resources are as they were, the status says the
+  // update rolled back.
+  ASSERT_EQ(before["stacks"][0]["name"], kLayers);
+  before["stacks"][0]["status"] = "UPDATE_ROLLBACK_COMPLETE";
   EXPECT_EQ(list(), before);
 }
 
@@ -187,7 +191,8 @@ TEST_F(DeployE2E, DestroyNeedsForceWithoutATerminalAndRefusesWhileImported) {
   Invocation r = layered("destroy --all");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
-            "layered: error: refusing to destroy Lambda-layers-example, Lambda-layers-example-layers without "
+            "layered: error: refusing to destroy 'Lambda-layers-example' and 'Lambda-layers-example-layers' "
+            "without "
             "confirmation: stdin is not a terminal\n  pass --force to destroy without asking\n");
   r = layered("destroy Lambda-layers-example-layers --exclusively --force");
   EXPECT_EQ(r.exit_code, 1);
@@ -328,6 +333,163 @@ TEST_F(DeployE2E, MissingAssemblySaysToSynth) {
   Invocation r = layered("deploy --all");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.err, "run 'npx cdk synth' first")) << r.err;
+}
+
+TEST_F(DeployE2E, RolledBackPublishUsesUpItsVersionNumber) {
+  use("shared-layer-export");
+  ASSERT_EQ(layered("deploy --all --no-doctor").exit_code, 0);
+  rebuild_external_layer();
+  Invocation failed = layered("deploy Lambda-layers-example-layers --no-doctor");
+  ASSERT_EQ(failed.exit_code, 1);
+  EXPECT_TRUE(contains(failed.err, "ExternalLayerE23CF025 (publishing version 2)...")) << failed.err;
+  EXPECT_EQ(layered("destroy Lambda-layers-example --exclusively --force").exit_code, 0);
+  Invocation r = layered("deploy Lambda-layers-example-layers --no-doctor");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "ExternalLayerE23CF025 (publishing version 3)...")) << r.err;
+  Json state = list();
+  EXPECT_EQ(state["stacks"][0]["status"], "UPDATE_COMPLETE");
+  std::vector<std::string> arns;
+  for (const auto& l : state["layer_versions"]) arns.push_back(l["arn"]);
+  EXPECT_EQ(arns, (std::vector<std::string>{
+                      "arn:aws:lambda:us-east-1:123456789012:layer:CpputilsLayer5D5C2B0A:1",
+                      "arn:aws:lambda:us-east-1:123456789012:layer:ExternalLayerE23CF025:3"}));
+}
+
+TEST_F(DeployE2E, StacksLiveInTheirManifestEnvironment) {
+  use("explicit-environment");
+  Invocation r = layered("deploy Lambda-layers-example --no-doctor");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out,
+                       "Lambda-layers-example-layers.ExternalLayerArnOutput = "
+                       "arn:aws:lambda:eu-central-1:000000000000:layer:ExternalLayerE23CF025:1\n"))
+      << r.out;
+  EXPECT_TRUE(
+      contains(r.out, "arn:aws:cloudformation:eu-central-1:000000000000:stack/Lambda-layers-example/"));
+  Json state = list();
+  EXPECT_EQ(state["region"], "us-east-1");  // the state's default, for unknown environments
+  for (const auto& s : state["stacks"]) {
+    EXPECT_EQ(s["account_id"], "000000000000");
+    EXPECT_EQ(s["region"], "eu-central-1");
+  }
+  ASSERT_EQ(state["functions"].size(), 1u);
+  EXPECT_EQ(
+      state["functions"][0]["arn"].get<std::string>().rfind(
+          "arn:aws:lambda:eu-central-1:000000000000:function:Lambda-layers-example-GreetingFunction", 0),
+      0u);
+  EXPECT_EQ(state["functions"][0]["layers"][0],
+            "arn:aws:lambda:eu-central-1:000000000000:layer:ExternalLayerE23CF025:1");
+  // The CDKMetadata condition is false in eu-central-1: no such resource.
+  EXPECT_TRUE(state["not_emulated"].empty()) << state["not_emulated"];
+  Invocation text = layered("list");
+  EXPECT_TRUE(contains(text.out, "  Lambda-layers-example  CREATE_COMPLETE  ")) << text.out;
+  EXPECT_TRUE(contains(text.out, "  aws://000000000000/eu-central-1\n")) << text.out;
+
+  // Exports are per account and region: another region does not see them.
+  Invocation other = layered("deploy Other-region-consumer --no-doctor");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_TRUE(contains(other.err,
+                       "layered: error: Other-region-consumer/GreetingFunction16D8FDDB.Properties.Layers[0]: "
+                       "No export named ExternalLayerArn found\n"))
+      << other.err;
+}
+
+TEST_F(DeployE2E, InvokeGivesTheFunctionItsOwnRegion) {
+  use("explicit-environment");
+  ASSERT_EQ(layered("deploy Lambda-layers-example --no-doctor").exit_code, 0);
+  Invocation r = layered("invoke Lambda-layers-example/GreetingFunction");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "{\"region\":\"eu-central-1\",\"default_region\":\"eu-central-1\",\"external\":\"external layer "
+            "v1\"}\n");
+}
+
+TEST_F(DeployE2E, LegacySynthesisAssetParametersAreFilledAsTheCliDoes) {
+  use("legacy-assets");
+  Invocation r = layered("deploy --no-doctor");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json state = list();
+  ASSERT_EQ(state["functions"].size(), 1u);
+  const fs::path code = state["functions"][0]["code_dir"].get<std::string>();
+  EXPECT_TRUE(fs::exists(code / "greeting.sh")) << code;
+  ASSERT_EQ(state["layer_versions"].size(), 1u);
+  EXPECT_EQ(state["layer_versions"][0]["arn"],
+            "arn:aws:lambda:us-east-1:123456789012:layer:LegacyLayer1A2B3C4D:1");
+  Invocation invoked = layered("invoke Legacy-assets/GreetingFunction");
+  ASSERT_EQ(invoked.exit_code, 0) << invoked.err;
+  EXPECT_EQ(invoked.out, "{\"layer\":\"from the legacy layer\"}\n");
+}
+
+TEST_F(DeployE2E, LegacyAssetParametersWithoutMetadataSayToSynthesizeAgain) {
+  use("legacy-assets");
+  Json manifest = Json::parse(slurp(dir_ / "cdk.out/manifest.json"));
+  manifest["artifacts"]["Legacy-assets"].erase("metadata");
+  std::ofstream(dir_ / "cdk.out/manifest.json") << manifest.dump(1);
+  Invocation r = layered("deploy --no-doctor");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(
+      contains(r.err,
+               "  these are CDK asset parameters, filled from the stack's 'aws:cdk:asset' metadata in "
+               "manifest.json: synthesize the app again ('npx cdk synth')\n"))
+      << r.err;
+}
+
+TEST_F(DeployE2E, PlainListShowsSsmParameters) {
+  use("ssm-sharing");
+  ASSERT_EQ(layered("deploy --all --no-doctor").exit_code, 0);
+  Invocation r = layered("list");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(
+      contains(r.out,
+               "SSM parameters:\n"
+               "  /cdk-bootstrap/hnb659fds/version = 21  (String, version 1)\n"
+               "  /lambda-layers-example/external-layer-arn = "
+               "arn:aws:lambda:us-east-1:123456789012:layer:ExternalLayerE23CF025:1  (String, version 1, "
+               "from Lambda-layers-example-layers)\n"))
+      << r.out;
+}
+
+TEST_F(DeployE2E, EveryJsonCommandPrintsItsErrorAsJsonOnStdout) {
+  use("shared-layer-export");
+  for (const std::string args :
+       {"list --json --state nowhere", "invoke NoSuchFunction --json --state nowhere",
+        "doctor NoSuchFunction --json", "list --json --bogus"}) {
+    Invocation r = layered(args);
+    EXPECT_EQ(r.exit_code, 1) << args;
+    Json out = Json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(out.is_object()) << args << ": " << r.out;
+    EXPECT_TRUE(out["error"]["message"].is_string()) << args << ": " << r.out;
+    EXPECT_TRUE(contains(r.err, "layered: error: ")) << args << ": " << r.err;
+  }
+}
+
+TEST_F(DeployE2E, ExportAndSsmSharedLayersServeTwoConsumerStacks) {
+  use("two-consumers");
+  Invocation r = layered("deploy --all --no-doctor");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json state = list();
+  ASSERT_EQ(state["functions"].size(), 2u);
+  for (const auto& f : state["functions"]) {
+    EXPECT_EQ(f["layers"],
+              Json::array({kArn1, "arn:aws:lambda:us-east-1:123456789012:layer:CpputilsLayer5D5C2B0A:1"}))
+        << f["name"];
+  }
+  ASSERT_EQ(state["exports"].size(), 1u);
+  EXPECT_EQ(state["exports"][0]["imported_by"], Json::array({"Consumer-one", "Consumer-two"}));
+  Json before = list();
+
+  rebuild_external_layer();
+  Invocation locked = layered("deploy Lambda-layers-example-layers --no-doctor");
+  EXPECT_EQ(locked.exit_code, 1);
+  EXPECT_TRUE(
+      contains(locked.err,
+               "Export ExternalLayerArn cannot be updated as it is in use by Consumer-one, Consumer-two\n"
+               "  'Consumer-one' and 'Consumer-two' must stop importing it first"))
+      << locked.err;
+  Invocation destroy = layered("destroy Lambda-layers-example-layers --exclusively --force");
+  EXPECT_EQ(destroy.exit_code, 1);
+  EXPECT_TRUE(contains(destroy.err, "  destroy 'Consumer-one' and 'Consumer-two' first")) << destroy.err;
+  before["stacks"][0]["status"] = "UPDATE_ROLLBACK_COMPLETE";
+  EXPECT_EQ(list(), before);
 }
 
 }  // namespace

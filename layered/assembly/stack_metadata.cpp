@@ -1,0 +1,83 @@
+// What a stack artifact says besides its template: the environment it was
+// synthesized for, and the assets of the legacy synthesizer (CDK v1, or
+// LegacyStackSynthesizer), which travel as "aws:cdk:asset" metadata entries
+// and template parameters that the CDK CLI fills at deploy time.
+#include <filesystem>
+
+#include "assembly/internal.hpp"
+
+namespace layered::assembly::detail {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string text_at(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+// The CLI's key for a file asset: "assets/" (or "assets/<id>/" when the id is
+// not the source hash) then "<sourceHash><extension>", zip directories ending
+// in ".zip" (aws-cdk packages/aws-cdk/lib/assets.ts, prepareFileAsset).
+struct LegacyKey {
+  std::string prefix;
+  std::string base_name;
+};
+
+LegacyKey legacy_key(const json& data, const fs::path& path) {
+  const std::string id = text_at(data, "id");
+  const std::string hash = text_at(data, "sourceHash");
+  const std::string extension = text_at(data, "packaging") == "zip" ? ".zip" : path.extension().string();
+  return LegacyKey{id == hash ? "assets/" : "assets/" + id + "/", hash + extension};
+}
+
+}  // namespace
+
+void read_environment(const json& artifact, Stack& stack) {
+  const std::string env = text_at(artifact, "environment");
+  constexpr std::string_view kScheme = "aws://";
+  if (env.rfind(kScheme, 0) != 0) return;
+  const std::string rest = env.substr(kScheme.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string::npos) return;
+  const std::string account = rest.substr(0, slash);
+  const std::string region = rest.substr(slash + 1);
+  if (account != "unknown-account") stack.account = account;
+  if (region != "unknown-region") stack.region = region;
+}
+
+std::vector<Asset> read_legacy_assets(const json& artifact, const fs::path& dir, Stack& stack) {
+  std::vector<Asset> out;
+  auto metadata = artifact.find("metadata");
+  if (metadata == artifact.end() || !metadata->is_object()) return out;
+  for (const auto& [construct, entries] : metadata->items()) {
+    if (!entries.is_array()) continue;
+    for (const json& entry : entries) {
+      if (!entry.is_object() || text_at(entry, "type") != "aws:cdk:asset") continue;
+      const json data = entry.value("data", json::object());
+      const std::string packaging = text_at(data, "packaging");
+      if (packaging != "zip" && packaging != "file") continue;  // container images: not emulated
+      Asset asset;
+      asset.id = text_at(data, "sourceHash");
+      asset.packaging = packaging;
+      asset.path = (dir / text_at(data, "path")).lexically_normal();
+      std::error_code ec;
+      asset.is_directory = fs::is_directory(asset.path, ec);
+      asset.is_zip_file = packaging == "file" && asset.path.extension() == ".zip";
+      const LegacyKey key = legacy_key(data, asset.path);
+      asset.object_key = key.prefix + key.base_name;
+      stack.asset_parameters[text_at(data, "s3BucketParameter")] = kLegacyAssetBucket;
+      stack.asset_parameters[text_at(data, "s3KeyParameter")] =
+          key.prefix + kLegacyAssetKeySeparator + key.base_name;
+      stack.asset_parameters[text_at(data, "artifactHashParameter")] = asset.id;
+      stack.asset_ids.push_back(asset.id);
+      out.push_back(std::move(asset));
+    }
+  }
+  stack.asset_parameters.erase("");
+  return out;
+}
+
+}  // namespace layered::assembly::detail
