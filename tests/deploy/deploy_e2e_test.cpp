@@ -448,20 +448,6 @@ TEST_F(DeployE2E, PlainListShowsSsmParameters) {
       << r.out;
 }
 
-TEST_F(DeployE2E, EveryJsonCommandPrintsItsErrorAsJsonOnStdout) {
-  use("shared-layer-export");
-  for (const std::string args :
-       {"list --json --state nowhere", "invoke NoSuchFunction --json --state nowhere",
-        "doctor NoSuchFunction --json", "list --json --bogus"}) {
-    Invocation r = layered(args);
-    EXPECT_EQ(r.exit_code, 1) << args;
-    Json out = Json::parse(r.out, nullptr, false);
-    ASSERT_TRUE(out.is_object()) << args << ": " << r.out;
-    EXPECT_TRUE(out["error"]["message"].is_string()) << args << ": " << r.out;
-    EXPECT_TRUE(contains(r.err, "layered: error: ")) << args << ": " << r.err;
-  }
-}
-
 TEST_F(DeployE2E, ExportAndSsmSharedLayersServeTwoConsumerStacks) {
   use("two-consumers");
   Invocation r = layered("deploy --all --no-doctor");
