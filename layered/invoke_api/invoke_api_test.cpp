@@ -77,6 +77,19 @@ TEST(Prepare, AcceptsLatestAndAnEmptyBody) {
   EXPECT_EQ(std::get<Request>(r).type, InvocationType::dry_run);
 }
 
+TEST(Prepare, AFunctionLivesInItsStacksRegionNotTheStatesDefault) {
+  auto s = one_function();  // settings: us-east-1, 123456789012
+  s.functions[0].record.arn = "arn:aws:lambda:eu-central-1:000000000000:function:fn";
+  EXPECT_TRUE(std::holds_alternative<Request>(
+      prepare(s, "arn:aws:lambda:eu-central-1:000000000000:function:fn", "", "", "{}")));
+  EXPECT_TRUE(std::holds_alternative<Request>(prepare(s, "fn", "", "", "{}")));
+  auto elsewhere = refused(s, "arn:aws:lambda:us-east-1:123456789012:function:fn", "", "{}");
+  EXPECT_EQ(elsewhere.status, 404);
+  EXPECT_EQ(elsewhere.message, "Function not found: arn:aws:lambda:us-east-1:123456789012:function:fn");
+  EXPECT_EQ(refused(s, "fn:3", "", "{}").message,
+            "Function not found: arn:aws:lambda:eu-central-1:000000000000:function:fn:3");
+}
+
 TEST(ErrorBody, IsTheShapeTheSdksParse) {
   EXPECT_EQ(
       error_body(throttled("ReservedFunctionConcurrentInvocationLimitExceeded")),
