@@ -124,6 +124,22 @@ TEST_F(DeployTest, ExclusivelySkipsDependenciesAndMissingImportFails) {
   EXPECT_TRUE(state_->stacks()->empty());
 }
 
+TEST_F(DeployTest, SsmParametersOfAnotherRegionAreNotSeen) {
+  auto dir = use("ssm-sharing");
+  Json manifest = read_json(dir / "manifest.json");
+  manifest["artifacts"][kLayers]["environment"] = "aws://000000000000/eu-central-1";
+  manifest["artifacts"][kApp]["environment"] = "aws://000000000000/us-west-2";
+  write_json(dir / "manifest.json", manifest);
+  auto result = run(dir, {}, true);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(
+      result.error().message,
+      "Unable to fetch parameters [/lambda-layers-example/external-layer-arn] from parameter store for this "
+      "account.");
+  EXPECT_TRUE(state_->stack(kLayers)->has_value());
+  EXPECT_FALSE(state_->stack(kApp)->has_value());
+}
+
 TEST_F(DeployTest, MissingExportFixture) {
   auto result = run(use("missing-export"), {});
   ASSERT_FALSE(result.ok());
