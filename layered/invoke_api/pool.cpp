@@ -141,8 +141,11 @@ void Pools::reap_idle() {
     std::lock_guard lock(mutex_);
     const auto cutoff = Clock::now() - idle_timeout_;
     for (auto& [name, f] : functions_) {
-      auto keep = std::stable_partition(f.idle.begin(), f.idle.end(),
-                                        [&](const Idle& i) { return i.since > cutoff; });
+      // A prepared environment is the ready one Lambda keeps: only warm
+      // ones age out (else the preparer would lay it out again and again).
+      auto keep = std::stable_partition(f.idle.begin(), f.idle.end(), [&](const Idle& i) {
+        return i.since > cutoff || (i.prepared_ms && !i.env->warm());
+      });
       for (auto it = keep; it != f.idle.end(); ++it) expired.push_back(std::move(it->env));
       live_ -= static_cast<int>(f.idle.end() - keep);
       f.idle.erase(keep, f.idle.end());
