@@ -5,9 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 cmake --preset release >/dev/null
-cmake --build --preset release --target layered invoke_bench runtimes_bench serve_bench >/dev/null
+cmake --build --preset release --target layered invoke_bench cold_bench runtimes_bench serve_bench >/dev/null
 echo "==> invoke: cold start and warm round trip (bench/invoke_bench.cpp)"
 build/release/bench/invoke_bench "${COLD_RUNS:-30}" "${WARM_RUNS:-3000}"
+echo
+echo "==> cold start of the C++ example functions: minimal sandbox, layered invoke, serve prepared (bench/cold_bench.cpp)"
+build/release/bench/cold_bench "$PWD/build" "$PWD/lambdamodule/events" "${COLD_RUNS:-30}"
 echo
 echo "==> runtimes: Init Duration of Python and Node.js hello functions (bench/runtimes_bench.cpp)"
 build/release/bench/runtimes_bench "${RUNTIME_RUNS:-20}"

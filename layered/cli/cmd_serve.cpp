@@ -19,6 +19,7 @@ struct ServeArgs {
   int port = 3001;
   double idle_timeout_s = 300;
   int max_environments = 64;
+  int prepare_functions = 8;
   bool verbose = false;
   bool no_network = false;
 };
@@ -83,6 +84,7 @@ int run_serve(const ServeArgs& args, const GlobalOptions& global) {
   options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(args.idle_timeout_s * 1000));
   options.max_environments = args.max_environments;
   options.verbose = args.verbose;
+  options.prepare_functions = args.prepare_functions;
   options.outbound_network = !args.no_network;
   auto service = invoke_api::Service::start(options);
   if (!service) return report(service.error());
@@ -107,6 +109,10 @@ void add_serve(CLI::App& app, Context& ctx) {
   app.add_option("--max-environments", args->max_environments,
                  "execution environments alive at once, all functions together (default 64)")
       ->check(CLI::Range(1, 1024));
+  app.add_option("--prepare", args->prepare_functions,
+                 "prepare an environment ahead for each of the first N functions, by name (default 8; 0: "
+                 "only on demand)")
+      ->check(CLI::Range(0, 1024));
   app.add_flag("--verbose", args->verbose, "also say how long preparing each environment took");
   app.add_flag("--no-network", args->no_network,
                "no outbound network for the functions: only their own loopback (as for invoke)");

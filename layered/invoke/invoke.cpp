@@ -87,6 +87,7 @@ struct Environment::State {
   bool output_open = false;
   bool ready = false;      // a runtime is initialized and waiting for events
   bool was_reset = false;  // the next Init is a suppressed one inside an invoke
+  bool held = false;       // a sandbox is laid out, its runtime not yet started
   std::uint64_t peak_bytes = 0;
 
   // Reads what is waiting, but at most kDrainBytes, so that a function
@@ -118,6 +119,7 @@ struct Environment::State {
     box.reset();
     server.reset();
     ready = false;
+    held = false;
   }
 
   Happening wait_until(Clock::time_point deadline) {
@@ -141,10 +143,10 @@ struct Environment::State {
     }
   }
 
-  // Starts a runtime and waits for its first GET /next (= Init done).
-  Result<InitOutcome> init(const std::string& request_id, Clock::time_point deadline) {
-    discard();
-    auto started = Clock::now();
+  // Lays out a sandbox and starts the runtime in it, or, with `hold`, stops
+  // just before the runtime runs (an environment prepared ahead). A missing
+  // bootstrap is Init's error, not the engine's.
+  Result<std::optional<InitOutcome>> launch(const std::string& request_id, bool hold) {
     auto api = runtime_api::Server::create();
     if (!api) return api.error();
     server = std::move(*api);
@@ -153,36 +155,66 @@ struct Environment::State {
     auto bootstrap = managed ? Result<std::string>(managed->command.front())
                              : sandbox::find_bootstrap(spec.code_dir, opt_dir);
     if (!bootstrap) {
-      return InitOutcome{false, ms_since(started), "error", "Runtime.InvalidEntrypoint",
-                         platform_error("Runtime.InvalidEntrypoint", request_id, bootstrap.error().message)};
+      return std::optional<InitOutcome>{
+          InitOutcome{false, 0, "error", "Runtime.InvalidEntrypoint",
+                      platform_error("Runtime.InvalidEntrypoint", request_id, bootstrap.error().message)}};
     }
-    const std::string region = region_of(spec, options);
-    sandbox::Identity id{spec.name, spec.version, spec.handler, spec.memory_mb, region, "", log_stream};
-    sandbox::Plan plan{.runtime = spec.runtime,
-                       .architecture = spec.architecture,
-                       .code_dir = spec.code_dir,
-                       .opt_dir = opt_dir,
-                       .host_programs_dir = host_programs_dir,
-                       .image_dir = image_dir,
-                       .bootstrap = *bootstrap,
-                       .ephemeral_mb = spec.ephemeral_mb,
-                       .memory_mb = spec.memory_mb,
-                       .environment = sandbox::lambda_environment(image, id, spec.environment),
-                       .memory_watch = options.resident_set_watch ? sandbox::MemoryWatch::resident_set
-                                                                  : sandbox::MemoryWatch::automatic,
-                       .scratch_dir = options.cache_dir.empty() || !options.tmp_on_disk
-                                          ? ""
-                                          : options.cache_dir + "/ephemeral",
-                       .outbound_network = options.outbound_network,
-                       .bind_runtime_api = [api = server.get()](int socket, int port) {
-                         return api->listen_on(socket, port);
-                       },
-                       .managed = managed};
-    started = Clock::now();  // Init Duration runs from the spawn
-    auto launched = launcher->start(plan);
+    auto launched = launcher->start(plan(*bootstrap, hold));
     if (!launched) return launched.error();
     box = std::move(*launched);
     output_open = true;
+    held = hold;
+    return std::optional<InitOutcome>{};
+  }
+
+  sandbox::Plan plan(const std::string& bootstrap, bool hold) {
+    const std::string region = region_of(spec, options);
+    sandbox::Identity id{spec.name, spec.version, spec.handler, spec.memory_mb, region, "", log_stream};
+    return sandbox::Plan{
+        .runtime = spec.runtime,
+        .architecture = spec.architecture,
+        .code_dir = spec.code_dir,
+        .opt_dir = opt_dir,
+        .host_programs_dir = host_programs_dir,
+        .image_dir = image_dir,
+        .bootstrap = bootstrap,
+        .ephemeral_mb = spec.ephemeral_mb,
+        .memory_mb = spec.memory_mb,
+        .environment = sandbox::lambda_environment(image, id, spec.environment),
+        .memory_watch =
+            options.resident_set_watch ? sandbox::MemoryWatch::resident_set : sandbox::MemoryWatch::automatic,
+        .scratch_dir =
+            options.cache_dir.empty() || !options.tmp_on_disk ? "" : options.cache_dir + "/ephemeral",
+        .outbound_network = options.outbound_network,
+        .bind_runtime_api = [api = server.get()](int socket,
+                                                 int port) { return api->listen_on(socket, port); },
+        .managed = managed,
+        .held = hold};
+  }
+
+  // Starts a runtime (or lets a prepared one go) and waits for its first
+  // GET /next (= Init done). Init Duration runs from the spawn, or from the
+  // release of a prepared sandbox: the runtime's own start-up either way.
+  Result<InitOutcome> init(const std::string& request_id, Clock::time_point deadline) {
+    if (!held || !box) {
+      discard();
+      auto started = Clock::now();
+      auto failed = launch(request_id, false);
+      if (!failed) return failed.error();
+      if (*failed) {
+        (*failed)->duration_ms = ms_since(started);
+        return std::move(**failed);
+      }
+      return await_init(started, request_id, deadline);
+    }
+    held = false;
+    auto started = Clock::now();
+    box->release();
+    return await_init(started, request_id, deadline);
+  }
+
+  InitOutcome await_init(Clock::time_point started, const std::string& request_id,
+                         Clock::time_point deadline) {
     for (;;) {
       Happening h = wait_until(deadline);
       if (h.kind == Happening::message && h.message_value.kind == runtime_api::MessageKind::next_requested) {
@@ -218,6 +250,18 @@ Environment::~Environment() {
 }
 
 bool Environment::warm() const { return state_->ready; }
+
+bool Environment::prepared() const { return state_->held && state_->box; }
+
+Result<double> Environment::prepare() {
+  State& s = *state_;
+  if (s.ready || s.held || s.was_reset) return 0.0;
+  auto started = Clock::now();
+  auto failed = s.launch(runtime_api::new_request_id(), true);
+  if (!failed) return failed.error();
+  if (*failed) s.discard();  // no bootstrap: the invoke's Init says so
+  return ms_since(started);
+}
 
 namespace {
 
@@ -403,6 +447,7 @@ Result<InvokeResult> Environment::invoke(const std::string& payload) {
     s.discard();
     s.was_reset = true;
   }
+  if (s.held && s.box && s.box->poll_exit()) s.discard();  // a prepared sandbox that failed
   while (s.server && s.server->take()) {
   }
   auto failed_init = phases.initialize(inv);

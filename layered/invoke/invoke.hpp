@@ -100,6 +100,14 @@ class Environment {
   Result<InvokeResult> invoke(const std::string& payload);
   // True while a runtime is initialized and waiting for events.
   bool warm() const;
+  // Lays out the sandbox ahead of the first invoke (mounts, network, /tmp)
+  // and holds it before the runtime starts, as Lambda prepares environments
+  // before requests need them; the cold invoke's Init Duration is then the
+  // runtime's own init. Returns the milliseconds it took (0 when there was
+  // nothing to do: already warm or prepared).
+  Result<double> prepare();
+  // True while a prepared sandbox waits for its first invoke.
+  bool prepared() const;
 
   struct State;
   struct Phases;

@@ -78,6 +78,47 @@ TEST_F(InvokeTest, ColdThenWarmInvocations) {
   EXPECT_EQ(second->logs.find("init done"), std::string::npos);
 }
 
+// A prepared environment holds its runtime until the first invoke: the
+// bootstrap has not run (its scratch directory is not there), and that
+// invoke is still the cold one, with Init Duration.
+TEST_F(InvokeTest, PreparedEnvironmentStartsItsRuntimeOnlyWhenInvoked) {
+  auto e = env("echo");
+  auto prepared = e->prepare();
+  ASSERT_TRUE(prepared.ok()) << format_error(prepared.error());
+  EXPECT_TRUE(e->prepared());
+  EXPECT_FALSE(e->warm());
+  ::usleep(300 * 1000);
+  auto started = [&] {
+    for (const auto& entry : fs::directory_iterator(root_))
+      if (entry.path().filename().string().rfind("sh-runtime.", 0) == 0) return true;
+    return false;
+  };
+  EXPECT_FALSE(started());
+  auto r = e->invoke(R"({"n":1})");
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  EXPECT_EQ(r->payload, R"({"n":1})");
+  EXPECT_TRUE(r->report.init_duration_ms.has_value());
+  EXPECT_NE(r->logs.find("init done\nSTART RequestId: "), std::string::npos) << r->logs;
+  EXPECT_TRUE(started());
+  EXPECT_FALSE(e->prepared());
+  EXPECT_TRUE(e->warm());
+  auto again = e->prepare();  // warm: nothing to do
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0.0);
+}
+
+// With no bootstrap, preparing succeeds and the invoke reports Lambda's
+// Runtime.InvalidEntrypoint, exactly as without preparing.
+TEST_F(InvokeTest, PreparingWithoutABootstrapLeavesTheErrorToTheInvoke) {
+  fs::remove(root_ / "code/bootstrap");
+  auto e = env("echo");
+  ASSERT_TRUE(e->prepare().ok());
+  EXPECT_FALSE(e->prepared());
+  auto r = e->invoke("{}");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->error_type, "Runtime.InvalidEntrypoint");
+}
+
 TEST_F(InvokeTest, ReportLineIsLambdas) {
   invoke::Report r;
   r.request_id = "id-1";

@@ -3,11 +3,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -113,7 +115,10 @@ struct Lease {
   std::unique_ptr<invoke::Environment> env;
   std::string name;
   std::string identity;
-  std::optional<double> prepared_ms;  // set when it was created for this lease
+  // How long laying out its sandbox took, when this lease is its first use:
+  // ahead of the request (a prepared environment) or for it (on demand).
+  std::optional<double> prepared_ms;
+  bool prepared_ahead = false;
 };
 
 // Execution environments per function: one per concurrent invocation, the
@@ -125,7 +130,16 @@ class Pools {
   Pools(const Pools&) = delete;
   Pools& operator=(const Pools&) = delete;
 
+  // A warm environment of the function's deployed identity, else one
+  // prepared ahead, else a new one prepared now.
   Api<Lease> acquire(const Deployed& function);
+  // Prepares one environment ahead (sandbox laid out, runtime held) for each
+  // of the first `functions` functions of `snapshot` that has no idle one of
+  // its deployed identity, while the cap leaves room; one at a time, outside
+  // the lock. Returns what to tell the user (failures, and times when
+  // `verbose`). `stop` is checked between environments.
+  std::string prepare_ahead(const Snapshot& snapshot, std::size_t functions, bool verbose,
+                            const std::function<bool()>& stop);
   // `reusable`: the environment is healthy and may serve the next request.
   void release(Lease lease, bool reusable);
   // Shuts down environments idle longer than the idle timeout.
@@ -139,6 +153,7 @@ class Pools {
     std::unique_ptr<invoke::Environment> env;
     std::string identity;
     Clock::time_point since;
+    std::optional<double> prepared_ms;  // prepared ahead, not yet used
   };
   struct Function {
     std::vector<Idle> idle;  // most recently used last
@@ -147,6 +162,10 @@ class Pools {
   // Takes one idle environment of any function (the least recently used) out,
   // to make room under the cap. Called with mutex_ held.
   std::unique_ptr<invoke::Environment> evict_one_locked();
+  // Makes an environment and lays its sandbox out; the time it took.
+  Result<std::pair<std::unique_ptr<invoke::Environment>, double>> prepared(const Deployed& function);
+  // Takes the function's best idle environment (warm first). With mutex_ held.
+  std::optional<Lease> take_idle_locked(Function& f, const Deployed& function);
 
   const int max_environments_;
   const std::chrono::milliseconds idle_timeout_;
@@ -154,6 +173,9 @@ class Pools {
   mutable std::mutex mutex_;
   std::map<std::string, Function> functions_;
   int live_ = 0;
+  // Identities whose preparation failed: not tried ahead again (a request
+  // still tries, and says why it fails).
+  std::set<std::string> unpreparable_;
 };
 
 }  // namespace layered::invoke_api

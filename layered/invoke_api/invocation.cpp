@@ -75,9 +75,9 @@ Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std:
   auto acquired = pools.acquire(function);
   if (auto* error = std::get_if<ApiError>(&acquired)) return *error;
   Lease lease = std::move(std::get<Lease>(acquired));
-  if (verbose && lease.prepared_ms) {
+  if (verbose && lease.prepared_ms && !lease.prepared_ahead) {
     note("serve: prepared an environment for '" + function.record.name + "' in " +
-         std::to_string(*lease.prepared_ms) + " ms (before its Init)\n");
+         std::to_string(*lease.prepared_ms) + " ms, on demand (before its Init)\n");
   }
   auto result = lease.env->invoke(payload);
   const bool reusable = result.ok() && result->report.status.empty() && lease.env->warm();

@@ -26,6 +26,10 @@ struct Options {
   // Execution environments alive at once, all functions together (Lambda's
   // account concurrency); beyond it requests are throttled (429).
   int max_environments = 64;
+  // Environments prepared before requests need them, as Lambda does: one for
+  // each of the first N deployed functions (by name), kept ready while the
+  // cap leaves room, replaced when a request takes it. 0: only on demand.
+  int prepare_functions = 8;
   // Outbound network from the environments (as `invoke --no-network` turns off).
   bool outbound_network = true;
   // Say how long preparing each environment took (apart from Init Duration).

@@ -27,6 +27,27 @@ std::unique_ptr<invoke::Environment> Pools::evict_one_locked() {
   return env;
 }
 
+std::optional<Lease> Pools::take_idle_locked(Function& f, const Deployed& function) {
+  if (f.idle.empty()) return std::nullopt;
+  auto warm = std::find_if(f.idle.rbegin(), f.idle.rend(), [](const Idle& i) { return i.env->warm(); });
+  auto chosen = warm != f.idle.rend() ? std::prev(warm.base()) : f.idle.begin();
+  Lease lease{std::move(chosen->env), function.record.name, function.identity, chosen->prepared_ms,
+              chosen->prepared_ms.has_value()};
+  f.idle.erase(chosen);
+  ++f.busy;
+  return lease;
+}
+
+Result<std::pair<std::unique_ptr<invoke::Environment>, double>> Pools::prepared(const Deployed& function) {
+  auto started = std::chrono::steady_clock::now();
+  auto env = invoke::Environment::create(spec_of(function.record), options_);
+  if (!env) return env.error();
+  auto laid_out = (*env)->prepare();
+  if (!laid_out) return laid_out.error();
+  double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return std::make_pair(std::move(*env), took);
+}
+
 Api<Lease> Pools::acquire(const Deployed& function) {
   const std::string& name = function.record.name;
   std::vector<std::unique_ptr<invoke::Environment>> retired;  // shut down after unlocking
@@ -42,13 +63,10 @@ Api<Lease> Pools::acquire(const Deployed& function) {
     for (auto it = stale; it != f.idle.end(); ++it) retired.push_back(std::move(it->env));
     live_ -= static_cast<int>(f.idle.end() - stale);
     f.idle.erase(stale, f.idle.end());
-    if (!f.idle.empty()) {
-      Lease lease{std::move(f.idle.back().env), name, function.identity, std::nullopt};
-      f.idle.pop_back();
-      ++f.busy;
+    if (auto lease = take_idle_locked(f, function)) {
       lock.unlock();
       retired.clear();
-      return lease;
+      return std::move(*lease);
     }
     if (live_ >= max_environments_) {
       auto evicted = evict_one_locked();
@@ -59,16 +77,47 @@ Api<Lease> Pools::acquire(const Deployed& function) {
     ++f.busy;
   }
   retired.clear();
-  auto started = std::chrono::steady_clock::now();
-  auto env = invoke::Environment::create(spec_of(function.record), options_);
-  if (!env) {
+  auto made = prepared(function);
+  if (!made) {
     std::lock_guard lock(mutex_);
     --live_;
     --functions_[name].busy;
-    return service_error(format_error(env.error()));
+    return service_error(format_error(made.error()));
   }
-  double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  return Lease{std::move(*env), name, function.identity, took};
+  return Lease{std::move(made->first), name, function.identity, made->second, false};
+}
+
+std::string Pools::prepare_ahead(const Snapshot& snapshot, std::size_t functions, bool verbose,
+                                 const std::function<bool()>& stop) {
+  std::string notes;
+  const std::size_t count = std::min(functions, snapshot.functions.size());
+  for (std::size_t i = 0; i < count && !stop(); ++i) {
+    const Deployed& function = snapshot.functions[i];
+    {
+      std::lock_guard lock(mutex_);
+      Function& f = functions_[function.record.name];
+      const bool ready = std::any_of(f.idle.begin(), f.idle.end(),
+                                     [&](const Idle& idle) { return idle.identity == function.identity; });
+      if (ready || live_ >= max_environments_ || unpreparable_.count(function.identity)) continue;
+      ++live_;
+    }
+    auto made = prepared(function);
+    std::lock_guard lock(mutex_);
+    if (!made) {
+      --live_;
+      unpreparable_.insert(function.identity);
+      notes += "serve: cannot prepare an environment for '" + function.record.name +
+               "' ahead: " + format_error(made.error()) + "\n";
+      continue;
+    }
+    if (verbose) {
+      notes += "serve: prepared an environment for '" + function.record.name + "' ahead in " +
+               std::to_string(made->second) + " ms\n";
+    }
+    functions_[function.record.name].idle.push_back(
+        {std::move(made->first), function.identity, Clock::now(), made->second});
+  }
+  return notes;
 }
 
 void Pools::release(Lease lease, bool reusable) {
@@ -92,8 +141,11 @@ void Pools::reap_idle() {
     std::lock_guard lock(mutex_);
     const auto cutoff = Clock::now() - idle_timeout_;
     for (auto& [name, f] : functions_) {
-      auto keep = std::stable_partition(f.idle.begin(), f.idle.end(),
-                                        [&](const Idle& i) { return i.since > cutoff; });
+      // A prepared environment is the ready one Lambda keeps: only warm
+      // ones age out (else the preparer would lay it out again and again).
+      auto keep = std::stable_partition(f.idle.begin(), f.idle.end(), [&](const Idle& i) {
+        return i.since > cutoff || (i.prepared_ms && !i.env->warm());
+      });
       for (auto it = keep; it != f.idle.end(); ++it) expired.push_back(std::move(it->env));
       live_ -= static_cast<int>(f.idle.end() - keep);
       f.idle.erase(keep, f.idle.end());

@@ -103,6 +103,7 @@ class HttpService final : public Service {
     listener_ = std::thread([this] { http_.listen_after_bind(); });
     for (int i = 0; i < kEventWorkers; ++i) workers_.emplace_back([this] { run_events(); });
     reaper_ = std::thread([this] { reap(); });
+    if (options_.prepare_functions > 0) preparer_ = std::thread([this] { prepare_ahead(); });
     return Ok{};
   }
 
@@ -123,6 +124,7 @@ class HttpService final : public Service {
       wake_.notify_all();
       for (auto& w : workers_) w.join();
       if (reaper_.joinable()) reaper_.join();
+      if (preparer_.joinable()) preparer_.join();
       if (pools_) pools_->clear();
     });
   }
@@ -282,6 +284,27 @@ class HttpService final : public Service {
     }
   }
 
+  // Keeps environments ready for what is deployed now (a redeploy's new
+  // identity gets a new one); checks a few times a second, which costs one
+  // PRAGMA and a look under the pools' lock when nothing changed.
+  void prepare_ahead() {
+    constexpr auto kPeriod = std::chrono::milliseconds(100);
+    auto stop = [this] {
+      std::lock_guard lock(mutex_);
+      return stopping_;
+    };
+    std::unique_lock lock(mutex_);
+    do {
+      lock.unlock();
+      if (auto current = catalog_->current()) {
+        auto notes = pools_->prepare_ahead(**current, static_cast<std::size_t>(options_.prepare_functions),
+                                           options_.verbose, stop);
+        if (!notes.empty()) options_.log(notes);
+      }
+      lock.lock();
+    } while (!wake_.wait_for(lock, kPeriod, [this] { return stopping_; }));
+  }
+
   Options options_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Pools> pools_;
@@ -291,6 +314,7 @@ class HttpService final : public Service {
   std::thread listener_;
   std::vector<std::thread> workers_;
   std::thread reaper_;
+  std::thread preparer_;
   std::mutex mutex_;  // events_ and stopping_
   std::condition_variable wake_;
   std::deque<EventJob> events_;

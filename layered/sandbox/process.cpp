@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <utility>
 
 #include "sandbox/memory.hpp"
 #include "sandbox/sandbox.hpp"
@@ -30,6 +31,9 @@ struct SpawnSpec {
   bool new_session = false;
   std::optional<WallsSpec> walls;  // raised in the child (bubblewrap only)
   bool outbound_network = false;
+  // Read one byte from this descriptor before exec (a held start without
+  // bubblewrap, which holds with --block-fd instead); -1: none.
+  int hold_fd = -1;
 };
 
 struct Child {
@@ -37,7 +41,29 @@ struct Child {
   int exit_fd = -1;
   int output_fd = -1;
   OutboundNetwork network;  // when the environment reaches the outside
+  int release_fd = -1;      // the write end of a held start's hold pipe
 };
+
+// A pipe whose read end the sandbox blocks on until the engine writes to (or
+// closes) the write end.
+struct HoldPipe {
+  int read_end = -1;
+  int write_end = -1;
+  ~HoldPipe() {
+    for (int fd : {read_end, write_end})
+      if (fd >= 0) ::close(fd);
+  }
+};
+
+Status open_hold_pipe(bool held, HoldPipe& pipe) {
+  int fds[2];
+  if (!held) return Ok{};
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return make_error("cannot create a pipe: " + std::string(strerror(errno)));
+  pipe.read_end = fds[0];
+  pipe.write_end = fds[1];
+  return Ok{};
+}
 
 // What a failed child reports through its error pipe. `wall` points to a
 // string literal, which is at the same address in parent and child.
@@ -46,6 +72,9 @@ struct ChildFailure {
   int error = 0;
   const char* wall = nullptr;
 };
+
+// The stage a held child reports before it waits: not a failure.
+constexpr int kHeld = -1;
 
 // Runs in the forked child: only async-signal-safe calls.
 [[noreturn]] void exec_child(const SpawnSpec& spec, char* const* argv, char* const* envp, int out_w,
@@ -80,6 +109,14 @@ struct ChildFailure {
   ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
   for (int fd : spec.keep_fds) ::fcntl(fd, F_SETFD, 0);
   if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) fail(3);
+  if (spec.hold_fd >= 0) {
+    // The engine waits for exec to close the error pipe; say "held" instead.
+    ChildFailure held{kHeld, 0, nullptr};
+    (void)!::write(err_w, &held, sizeof held);
+    char go = 0;
+    (void)!::read(spec.hold_fd, &go, 1);
+    ::close(spec.hold_fd);
+  }
   ::execve(argv[0], argv, envp);
   fail(4);
   ::_exit(127);
@@ -166,6 +203,7 @@ Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
   if (p.control[0] >= 0) ::close(Pipes::take(p.control[0]));
   ChildFailure info;
   auto n = ::read(p.err[0], &info, sizeof info);
+  if (n > 0 && info.stage == kHeld) n = 0;
   if (n > 0 || !network) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
@@ -184,6 +222,7 @@ class ProcessSandbox : public Sandbox {
     memory_->attach(child_.pid);
   }
   ~ProcessSandbox() override {
+    if (child_.release_fd >= 0) ::close(child_.release_fd);
     kill();
     if (!status_) ::waitpid(child_.pid, nullptr, 0);
     stop_outbound_network(child_.network);
@@ -191,6 +230,12 @@ class ProcessSandbox : public Sandbox {
     ::close(child_.output_fd);
   }
   int pid() const override { return child_.pid; }
+  void release() override {
+    if (child_.release_fd < 0) return;
+    char go = 1;
+    (void)!::write(child_.release_fd, &go, 1);
+    ::close(std::exchange(child_.release_fd, -1));
+  }
   int output_fd() const override { return child_.output_fd; }
   int exit_fd() const override { return child_.exit_fd; }
   std::optional<ExitStatus> poll_exit() override {
@@ -276,6 +321,16 @@ class BwrapLauncher : public Launcher {
     const bool as_root = ::geteuid() == 0;
     auto command = bwrap_command(plan, tmp.backing >= 0, as_root);
     if (!command) return command.error();
+    HoldPipe hold;
+    if (auto opened = open_hold_pipe(plan.held, hold); !opened) {
+      for (int fd : command->data_fds) ::close(fd);
+      return opened.error();
+    }
+    if (plan.held) {
+      // bubblewrap blocks on it after laying out the sandbox, before exec.
+      command->args.insert(command->args.begin(), {"--block-fd", std::to_string(hold.read_end)});
+      command->data_fds.push_back(std::exchange(hold.read_end, -1));
+    }
     auto memory = make_memory_monitor(limit_bytes(plan), plan.memory_watch);
     SpawnSpec spec;
     spec.argv.push_back(*bwrap);
@@ -299,6 +354,7 @@ class BwrapLauncher : public Launcher {
     auto child = spawn(std::move(spec), plan.bind_runtime_api);
     for (int fd : command->data_fds) ::close(fd);
     if (!child) return child.error();
+    child->release_fd = std::exchange(hold.write_end, -1);
     return std::unique_ptr<Sandbox>(std::make_unique<ProcessSandbox>(*child, std::move(memory), true));
   }
 };
@@ -325,10 +381,14 @@ class DirectLauncher : public Launcher {
     for (const auto& [name, value] : plan.environment) spec.env.push_back(name + "=" + value);
     spec.cwd = plan.code_dir;
     spec.new_session = true;
+    HoldPipe hold;
+    LAYERED_TRY(open_hold_pipe(plan.held, hold));
+    spec.hold_fd = hold.read_end;
     auto memory = make_memory_monitor(limit_bytes(plan), plan.memory_watch);
     spec.join_file = memory->join_file();
     auto child = spawn(std::move(spec));
     if (!child) return child.error();
+    child->release_fd = std::exchange(hold.write_end, -1);
     return std::unique_ptr<Sandbox>(std::make_unique<ProcessSandbox>(*child, std::move(memory), false));
   }
 };

@@ -144,8 +144,12 @@ struct Plan {
   // Outbound network through a user-mode network stack (slirp4netns), when
   // installed; the host's loopback is unreachable either way.
   bool outbound_network = false;
-  RuntimeApiBinder bind_runtime_api;  // null: nothing listens
+  RuntimeApiBinder bind_runtime_api;      // null: nothing listens
   std::optional<ManagedRuntime> managed;  // set for python3.X / nodejsNN.x
+  // Lay everything out (mounts, network, /tmp) but hold the process before it
+  // runs the bootstrap until Sandbox::release(): an environment prepared
+  // ahead, whose cold start is then the runtime's own start-up alone.
+  bool held = false;
 };
 
 // What mounts a managed runtime (nothing without one): host directories
@@ -169,6 +173,8 @@ class Sandbox {
  public:
   virtual ~Sandbox() = default;
   virtual int pid() const = 0;
+  // Lets a held sandbox (Plan::held) run its bootstrap; nothing otherwise.
+  virtual void release() = 0;
   // Readable when the function wrote to stdout/stderr (one pipe for both).
   virtual int output_fd() const = 0;
   // Readable once the process has exited.

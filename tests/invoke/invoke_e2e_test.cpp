@@ -2,6 +2,7 @@
 // the Runtime API on loopback, and Runtime API clients that are not ours to
 // change (busybox sh + wget; a hand-written C++ client).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -77,6 +78,28 @@ TEST_F(InvokeE2E, ShellBootstrapInALayerServesColdAndWarm) {
                                            "ms\tBilled Duration: [0-9]+ ms\tMemory Size: 128 MB\tMax "
                                            "Memory Used: [1-9][0-9]* MB\t\n$")))
       << second->logs;
+}
+
+// A prepared sandbox is laid out but its runtime waits: an init that sleeps
+// a second still takes that second after the release, however long the
+// environment was held before.
+TEST_F(InvokeE2E, PreparedSandboxHoldsItsRuntimeUntilTheFirstInvoke) {
+  auto s = shell("slow-init");
+  s.environment = {{"INIT_SLEEP", "1"}};
+  auto env = invoke::Environment::create(s, options());
+  ASSERT_TRUE(env.ok()) << format_error(env.error());
+  auto prepared = (*env)->prepare();
+  ASSERT_TRUE(prepared.ok()) << format_error(prepared.error());
+  EXPECT_TRUE((*env)->prepared());
+  ::sleep(2);
+  auto r = (*env)->invoke(R"({"held":true})");
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  EXPECT_EQ(r->payload, R"({"held":true})");
+  ASSERT_TRUE(r->report.init_duration_ms.has_value());
+  EXPECT_GE(*r->report.init_duration_ms, 1000.0) << r->logs;
+  auto warm = (*env)->invoke("{}");
+  ASSERT_TRUE(warm.ok());
+  EXPECT_FALSE(warm->report.init_duration_ms.has_value());
 }
 
 TEST_F(InvokeE2E, TutorialCurlBootstrapRunsUnchanged) {

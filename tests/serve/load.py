@@ -33,7 +33,10 @@ def sandboxes():
     """Sandboxes are serve's child processes, one per environment."""
     children = set()
     for path in glob.glob(f"/proc/{serve_pid}/task/*/children"):
-        children.update(open(path).read().split())
+        try:
+            children.update(open(path).read().split())
+        except FileNotFoundError:  # the thread ended since the glob
+            pass
     return children
 
 

@@ -23,8 +23,13 @@ deploy "$tmp/cdk.v1" || exit 1
 greeting=$(function_name GreetingFunction)
 catalog=$(function_name CatalogFunction)
 [ -n "$greeting" ] && [ -n "$catalog" ] || { echo "example functions not deployed"; exit 1; }
-start_serve || exit 1
+start_serve --verbose || exit 1
 check "serve prints the aws lambda invoke line to try" contains "$tmp/serve.log" "aws lambda invoke --endpoint-url $endpoint"
+# Environments are prepared before any request: their sandbox time is said
+# apart from Init Duration.
+for _ in $(seq 1 100); do grep -q "prepared an environment for '$greeting' ahead in" "$tmp/serve.log" && break; sleep 0.1; done
+check "serve prepares an environment ahead and says how long it took" \
+  contains "$tmp/serve.log" "prepared an environment for '$greeting' ahead in"
 
 port=${endpoint##*:}
 "$layered" serve --state "$tmp/state" --port "$port" >/dev/null 2>"$tmp/taken.err"
