@@ -10,6 +10,7 @@
 #include <ctime>
 #include <random>
 
+#include "doctor/doctor.hpp"
 #include "image/image.hpp"
 #include "invoke/lifecycle.hpp"
 #include "invoke/log_buffer.hpp"
@@ -78,6 +79,9 @@ struct Environment::State {
   // Keep the cache's collector off both directories while this environment lives.
   sandbox::CacheLease opt_lease, host_programs_lease, image_lease;
   std::optional<sandbox::ManagedRuntime> managed;  // python3.X / nodejsNN.x
+  // What Lambda's loader prints refusing the bootstrap (symbol versions the
+  // image lacks but this machine's libraries have); empty when it starts.
+  std::vector<std::string> loader_refusal;
   std::unique_ptr<sandbox::Launcher> own_launcher;
   sandbox::Launcher* launcher = nullptr;
   std::unique_ptr<runtime_api::Server> server;
@@ -141,6 +145,15 @@ struct Environment::State {
     }
   }
 
+  // The bootstrap as Lambda's loader leaves it: its lines in the log and the
+  // exit status ld.so ends with, so that nothing that fails there runs here.
+  InitOutcome refused_by_loader(const std::string& request_id, Clock::time_point started) {
+    for (const auto& line : loader_refusal) log_line(line);
+    return InitOutcome{
+        false, ms_since(started), "error", "Runtime.ExitError",
+        platform_error("Runtime.ExitError", request_id, "Runtime exited with error: exit status 1")};
+  }
+
   // Starts a runtime and waits for its first GET /next (= Init done).
   Result<InitOutcome> init(const std::string& request_id, Clock::time_point deadline) {
     discard();
@@ -156,6 +169,7 @@ struct Environment::State {
       return InitOutcome{false, ms_since(started), "error", "Runtime.InvalidEntrypoint",
                          platform_error("Runtime.InvalidEntrypoint", request_id, bootstrap.error().message)};
     }
+    if (!loader_refusal.empty()) return refused_by_loader(request_id, started);
     const std::string region = region_of(spec, options);
     sandbox::Identity id{spec.name, spec.version, spec.handler, spec.memory_mb, region, "", log_stream};
     sandbox::Plan plan{.runtime = spec.runtime,
@@ -174,9 +188,8 @@ struct Environment::State {
                                           ? ""
                                           : options.cache_dir + "/ephemeral",
                        .outbound_network = options.outbound_network,
-                       .bind_runtime_api = [api = server.get()](int socket, int port) {
-                         return api->listen_on(socket, port);
-                       },
+                       .bind_runtime_api = [api = server.get()](
+                                               int socket, int port) { return api->listen_on(socket, port); },
                        .managed = managed};
     started = Clock::now();  // Init Duration runs from the spawn
     auto launched = launcher->start(plan);
@@ -257,6 +270,12 @@ Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Opti
     auto managed = sandbox::prepare_managed_runtime(state->image, options.cache_dir);
     if (!managed) return managed.error();
     state->managed = std::move(*managed);
+  }
+  if (!state->managed) {
+    if (auto bootstrap = sandbox::find_bootstrap(spec.code_dir, state->opt_dir)) {
+      state->loader_refusal = doctor::missing_versions(
+          state->image, {spec.architecture, spec.code_dir, state->opt_dir, *bootstrap});
+    }
   }
   if (options.launcher) {
     state->launcher = options.launcher;
