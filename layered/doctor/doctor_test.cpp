@@ -173,7 +173,7 @@ TEST_F(DoctorTest, NeedsGlibcxxNewerThanTheLayersCopy) {
 
 // What a Rust binary for x86_64-unknown-linux-gnu needs besides glibc: its
 // std unwinds through libgcc_s.so.1 (GCC_3.0, GCC_3.3, GCC_4.2.0).
-const char* kUnwinds =
+constexpr const char* kUnwinds =
     "#include <unwind.h>\n"
     "static _Unwind_Reason_Code step(struct _Unwind_Context* c, void* n) {\n"
     "  int before = 0; ++*(int*)n; return _Unwind_GetIPInfo(c, &before) ? _URC_NO_REASON : "

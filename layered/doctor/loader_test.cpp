@@ -18,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // arc4random is new in glibc 2.36 (GLIBC_2.36).
-const char* kNeeds236 = "#include <stdlib.h>\nint main(void) { return (int)(arc4random() & 1); }\n";
+constexpr const char* kNeeds236 = "#include <stdlib.h>\nint main(void) { return (int)(arc4random() & 1); }\n";
 
 class LoaderTest : public ::testing::Test {
  protected:

@@ -169,6 +169,19 @@ TEST_F(SandboxTest, RootIsTheEmulatedImageNotThisMachine) {
   EXPECT_NE(r.output.find("/var/task\n"), std::string::npos);
 }
 
+TEST_F(SandboxTest, ImageTreeHoldsEveryLibraryTheDataLists) {
+  // What doctor resolves against must be what a function can load here.
+  for (const auto& runtime : image::runtimes()) {
+    auto image = image::load(runtime);
+    ASSERT_TRUE(image.ok()) << runtime;
+    auto tree = sandbox::prepare_image_tree(*image, "", (root_ / "cache").string());
+    ASSERT_TRUE(tree.ok()) << runtime;
+    for (const auto& lib : image->libraries)
+      EXPECT_TRUE(fs::exists(fs::path(*tree) / fs::path(image->library_dir).relative_path() / lib))
+          << runtime << ": " << lib;
+  }
+}
+
 TEST_F(SandboxTest, OnlyTmpIsWritableAndItsSizeIsTheEphemeralStorage) {
   bootstrap(
       "touch /var/task/x 2>/dev/null || echo task-ro\n"
