@@ -66,29 +66,12 @@ class Resolver {
   // Every place `name` would be found, in the loader's order; the first wins.
   std::vector<Candidate> candidates(const std::string& name, const std::vector<const ElfFile*>& chain) const {
     std::vector<Candidate> out;
-    const ElfFile& object = *chain.back();
-    if (name.find('/') != std::string::npos) {
-      add(out, name[0] == '/' ? name : "/var/task/" + name, "path", object);
-      return out;
-    }
-    if (object.info.runpath.empty()) {
-      for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-        if (!(*it)->info.runpath.empty()) continue;  // ld.so ignores DT_RPATH next to DT_RUNPATH
-        for (const auto& dir : (*it)->info.rpath) add(out, join(dir, name, (*it)->path), "DT_RPATH", object);
-      }
-    }
-    for (const auto& dir : ctx_.image.ld_library_path())
-      add(out, dir + "/" + name, "LD_LIBRARY_PATH", object);
-    for (const auto& dir : object.info.runpath) add(out, join(dir, name, object.path), "DT_RUNPATH", object);
-    for (const auto& dir : ctx_.image.loader_default_dirs) add(out, dir + "/" + name, "default", object);
+    for (const auto& step : search_order(name, chain, ctx_.image, ctx_.package.architecture))
+      add(out, step.path, step.via, *chain.back());
     return out;
   }
 
  private:
-  std::string join(const std::string& dir, const std::string& name, const std::string& origin_of) const {
-    return expand(dir, origin_of, ctx_.package.architecture) + "/" + name;
-  }
-
   void add(std::vector<Candidate>& out, const std::string& path, const char* via,
            const ElfFile& object) const {
     auto found = ctx_.view.find(path);
@@ -279,6 +262,29 @@ std::optional<ElfFile> bundled_loader(Context& ctx) {
 }
 
 }  // namespace
+
+std::vector<SearchStep> search_order(const std::string& name, const std::vector<const ElfFile*>& chain,
+                                     const image::BaseImage& image, const std::string& arch) {
+  std::vector<SearchStep> out;
+  const ElfFile& object = *chain.back();
+  auto join = [&arch](const std::string& dir, const std::string& file, const std::string& origin_of) {
+    return expand(dir, origin_of, arch) + "/" + file;
+  };
+  if (name.find('/') != std::string::npos) {
+    out.push_back({name[0] == '/' ? name : "/var/task/" + name, "path"});
+    return out;
+  }
+  if (object.info.runpath.empty()) {
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      if (!(*it)->info.runpath.empty()) continue;  // ld.so ignores DT_RPATH next to DT_RUNPATH
+      for (const auto& dir : (*it)->info.rpath) out.push_back({join(dir, name, (*it)->path), "DT_RPATH"});
+    }
+  }
+  for (const auto& dir : image.ld_library_path()) out.push_back({dir + "/" + name, "LD_LIBRARY_PATH"});
+  for (const auto& dir : object.info.runpath) out.push_back({join(dir, name, object.path), "DT_RUNPATH"});
+  for (const auto& dir : image.loader_default_dirs) out.push_back({dir + "/" + name, "default"});
+  return out;
+}
 
 void check_elves(Context& ctx) {
   load_elves(ctx);

@@ -12,6 +12,10 @@
 
 #include "common/common.hpp"
 
+namespace layered::image {
+struct BaseImage;
+}
+
 namespace layered::doctor {
 
 enum class Severity { error, warning, info };
@@ -76,6 +80,25 @@ Result<Report> check(const Package& package);
 // AWS::SSM::Parameter::Value<String> parameter) whose Value is such a Ref.
 Result<Report> check_assembly(const std::filesystem::path& app_dir,
                               const std::vector<std::string>& functions);
+
+// A program about to start in a function's sandbox: the host directories
+// mounted at /var/task and /opt, and the program's path inside.
+struct Start {
+  std::string architecture = "x86_64";
+  std::filesystem::path code_dir;  // "" when the function has no code
+  std::filesystem::path opt_dir;   // the layers merged; "" when none
+  std::string program;             // e.g. "/var/task/bootstrap"
+};
+
+// What glibc's loader on Lambda prints when it refuses to start `program`
+// because the image's own libraries (glibc, libgcc_s, libstdc++) lack a
+// symbol version that the program, or a library it loads from /var/task or
+// /opt, needs: one line per missing version, e.g. "/var/task/bootstrap:
+// /lib64/libc.so.6: version `GLIBC_2.36' not found (required by
+// /var/task/bootstrap)". Empty when it starts, and for a script or a static
+// program. Libraries opened later with dlopen() (Python and Node.js native
+// modules) are not followed. Reads only the ELF headers and tables.
+std::vector<std::string> missing_versions(const image::BaseImage& image, const Start& start);
 
 // True if any finding of any function is an error.
 bool has_errors(const Report& report);

@@ -171,15 +171,61 @@ TEST_F(DoctorTest, NeedsGlibcxxNewerThanTheLayersCopy) {
       "'layer'), does not define it (its newest is GLIBCXX_3.4.29) (version `GLIBCXX_3.4.30' not found)");
 }
 
-TEST_F(DoctorTest, LibstdcxxFromHostIsNotInTheImage) {
+// What a Rust binary for x86_64-unknown-linux-gnu needs besides glibc: its
+// std unwinds through libgcc_s.so.1 (GCC_3.0, GCC_3.3, GCC_4.2.0).
+constexpr const char* kUnwinds =
+    "#include <unwind.h>\n"
+    "static _Unwind_Reason_Code step(struct _Unwind_Context* c, void* n) {\n"
+    "  int before = 0; ++*(int*)n; return _Unwind_GetIPInfo(c, &before) ? _URC_NO_REASON : "
+    "_URC_END_OF_STACK;\n"
+    "}\n"
+    "int main(int argc, char** argv) {\n"
+    "  int frames = 0; _Unwind_Backtrace(step, &frames);\n"
+    "  if (argc > 5) _Unwind_Resume((struct _Unwind_Exception*)argv);\n"
+    "  return frames > 0 ? 0 : 1;\n"
+    "}\n";
+
+TEST_F(DoctorTest, RustStyleBinaryUsesTheImagesLibgcc) {
+  cc("function/bootstrap", kUnwinds, "-Wl,--no-as-needed -lgcc_s");
+  EXPECT_EQ(codes(run(package({}))), "");
+  // On Amazon Linux 2 libgcc_s resolves too; only this machine's glibc 2.36
+  // build is too new there (__libc_start_main@GLIBC_2.34).
+  Package al2 = package({});
+  al2.runtime = "provided.al2";
+  auto r = run(al2);
+  EXPECT_TRUE(with(r, "deps.unresolved").empty()) << codes(r);
+  auto too_new = with(r, "symver.too-new");
+  ASSERT_EQ(too_new.size(), 1u) << codes(r);
+  EXPECT_EQ(too_new[0].message.rfind("needs GLIBC_2.34 from 'libc.so.6'", 0), 0u) << too_new[0].message;
+}
+
+TEST_F(DoctorTest, CxxProgramUsesTheImagesLibstdcxx) {
   cc("function/bootstrap",
      "#include <string>\nint main(int argc, char**) { return std::string(argc, 'x').size() > 9; }\n", "",
      "c++", ".cpp");
   auto r = run(package({}));
-  auto f = with(r, "deps.unresolved");
-  ASSERT_EQ(f.size(), 2u) << codes(r);  // libstdc++.so.6 and libgcc_s.so.1
-  EXPECT_EQ(f[0].fix, "put libstdc++.so.6 in a layer's lib/ (it ends up in /opt/lib)");
-  EXPECT_EQ(f[1].fix, "put libgcc_s.so.1 in a layer's lib/ (it ends up in /opt/lib)");
+  EXPECT_EQ(codes(r), "");
+}
+
+TEST_F(DoctorTest, NeedsGlibcxxNewerThanTheImages) {
+  // A stand-in libstdc++.so.6 at build time that defines GLIBCXX_3.4.30 (GCC
+  // 12); on Lambda the image's GCC 11 copy is loaded.
+  write("new.map",
+        "GLIBCXX_3.4.29 { global: old_api; }; GLIBCXX_3.4.30 { global: new_api; } GLIBCXX_3.4.29;\n");
+  cc("build/libstdc++.so.6", "int old_api(void) { return 1; }\nint new_api(void) { return 2; }\n",
+     "-shared -fPIC -Wl,-soname,libstdc++.so.6 -Wl,--version-script=" + (root() / "new.map").string());
+  cc("function/bootstrap", "int new_api(void); int main(void) { return new_api(); }\n",
+     (root() / "build/libstdc++.so.6").string());
+  auto r = run(package({}));
+  auto f = with(r, "symver.too-new");
+  ASSERT_EQ(f.size(), 1u) << codes(r);
+  EXPECT_EQ(
+      f[0].message,
+      "needs GLIBCXX_3.4.30 from 'libstdc++.so.6', but provided.al2023's '/usr/lib64/libstdc++.so.6' has "
+      "only up to GLIBCXX_3.4.29 (version `GLIBCXX_3.4.30' not found)");
+  EXPECT_EQ(f[0].fix,
+            "ship the libstdc++.so.6 you built with in a layer's lib/ and load it first "
+            "(-Wl,--disable-new-dtags,-rpath,/opt/lib), or link with -static-libstdc++");
 }
 
 TEST_F(DoctorTest, Arm64ObjectOnX86) {

@@ -89,6 +89,20 @@ struct Context {
            std::string fix);
 };
 
+// One place glibc's ld.so looks for a DT_NEEDED name, and why there.
+struct SearchStep {
+  std::string path;
+  const char* via;  // "path", "DT_RPATH", "LD_LIBRARY_PATH", "DT_RUNPATH", "default"
+};
+
+// Where ld.so looks for `name`, needed by chain.back() (chain: the
+// executable first, then the objects that loaded it), in its order
+// (elf/dl-load.c, _dl_map_object): DT_RPATH of the object and of its loaders
+// (not for an object with DT_RUNPATH), LD_LIBRARY_PATH, DT_RUNPATH, the
+// loader's default directories; duplicates are kept.
+std::vector<SearchStep> search_order(const std::string& name, const std::vector<const ElfFile*>& chain,
+                                     const image::BaseImage& image, const std::string& arch);
+
 // Reads every file of `root` (not following symlinks).
 Result<Source> scan(const std::filesystem::path& root, std::string label, std::string mount, int layer);
 

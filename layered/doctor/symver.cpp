@@ -39,10 +39,9 @@ std::map<std::string, std::string> highest(const std::vector<std::string>& names
 void against_image(Context& ctx, const ElfFile& object, const std::string& needed, const Located& target,
                    const std::vector<std::string>& versions) {
   for (const auto& [family, number] : highest(versions)) {
-    auto offered = ctx.image.symbol_versions.find(family);
     std::string want = family + "_" + number;
-    if (offered != ctx.image.symbol_versions.end() && image::compare_versions(number, offered->second) <= 0)
-      continue;
+    if (image_defines(ctx.image, want)) continue;
+    auto offered = ctx.image.symbol_versions.find(family);
     std::string has = offered == ctx.image.symbol_versions.end()
                           ? "has no " + family + " versions at all"
                           : "has only up to " + family + "_" + offered->second;
@@ -92,6 +91,13 @@ std::optional<Version> parse_version(const std::string& name) {
     if (numeric) return Version{family, number};
   }
   return std::nullopt;
+}
+
+bool image_defines(const image::BaseImage& image, const std::string& name) {
+  auto v = parse_version(name);
+  if (!v) return true;
+  auto offered = image.symbol_versions.find(v->family);
+  return offered != image.symbol_versions.end() && image::compare_versions(v->number, offered->second) <= 0;
 }
 
 void check_versions(Context& ctx, const ElfFile& object, const std::string& needed, const Located& target,

@@ -17,6 +17,11 @@ struct Version {
 };
 std::optional<Version> parse_version(const std::string& name);
 
+// True if the image's libraries define symbol version `name` (GLIBC_2.34 on
+// provided.al2023, not GLIBC_2.35); names outside the numbered families
+// (GLIBC_PRIVATE) are not judged and count as defined.
+bool image_defines(const image::BaseImage& image, const std::string& name);
+
 // Checks the versions `object` needs from `needed` (DT_NEEDED name) against
 // `target`, the file it resolved to (`target_elf` null for an image file).
 void check_versions(Context& ctx, const ElfFile& object, const std::string& needed, const Located& target,

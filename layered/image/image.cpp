@@ -26,12 +26,15 @@ std::vector<std::pair<std::string, std::string>> pairs(const json& array) {
 
 // A managed runtime's entry names the OS image it `extends`: its keys
 // replace the base's, except `environment`, whose variables are set over the
-// base's (same name: replaced in place; new: appended).
+// base's (same name: replaced in place; new: appended), and `sources`, which
+// add to the base's.
 json resolved(const json& images, const json& entry) {
   if (!entry.contains("extends")) return entry;
   json merged = images.at(entry.at("extends").get<std::string>());
   for (const auto& [key, value] : entry.items()) {
-    if (key == "environment") {
+    if (key == "sources") {
+      for (const auto& source : value) merged["sources"].push_back(source);
+    } else if (key == "environment") {
       for (const auto& pair : value) {
         auto same = [&](const json& p) { return p.at(0) == pair.at(0); };
         auto& env = merged["environment"];
@@ -58,7 +61,7 @@ BaseImage from_json(const std::string& runtime, const json& j) {
   }
   image.runtime = runtime;
   image.description = j.value("description", "");
-  image.source = j.value("source", "");
+  image.sources = j.value("sources", std::vector<std::string>{});
   image.symbol_versions = j.at("symbol_versions").get<std::map<std::string, std::string>>();
   image.environment = pairs(j.at("environment"));
   image.loader_default_dirs = j.at("loader_default_dirs").get<std::vector<std::string>>();

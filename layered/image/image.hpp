@@ -22,9 +22,10 @@ struct File {
 struct BaseImage {
   std::string runtime;  // e.g. "provided.al2023"
   std::string description;
-  std::string source;
-  // Highest symbol version the image offers per family ("GLIBC" -> "2.34").
-  // A family that is absent (GLIBCXX, CXXABI, GCC) is not provided at all.
+  std::vector<std::string> sources;  // public sources of what the data says, the OS image's first
+  // Highest symbol version the image offers per family ("GLIBC" -> "2.34",
+  // "GCC" -> "7.0.0" for libgcc_s.so.1, "GLIBCXX" for libstdc++.so.6). A
+  // family that is absent is not provided at all.
   std::map<std::string, std::string> symbol_versions;
   std::vector<std::pair<std::string, std::string>> environment;  // in order
   std::vector<std::string> loader_default_dirs;

@@ -7,14 +7,18 @@
 namespace layered::image {
 namespace {
 
-TEST(Image, Al2023HasGlibc234AndNoLibstdcxx) {
+TEST(Image, Al2023HasGlibc234AndGcc11Runtime) {
   auto image = load("provided.al2023");
   ASSERT_TRUE(image.ok());
   EXPECT_EQ(image->symbol_versions.at("GLIBC"), "2.34");
-  EXPECT_EQ(image->symbol_versions.count("GLIBCXX"), 0u);
+  EXPECT_EQ(image->symbol_versions.at("GCC"), "7.0.0");
+  EXPECT_EQ(image->symbol_versions.at("GLIBCXX"), "3.4.29");
+  EXPECT_EQ(image->symbol_versions.at("CXXABI"), "1.3.13");
   EXPECT_TRUE(image->has_file("/lib64/libc.so.6"));
   EXPECT_TRUE(image->has_file("/usr/lib64/libm.so.6"));
-  EXPECT_FALSE(image->has_file("/lib64/libstdc++.so.6"));
+  EXPECT_TRUE(image->has_file("/lib64/libstdc++.so.6"));
+  EXPECT_TRUE(image->has_file("/lib64/libgcc_s.so.1"));
+  EXPECT_FALSE(image->has_file("/lib64/libgomp.so.1"));
   EXPECT_TRUE(image->has_file("/bin/sh"));
   EXPECT_TRUE(image->has_file("/bin/bash"));
   EXPECT_FALSE(image->has_file("/usr/bin/python3"));
@@ -54,6 +58,8 @@ TEST(Image, ManagedRuntimesExtendTheirOsImage) {
   ASSERT_TRUE(old.ok());
   EXPECT_EQ(old->os_image, "provided.al2");
   EXPECT_EQ(old->symbol_versions.at("GLIBC"), "2.26");
+  EXPECT_EQ(old->symbol_versions.at("GLIBCXX"), "3.4.24");
+  EXPECT_TRUE(old->has_file("/lib64/libgcc_s.so.1"));
   auto node = load("nodejs18.x");
   ASSERT_TRUE(node.ok());
   EXPECT_EQ(node->os_image, "provided.al2");
@@ -66,6 +72,20 @@ TEST(Image, ManagedRuntimesExtendTheirOsImage) {
   EXPECT_EQ(provided->os_image, "provided.al2023");
   EXPECT_TRUE(provided->language.empty());
   EXPECT_TRUE(provided->env("AWS_EXECUTION_ENV").empty());
+}
+
+TEST(Image, EveryImageNamesItsSources) {
+  for (const auto& name : runtimes()) {
+    auto image = load(name);
+    ASSERT_TRUE(image.ok()) << name;
+    EXPECT_FALSE(image->sources.empty()) << name;
+  }
+  auto python = load("python3.12");
+  ASSERT_TRUE(python.ok());
+  auto os = load("provided.al2023");
+  ASSERT_TRUE(os.ok());
+  ASSERT_GT(python->sources.size(), os->sources.size());
+  EXPECT_EQ(python->sources.front(), os->sources.front());  // the OS image's first
 }
 
 TEST(Image, EveryLambdaPythonAndNodeRuntimeIsDescribed) {

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <random>
 
+#include "doctor/doctor.hpp"
 #include "image/image.hpp"
 #include "invoke/lifecycle.hpp"
 #include "invoke/log_buffer.hpp"
@@ -78,6 +79,9 @@ struct Environment::State {
   // Keep the cache's collector off both directories while this environment lives.
   sandbox::CacheLease opt_lease, host_programs_lease, image_lease;
   std::optional<sandbox::ManagedRuntime> managed;  // python3.X / nodejsNN.x
+  // What Lambda's loader prints refusing the bootstrap (symbol versions the
+  // image lacks but this machine's libraries have); empty when it starts.
+  std::vector<std::string> loader_refusal;
   std::unique_ptr<sandbox::Launcher> own_launcher;
   sandbox::Launcher* launcher = nullptr;
   std::unique_ptr<runtime_api::Server> server;
@@ -143,6 +147,15 @@ struct Environment::State {
     }
   }
 
+  // The bootstrap as Lambda's loader leaves it: its lines in the log and the
+  // exit status ld.so ends with, so that nothing that fails there runs here.
+  InitOutcome refused_by_loader(const std::string& request_id, Clock::time_point started) {
+    for (const auto& line : loader_refusal) log_line(line);
+    return InitOutcome{
+        false, ms_since(started), "error", "Runtime.ExitError",
+        platform_error("Runtime.ExitError", request_id, "Runtime exited with error: exit status 1")};
+  }
+
   // Lays out a sandbox and starts the runtime in it, or, with `hold`, stops
   // just before the runtime runs (an environment prepared ahead). A missing
   // bootstrap is Init's error, not the engine's.
@@ -159,6 +172,8 @@ struct Environment::State {
           InitOutcome{false, 0, "error", "Runtime.InvalidEntrypoint",
                       platform_error("Runtime.InvalidEntrypoint", request_id, bootstrap.error().message)}};
     }
+    if (!loader_refusal.empty())
+      return std::optional<InitOutcome>{refused_by_loader(request_id, Clock::now())};
     auto launched = launcher->start(plan(*bootstrap, hold));
     if (!launched) return launched.error();
     box = std::move(*launched);
@@ -255,7 +270,9 @@ bool Environment::prepared() const { return state_->held && state_->box; }
 
 Result<double> Environment::prepare() {
   State& s = *state_;
-  if (s.ready || s.held || s.was_reset) return 0.0;
+  // Nothing to lay out when the loader would refuse the bootstrap: the
+  // invoke's Init says so.
+  if (s.ready || s.held || s.was_reset || !s.loader_refusal.empty()) return 0.0;
   auto started = Clock::now();
   auto failed = s.launch(runtime_api::new_request_id(), true);
   if (!failed) return failed.error();
@@ -301,6 +318,12 @@ Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Opti
     auto managed = sandbox::prepare_managed_runtime(state->image, options.cache_dir);
     if (!managed) return managed.error();
     state->managed = std::move(*managed);
+  }
+  if (!state->managed) {
+    if (auto bootstrap = sandbox::find_bootstrap(spec.code_dir, state->opt_dir)) {
+      state->loader_refusal = doctor::missing_versions(
+          state->image, {spec.architecture, spec.code_dir, state->opt_dir, *bootstrap});
+    }
   }
   if (options.launcher) {
     state->launcher = options.launcher;

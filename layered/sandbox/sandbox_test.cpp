@@ -151,8 +151,9 @@ TEST_F(SandboxTest, OnlyLambdasEnvironmentIsVisible) {
 TEST_F(SandboxTest, RootIsTheEmulatedImageNotThisMachine) {
   bootstrap(
       "for p in /etc/ld.so.cache /usr/lib/x86_64-linux-gnu /usr/bin/bwrap /usr/bin/python3 /root/.aws /home "
-      "/usr/lib64/libstdc++.so.6; do [ -e $p ] && echo visible:$p; done\n"
-      "ls /lib64/libc.so.6 /bin/sh /usr/bin/bash /etc/pki/tls/certs/ca-bundle.crt\n"
+      "/usr/lib64/libgomp.so.1; do [ -e $p ] && echo visible:$p; done\n"
+      "ls /lib64/libc.so.6 /lib64/libgcc_s.so.1 /usr/lib64/libstdc++.so.6 /bin/sh /usr/bin/bash "
+      "/etc/pki/tls/certs/ca-bundle.crt\n"
       "cat /etc/os-release | head -1\n"
       "bash -c 'echo bash works'\n"
       "pwd");
@@ -160,9 +161,25 @@ TEST_F(SandboxTest, RootIsTheEmulatedImageNotThisMachine) {
   EXPECT_EQ(r.status.describe(), "exit status 0") << r.output;
   EXPECT_EQ(r.output.find("visible:"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("/lib64/libc.so.6\n"), std::string::npos) << r.output;
+  // AL2023's minimal image has GCC's runtime libraries (lambda-facts.md section 9).
+  EXPECT_NE(r.output.find("/lib64/libgcc_s.so.1\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("/usr/lib64/libstdc++.so.6\n"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("NAME=\"Amazon Linux\"\n"), std::string::npos);
   EXPECT_NE(r.output.find("bash works\n"), std::string::npos);
   EXPECT_NE(r.output.find("/var/task\n"), std::string::npos);
+}
+
+TEST_F(SandboxTest, ImageTreeHoldsEveryLibraryTheDataLists) {
+  // What doctor resolves against must be what a function can load here.
+  for (const auto& runtime : image::runtimes()) {
+    auto image = image::load(runtime);
+    ASSERT_TRUE(image.ok()) << runtime;
+    auto tree = sandbox::prepare_image_tree(*image, "", (root_ / "cache").string());
+    ASSERT_TRUE(tree.ok()) << runtime;
+    for (const auto& lib : image->libraries)
+      EXPECT_TRUE(fs::exists(fs::path(*tree) / fs::path(image->library_dir).relative_path() / lib))
+          << runtime << ": " << lib;
+  }
 }
 
 TEST_F(SandboxTest, OnlyTmpIsWritableAndItsSizeIsTheEphemeralStorage) {

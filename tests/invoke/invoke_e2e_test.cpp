@@ -56,6 +56,25 @@ class InvokeE2E : public ::testing::Test {
     return r.ok() ? *r : invoke::InvokeResult{};
   }
   std::string handler_file(const std::string& path) { return "file:" + path; }
+  // Compiles C `source` with this machine's compiler into `out` (relative).
+  void cc(const std::string& out, const std::string& source, const std::string& flags = "") {
+    dirs_.write(out + ".c", source);
+    e2e::fs::create_directories((dirs_.root() / out).parent_path());
+    std::string cmd = "cc -o '" + (dirs_.root() / out).string() + "' '" +
+                      (dirs_.root() / (out + ".c")).string() + "' " + flags;
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  // A function whose bootstrap runs /var/task/probe (built from `source`)
+  // and, if it succeeds, becomes the shell client: the probe's loading is
+  // what the test looks at.
+  invoke::FunctionSpec probed(const std::string& source, const std::string& flags) {
+    cc("code/probe", source, flags);
+    dirs_.write("code/bootstrap", "#!/bin/sh\n/var/task/probe || exit $?\nexec /opt/bootstrap\n");
+    e2e::fs::permissions(dirs_.root() / "code/bootstrap", e2e::fs::perms(0755));
+    auto s = shell("echo");
+    s.code_dir = (dirs_.root() / "code").string();
+    return s;
+  }
 
   e2e::Dirs dirs_;
 };
@@ -189,24 +208,86 @@ TEST_F(InvokeE2E, LaterLayerOverwritesAnEarlierLayersFile) {
   EXPECT_EQ(run(s).payload, "\"kept\"");
 }
 
+TEST_F(InvokeE2E, CxxClientUsesTheImagesLibstdcxx) {
+  auto r = run(cxx("echo", CLIENT_DYNAMIC), R"({"linked":"from the image"})");
+  EXPECT_EQ(r.payload, R"({"linked":"from the image"})") << r.logs;
+}
+
 TEST_F(InvokeE2E, MissingLibraryFailsAsOnLambdaAndALayerFixesIt) {
-  auto r = run(cxx("echo", CLIENT_DYNAMIC));
+  cc("build/libmissing.so", "int missing_value(void) { return 0; }\n",
+     "-shared -fPIC -Wl,-soname,libmissing.so");
+  auto s = probed("int missing_value(void);\nint main(void) { return missing_value(); }\n",
+                  "-L" + (dirs_.root() / "build").string() + " -lmissing");
+  auto r = run(s);
   EXPECT_EQ(r.error_type, "Runtime.ExitError");
-  EXPECT_NE(
-      r.logs.find("error while loading shared libraries: libstdc++.so.6: cannot open shared object file: No "
-                  "such file or directory"),
-      std::string::npos)
+  EXPECT_NE(r.logs.find("/var/task/probe: error while loading shared libraries: libmissing.so: cannot open "
+                        "shared object file: No such file or directory"),
+            std::string::npos)
       << r.logs;
   EXPECT_NE(r.payload.find("Runtime exited with error: exit status 127"), std::string::npos) << r.payload;
 
-  // The same binary with libstdc++ and libgcc_s in a layer's lib/ (/opt/lib).
-  const std::string libs = image::host_library_dir();
-  dirs_.copy(libs + "/libstdc++.so.6", "cxx-libs/lib/libstdc++.so.6");
-  dirs_.copy(libs + "/libgcc_s.so.1", "cxx-libs/lib/libgcc_s.so.1");
-  auto s = cxx("echo", CLIENT_DYNAMIC);
-  s.layers = {{"arn:libs", (dirs_.root() / "cxx-libs").string()}};
+  // The same program with the library in a layer's lib/ (/opt/lib).
+  dirs_.copy(dirs_.root() / "build/libmissing.so", "libs/lib/libmissing.so");
+  s.layers.push_back({"arn:libs", (dirs_.root() / "libs").string()});
   auto fixed = run(s, R"({"linked":"from /opt/lib"})");
   EXPECT_EQ(fixed.payload, R"({"linked":"from /opt/lib"})") << fixed.logs;
+}
+
+TEST_F(InvokeE2E, RustStyleProgramFindsTheImagesLibgcc) {
+  // What a Rust binary for x86_64-unknown-linux-gnu needs besides glibc:
+  // libgcc_s.so.1 for unwinding, which provided.al2023 has.
+  auto s = probed(
+      "#include <stdio.h>\n#include <unwind.h>\n"
+      "static _Unwind_Reason_Code step(struct _Unwind_Context* c, void* n) {\n"
+      "  int before = 0; ++*(int*)n; return _Unwind_GetIPInfo(c, &before) ? _URC_NO_REASON : "
+      "_URC_END_OF_STACK;\n"
+      "}\n"
+      "int main(void) { int frames = 0; _Unwind_Backtrace(step, &frames); printf(\"unwound %s\\n\", "
+      "frames > 0 ? \"frames\" : \"nothing\"); return frames > 0 ? 0 : 1; }\n",
+      "-Wl,--no-as-needed -lgcc_s");
+  auto r = run(s, R"({"unwinds":true})");
+  EXPECT_EQ(r.payload, R"({"unwinds":true})") << r.logs;
+  EXPECT_NE(r.logs.find("unwound frames\n"), std::string::npos) << r.logs;
+}
+
+TEST_F(InvokeE2E, TooNewGlibcFailsAsLambdasLoaderWould) {
+  // arc4random is new in glibc 2.36: this machine runs it, Lambda's 2.34 loader refuses it.
+  cc("code/bootstrap",
+     "#include <stdio.h>\n#include <stdlib.h>\n"
+     "int main(void) { printf(\"started %u\\n\", arc4random() & 1); return 0; }\n");
+  auto r = run(function("echo"));
+  const std::string refusal =
+      "/var/task/bootstrap: /lib64/libc.so.6: version `GLIBC_2.36' not found (required by "
+      "/var/task/bootstrap)\n";
+  EXPECT_EQ(r.error_type, "Runtime.ExitError");
+  EXPECT_EQ(r.function_error, "Unhandled");
+  EXPECT_EQ(r.payload,
+            R"({"errorMessage":"RequestId: )" + r.report.request_id +
+                R"( Error: Runtime exited with error: exit status 1","errorType":"Runtime.ExitError"})");
+  EXPECT_EQ(r.logs.find("started"), std::string::npos) << r.logs;
+  // Refused at Init, then again when Lambda retries Init inside the invoke.
+  EXPECT_EQ(r.logs.rfind(refusal + "INIT_REPORT Init Duration: ", 0), 0u) << r.logs;
+  EXPECT_NE(r.logs.find("\tPhase: init\tStatus: error\tError Type: Runtime.ExitError\nSTART RequestId: " +
+                        r.report.request_id + " Version: $LATEST\n" + refusal + "INIT_REPORT"),
+            std::string::npos)
+      << r.logs;
+  EXPECT_NE(r.logs.find("\tPhase: invoke\tStatus: error\tError Type: Runtime.ExitError\n"),
+            std::string::npos);
+}
+
+TEST_F(InvokeE2E, TooNewGlibcInALayersLibraryFailsToo) {
+  cc("lib-layer/lib/libdraw.so", "#include <stdlib.h>\nunsigned draw(void) { return arc4random(); }\n",
+     "-shared -fPIC -Wl,-soname,libdraw.so");
+  cc("code/bootstrap", "unsigned draw(void);\nint main(void) { return (int)(draw() & 1); }\n",
+     "-L" + (dirs_.root() / "lib-layer/lib").string() + " -ldraw");
+  auto s = function("echo");
+  s.layers.push_back({"arn:draw", (dirs_.root() / "lib-layer").string()});
+  auto r = run(s);
+  EXPECT_EQ(r.error_type, "Runtime.ExitError");
+  EXPECT_NE(r.logs.find("/var/task/bootstrap: /lib64/libc.so.6: version `GLIBC_2.36' not found (required by "
+                        "/opt/lib/libdraw.so)\n"),
+            std::string::npos)
+      << r.logs;
 }
 
 TEST_F(InvokeE2E, FunctionErrorFromACxxClient) {
