@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include "model/model.hpp"
+
+using namespace layered;
+using model::Runtime;
+
+TEST(Runtime, EveryNameRoundTrips) {
+  for (const auto& name : model::runtime_names()) {
+    auto runtime = model::parse_runtime(name);
+    ASSERT_TRUE(runtime) << name;
+    EXPECT_EQ(model::to_string(*runtime), name);
+  }
+  EXPECT_FALSE(model::parse_runtime("pyhton3.12"));
+  EXPECT_FALSE(model::parse_runtime(""));
+}
+
+TEST(Runtime, FamiliesAndWhatIsEmulated) {
+  EXPECT_EQ(model::family(Runtime::provided_al2023), model::Family::custom);
+  EXPECT_EQ(model::family(Runtime::provided), model::Family::custom);
+  EXPECT_EQ(model::family(Runtime::python3_13), model::Family::python);
+  EXPECT_EQ(model::family(Runtime::nodejs16_x), model::Family::nodejs);
+  EXPECT_EQ(model::family(Runtime::java21), model::Family::other);
+  EXPECT_TRUE(model::emulated(Runtime::nodejs22_x));
+  EXPECT_FALSE(model::emulated(Runtime::java21));
+  EXPECT_FALSE(model::emulated(Runtime::provided));
+}
+
+TEST(Runtime, DeprecatedOnesNameTheirReplacement) {
+  EXPECT_TRUE(model::deprecated(Runtime::provided));
+  EXPECT_EQ(model::replacement(Runtime::provided), Runtime::provided_al2023);
+  EXPECT_EQ(model::replacement(Runtime::go1_x), Runtime::provided_al2023);
+  EXPECT_EQ(model::replacement(Runtime::python3_7), Runtime::python3_13);
+  EXPECT_EQ(model::replacement(Runtime::nodejs16_x), Runtime::nodejs22_x);
+  EXPECT_FALSE(model::deprecated(Runtime::provided_al2));
+  EXPECT_EQ(model::replacement(Runtime::provided_al2), Runtime::provided_al2);
+}
+
+TEST(Runtime, OneMessageForADeprecatedRuntime) {
+  auto r = model::supported_runtime("App/Legacy", "provided", "App/Legacy.Properties.Runtime");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message,
+            "function 'App/Legacy': the runtime 'provided' is no longer supported for creating or updating AWS "
+            "Lambda functions");
+  EXPECT_EQ(r.error().where, "App/Legacy.Properties.Runtime");
+  EXPECT_EQ(r.error().hint,
+            "set the function's runtime to 'provided.al2023' (Lambda's replacement for 'provided') and deploy "
+            "again");
+}
+
+TEST(Runtime, UnknownRuntimeSaysDidYouMean) {
+  auto r = model::supported_runtime("fn", "pyhton3.12");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "function 'fn': unknown runtime 'pyhton3.12'");
+  EXPECT_EQ(r.error().hint.rfind("did you mean 'python3.12'?", 0), 0u) << r.error().hint;
+  EXPECT_EQ(*model::supported_runtime("fn", "nodejs20.x"), Runtime::nodejs20_x);
+}
+
+TEST(Architecture, ParseAndPrint) {
+  EXPECT_EQ(model::parse_architecture("arm64"), model::Architecture::arm64);
+  EXPECT_EQ(model::parse_architecture("x86_64"), model::Architecture::x86_64);
+  EXPECT_FALSE(model::parse_architecture("aarch64"));
+  EXPECT_EQ(model::to_string(model::Architecture::arm64), "arm64");
+}
+
+TEST(Function, IsAPlainValueWithADisplayName) {
+  model::Function f;
+  f.name = "App-Fn-1";
+  EXPECT_EQ(f.display_name(), "App-Fn-1");
+  f.construct_path = "App/Fn";
+  f.layers.push_back({"arn:aws:lambda:us-east-1:123456789012:layer:external:3", "external:3", "/x"});
+  model::Function copy = f;  // a version is a snapshot: a copy
+  copy.layers.clear();
+  EXPECT_EQ(f.display_name(), "App/Fn");
+  EXPECT_EQ(f.layers.size(), 1u);
+  EXPECT_EQ(model::layer_display_name(f.layers[0].arn), "external:3");
+}
