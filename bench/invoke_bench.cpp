@@ -51,7 +51,7 @@ double bare_bwrap_ms() {
 
 struct Fixture {
   fs::path root;
-  invoke::FunctionSpec spec;
+  model::Function spec;
   invoke::Options options;
 };
 

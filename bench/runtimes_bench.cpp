@@ -70,10 +70,10 @@ void run_case(const Case& c, int runs, const fs::path& root) {
   const fs::path code = root / c.runtime;
   fs::create_directories(code);
   std::ofstream(code / c.file) << c.source;
-  invoke::FunctionSpec spec;
+  model::Function spec;
   spec.name = "hello";
   spec.arn = "arn:aws:lambda:us-east-1:123456789012:function:hello";
-  spec.runtime = c.runtime;
+  spec.runtime = *model::parse_runtime(c.runtime);
   spec.handler = c.handler;
   spec.code_dir = code.string();
   spec.timeout_s = 30;

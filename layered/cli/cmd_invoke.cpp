@@ -9,7 +9,6 @@
 #include "cli/commands.hpp"
 #include "common/common.hpp"
 #include "invoke/invoke.hpp"
-#include "invoke_api/invoke_api.hpp"
 #include "state/state.hpp"
 
 namespace layered::cli {
@@ -98,7 +97,7 @@ Result<Invoked> run_invoke(const InvokeArgs& args, const GlobalOptions& global) 
   options.cache_dir = out.cache->path();
   options.region = state->settings().region;
   options.outbound_network = !args.no_network;
-  auto environment = invoke::Environment::create(invoke_api::spec_of(*function), options);
+  auto environment = invoke::Environment::create(*function, options);
   if (!environment) return environment.error();
   out.environment = std::move(*environment);
   auto result = out.environment->invoke(*payload);

@@ -338,6 +338,25 @@ TEST_F(DeployTest, FunctionSettingsAreValidatedWithLambdasWording) {
   EXPECT_EQ(state_->find_function("Conditions-example/Fn")->ephemeral_mb, 1024);
 }
 
+// Lambda refuses to create a function on a deprecated runtime; the message is
+// the model's, naming the function and the replacement, and nothing is kept.
+TEST_F(DeployTest, DeprecatedRuntimeFailsWithTheOneMessage) {
+  auto dir = use("conditions");
+  const fs::path file = dir / "Conditions-example.template.json";
+  Json tpl = read_json(file);
+  tpl["Resources"]["Fn9270CBC0"]["Properties"]["Runtime"] = "provided";
+  write_json(file, tpl);
+  auto result = run(dir, {});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(format_error(result.error()),
+            "layered: error: Conditions-example/Fn9270CBC0.Properties.Runtime: function 'Conditions-example/Fn': "
+            "the runtime 'provided' is no longer supported for creating or updating AWS Lambda functions\n"
+            "  set the function's runtime to 'provided.al2023' (Lambda's replacement for 'provided') and deploy "
+            "again");
+  EXPECT_TRUE(state_->stacks()->empty());
+  EXPECT_TRUE(state_->functions()->empty());
+}
+
 // The state's cache keeps only what deployed functions need: four redeploys
 // with a rebuilt layer, each after an invoke merged the function's /opt.
 TEST_F(DeployTest, RedeploysLeaveOnlyTheCacheEntriesFunctionsNeed) {

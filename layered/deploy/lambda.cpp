@@ -106,7 +106,7 @@ Status check_architectures(const StackContext& ctx, const std::string& id,
                             "list at most " + std::to_string(max));
   }
   for (std::size_t i = 0; i < archs.size(); ++i) {
-    if (archs[i] != "x86_64" && archs[i] != "arm64") {
+    if (!model::parse_architecture(archs[i])) {
       return make_error("unknown architecture '" + archs[i] + "'",
                         ctx.where(id, key + "[" + std::to_string(i) + "]"), "use 'x86_64' or 'arm64'");
     }
@@ -114,9 +114,8 @@ Status check_architectures(const StackContext& ctx, const std::string& id,
   return Ok{};
 }
 
-Result<std::vector<state::FunctionLayer>> resolve_layers(const StackContext& ctx, const std::string& id,
-                                                         const Json& properties,
-                                                         const state::FunctionRecord* before) {
+Result<std::vector<model::Layer>> resolve_layers(const StackContext& ctx, const std::string& id,
+                                                  const Json& properties, const state::FunctionRecord* before) {
   auto arns = string_list(ctx, id, properties, "Layers");
   if (!arns.ok()) return arns.error();
   if (arns->size() > 5) {
@@ -124,20 +123,20 @@ Result<std::vector<state::FunctionLayer>> resolve_layers(const StackContext& ctx
                             ctx.where(id, "Layers"),
                             "a function can use at most 5 layers: merge some of them");
   }
-  std::vector<state::FunctionLayer> layers;
+  std::vector<model::Layer> layers;
   for (std::size_t i = 0; i < arns->size(); ++i) {
     const std::string& arn = (*arns)[i];
     auto layer = ctx.state.find_layer_version(arn);
     if (!layer.ok()) return layer.error();
     bool kept = false;  // a deleted version serves only functions that already had it
-    for (const auto& l : before ? before->layers : std::vector<state::FunctionLayer>{})
+    for (const auto& l : before ? before->layers : std::vector<model::Layer>{})
       kept = kept || l.arn == arn;
     if (!layer->has_value() || ((*layer)->deleted && !kept)) {
       return make_error(
           "Layer version " + arn + " does not exist.", ctx.where(id, "Layers[" + std::to_string(i) + "]"),
           "deploy the stack that publishes it first, or run 'layered list' to see layer versions");
     }
-    layers.push_back(state::FunctionLayer{arn, (*layer)->content_dir});
+    layers.push_back(model::Layer{arn, (*layer)->content_dir, model::layer_display_name(arn)});
   }
   return layers;
 }
@@ -237,9 +236,9 @@ Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Reso
     return make_error("Code." + kind + " is not emulated", ctx.where(id, "Code." + kind),
                       "package the function as an asset (lambda.Code.fromAsset)");
   }
-  f.runtime = string_property(properties, "Runtime").value_or("");
+  const std::string runtime = string_property(properties, "Runtime").value_or("");
   f.handler = string_property(properties, "Handler").value_or("");
-  if (f.runtime.empty() || f.handler.empty()) {
+  if (runtime.empty() || f.handler.empty()) {
     return make_error(
         "Runtime and Handler are mandatory parameters for functions created with deployment packages.",
         ctx.where(id), "set both Runtime and Handler");
@@ -251,6 +250,9 @@ Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Reso
   f.stack = ctx.stack.name;
   f.logical_id = id;
   f.construct_path = assembly::construct_path(ctx.stack.template_json["Resources"][id]);
+  auto parsed = model::supported_runtime(f.display_name(), runtime, ctx.where(id, "Runtime"));
+  if (!parsed.ok()) return parsed.error();
+  f.runtime = *parsed;
   auto mem = int_property(ctx, id, properties, "MemorySize", 128, 128, 10240, "memorySize");
   if (!mem.ok()) return mem.error();
   auto timeout = int_property(ctx, id, properties, "Timeout", 3, 1, 900, "timeout");
@@ -264,7 +266,7 @@ Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Reso
   auto archs = string_list(ctx, id, properties, "Architectures");
   if (!archs.ok()) return archs.error();
   LAYERED_TRY(check_architectures(ctx, id, *archs, "Architectures", 1));
-  if (!archs->empty()) f.architecture = archs->front();
+  if (!archs->empty()) f.architecture = *model::parse_architecture(archs->front());
   auto env = environment_variables(ctx, id, properties);
   if (!env.ok()) return env.error();
   f.environment = std::move(*env);

@@ -57,8 +57,8 @@ std::string render_text(const Inventory& inv) {
   out << "Functions:\n";
   for (const auto& f : inv.functions) {
     out << "  " << (f.construct_path.empty() ? f.stack + "/" + f.logical_id : f.construct_path) << "\n";
-    out << "    name: " << f.name << "\n    arn: " << f.arn << "\n    runtime: " << f.runtime << " ("
-        << f.architecture << "), handler: " << f.handler << ", memory: " << f.memory_mb
+    out << "    name: " << f.name << "\n    arn: " << f.arn << "\n    runtime: " << model::to_string(f.runtime) << " ("
+        << model::to_string(f.architecture) << "), handler: " << f.handler << ", memory: " << f.memory_mb
         << " MB, timeout: " << f.timeout_s << " s\n";
     for (const auto& l : f.layers) out << "    layer: " << l.arn << "\n";
   }
@@ -112,9 +112,9 @@ std::string render_json(const Inventory& inv) {
                               {"stack", f.stack},
                               {"logical_id", f.logical_id},
                               {"construct_path", f.construct_path},
-                              {"runtime", f.runtime},
+                              {"runtime", model::to_string(f.runtime)},
                               {"handler", f.handler},
-                              {"architecture", f.architecture},
+                              {"architecture", model::to_string(f.architecture)},
                               {"memory_mb", f.memory_mb},
                               {"timeout_s", f.timeout_s},
                               {"ephemeral_mb", f.ephemeral_mb},

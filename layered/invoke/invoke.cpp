@@ -23,7 +23,7 @@ namespace {
 
 // arn:aws:lambda:<region>:<account>:function:<name>: the region field, else
 // the configured default.
-std::string region_of(const FunctionSpec& spec, const Options& options) {
+std::string region_of(const model::Function& spec, const Options& options) {
   std::size_t start = 0;
   for (int field = 0; field < 3 && start != std::string::npos; ++field) {
     start = spec.arn.find(':', start);
@@ -70,7 +70,7 @@ struct InitOutcome {
 }  // namespace
 
 struct Environment::State {
-  FunctionSpec spec;
+  model::Function spec;
   Options options;
   image::BaseImage image;
   std::string opt_dir;
@@ -186,8 +186,8 @@ struct Environment::State {
     const std::string region = region_of(spec, options);
     sandbox::Identity id{spec.name, spec.version, spec.handler, spec.memory_mb, region, "", log_stream};
     return sandbox::Plan{
-        .runtime = spec.runtime,
-        .architecture = spec.architecture,
+        .runtime = std::string(model::to_string(spec.runtime)),
+        .architecture = std::string(model::to_string(spec.architecture)),
         .code_dir = spec.code_dir,
         .opt_dir = opt_dir,
         .host_programs_dir = host_programs_dir,
@@ -282,6 +282,17 @@ Result<double> Environment::prepare() {
 
 namespace {
 
+// What Lambda itself would refuse to run, and what layered cannot run.
+Status runnable(const model::Function& f) {
+  if (model::deprecated(f.runtime)) return model::unsupported_runtime(f.display_name(), f.runtime, f.arn);
+  if (model::emulated(f.runtime)) return Ok{};
+  const std::string runtime(model::to_string(f.runtime));
+  return make_error("function '" + f.display_name() + "': the runtime '" + runtime + "' is not emulated", f.arn,
+                    "layered runs provided.al2023, provided.al2, python3.X and nodejsNN.x functions; deploy "
+                    "this one to AWS to run it");
+}
+
+
 // Builds a cache entry and locks it for the environment's life. A deploy's
 // cache collection may remove it in between: building it once more is enough.
 template <class Build>
@@ -300,9 +311,10 @@ Status leased(const Build& build, std::string& dir, sandbox::CacheLease& lease) 
 
 }  // namespace
 
-Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Options options) {
+Result<std::unique_ptr<Environment>> Environment::create(model::Function spec, Options options) {
+  LAYERED_TRY(runnable(spec));
   auto state = std::make_unique<State>();
-  auto image = image::load(spec.runtime);
+  auto image = image::load(std::string(model::to_string(spec.runtime)));
   if (!image) return image.error();
   state->image = std::move(*image);
   std::vector<std::string> dirs;
@@ -322,7 +334,7 @@ Result<std::unique_ptr<Environment>> Environment::create(FunctionSpec spec, Opti
   if (!state->managed) {
     if (auto bootstrap = sandbox::find_bootstrap(spec.code_dir, state->opt_dir)) {
       state->loader_refusal = doctor::missing_versions(
-          state->image, {spec.architecture, spec.code_dir, state->opt_dir, *bootstrap});
+          state->image, {std::string(model::to_string(spec.architecture)), spec.code_dir, state->opt_dir, *bootstrap});
     }
   }
   if (options.launcher) {
@@ -488,7 +500,7 @@ Result<InvokeResult> Environment::invoke(const std::string& payload) {
   }
 }
 
-Result<InvokeResult> invoke_once(const FunctionSpec& spec, const std::string& payload,
+Result<InvokeResult> invoke_once(const model::Function& spec, const std::string& payload,
                                  const Options& options) {
   LAYERED_TRY(validate_event(payload, "-"));
   auto env = Environment::create(spec, options);

@@ -12,36 +12,13 @@
 #include <vector>
 
 #include "common/common.hpp"
+#include "model/model.hpp"
 
 namespace layered::sandbox {
 class Launcher;
 }
 
 namespace layered::invoke {
-
-using Pairs = std::vector<std::pair<std::string, std::string>>;
-
-struct LayerRef {
-  std::string arn;
-  std::string dir;  // the layer version's extracted content
-};
-
-// What Lambda knows of a function (the state module's FunctionRecord maps
-// onto this one to one).
-struct FunctionSpec {
-  std::string name;
-  std::string arn;
-  std::string version = "$LATEST";
-  std::string runtime = "provided.al2023";
-  std::string architecture = "x86_64";
-  std::string handler;
-  std::string code_dir;
-  std::vector<LayerRef> layers;  // merge order: first = lowest
-  Pairs environment;             // in order
-  int memory_mb = 128;
-  int timeout_s = 3;
-  int ephemeral_mb = 512;
-};
 
 struct Options {
   std::string cache_dir;  // where merged /opt trees are kept (<state>/cache)
@@ -90,7 +67,9 @@ Status validate_event(const std::string& payload, const std::string& where);
 // start; later ones are warm until a crash, timeout or OOM resets it.
 class Environment {
  public:
-  static Result<std::unique_ptr<Environment>> create(FunctionSpec spec, Options options);
+  // Refuses a function whose runtime is deprecated or not emulated, with the
+  // model's one message for it.
+  static Result<std::unique_ptr<Environment>> create(model::Function function, Options options);
   ~Environment();
   Environment(const Environment&) = delete;
   Environment& operator=(const Environment&) = delete;
@@ -118,7 +97,7 @@ class Environment {
 };
 
 // One cold start: validate, create, invoke once, discard.
-Result<InvokeResult> invoke_once(const FunctionSpec& spec, const std::string& payload,
+Result<InvokeResult> invoke_once(const model::Function& function, const std::string& payload,
                                  const Options& options);
 
 // {"payload", "functionError", "logs", "report": {...}} for --json.

@@ -32,8 +32,8 @@ class InvokeTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  invoke::FunctionSpec spec(const std::string& handler) {
-    invoke::FunctionSpec s;
+  model::Function spec(const std::string& handler) {
+    model::Function s;
     s.name = "fixture";
     s.arn = "arn:aws:lambda:us-east-1:123456789012:function:fixture";
     s.handler = handler;

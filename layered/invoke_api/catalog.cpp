@@ -39,8 +39,8 @@ std::string string_property(const state::ResourceRecord& resource, const char* n
 }
 
 std::string identity_of(const state::FunctionRecord& f) {
-  json id{f.name,         f.code_key,  f.code_dir,  f.runtime,     f.handler,
-          f.architecture, f.memory_mb, f.timeout_s, f.ephemeral_mb};
+  json id{f.name,         f.code_key,  f.code_dir,  model::to_string(f.runtime),     f.handler,
+          model::to_string(f.architecture), f.memory_mb, f.timeout_s, f.ephemeral_mb};
   for (const auto& layer : f.layers) id.push_back(layer.arn);
   for (const auto& [key, value] : f.environment) id.push_back(key + "=" + value);
   return id.dump();
@@ -125,22 +125,5 @@ Result<std::shared_ptr<const Snapshot>> Catalog::current() {
 }
 
 std::string Catalog::cache_dir() const { return state_.dir() + "/cache"; }
-
-invoke::FunctionSpec spec_of(const state::FunctionRecord& f) {
-  invoke::FunctionSpec spec;
-  spec.name = f.name;
-  spec.arn = f.arn;
-  spec.version = f.version;
-  spec.runtime = f.runtime;
-  spec.architecture = f.architecture;
-  spec.handler = f.handler;
-  spec.code_dir = f.code_dir;
-  for (const auto& layer : f.layers) spec.layers.push_back({layer.arn, layer.dir});
-  spec.environment = f.environment;
-  spec.memory_mb = f.memory_mb;
-  spec.timeout_s = f.timeout_s;
-  spec.ephemeral_mb = f.ephemeral_mb;
-  return spec;
-}
 
 }  // namespace layered::invoke_api

@@ -52,7 +52,4 @@ class Service {
   virtual void stop() = 0;
 };
 
-// What invoke runs for a deployed function (shared by `serve` and `invoke`).
-invoke::FunctionSpec spec_of(const state::FunctionRecord& record);
-
 }  // namespace layered::invoke_api

@@ -40,7 +40,7 @@ std::optional<Lease> Pools::take_idle_locked(Function& f, const Deployed& functi
 
 Result<std::pair<std::unique_ptr<invoke::Environment>, double>> Pools::prepared(const Deployed& function) {
   auto started = std::chrono::steady_clock::now();
-  auto env = invoke::Environment::create(spec_of(function.record), options_);
+  auto env = invoke::Environment::create(function.record, options_);
   if (!env) return env.error();
   auto laid_out = (*env)->prepare();
   if (!laid_out) return laid_out.error();

@@ -78,7 +78,7 @@ json configuration(const Deployed& function) {
     layers.push_back({{"Arn", layer.arn}, {"CodeSize", tree_size(layer.dir)}});
   json config{{"FunctionName", f.name},
               {"FunctionArn", f.arn},
-              {"Runtime", f.runtime},
+              {"Runtime", model::to_string(f.runtime)},
               {"Role", function.role},
               {"Handler", f.handler},
               {"CodeSize", function.code_size},
@@ -94,7 +94,7 @@ json configuration(const Deployed& function) {
               {"State", "Active"},
               {"LastUpdateStatus", "Successful"},
               {"PackageType", "Zip"},
-              {"Architectures", json::array({f.architecture})},
+              {"Architectures", json::array({model::to_string(f.architecture)})},
               {"EphemeralStorage", {{"Size", f.ephemeral_mb}}},
               {"LoggingConfig", {{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + f.name}}}};
   if (!variables.empty()) config["Environment"] = {{"Variables", variables}};

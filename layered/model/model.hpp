@@ -100,8 +100,8 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 struct Layer {
   std::string arn;   // empty for a layer given by path (doctor --layer)
-  std::string name;  // shown to people: "external:3", or a directory's name
   std::string dir;   // its extracted content (a directory), or a .zip for doctor
+  std::string name;  // shown to people: "external:3", or a directory's name
 };
 
 // A function's configuration as Lambda knows it. A plain value: a version is

@@ -68,7 +68,7 @@ TEST(Function, IsAPlainValueWithADisplayName) {
   f.name = "App-Fn-1";
   EXPECT_EQ(f.display_name(), "App-Fn-1");
   f.construct_path = "App/Fn";
-  f.layers.push_back({"arn:aws:lambda:us-east-1:123456789012:layer:external:3", "external:3", "/x"});
+  f.layers.push_back({"arn:aws:lambda:us-east-1:123456789012:layer:external:3", "/x", "external:3"});
   model::Function copy = f;  // a version is a snapshot: a copy
   copy.layers.clear();
   EXPECT_EQ(f.display_name(), "App/Fn");

@@ -19,6 +19,10 @@ constexpr const char* kFunctionColumns =
     "SELECT name, arn, stack, logical_id, construct_path, runtime, handler, architecture, memory_mb, "
     "timeout_s, ephemeral_mb, environment, code_key, code_dir FROM functions ";
 
+model::Layer layer_of(const std::string& arn, std::string dir) {
+  return model::Layer{arn, std::move(dir), model::layer_display_name(arn)};
+}
+
 LayerVersionRecord read_layer(const Statement& q, const State::Impl& impl) {
   LayerVersionRecord r;
   r.arn = q.text(0);
@@ -35,16 +39,22 @@ LayerVersionRecord read_layer(const Statement& q, const State::Impl& impl) {
   return r;
 }
 
-FunctionRecord read_function(const Statement& q, const State::Impl& impl) {
+// A runtime or architecture the enums do not know can only come from a state
+// written by an older layered that accepted it: say so rather than guess.
+Result<FunctionRecord> read_function(const Statement& q, const State::Impl& impl) {
   FunctionRecord f;
   f.name = q.text(0);
   f.arn = q.text(1);
   f.stack = q.text(2);
   f.logical_id = q.text(3);
   f.construct_path = q.text(4);
-  f.runtime = q.text(5);
+  auto runtime = model::parse_runtime(q.text(5));
+  if (!runtime) {
+    return model::unknown_runtime(f.name, q.text(5), "the local state (" + f.stack + ")");
+  }
+  f.runtime = *runtime;
   f.handler = q.text(6);
-  f.architecture = q.text(7);
+  f.architecture = model::parse_architecture(q.text(7)).value_or(model::Architecture::x86_64);
   f.memory_mb = static_cast<int>(q.number(8));
   f.timeout_s = static_cast<int>(q.number(9));
   f.ephemeral_mb = static_cast<int>(q.number(10));
@@ -60,7 +70,7 @@ Status load_layers(const State::Impl& impl, FunctionRecord& f) {
       "WHERE fl.function = ?1 ORDER BY fl.position");
   q.bind(1, f.name);
   LAYERED_TRY(q.each([&] {
-    f.layers.push_back(FunctionLayer{q.text(0), impl.from_stored_path(q.text(1))});
+    f.layers.push_back(layer_of(q.text(0), impl.from_stored_path(q.text(1))));
   }));
   return Ok{};
 }
@@ -70,7 +80,13 @@ Result<std::vector<FunctionRecord>> select_functions(const State::Impl& impl, co
   auto q = impl.query(std::string(kFunctionColumns) + where);
   if (!key.empty()) q.bind(1, key);
   std::vector<FunctionRecord> out;
-  LAYERED_TRY(q.each([&] { out.push_back(read_function(q, impl)); }));
+  std::optional<Error> bad;
+  LAYERED_TRY(q.each([&] {
+    auto f = read_function(q, impl);
+    if (f.ok()) out.push_back(std::move(*f));
+    else if (!bad) bad = f.error();
+  }));
+  if (bad) return *bad;
   for (auto& f : out) LAYERED_TRY(load_layers(impl, f));
   return out;
 }
@@ -80,17 +96,24 @@ Result<std::vector<FunctionRecord>> all_functions(const State::Impl& impl) {
   auto q = impl.query(std::string(kFunctionColumns) + "ORDER BY stack, name");
   std::vector<FunctionRecord> out;
   std::unordered_map<std::string, std::size_t> index;
+  std::optional<Error> bad;
   LAYERED_TRY(q.each([&] {
-    out.push_back(read_function(q, impl));
+    auto f = read_function(q, impl);
+    if (!f.ok()) {
+      if (!bad) bad = f.error();
+      return;
+    }
+    out.push_back(std::move(*f));
     index.emplace(out.back().name, out.size() - 1);
   }));
+  if (bad) return *bad;
   auto layers = impl.query(
       "SELECT fl.function, l.arn, l.content_dir FROM function_layers fl "
       "JOIN layer_versions l ON l.arn = fl.layer_arn ORDER BY fl.function, fl.position");
   LAYERED_TRY(layers.each([&] {
     auto it = index.find(layers.text(0));
     if (it != index.end()) {
-      out[it->second].layers.push_back(FunctionLayer{layers.text(1), impl.from_stored_path(layers.text(2))});
+      out[it->second].layers.push_back(layer_of(layers.text(1), impl.from_stored_path(layers.text(2))));
     }
   }));
   return out;
@@ -191,9 +214,9 @@ Status State::put_function(const FunctionRecord& f) {
           .bind(3, f.stack)
           .bind(4, f.logical_id)
           .bind(5, f.construct_path)
-          .bind(6, f.runtime)
+          .bind(6, std::string(model::to_string(f.runtime)))
           .bind(7, f.handler)
-          .bind(8, f.architecture)
+          .bind(8, std::string(model::to_string(f.architecture)))
           .bind(9, f.memory_mb)
           .bind(10, f.timeout_s)
           .bind(11, f.ephemeral_mb)

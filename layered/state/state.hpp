@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/common.hpp"
+#include "model/model.hpp"
 
 namespace layered::state {
 
@@ -84,29 +85,8 @@ struct LayerVersionRecord {
   bool deleted = false;    // deleted versions keep serving functions that use them
 };
 
-struct FunctionLayer {
-  std::string arn;
-  std::string dir;  // absolute path of the layer version's stored content
-};
-
-struct FunctionRecord {
-  std::string name;  // physical name
-  std::string arn;
-  std::string version = "$LATEST";
-  std::string stack;
-  std::string logical_id;
-  std::string construct_path;  // aws:cdk:path without the trailing /Resource
-  std::string runtime;
-  std::string handler;
-  std::string architecture = "x86_64";
-  int memory_mb = 128;
-  int timeout_s = 3;
-  int ephemeral_mb = 512;
-  Pairs environment;  // in template order
-  std::string code_key;
-  std::string code_dir;               // absolute path of the stored function code
-  std::vector<FunctionLayer> layers;  // in merge order (first = lowest)
-};
+// A function as Lambda knows it: the one model (see model/model.hpp).
+using FunctionRecord = model::Function;
 
 struct SsmParameterRecord {
   std::string name;

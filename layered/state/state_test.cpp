@@ -38,7 +38,8 @@ class StateTest : public ::testing::Test {
     f.stack = "App";
     f.logical_id = "GreetingFunction";
     f.construct_path = "App/GreetingFunction";
-    f.runtime = "provided.al2023";
+    f.runtime = model::Runtime::provided_al2;
+    f.architecture = model::Architecture::arm64;
     f.handler = "greet";
     f.environment = {{"B", "2"}, {"A", "1"}};
     f.code_key = "c0de";
@@ -161,6 +162,9 @@ TEST_F(StateTest, FindsFunctionByNameArnAndConstructPath) {
     EXPECT_EQ(f->code_dir, s.dir() + "/store/c0de");
     ASSERT_EQ(f->layers.size(), 1u);
     EXPECT_EQ(f->layers[0].dir, s.dir() + "/store/aaaa");
+    EXPECT_EQ(f->layers[0].name, "shared:1");
+    EXPECT_EQ(f->runtime, model::Runtime::provided_al2);
+    EXPECT_EQ(f->architecture, model::Architecture::arm64);
     EXPECT_EQ(f->environment, (Pairs{{"B", "2"}, {"A", "1"}}));
   }
 }

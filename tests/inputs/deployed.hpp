@@ -23,7 +23,7 @@ inline void deploy_function(const Scratch& dir, const std::string& name, const s
   f.arn = state->function_arn(name);
   f.stack = "Inputs";
   f.logical_id = "Fn";
-  f.runtime = "provided.al2023";
+  f.runtime = layered::model::Runtime::provided_al2023;
   f.handler = handler;
   f.code_dir = (dir / "code").string();
   ASSERT_TRUE(state->put_function(f).ok());

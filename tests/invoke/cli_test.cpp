@@ -37,7 +37,7 @@ class InvokeCli : public ::testing::Test {
       f.logical_id = handler;
       f.construct_path =
           std::string("Lambda-layers-example/") + (handler == std::string("echo") ? "Echo" : "Error");
-      f.runtime = "provided.al2023";
+      f.runtime = layered::model::Runtime::provided_al2023;
       f.handler = handler;
       f.code_dir = (dirs_.root() / "code").string();
       ASSERT_TRUE(state->put_function(f).ok());

@@ -19,8 +19,8 @@ namespace {
 
 class InvokeE2E : public ::testing::Test {
  protected:
-  invoke::FunctionSpec function(const std::string& handler) {
-    invoke::FunctionSpec s;
+  model::Function function(const std::string& handler) {
+    model::Function s;
     s.name = "e2e";
     s.arn = "arn:aws:lambda:us-east-1:123456789012:function:e2e";
     s.handler = handler;
@@ -29,14 +29,14 @@ class InvokeE2E : public ::testing::Test {
     return s;
   }
   // The C++ client as the function's own bootstrap (/var/task/bootstrap).
-  invoke::FunctionSpec cxx(const std::string& handler, const char* binary = CLIENT_STATIC) {
+  model::Function cxx(const std::string& handler, const char* binary = CLIENT_STATIC) {
     dirs_.copy(binary, "code/bootstrap");
     e2e::fs::permissions(dirs_.root() / "code/bootstrap", e2e::fs::perms(0755));
     return function(handler);
   }
   // The busybox sh client in a layer (/opt/bootstrap), bringing its busybox
   // for wget (the image has none); the function's code is empty.
-  invoke::FunctionSpec shell(const std::string& handler) {
+  model::Function shell(const std::string& handler) {
     dirs_.copy(std::string(FIXTURES) + "/sh-runtime/bootstrap", "sh-layer/bootstrap");
     dirs_.copy(image::host_busybox(), "sh-layer/bin/busybox");
     e2e::fs::permissions(dirs_.root() / "sh-layer/bin/busybox", e2e::fs::perms(0755));
@@ -50,7 +50,7 @@ class InvokeE2E : public ::testing::Test {
     o.cache_dir = (dirs_.root() / "cache").string();
     return o;
   }
-  invoke::InvokeResult run(const invoke::FunctionSpec& s, const std::string& event = "{}") {
+  invoke::InvokeResult run(const model::Function& s, const std::string& event = "{}") {
     auto r = invoke::invoke_once(s, event, options());
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : format_error(r.error()));
     return r.ok() ? *r : invoke::InvokeResult{};

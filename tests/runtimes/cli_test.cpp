@@ -30,7 +30,7 @@ class PythonCli : public RuntimeTest {
       f.stack = "Py-example";
       f.logical_id = "Hello";
       f.construct_path = std::string("Py-example/Hello-") + runtime;
-      f.runtime = runtime;
+      f.runtime = *layered::model::parse_runtime(runtime);
       f.handler = "app.handler";
       f.code_dir = (root_ / "code").string();
       ASSERT_TRUE(state->put_function(f).ok());

@@ -55,17 +55,17 @@ class RuntimeTest : public ::testing::Test {
     fs::create_directories((root_ / rel).parent_path());
     std::ofstream(root_ / rel) << text;
   }
-  layered::invoke::FunctionSpec function(const std::string& runtime, const std::string& handler) {
-    layered::invoke::FunctionSpec s;
+  layered::model::Function function(const std::string& runtime, const std::string& handler) {
+    layered::model::Function s;
     s.name = "rt-e2e";
     s.arn = "arn:aws:lambda:us-east-1:123456789012:function:rt-e2e";
-    s.runtime = runtime;
+    s.runtime = *layered::model::parse_runtime(runtime);
     s.handler = handler;
     s.code_dir = (root_ / "code").string();
     s.timeout_s = 20;
     return s;
   }
-  void add_layer(layered::invoke::FunctionSpec& s, const std::string& name) {
+  void add_layer(layered::model::Function& s, const std::string& name) {
     fs::create_directories(root_ / "layers" / name);
     s.layers.push_back(
         {"arn:aws:lambda:us-east-1:123456789012:layer:" + name + ":1", (root_ / "layers" / name).string()});
@@ -82,12 +82,12 @@ class RuntimeTest : public ::testing::Test {
     o.init_limit = std::chrono::seconds(20);
     return o;
   }
-  std::unique_ptr<layered::invoke::Environment> environment(const layered::invoke::FunctionSpec& s) {
+  std::unique_ptr<layered::invoke::Environment> environment(const layered::model::Function& s) {
     auto env = layered::invoke::Environment::create(s, options());
     EXPECT_TRUE(env.ok()) << (env.ok() ? "" : layered::format_error(env.error()));
     return env.ok() ? std::move(*env) : nullptr;
   }
-  layered::invoke::InvokeResult run(const layered::invoke::FunctionSpec& s, const std::string& event = "{}") {
+  layered::invoke::InvokeResult run(const layered::model::Function& s, const std::string& event = "{}") {
     auto env = environment(s);
     if (!env) return {};
     auto r = env->invoke(event);

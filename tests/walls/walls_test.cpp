@@ -106,12 +106,12 @@ class Walls : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
 
   // A function whose bootstrap is `script` (busybox at $BB).
-  invoke::FunctionSpec function(const std::string& name, const std::string& script) {
+  model::Function function(const std::string& name, const std::string& script) {
     fs::create_directories(root_ / name);
     auto path = root_ / name / "bootstrap";
     std::ofstream(path) << "#!/bin/sh\nBB=/opt/bin/busybox\n" << script << "\n";
     fs::permissions(path, fs::perms(0755));
-    invoke::FunctionSpec s;
+    model::Function s;
     s.name = name;
     s.arn = "arn:aws:lambda:us-east-1:123456789012:function:" + name;
     s.code_dir = (root_ / name).string();
@@ -125,7 +125,7 @@ class Walls : public ::testing::Test {
     o.outbound_network = false;
     return o;
   }
-  invoke::InvokeResult run(const invoke::FunctionSpec& s, const std::string& event = "{}") {
+  invoke::InvokeResult run(const model::Function& s, const std::string& event = "{}") {
     auto r = invoke::invoke_once(s, event, options());
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : format_error(r.error()));
     return r.ok() ? *r : invoke::InvokeResult{};
