@@ -1,5 +1,4 @@
 // `layered deploy [STACK...] [--all] [--exclusively] [--no-doctor]`
-#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -7,7 +6,6 @@
 #include "cli/commands.hpp"
 #include "deploy/deploy.hpp"
 #include "doctor/doctor.hpp"
-#include "image/image.hpp"
 #include "state/state.hpp"
 
 namespace layered::cli {
@@ -21,31 +19,16 @@ struct DeployFlags {
   bool no_doctor = false;
 };
 
-// The doctor's package check on a function about to be deployed.
+// The doctor's package check on a function about to be deployed, whatever
+// its runtime: what `layered doctor --app` would say of it.
 Status doctor_check(const state::FunctionRecord& f) {
-  auto runtimes = image::runtimes();
-  if (std::find(runtimes.begin(), runtimes.end(), f.runtime) == runtimes.end()) {
-    std::cerr << f.stack << ": doctor: runtime '" << f.runtime
-              << "' has no emulated image, skipping checks of " << f.logical_id << "\n";
-    return Ok{};
-  }
-  doctor::Package package;
-  package.function_name = f.construct_path.empty() ? f.name : f.construct_path;
-  package.runtime = f.runtime;
-  package.architecture = f.architecture;
-  package.function_dir = f.code_dir;
-  for (const auto& layer : f.layers) {
-    // "arn:...:layer:<name>:<version>" -> "<name>:<version>"
-    auto at = layer.arn.find(":layer:");
-    package.layers.push_back({at == std::string::npos ? layer.arn : layer.arn.substr(at + 7), layer.dir});
-  }
-  auto report = doctor::check(package);
+  auto report = doctor::check(f);
   if (!report.ok()) return report.error();
   if (!doctor::has_errors(*report)) return Ok{};
   std::cerr << doctor::render_text(*report);
   auto errors = doctor::count(*report, doctor::Severity::error);
   return make_error("doctor found " + std::to_string(errors) + " error" + (errors == 1 ? "" : "s") +
-                        " in function '" + package.function_name + "'",
+                        " in function '" + f.display_name() + "'",
                     f.stack + "/" + f.logical_id,
                     "fix the package (see above), or pass --no-doctor to deploy anyway");
 }

@@ -6,6 +6,8 @@
 
 #include "cli/commands.hpp"
 #include "doctor/doctor.hpp"
+#include "model/model.hpp"
+#include "state/state.hpp"
 
 namespace layered::cli {
 
@@ -20,27 +22,53 @@ struct DoctorOptions {
   std::string handler;
 };
 
-doctor::Package package_of(const DoctorOptions& o) {
-  doctor::Package p;
-  p.runtime = o.runtime;
-  p.architecture = o.arch;
-  p.handler = o.handler;
-  if (!o.function.empty()) {
-    p.function_dir = o.function;
-    std::filesystem::path fn(o.function);
-    if (!fn.has_filename()) fn = fn.parent_path();
-    p.function_name = (fn.extension() == ".zip" ? fn.stem() : fn.filename()).string();
+// The function that --function/--layer/--runtime/--arch describe.
+Result<model::Function> function_of(const DoctorOptions& o) {
+  model::Function f;
+  std::filesystem::path fn(o.function);
+  if (!fn.has_filename()) fn = fn.parent_path();
+  f.name = o.function.empty() ? "" : (fn.extension() == ".zip" ? fn.stem() : fn.filename()).string();
+  auto runtime = model::supported_runtime(f.name.empty() ? "(package)" : f.name, o.runtime, "--runtime");
+  if (!runtime) return runtime.error();
+  f.runtime = *runtime;
+  auto arch = model::parse_architecture(o.arch);
+  if (!arch) {
+    std::string hint = did_you_mean(o.arch, {"x86_64", "arm64"});
+    return make_error("unknown architecture '" + o.arch + "'", "--arch", hint.empty() ? "use x86_64 or arm64" : hint);
   }
+  f.architecture = *arch;
+  f.handler = o.handler;
+  f.code_dir = o.function;
   for (const auto& layer : o.layers) {
     std::filesystem::path path(layer);
     std::string name = (path.has_filename() ? path : path.parent_path()).stem().string();
     std::string unique = name;
-    for (int n = 2; std::any_of(p.layers.begin(), p.layers.end(), [&](auto& l) { return l.name == unique; });
-         ++n)
+    for (int n = 2; std::any_of(f.layers.begin(), f.layers.end(), [&](auto& l) { return l.name == unique; }); ++n)
       unique = name + "-" + std::to_string(n);
-    p.layers.push_back({unique, path});
+    f.layers.push_back({"", layer, unique});
   }
-  return p;
+  return f;
+}
+
+// The local state, when there is one, answers imports and SSM parameters
+// that the assembly's own stacks do not make.
+std::optional<state::State> local_state(const GlobalOptions& global) {
+  const std::string dir = global.state_dir();
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "state.db", ec)) return std::nullopt;
+  auto state = state::State::open_read_only(dir);
+  if (!state) return std::nullopt;
+  return std::move(*state);
+}
+
+Result<doctor::Report> check(const DoctorOptions& o, const Context& ctx, bool direct) {
+  if (direct) {
+    auto function = function_of(o);
+    if (!function) return function.error();
+    return doctor::check(*function);
+  }
+  auto state = local_state(ctx.global);
+  return doctor::check_assembly(ctx.global.app, o.functions, state ? &*state : nullptr);
 }
 
 int run(const DoctorOptions& o, const Context& ctx) {
@@ -49,7 +77,7 @@ int run(const DoctorOptions& o, const Context& ctx) {
     return report(make_error("name functions of the cloud assembly or pass --layer/--function, not both", "",
                              "run 'layered doctor --help' for usage"),
                   ctx.global.json);
-  auto result = direct ? doctor::check(package_of(o)) : doctor::check_assembly(ctx.global.app, o.functions);
+  auto result = check(o, ctx, direct);
   if (!result) return report(result.error(), ctx.global.json);
   std::cout << (ctx.global.json ? doctor::render_json(*result) : doctor::render_text(*result));
   return doctor::has_errors(*result) ? 1 : 0;

@@ -1,155 +1,252 @@
 // `layered doctor [FUNCTION...]`: every Lambda function of a cloud assembly,
-// with its layers resolved statically from the templates (no deploy needed).
+// its runtime, handler and layers evaluated with the cfn module exactly as
+// `layered deploy` evaluates them (Conditions, Fn::If, Fn::ImportValue, SSM
+// parameters), so that the two never disagree about a function.
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "assembly/assembly.hpp"
+#include "cfn/cfn.hpp"
 #include "doctor/doctor.hpp"
+#include "state/state.hpp"
 
 namespace layered::doctor {
 
 namespace {
 
-using nlohmann::json;
+using Json = nlohmann::json;
 
-struct LayerRef {
-  const assembly::Stack* stack = nullptr;
-  std::string logical_id;
+// What the stacks evaluated so far make, as `deploy --all` would have
+// deployed them before the next stack: exports, SSM parameters, and the
+// layer versions each LayerVersion resource stands for.
+struct Known {
+  std::map<std::string, std::string> exports;
+  std::map<std::string, std::string> ssm;
+  std::map<std::string, model::Layer> layers;  // by ARN
 };
-
-const json* resource(const assembly::Stack& stack, const std::string& id) {
-  auto all = stack.template_json.find("Resources");
-  if (all == stack.template_json.end() || !all->is_object()) return nullptr;
-  auto it = all->find(id);
-  return it == all->end() ? nullptr : &*it;
-}
-
-bool is_type(const json* r, const char* type) { return r && r->is_object() && r->value("Type", "") == type; }
-
-// {"Ref": L} where L is a LayerVersion of `stack`.
-std::optional<LayerRef> layer_ref(const assembly::Stack& stack, const json& value) {
-  if (!value.is_object() || !value.contains("Ref") || !value["Ref"].is_string()) return std::nullopt;
-  std::string id = value["Ref"];
-  if (!is_type(resource(stack, id), "AWS::Lambda::LayerVersion")) return std::nullopt;
-  return LayerRef{&stack, id};
-}
-
-std::optional<LayerRef> via_export(const assembly::Assembly& app, const std::string& name) {
-  for (const auto& stack : app.stacks()) {
-    const json outputs = stack.template_json.value("Outputs", json::object());
-    for (const auto& [id, output] : outputs.items()) {
-      const json& exp = output.value("Export", json::object());
-      if (exp.value("Name", json()).is_string() && exp["Name"] == name && output.contains("Value"))
-        return layer_ref(stack, output["Value"]);
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<LayerRef> via_ssm(const assembly::Assembly& app, const std::string& parameter_name) {
-  for (const auto& stack : app.stacks()) {
-    const json resources = stack.template_json.value("Resources", json::object());
-    for (const auto& [id, r] : resources.items()) {
-      if (!is_type(&r, "AWS::SSM::Parameter")) continue;
-      const json& props = r.value("Properties", json::object());
-      if (props.value("Name", json()).is_string() && props["Name"] == parameter_name &&
-          props.contains("Value"))
-        return layer_ref(stack, props["Value"]);
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<LayerRef> resolve_layer(const assembly::Assembly& app, const assembly::Stack& stack,
-                                      const json& v) {
-  if (auto direct = layer_ref(stack, v)) return direct;
-  if (v.is_object() && v.contains("Fn::ImportValue") && v["Fn::ImportValue"].is_string())
-    return via_export(app, v["Fn::ImportValue"]);
-  if (v.is_object() && v.contains("Ref") && v["Ref"].is_string()) {
-    const json& params = stack.template_json.value("Parameters", json::object());
-    auto p = params.find(v["Ref"].get<std::string>());
-    if (p != params.end() && p->value("Type", "") == "AWS::SSM::Parameter::Value<String>" &&
-        p->value("Default", json()).is_string())
-      return via_ssm(app, (*p)["Default"]);
-  }
-  return std::nullopt;
-}
-
-const assembly::Asset* asset_of(const assembly::Assembly& app, const assembly::Stack& stack,
-                                const std::string& id, const char* property) {
-  if (const auto* a = app.find_asset_by_metadata(stack, id)) return a;
-  const json* r = resource(stack, id);
-  if (!r) return nullptr;
-  const json& key =
-      r->value("Properties", json::object()).value(property, json::object()).value("S3Key", json());
-  return key.is_string() ? app.find_asset_by_object_key(key.get<std::string>()) : nullptr;
-}
 
 struct Candidate {
-  Package package;
-  std::vector<std::string> names;   // what FUNCTION may say
-  std::vector<Finding> unresolved;  // layers we could not follow
+  model::Function function;
+  std::vector<std::string> names;  // what FUNCTION may say
+  std::vector<Finding> findings;   // what the template evaluation found
+  bool checkable = true;           // false when the runtime is not known
 };
 
-Result<Candidate> describe(const assembly::Assembly& app, const assembly::Stack& stack, const std::string& id,
-                           const json& r) {
-  Candidate c;
-  const json& props = r.value("Properties", json::object());
-  std::string path = assembly::construct_path(r);
-  c.package.function_name = path.empty() ? stack.name + "/" + id : path;
-  c.names = {id, c.package.function_name};
-  if (props.value("FunctionName", json()).is_string()) c.names.push_back(props["FunctionName"]);
-  c.package.runtime =
-      props.value("Runtime", json()).is_string() ? props["Runtime"].get<std::string>() : "provided.al2023";
-  if (props.value("Handler", json()).is_string()) c.package.handler = props["Handler"];
-  const json& archs = props.value("Architectures", json::array());
-  if (archs.is_array() && !archs.empty() && archs[0].is_string()) c.package.architecture = archs[0];
-  if (const auto* code = asset_of(app, stack, id, "Code")) c.package.function_dir = code->path;
-  const json& layers = props.value("Layers", json::array());
-  for (std::size_t i = 0; layers.is_array() && i < layers.size(); ++i) {
-    std::string where = stack.name + "/" + id + ".Properties.Layers[" + std::to_string(i) + "]";
-    auto ref = resolve_layer(app, stack, layers[i]);
-    const assembly::Asset* content = ref ? asset_of(app, *ref->stack, ref->logical_id, "Content") : nullptr;
-    if (!content) {
-      c.unresolved.push_back(
-          {Severity::info, "layer.unresolved", where, "",
-           "layer " + layers[i].dump() + " cannot be resolved from the assembly, so it was not checked",
-           "refer to the layer with a Ref, an Fn::ImportValue of an exported Ref, or an SSM "
-           "parameter whose value is the Ref"});
-      continue;
-    }
-    const json* lr = resource(*ref->stack, ref->logical_id);
-    const json& lname = lr->value("Properties", json::object()).value("LayerName", json());
-    c.package.layers.push_back(
-        {lname.is_string() ? lname.get<std::string>() : ref->logical_id, content->path});
+struct StackRun {
+  const assembly::Assembly& app;
+  const assembly::Stack& stack;
+  const state::State* state;
+  Known& known;
+};
+
+std::string literal_or(const Json& properties, const char* key, const std::string& fallback) {
+  auto it = properties.find(key);
+  return it != properties.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+const assembly::Asset* asset_of(const StackRun& run, const cfn::Resource& r, const char* property) {
+  if (const auto* a = run.app.find_asset_by_metadata(run.stack, r.logical_id)) return a;
+  auto p = r.properties.find(property);
+  if (p == r.properties.end() || !p->is_object() || !p->contains("S3Key") || !(*p)["S3Key"].is_string())
+    return nullptr;
+  return run.app.find_asset_by_object_key((*p)["S3Key"].get<std::string>());
+}
+
+// A LayerVersion of the assembly stands for the version deploy would
+// publish; version 0 is never a real one, so it cannot collide with the
+// state's.
+std::string assembly_layer_arn(const cfn::Environment& env, const std::string& name) {
+  return "arn:" + env.partition + ":lambda:" + env.region + ":" + env.account_id + ":layer:" + name + ":0";
+}
+
+cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
+  cfn::Environment env;
+  if (run.state) {
+    env.account_id = run.state->settings().account_id;
+    env.region = run.state->settings().region;
   }
+  env.stack_name = run.stack.name;
+  env.stack_id = "arn:aws:cloudformation:" + env.region + ":" + env.account_id + ":stack/" + run.stack.name + "/doctor";
+  env.ssm = [&run](const std::string& name) -> std::optional<std::string> {
+    if (auto it = run.known.ssm.find(name); it != run.known.ssm.end()) return it->second;
+    if (run.state) {
+      auto p = run.state->ssm_parameter(name);
+      if (p.ok() && p->has_value()) return (*p)->value;
+    }
+    if (name == cfn::kBootstrapVersionParameter) return std::string(cfn::kBootstrapVersion);
+    return std::nullopt;
+  };
+  env.import_value = [&run](const std::string& name) -> std::optional<std::string> {
+    if (auto it = run.known.exports.find(name); it != run.known.exports.end()) return it->second;
+    if (run.state) {
+      auto e = run.state->find_export(name);
+      if (e.ok() && e->has_value()) return (*e)->value;
+    }
+    return std::nullopt;
+  };
+  env.resources.ref = [&tpl, &run, env_copy = env](const std::string& id) -> Result<std::string> {
+    const cfn::Resource* r = tpl.find_resource(id);
+    if (!r) return make_error("unknown resource '" + id + "'");
+    if (r->type == "AWS::Lambda::LayerVersion") {
+      return assembly_layer_arn(env_copy, literal_or(r->properties, "LayerName", id));
+    }
+    if (r->type == "AWS::SSM::Parameter") return literal_or(r->properties, "Name", id);
+    if (r->type == "AWS::Lambda::Function") return literal_or(r->properties, "FunctionName", run.stack.name + "-" + id);
+    return make_error("'" + id + "' (" + r->type + ") has no value before it is deployed");
+  };
+  env.resources.get_att = [ref = env.resources.ref, &tpl](const std::string& id,
+                                                          const std::string& attribute) -> Result<Json> {
+    const cfn::Resource* r = tpl.find_resource(id);
+    if (r && r->type == "AWS::Lambda::LayerVersion" && attribute == "LayerVersionArn") {
+      auto arn = ref(id);
+      if (!arn) return arn.error();
+      return Json(*arn);
+    }
+    return make_error("attribute '" + attribute + "' of '" + id + "' has no value before it is deployed");
+  };
+  return env;
+}
+
+Finding unresolved(const std::string& where, const std::string& why) {
+  return {Severity::info, "layer.unresolved", where, "",
+          "the layer cannot be resolved before deploy (" + why + "), so it was not checked",
+          "deploy the stack that publishes it, or check the layer with --layer DIR|ZIP"};
+}
+
+// One entry of the evaluated Layers list: a layer of this assembly, or one
+// the local state has published.
+std::optional<model::Layer> layer_of(const StackRun& run, const std::string& arn) {
+  if (auto it = run.known.layers.find(arn); it != run.known.layers.end()) return it->second;
+  if (!run.state) return std::nullopt;
+  auto found = run.state->find_layer_version(arn);
+  if (!found.ok() || !found->has_value()) return std::nullopt;
+  return model::Layer{arn, (*found)->content_dir, model::layer_display_name(arn)};
+}
+
+void resolve_layers(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r, Candidate& c) {
+  auto raw = r.properties.find("Layers");
+  if (raw == r.properties.end()) return;
+  const std::string where = run.stack.name + "/" + r.logical_id + ".Properties.Layers";
+  auto layers = ev.evaluate(*raw, where);
+  if (!layers) {
+    c.findings.push_back(unresolved(layers.error().where.empty() ? where : layers.error().where,
+                                    layers.error().message));
+    return;
+  }
+  if (!layers->is_array()) return;
+  for (std::size_t i = 0; i < layers->size(); ++i) {
+    const Json& arn = (*layers)[i];
+    const std::string at = where + "[" + std::to_string(i) + "]";
+    auto layer = arn.is_string() ? layer_of(run, arn.get<std::string>()) : std::nullopt;
+    if (layer) {
+      c.function.layers.push_back(std::move(*layer));
+    } else {
+      c.findings.push_back(unresolved(at, "'" + (arn.is_string() ? arn.get<std::string>() : arn.dump()) +
+                                              "' is neither a layer of this app nor one deployed locally"));
+    }
+  }
+}
+
+// The properties doctor needs, each evaluated as deploy evaluates it.
+std::optional<std::string> evaluated_string(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r,
+                                            const char* key, Candidate& c) {
+  auto raw = r.properties.find(key);
+  if (raw == r.properties.end()) return std::nullopt;
+  auto value = ev.evaluate(*raw, run.stack.name + "/" + r.logical_id + ".Properties." + key);
+  if (!value) {
+    const Error& e = value.error();
+    c.findings.push_back({Severity::error, "template.error", e.where, "", e.message, e.hint});
+    return std::nullopt;
+  }
+  if (value->is_array() && !value->empty() && (*value)[0].is_string()) return (*value)[0].get<std::string>();
+  return value->is_string() ? std::optional<std::string>(value->get<std::string>()) : std::nullopt;
+}
+
+Candidate describe(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r, const Json& raw) {
+  Candidate c;
+  model::Function& f = c.function;
+  const std::string path = assembly::construct_path(raw);
+  f.stack = run.stack.name;
+  f.logical_id = r.logical_id;
+  f.construct_path = path.empty() ? run.stack.name + "/" + r.logical_id : path;
+  f.name = literal_or(r.properties, "FunctionName", f.construct_path);
+  c.names = {r.logical_id, f.construct_path, f.name};
+  const std::string where = run.stack.name + "/" + r.logical_id + ".Properties.Runtime";
+  const std::string runtime = evaluated_string(run, ev, r, "Runtime", c).value_or("");
+  if (auto parsed = model::parse_runtime(runtime)) {
+    f.runtime = *parsed;
+  } else {
+    Error e = runtime.empty() ? make_error("function '" + f.construct_path + "' has no Runtime", where,
+                                           "set Runtime (Lambda requires it for a zip package)")
+                              : model::unknown_runtime(f.construct_path, runtime, where);
+    c.findings.push_back({Severity::error, "runtime.unknown", where, "", e.message, e.hint});
+    c.checkable = false;
+  }
+  f.handler = evaluated_string(run, ev, r, "Handler", c).value_or("");
+  const auto arch = evaluated_string(run, ev, r, "Architectures", c).value_or("x86_64");
+  f.architecture = model::parse_architecture(arch).value_or(model::Architecture::x86_64);
+  if (const auto* code = asset_of(run, r, "Code")) f.code_dir = code->path.string();
+  resolve_layers(run, ev, r, c);
   return c;
 }
 
-}  // namespace
-
-Result<Report> check_assembly(const std::filesystem::path& app_dir,
-                              const std::vector<std::string>& functions) {
-  auto app = assembly::load(app_dir);
-  if (!app) return app.error();
-  std::vector<Candidate> all;
-  for (const auto& stack : app->stacks()) {
-    const json resources = stack.template_json.value("Resources", json::object());
-    for (const auto& [id, r] : resources.items()) {
-      if (!is_type(&r, "AWS::Lambda::Function")) continue;
-      auto c = describe(*app, stack, id, r);
-      if (!c) return c.error();
-      all.push_back(std::move(*c));
+// What this stack makes for the stacks after it.
+void record_products(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator& ev,
+                     const cfn::Environment& env) {
+  for (const auto& r : tpl.resources) {
+    if (!ev.is_active(r.logical_id)) continue;
+    if (r.type == "AWS::Lambda::LayerVersion") {
+      const std::string name = literal_or(r.properties, "LayerName", r.logical_id);
+      if (const auto* content = asset_of(run, r, "Content"))
+        run.known.layers[assembly_layer_arn(env, name)] = model::Layer{"", content->path.string(), name};
+    } else if (r.type == "AWS::SSM::Parameter") {
+      auto name = ev.evaluate(r.properties.value("Name", Json()), run.stack.name + "/" + r.logical_id);
+      auto value = ev.evaluate(r.properties.value("Value", Json()), run.stack.name + "/" + r.logical_id);
+      if (name && value && name->is_string() && value->is_string()) run.known.ssm[*name] = *value;
     }
   }
-  std::vector<const Candidate*> chosen;
-  for (const auto& want : functions) {
-    std::vector<std::string> known;
-    const Candidate* match = nullptr;
-    for (const auto& c : all) {
-      known.insert(known.end(), c.names.begin(), c.names.end());
-      for (const auto& n : c.names)
-        if (n == want) match = &c;
+  for (const auto& o : tpl.outputs) {
+    if (o.export_name.is_null() || (!o.condition.empty() && !ev.condition(o.condition))) continue;
+    auto name = ev.evaluate(o.export_name, run.stack.name + "/Outputs/" + o.logical_id);
+    auto value = ev.evaluate(o.value, run.stack.name + "/Outputs/" + o.logical_id);
+    if (name && value && name->is_string() && value->is_string()) run.known.exports[*name] = *value;
+  }
+}
+
+Status describe_stack(StackRun run, std::vector<Candidate>& out) {
+  auto tpl = cfn::parse(run.stack.template_json, run.stack.name);
+  if (!tpl) return tpl.error();
+  cfn::Environment env = environment(run, *tpl);
+  cfn::Evaluator ev(*tpl, env);
+  const Status prepared = ev.prepare();
+  const Json& raw_resources = run.stack.template_json["Resources"];
+  for (const auto& r : tpl->resources) {
+    if (r.type != "AWS::Lambda::Function") continue;
+    if (!prepared) {
+      Candidate c;
+      c.function.construct_path = assembly::construct_path(raw_resources[r.logical_id]);
+      c.names = {r.logical_id, c.function.construct_path};
+      const Error& e = prepared.error();
+      c.findings.push_back({Severity::error, "template.error", e.where, "", e.message, e.hint});
+      c.checkable = false;
+      out.push_back(std::move(c));
+      continue;
     }
+    if (ev.is_active(r.logical_id)) out.push_back(describe(run, ev, r, raw_resources[r.logical_id]));
+  }
+  if (prepared) record_products(run, *tpl, ev, env);
+  return Ok{};
+}
+
+Result<std::vector<const Candidate*>> choose(const std::vector<Candidate>& all, const std::vector<std::string>& wanted,
+                                             const std::filesystem::path& app_dir) {
+  std::vector<const Candidate*> chosen;
+  std::vector<std::string> known;
+  for (const auto& c : all) known.insert(known.end(), c.names.begin(), c.names.end());
+  for (const auto& want : wanted) {
+    const Candidate* match = nullptr;
+    for (const auto& c : all)
+      if (std::find(c.names.begin(), c.names.end(), want) != c.names.end()) match = &c;
     if (!match) {
       std::string hint = did_you_mean(want, known);
       return make_error("no function '" + want + "' in the cloud assembly", app_dir.string(),
@@ -157,18 +254,47 @@ Result<Report> check_assembly(const std::filesystem::path& app_dir,
     }
     chosen.push_back(match);
   }
-  if (functions.empty())
+  if (wanted.empty())
     for (const auto& c : all) chosen.push_back(&c);
   if (chosen.empty())
     return make_error("the cloud assembly has no Lambda functions", app_dir.string(),
                       "check a package directly with --layer DIR|ZIP ... --function DIR|ZIP");
-  Report report;
-  for (const Candidate* c : chosen) {
-    auto r = check(c->package);
+  return chosen;
+}
+
+Result<FunctionReport> report_of(const Candidate& c) {
+  FunctionReport fr;
+  if (c.checkable) {
+    auto r = check(c.function);
     if (!r) return r.error();
-    auto& fr = r->functions.front();
-    fr.findings.insert(fr.findings.end(), c->unresolved.begin(), c->unresolved.end());
-    report.functions.push_back(std::move(fr));
+    fr = std::move(r->functions.front());
+  } else {
+    fr.function_name = c.function.display_name();
+  }
+  fr.findings.insert(fr.findings.end(), c.findings.begin(), c.findings.end());
+  std::stable_sort(fr.findings.begin(), fr.findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.severity < b.severity; });
+  return fr;
+}
+
+}  // namespace
+
+Result<Report> check_assembly(const std::filesystem::path& app_dir, const std::vector<std::string>& functions,
+                              const state::State* state) {
+  auto app = assembly::load(app_dir);
+  if (!app) return app.error();
+  auto order = app->in_dependency_order();
+  if (!order) return order.error();
+  Known known;
+  std::vector<Candidate> all;
+  for (const assembly::Stack* stack : *order) LAYERED_TRY(describe_stack({*app, *stack, state, known}, all));
+  auto chosen = choose(all, functions, app_dir);
+  if (!chosen) return chosen.error();
+  Report report;
+  for (const Candidate* c : *chosen) {
+    auto fr = report_of(*c);
+    if (!fr) return fr.error();
+    report.functions.push_back(std::move(*fr));
   }
   return report;
 }

@@ -61,15 +61,14 @@ void check_script(Context& ctx, const Located& where, const std::string& bytes) 
 }  // namespace
 
 void check_bootstrap(Context& ctx) {
-  auto runtime = runtime_info(ctx.package.runtime);
-  if (!runtime || runtime->language != "provided") return;
+  if (model::family(ctx.function.runtime) != model::Family::custom) return;
   std::optional<Located> where = ctx.view.find("/var/task/bootstrap");
   if (!where) where = ctx.view.find("/opt/bootstrap");
   if (!where) {
-    if (!ctx.package.function_dir) return;  // checking layers alone: the function brings it
+    if (ctx.function.code_dir.empty()) return;  // checking layers alone: the function brings it
     std::string other = misplaced(ctx);
     ctx.add(Severity::error, "bootstrap.missing", "/var/task/bootstrap", "function",
-            "there is no bootstrap: a " + ctx.package.runtime +
+            "there is no bootstrap: a " + std::string(model::to_string(ctx.function.runtime)) +
                 " function starts /var/task/bootstrap, else /opt/bootstrap (Runtime.InvalidEntrypoint)",
             other.empty() ? "add an executable file named 'bootstrap' at the top of the function's zip"
                           : "move '" + other + "' to the top of the function's zip (or of a layer's)");

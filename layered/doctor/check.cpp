@@ -31,45 +31,84 @@ Result<Source> load_source(const std::filesystem::path& path, std::string label,
   return source;
 }
 
-Status validate(const Package& package) {
-  if (package.architecture != "x86_64" && package.architecture != "arm64") {
-    std::string hint = did_you_mean(package.architecture, {"x86_64", "arm64"});
-    return make_error("unknown architecture '" + package.architecture + "'", "",
-                      hint.empty() ? "use x86_64 or arm64" : hint);
-  }
-  for (std::size_t i = 0; i < package.layers.size(); ++i)
+std::string layer_name(const model::Layer& layer) {
+  if (!layer.name.empty()) return layer.name;
+  return layer.arn.empty() ? std::filesystem::path(layer.dir).stem().string() : model::layer_display_name(layer.arn);
+}
+
+Status validate(const model::Function& function) {
+  for (std::size_t i = 0; i < function.layers.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
-      if (package.layers[i].name == package.layers[j].name)
-        return make_error("two layers are named '" + package.layers[i].name + "'", "",
+      if (layer_name(function.layers[i]) == layer_name(function.layers[j]))
+        return make_error("two layers are named '" + layer_name(function.layers[i]) + "'", "",
                           "give each layer its own name");
   return Ok{};
 }
 
-}  // namespace
+FunctionReport report_of(const model::Function& function) {
+  FunctionReport fr{function.display_name(), std::string(model::to_string(function.runtime)),
+                    std::string(model::to_string(function.architecture)), {}, {}};
+  for (const auto& layer : function.layers) fr.layers.push_back(layer_name(layer));
+  return fr;
+}
 
-Result<Report> check(const Package& package) {
-  LAYERED_TRY(validate(package));
-  auto runtime = runtime_info(package.runtime);
-  if (!runtime) return runtime.error();
-  auto image = image::load(runtime->os_image);
-  if (!image) return image.error();
-  std::optional<TempDir> scratch;  // made for the first zip only
+// A runtime doctor has no image for is the function's finding, not the
+// report's end: the other functions are still checked.
+std::optional<Finding> runtime_finding(const model::Function& function) {
+  if (model::deprecated(function.runtime)) {
+    Error e = model::unsupported_runtime(function.display_name(), function.runtime);
+    return Finding{Severity::error, "runtime.unsupported", "", "", e.message, e.hint};
+  }
+  if (!model::emulated(function.runtime)) {
+    Error e = model::not_emulated_runtime(function.display_name(), function.runtime);
+    return Finding{Severity::warning, "runtime.not-emulated", "", "", e.message, e.hint};
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<Source>> load_sources(const model::Function& function, std::optional<TempDir>& scratch) {
   std::vector<Source> sources;
-  sources.reserve(package.layers.size() + 1);
-  if (package.function_dir) {
-    auto fn = load_source(*package.function_dir, "function", "/var/task", -1, scratch);
+  sources.reserve(function.layers.size() + 1);
+  if (!function.code_dir.empty()) {
+    auto fn = load_source(function.code_dir, "function", "/var/task", -1, scratch);
     if (!fn) return fn.error();
     sources.push_back(std::move(*fn));
   }
-  for (std::size_t i = 0; i < package.layers.size(); ++i) {
-    const auto& layer = package.layers[i];
-    auto src =
-        load_source(layer.dir_or_zip, "layer '" + layer.name + "'", "/opt", static_cast<int>(i), scratch);
+  for (std::size_t i = 0; i < function.layers.size(); ++i) {
+    const auto& layer = function.layers[i];
+    auto src = load_source(layer.dir, "layer '" + layer_name(layer) + "'", "/opt", static_cast<int>(i), scratch);
     if (!src) return src.error();
     sources.push_back(std::move(*src));
   }
-  View view(*image, sources);
-  Context ctx{package, *image, sources, view, {}, {}, {}};
+  return sources;
+}
+
+// The OS image whose libraries the function loads against (python3.13 runs
+// on provided.al2023's glibc), per the runtime's entry in the image data.
+Result<image::BaseImage> os_image_of(model::Runtime runtime) {
+  auto own = image::load(std::string(model::to_string(runtime)));
+  if (!own) return own.error();
+  if (own->os_image.empty() || own->os_image == own->runtime) return own;
+  return image::load(own->os_image);
+}
+
+}  // namespace
+
+Result<Report> check(const model::Function& function) {
+  LAYERED_TRY(validate(function));
+  Report report;
+  report.functions.push_back(report_of(function));
+  if (auto finding = runtime_finding(function)) {
+    report.functions.front().findings.push_back(std::move(*finding));
+    return report;
+  }
+  auto image = os_image_of(function.runtime);
+  if (!image) return image.error();
+  std::optional<TempDir> scratch;  // made for the first zip only
+  auto sources = load_sources(function, scratch);
+  if (!sources) return sources.error();
+  View view(*image, *sources);
+  Context ctx{function, *image, *sources, view, {}, {}, {}};
   check_elves(ctx);
   check_layout(ctx);
   check_bootstrap(ctx);
@@ -79,11 +118,7 @@ Result<Report> check(const Package& package) {
   check_foreign_os(ctx);
   std::stable_sort(ctx.findings.begin(), ctx.findings.end(),
                    [](const Finding& a, const Finding& b) { return a.severity < b.severity; });
-  FunctionReport fr{
-      package.function_name, package.runtime, package.architecture, {}, std::move(ctx.findings)};
-  for (const auto& layer : package.layers) fr.layers.push_back(layer.name);
-  Report report;
-  report.functions.push_back(std::move(fr));
+  report.functions.front().findings = std::move(ctx.findings);
   return report;
 }
 

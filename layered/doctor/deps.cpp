@@ -66,7 +66,7 @@ class Resolver {
   // Every place `name` would be found, in the loader's order; the first wins.
   std::vector<Candidate> candidates(const std::string& name, const std::vector<const ElfFile*>& chain) const {
     std::vector<Candidate> out;
-    for (const auto& step : search_order(name, chain, ctx_.image, ctx_.package.architecture))
+    for (const auto& step : search_order(name, chain, ctx_.image, arch_name(ctx_)))
       add(out, step.path, step.via, *chain.back());
     return out;
   }
@@ -201,7 +201,7 @@ void load_elves(Context& ctx) {
 }
 
 bool right_arch(const Context& ctx, const ElfFile& f) {
-  return f.info.machine == machine_for(ctx.package.architecture) && f.info.bits == 64;
+  return f.info.machine == machine_for(arch_name(ctx)) && f.info.bits == 64;
 }
 
 // One finding per source and machine: a layer built for the wrong
@@ -210,7 +210,7 @@ void report_arch(Context& ctx, const std::vector<const ElfFile*>& wrong) {
   std::map<std::pair<const Source*, std::string>, std::vector<const ElfFile*>> groups;
   for (const ElfFile* f : wrong)
     groups[{f->entry->source, elf::machine_name(f->info.machine, f->info.bits)}].push_back(f);
-  const std::string& arch = ctx.package.architecture;
+  const std::string arch = arch_name(ctx);
   for (const auto& [key, files] : groups) {
     const auto& [source, built] = key;
     std::string other = built == "x86_64" || built == "arm64" ? built : "";
@@ -229,7 +229,7 @@ void report_arch(Context& ctx, const std::vector<const ElfFile*>& wrong) {
 bool check_interpreter(Context& ctx, const ElfFile& f) {
   if (f.info.interpreter.empty() || ctx.view.find(f.info.interpreter)) return true;
   std::string image_loader;
-  if (auto it = ctx.image.loaders.find(ctx.package.architecture); it != ctx.image.loaders.end())
+  if (auto it = ctx.image.loaders.find(arch_name(ctx)); it != ctx.image.loaders.end())
     image_loader = it->second;
   ctx.add(Severity::error, "deps.interpreter-missing", f.path, f.entry->source->label,
           "asks for the ELF interpreter '" + f.info.interpreter + "', which does not exist on " +
@@ -244,7 +244,7 @@ bool check_interpreter(Context& ctx, const ElfFile& f) {
 // packager does) starts its programs through it with /opt/lib first: stands
 // in for the executable when there is none to look at.
 std::optional<ElfFile> bundled_loader(Context& ctx) {
-  auto image_loader = ctx.image.loaders.find(ctx.package.architecture);
+  auto image_loader = ctx.image.loaders.find(arch_name(ctx));
   if (image_loader == ctx.image.loaders.end()) return std::nullopt;
   std::string path = "/opt/lib/" + basename(image_loader->second);
   auto it = ctx.elves.find(path);

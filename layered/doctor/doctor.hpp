@@ -11,6 +11,11 @@
 #include <vector>
 
 #include "common/common.hpp"
+#include "model/model.hpp"
+
+namespace layered::state {
+class State;
+}
 
 namespace layered::image {
 struct BaseImage;
@@ -38,23 +43,6 @@ struct Finding {
   std::string fix;      // what to do, one line
 };
 
-struct LayerInput {
-  std::string name;                  // shown in findings: layer 'name'
-  std::filesystem::path dir_or_zip;  // what Lambda extracts into /opt
-};
-
-struct Package {
-  std::string function_name;  // shown in the report
-  std::string runtime = "provided.al2023";
-  std::string architecture = "x86_64";  // or "arm64"
-  // The function's handler setting ("handler.handler" for Python); "" when
-  // unknown, and then doctor looks at every module at the function's top.
-  std::string handler;
-  // The function code (a directory or a .zip), extracted at /var/task.
-  std::optional<std::filesystem::path> function_dir;
-  std::vector<LayerInput> layers;  // in order: a later layer wins
-};
-
 struct FunctionReport {
   std::string function_name;
   std::string runtime;
@@ -67,19 +55,23 @@ struct Report {
   std::vector<FunctionReport> functions;
 };
 
-// Checks one package. An Error only when the inputs cannot be read at all
-// (missing path, broken zip, unknown runtime); everything wrong with the
-// package itself is a Finding.
-Result<Report> check(const Package& package);
+// Checks one function: its code (`code_dir`, a directory or a .zip; none
+// when empty), its layers in order (each `dir` a directory or a .zip) and its
+// runtime and architecture. An Error only when the inputs cannot be read at
+// all (missing path, broken zip); everything wrong with the function itself,
+// a deprecated or not emulated runtime included, is a Finding.
+Result<Report> check(const model::Function& function);
 
 // Every function of a cloud assembly (cdk.out), or those named in
 // `functions` (logical id, construct path such as
-// "Lambda-layers-example/GreetingFunction", or FunctionName). Layers are
-// resolved statically: Ref to a LayerVersion, Fn::ImportValue of an export
-// whose value is such a Ref, or an SSM parameter (Default of an
-// AWS::SSM::Parameter::Value<String> parameter) whose Value is such a Ref.
-Result<Report> check_assembly(const std::filesystem::path& app_dir,
-                              const std::vector<std::string>& functions);
+// "Lambda-layers-example/GreetingFunction", or FunctionName). Each stack's
+// template is evaluated with the cfn module as `layered deploy --all` would
+// evaluate it, stacks in dependency order: imports and SSM parameters come
+// from the assembly's own stacks first, then from `state` when there is one
+// (null: none). A function whose template or runtime cannot be evaluated gets
+// findings; the other functions are still checked.
+Result<Report> check_assembly(const std::filesystem::path& app_dir, const std::vector<std::string>& functions,
+                              const state::State* state = nullptr);
 
 // A program about to start in a function's sandbox: the host directories
 // mounted at /var/task and /opt, and the program's path inside.

@@ -44,7 +44,7 @@ class DoctorTest : public ::testing::Test {
        "-shared -fPIC -Wl,-soname," + soname + " " + flags);
   }
 
-  Report run(Package p) {
+  Report run(model::Function p) {
     auto r = check(p);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : format_error(r.error()));
     return r.ok() ? *r : Report{};
@@ -65,11 +65,11 @@ class DoctorTest : public ::testing::Test {
     return out;
   }
 
-  Package package(std::vector<std::string> layers, bool function = true) {
-    Package p;
-    p.function_name = "fn";
-    if (function) p.function_dir = root() / "function";
-    for (auto& l : layers) p.layers.push_back({l, root() / l});
+  model::Function package(std::vector<std::string> layers, bool function = true) {
+    model::Function p;
+    p.name = "fn";
+    if (function) p.code_dir = (root() / "function").string();
+    for (auto& l : layers) p.layers.push_back({"", (root() / l).string(), l});
     return p;
   }
 
@@ -251,8 +251,8 @@ TEST_F(DoctorTest, ZipWithExtraTopFolder) {
   library("my-layer/lib/libfoo.so", "libfoo.so");
   std::string cmd = "cd '" + root().string() + "' && zip -qr layer.zip my-layer";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  Package p;
-  p.layers.push_back({"my-layer", root() / "layer.zip"});
+  model::Function p;
+  p.layers.push_back({"", (root() / "layer.zip").string(), "my-layer"});
   auto r = run(p);
   auto f = with(r, "layout.extra-top-folder");
   ASSERT_EQ(f.size(), 1u) << codes(r);
@@ -340,8 +340,8 @@ TEST_F(DoctorTest, PythonAndNodeLayouts) {
   write("py/mypkg/__init__.py", "");
   write("py2/python/lib/python3.11/site-packages/x.py", "");
   write("node/node_modules/left-pad/index.js", "");
-  Package p = package({"py", "py2", "node"}, false);
-  p.runtime = "python3.12";
+  model::Function p = package({"py", "py2", "node"}, false);
+  p.runtime = model::Runtime::python3_12;
   auto r = run(p);
   EXPECT_EQ(codes(r),
             "layout.python-dir /opt/mypkg/\n"
@@ -350,16 +350,22 @@ TEST_F(DoctorTest, PythonAndNodeLayouts) {
 }
 
 TEST_F(DoctorTest, UnreadableInputsAreErrors) {
-  Package p;
-  p.layers.push_back({"gone", root() / "nope.zip"});
+  model::Function p;
+  p.layers.push_back({"", (root() / "nope.zip").string(), "gone"});
   auto r = check(p);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(format_error(r.error()),
             "layered: error: " + (root() / "nope.zip").string() +
                 ": layer 'gone': no such file or directory\n  pass a directory or a .zip");
   p.layers.clear();
-  p.runtime = "provided.al2024";
-  EXPECT_FALSE(check(p).ok());
+  p.name = "fn";
+  p.runtime = model::Runtime::provided;  // a finding of the function, not an error of the run
+  auto deprecated = check(p);
+  ASSERT_TRUE(deprecated.ok());
+  auto f = with(*deprecated, "runtime.unsupported");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].severity, Severity::error);
+  EXPECT_EQ(f[0].message, model::unsupported_runtime("fn", model::Runtime::provided).message);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "doctor/doctor.hpp"
 #include "doctor/elf.hpp"
 #include "image/image.hpp"
+#include "model/model.hpp"
 
 namespace layered::doctor {
 
@@ -52,6 +53,16 @@ struct Located {
   std::string label() const { return entry ? entry->source->label : "image"; }
 };
 
+// A path of a later layer that extraction into /opt leaves out, because an
+// earlier layer has a directory there (or a file where it needs one).
+struct Dropped {
+  std::string path;  // /opt/...
+  const Source* source = nullptr;
+  std::string blocker;  // the path in the way: `path` itself or a parent
+  const Source* blocker_source = nullptr;
+  bool directory = false;  // what was dropped is a directory
+};
+
 class View {
  public:
   View(const image::BaseImage& image, const std::vector<Source>& sources);
@@ -61,12 +72,14 @@ class View {
   std::optional<Located> find(const std::string& path) const;
 
   const std::map<std::string, Entry>& entries() const { return entries_; }
+  const std::vector<Dropped>& dropped() const { return dropped_; }
   const image::BaseImage& image() const { return image_; }
 
  private:
   std::optional<std::string> follow(const std::string& path) const;
   const image::BaseImage& image_;
   std::map<std::string, Entry> entries_;  // absolute path -> winner
+  std::vector<Dropped> dropped_;
 };
 
 // Parsed ELF files of the view, by absolute path (winners only).
@@ -77,7 +90,7 @@ struct ElfFile {
 };
 
 struct Context {
-  const Package& package;
+  const model::Function& function;
   const image::BaseImage& image;
   const std::vector<Source>& sources;
   const View& view;
@@ -141,13 +154,16 @@ std::vector<std::string> handler_import_names(const Context& ctx);
 // "1.2 MB", "250 MB".
 std::string human_size(std::uint64_t bytes);
 
-// The language of a runtime ("provided", "python", "nodejs", ...) and the
-// emulated OS image it runs on ("python3.12" -> "provided.al2023").
+// The function's runtime as the checks need it: its family and the version
+// of its language ("3.12" for python3.12, "20" for nodejs20.x; from the
+// runtime's entry in the base-image data).
 struct RuntimeInfo {
-  std::string language;
-  std::string version;  // "3.12" for python3.12, "20" for nodejs20.x
-  std::string os_image;
+  model::Family family = model::Family::custom;
+  std::string version;
 };
-Result<RuntimeInfo> runtime_info(const std::string& runtime);
+RuntimeInfo runtime_info(const Context& ctx);
+
+// Lambda's name of the function's architecture ("x86_64", "arm64").
+std::string arch_name(const Context& ctx);
 
 }  // namespace layered::doctor

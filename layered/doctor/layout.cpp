@@ -118,7 +118,7 @@ void python_outside(Context& ctx, const Source& source, const std::vector<std::s
       missing = name;
       break;
     }
-  std::string module = python_handler_module(ctx.package.handler);
+  std::string module = python_handler_module(ctx.function.handler);
   std::string error = module.empty() ? "Runtime.ImportModuleError (No module named '" + missing + "')"
                                      : "Runtime.ImportModuleError: Unable to import module '" + module +
                                            "': No module named '" + missing + "'";
@@ -147,7 +147,7 @@ void python_layout(Context& ctx, const Source& source, const RuntimeInfo& runtim
     if (elsewhere && (f.rel.ends_with(".dist-info") || f.rel.ends_with("/site-packages")))
       metadata.push_back(f.rel);
     std::smatch m;
-    if (runtime.language == "python" && std::regex_match(f.rel, m, site) && m[1] != runtime.version)
+    if (runtime.family == model::Family::python && std::regex_match(f.rel, m, site) && m[1] != runtime.version)
       wrong_versions.insert(m[1]);
   }
   if (!modules.empty() || !metadata.empty())
@@ -155,7 +155,8 @@ void python_layout(Context& ctx, const Source& source, const RuntimeInfo& runtim
   for (const auto& v : wrong_versions)
     ctx.add(Severity::error, "layout.python-version", "/opt/python/lib/python" + v + "/site-packages",
             source.label,
-            "is searched only by Python " + v + ", but the function runs " + ctx.package.runtime,
+            "is searched only by Python " + v + ", but the function runs " +
+                std::string(model::to_string(ctx.function.runtime)),
             "install into python/lib/python" + runtime.version +
                 "/site-packages, or into python/ (searched by "
                 "every version)");
@@ -186,7 +187,7 @@ void nodejs_layout(Context& ctx, const Source& source) {
 }  // namespace
 
 void check_layout(Context& ctx) {
-  auto runtime = runtime_info(ctx.package.runtime);
+  const RuntimeInfo runtime = runtime_info(ctx);
   for (const auto& source : ctx.sources) {
     if (std::string folder = extra_top_folder(source); !folder.empty()) {
       bool layer = source.layer >= 0;
@@ -201,7 +202,7 @@ void check_layout(Context& ctx) {
     if (source.layer < 0) continue;
     misplaced_libraries(ctx, source);
     misplaced_executables(ctx, source);
-    if (runtime) python_layout(ctx, source, *runtime);
+    python_layout(ctx, source, runtime);
     nodejs_layout(ctx, source);
   }
 }

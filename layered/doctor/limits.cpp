@@ -26,7 +26,7 @@ std::string biggest(const std::vector<Source>& sources) {
 }  // namespace
 
 void check_limits(Context& ctx) {
-  const auto& layers = ctx.package.layers;
+  const auto& layers = ctx.function.layers;
   if (layers.size() > kMaxLayers)
     ctx.add(Severity::error, "limits.too-many-layers", "", "",
             "the function uses " + std::to_string(layers.size()) + " layers, but Lambda allows at most 5",
@@ -71,6 +71,17 @@ void check_conflicts(Context& ctx) {
             "is in " + losers + " and " + entry.source->label + "; the function sees only the copy from " +
                 entry.source->label + " (the later layer wins)",
             "keep the file in one layer, or order the layers so the copy you want comes last");
+  }
+  for (const auto& d : ctx.view.dropped()) {
+    const std::string what = d.directory ? "directory" : "file";
+    const std::string why = d.blocker == d.path
+                                ? "a " + what + " cannot replace the " + (d.directory ? "file" : "directory") +
+                                      " that " + d.blocker_source->label + " has there"
+                                : "nothing can be extracted under " + d.blocker + ", which " +
+                                      d.blocker_source->label + " has as a file or symlink";
+    ctx.add(Severity::error, "conflict.kind", d.path, d.source->label,
+            "this " + what + " of " + d.source->label + " is not extracted into /opt: " + why,
+            "give the path one kind in every layer (a file or a directory), or rename it in one of them");
   }
 }
 

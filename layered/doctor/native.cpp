@@ -50,7 +50,7 @@ void check_foreign_os(Context& ctx) {
     if (std::string os = foreign_os(*entry.file, name); !os.empty())
       groups[{entry.source, os}].push_back(path);
   }
-  const bool arm = ctx.package.architecture == "arm64";
+  const bool arm = ctx.function.architecture == model::Architecture::arm64;
   for (const auto& [key, files] : groups) {
     const auto& [source, os] = key;
     const std::string& first = files.front();

@@ -74,7 +74,7 @@ std::string module_name(const std::string& path, const RuntimeInfo& runtime) {
 }
 
 std::string pip_platform(const Context& ctx) {
-  return ctx.package.architecture == "arm64" ? "manylinux2014_aarch64" : "manylinux2014_x86_64";
+  return ctx.function.architecture == model::Architecture::arm64 ? "manylinux2014_aarch64" : "manylinux2014_x86_64";
 }
 
 std::string pip_install(const Context& ctx, const std::string& version,
@@ -105,7 +105,7 @@ void extension_versions(Context& ctx, const RuntimeInfo& runtime) {
                            : "";
     ctx.add(Severity::error, "python.extension-version", files.front(), source->label,
             "is a C extension built for Python 3." + minor + " (cpython-3" + minor + ")" + more + ", but " +
-                ctx.package.runtime + " loads only *.cpython-3" + ours +
+                std::string(model::to_string(ctx.function.runtime)) + " loads only *.cpython-3" + ours +
                 "-*.so, *.abi3.so and *.so, so importing '" + module + "' fails (No module named '" + module +
                 "')",
             "install the package for Python " + runtime.version + ": " + pip_install(ctx, runtime.version));
@@ -185,7 +185,7 @@ void imports_of(Context& ctx, const RuntimeInfo& runtime, const std::string& sho
     ctx.add(
         Severity::error, "python.import-missing", where.path, "function",
         "imports '" + import.name + "' (line " + std::to_string(import.line) +
-            "), but neither the function, its layers' python/ folders nor " + ctx.package.runtime +
+            "), but neither the function, its layers' python/ folders nor " + std::string(model::to_string(ctx.function.runtime)) +
             "'s standard library provide it, so every invoke fails with Runtime.ImportModuleError: Unable "
             "to import module '" +
             shown + "': No module named '" + import.name + "'",
@@ -209,8 +209,8 @@ std::optional<Located> handler_file(const Context& ctx, const std::string& modul
 }
 
 void handler_imports(Context& ctx, const RuntimeInfo& runtime) {
-  if (!ctx.package.function_dir) return;
-  const std::string& handler = ctx.package.handler;
+  if (ctx.function.code_dir.empty()) return;
+  const std::string& handler = ctx.function.handler;
   if (handler.empty()) {  // unknown handler: every module at the top of the function
     for (const auto& [path, entry] : ctx.view.entries())
       if (path.starts_with("/var/task/") && path.ends_with(".py") && path.find('/', 10) == std::string::npos)
@@ -240,8 +240,8 @@ void handler_imports(Context& ctx, const RuntimeInfo& runtime) {
 
 std::vector<std::string> handler_import_names(const Context& ctx) {
   std::vector<std::string> names;
-  std::string module = python_handler_module(ctx.package.handler);
-  if (!ctx.package.function_dir || module.empty()) return names;
+  std::string module = python_handler_module(ctx.function.handler);
+  if (ctx.function.code_dir.empty() || module.empty()) return names;
   if (auto where = handler_file(ctx, module))
     for (const auto& import : top_level_imports(read_text(where->entry->file->host)))
       names.push_back(import.name);
@@ -254,11 +254,11 @@ std::string python_handler_module(const std::string& handler) {
 }
 
 void check_python(Context& ctx) {
-  auto runtime = runtime_info(ctx.package.runtime);
-  if (!runtime || runtime->language != "python") return;
-  extension_versions(ctx, *runtime);
-  orphan_metadata(ctx, *runtime);
-  handler_imports(ctx, *runtime);
+  const RuntimeInfo runtime = runtime_info(ctx);
+  if (runtime.family != model::Family::python) return;
+  extension_versions(ctx, runtime);
+  orphan_metadata(ctx, runtime);
+  handler_imports(ctx, runtime);
 }
 
 }  // namespace layered::doctor

@@ -32,19 +32,19 @@ class PythonDoctorTest : public ::testing::Test {
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
 
-  Package package(const std::vector<std::string>& layers, const std::string& runtime = "python3.11",
+  model::Function package(const std::vector<std::string>& layers, const std::string& runtime = "python3.11",
                   const std::string& handler = "handler.handler") {
-    Package p;
-    p.function_name = "fn";
-    p.runtime = runtime;
+    model::Function p;
+    p.name = "fn";
+    p.runtime = *model::parse_runtime(runtime);
     p.handler = handler;
-    p.function_dir = root() / "function";
+    p.code_dir = (root() / "function").string();
     fs::create_directories(root() / "function");
-    for (const auto& l : layers) p.layers.push_back({l, root() / l});
+    for (const auto& l : layers) p.layers.push_back({"", (root() / l).string(), l});
     return p;
   }
 
-  Report run(const Package& p) {
+  Report run(const model::Function& p) {
     auto r = check(p);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : format_error(r.error()));
     return r.ok() ? *r : Report{};
@@ -271,7 +271,7 @@ TEST_F(PythonDoctorTest, NodeAddons) {
 
 TEST_F(PythonDoctorTest, AssemblyGivesTheHandler) {
   // check_assembly reads Properties.Handler: tested through check() with the
-  // same Package field, and the parser of handler strings here.
+  // same model::Function field (handler), and the parser of handler strings here.
   write("function/svc/api.py", "import pydantic\n");
   auto r = run(package({}, "python3.11", "svc.api.handler"));
   auto f = with(r, "python.import-missing");

@@ -39,17 +39,43 @@ Result<Source> scan(const fs::path& root, std::string label, std::string mount, 
   return source;
 }
 
+model::Kind kind_of(const SourceFile& f) {
+  if (!f.link.empty()) return model::Kind::symlink;
+  return f.directory ? model::Kind::directory : model::Kind::file;
+}
+
+// /var/task is the function alone; /opt is the layers merged by the one
+// overlay rule the sandbox uses too (model::overlay), so doctor sees the
+// /opt that the function gets.
 View::View(const image::BaseImage& image, const std::vector<Source>& sources) : image_(image) {
+  std::vector<const Source*> layers;
   for (const auto& source : sources) {
-    for (const auto& f : source.files) {
-      if (f.directory) continue;
-      std::string path = source.mount + "/" + f.rel;
-      auto [it, inserted] = entries_.try_emplace(path);
-      if (!inserted) it->second.overwritten.push_back(it->second.source);
-      it->second.source = &source;
-      it->second.file = &f;
+    if (source.layer < 0) {
+      for (const auto& f : source.files)
+        if (!f.directory) entries_[source.mount + "/" + f.rel] = Entry{&source, &f, {}};
+    } else {
+      layers.push_back(&source);
     }
   }
+  std::vector<std::vector<model::Node>> nodes(layers.size());
+  std::vector<std::map<std::string, const SourceFile*>> files(layers.size());
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    for (const auto& f : layers[i]->files) {
+      nodes[i].push_back({f.rel, kind_of(f)});
+      files[i][f.rel] = &f;
+    }
+  }
+  const model::Overlay merged = model::overlay(nodes);
+  for (const auto& [rel, placed] : merged.entries) {
+    if (placed.kind == model::Kind::directory) continue;
+    const auto layer = static_cast<std::size_t>(placed.layer);
+    Entry entry{layers[layer], files[layer].at(rel), {}};
+    for (int earlier : placed.overwritten) entry.overwritten.push_back(layers[static_cast<std::size_t>(earlier)]);
+    entries_["/opt/" + rel] = entry;
+  }
+  for (const auto& d : merged.dropped)
+    dropped_.push_back({"/opt/" + d.rel, layers[static_cast<std::size_t>(d.layer)], "/opt/" + d.blocker,
+                        layers[static_cast<std::size_t>(d.blocker_layer)], d.kind == model::Kind::directory});
 }
 
 // Resolves symlinks component by component (a link may be a directory:
@@ -105,33 +131,17 @@ std::string human_size(std::uint64_t bytes) {
   return buf;
 }
 
-// Which OS image each managed runtime runs on (AWS "Lambda runtimes" table:
-// Amazon Linux 2023 for python3.12+, nodejs20.x+, java21, ruby3.3+,
-// provided.al2023; Amazon Linux 2 for the older ones).
-Result<RuntimeInfo> runtime_info(const std::string& runtime) {
-  auto starts = [&](const char* prefix) { return runtime.rfind(prefix, 0) == 0; };
-  auto os_for = [](bool al2023) { return std::string(al2023 ? "provided.al2023" : "provided.al2"); };
-  if (runtime == "provided.al2023" || runtime == "provided.al2") return RuntimeInfo{"provided", "", runtime};
-  if (starts("python3.")) {
-    std::string minor = runtime.substr(8);
-    bool known = !minor.empty() && std::all_of(minor.begin(), minor.end(), ::isdigit);
-    if (known) return RuntimeInfo{"python", "3." + minor, os_for(std::stoi(minor) >= 12)};
-  }
-  if (starts("nodejs") && runtime.size() > 8 && runtime.substr(runtime.size() - 2) == ".x") {
-    std::string major = runtime.substr(6, runtime.size() - 8);
-    if (!major.empty() && std::all_of(major.begin(), major.end(), ::isdigit))
-      return RuntimeInfo{"nodejs", major, os_for(std::stoi(major) >= 20)};
-  }
-  if (starts("java")) return RuntimeInfo{"java", runtime.substr(4), os_for(runtime == "java21")};
-  if (starts("ruby3.")) return RuntimeInfo{"ruby", runtime.substr(4), os_for(runtime != "ruby3.2")};
-  if (starts("dotnet")) return RuntimeInfo{"dotnet", runtime.substr(6), os_for(true)};
-  std::vector<std::string> known = {"provided.al2023", "provided.al2", "python3.12", "python3.13",
-                                    "nodejs20.x",      "nodejs22.x",   "java21",     "ruby3.3"};
-  std::string hint = did_you_mean(runtime, known);
-  return make_error("unknown runtime '" + runtime + "'", "",
-                    (hint.empty() ? "" : hint + " ") +
-                        "use provided.al2023, provided.al2, python3.X, nodejs<N>.x, "
-                        "java<N>, ruby3.X or dotnet<N>");
+RuntimeInfo runtime_info(const Context& ctx) {
+  const model::Family family = model::family(ctx.function.runtime);
+  if (family == model::Family::custom) return {family, ""};
+  // "python3.12" -> "3.12", "nodejs20.x" -> "20".
+  const std::string name(model::to_string(ctx.function.runtime));
+  const auto digit = name.find_first_of("0123456789");
+  std::string version = name.substr(digit);
+  if (version.ends_with(".x")) version.resize(version.size() - 2);
+  return {family, version};
 }
+
+std::string arch_name(const Context& ctx) { return std::string(model::to_string(ctx.function.architecture)); }
 
 }  // namespace layered::doctor

@@ -286,10 +286,7 @@ namespace {
 Status runnable(const model::Function& f) {
   if (model::deprecated(f.runtime)) return model::unsupported_runtime(f.display_name(), f.runtime, f.arn);
   if (model::emulated(f.runtime)) return Ok{};
-  const std::string runtime(model::to_string(f.runtime));
-  return make_error("function '" + f.display_name() + "': the runtime '" + runtime + "' is not emulated", f.arn,
-                    "layered runs provided.al2023, provided.al2, python3.X and nodejsNN.x functions; deploy "
-                    "this one to AWS to run it");
+  return model::not_emulated_runtime(f.display_name(), f.runtime, f.arn);
 }
 
 

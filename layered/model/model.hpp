@@ -85,6 +85,8 @@ std::vector<std::string> runtime_names();
 // names the function and the supported replacement. Deploy, invoke and
 // doctor all say this.
 Error unsupported_runtime(const std::string& function, Runtime runtime, std::string where = {});
+// The one message for a valid runtime that layered does not run (java21).
+Error not_emulated_runtime(const std::string& function, Runtime runtime, std::string where = {});
 // The one message for a runtime identifier Lambda does not know.
 Error unknown_runtime(const std::string& function, const std::string& text, std::string where = {});
 // A function's runtime as deploy and doctor read it from a template: unknown

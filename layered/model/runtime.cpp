@@ -113,6 +113,14 @@ Error unsupported_runtime(const std::string& function, Runtime runtime, std::str
                         in_quotes(to_string(runtime)) + ") and deploy again");
 }
 
+Error not_emulated_runtime(const std::string& function, Runtime runtime, std::string where) {
+  return make_error("function " + in_quotes(function) + ": the runtime " + in_quotes(to_string(runtime)) +
+                        " is not emulated",
+                    std::move(where),
+                    "layered runs provided.al2023, provided.al2, python3.X and nodejsNN.x functions; run this "
+                    "one on AWS");
+}
+
 Error unknown_runtime(const std::string& function, const std::string& text, std::string where) {
   std::string hint = did_you_mean(text, runtime_names());
   return make_error("function " + in_quotes(function) + ": unknown runtime " + in_quotes(text), std::move(where),

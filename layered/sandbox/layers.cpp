@@ -1,4 +1,5 @@
-// /opt as Lambda builds it: layers extracted in order, the later one winning.
+// /opt as Lambda builds it: layers extracted in order, by the one overlay
+// rule of model::overlay (a later file wins; a path keeps its kind).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -6,6 +7,7 @@
 #include <filesystem>
 #include <random>
 
+#include "model/model.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace layered::sandbox {
@@ -14,17 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Replaces whatever is at `to` (a later layer wins, even over a directory).
-void clear_target(const fs::path& to, bool keep_directory) {
-  std::error_code ec;
-  auto st = fs::symlink_status(to, ec);
-  if (ec || !fs::exists(st)) return;
-  if (keep_directory && fs::is_directory(st)) return;
-  fs::remove_all(to, ec);
-}
-
 Status place_file(const fs::path& from, const fs::path& to) {
-  clear_target(to, false);
   std::error_code ec;
   fs::create_hard_link(from, to, ec);
   if (!ec) return Ok{};
@@ -34,27 +26,45 @@ Status place_file(const fs::path& from, const fs::path& to) {
   return Ok{};
 }
 
-Status overlay(const fs::path& layer, const fs::path& into) {
+// What one layer holds, as the overlay sees it (symlinks not followed).
+Result<std::vector<model::Node>> nodes_of(const fs::path& layer) {
+  std::vector<model::Node> nodes;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(layer, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    const fs::path rel = it->path().lexically_relative(layer);
-    const fs::path to = into / rel;
     auto st = it->symlink_status(ec);
     if (ec) break;
+    const std::string rel = it->path().lexically_relative(layer).generic_string();
     if (fs::is_symlink(st)) {
-      clear_target(to, false);
-      fs::copy_symlink(it->path(), to, ec);
+      nodes.push_back({rel, model::Kind::symlink});
     } else if (fs::is_directory(st)) {
-      clear_target(to, true);
-      fs::create_directory(to, ec);
-      fs::permissions(to, st.permissions(), ec);
+      nodes.push_back({rel, model::Kind::directory});
     } else if (fs::is_regular_file(st)) {
-      LAYERED_TRY(place_file(it->path(), to));
+      nodes.push_back({rel, model::Kind::file});
     }
-    if (ec) break;
   }
-  if (ec) return make_error("cannot merge layer: " + ec.message(), layer.string());
+  if (ec) return make_error("cannot read layer: " + ec.message(), layer.string());
+  return nodes;
+}
+
+// Builds the merged tree the one overlay rule describes (model::overlay).
+Status materialize(const model::Overlay& merged, const std::vector<std::string>& layer_dirs, const fs::path& into) {
+  std::error_code ec;
+  for (const auto& [rel, placed] : merged.entries) {  // sorted: parents first
+    const fs::path from = fs::path(layer_dirs[static_cast<std::size_t>(placed.layer)]) / rel;
+    const fs::path to = into / rel;
+    if (placed.kind == model::Kind::directory) {
+      fs::create_directory(to, ec);
+      auto st = fs::symlink_status(from, ec);
+      fs::permissions(to, fs::exists(st) ? st.permissions() : fs::perms(0755), ec);
+      ec.clear();
+    } else if (placed.kind == model::Kind::symlink) {
+      fs::copy_symlink(from, to, ec);
+    } else {
+      LAYERED_TRY(place_file(from, to));
+    }
+    if (ec) return make_error("cannot merge layer: " + ec.message(), from.string());
+  }
   return Ok{};
 }
 
@@ -103,12 +113,15 @@ Result<std::string> merge_layers(const std::vector<std::string>& layer_dirs, con
   fs::create_directory(tmp, ec);
   if (ec) return make_error("cannot create the layer cache: " + ec.message(), tmp.string());
   fs::permissions(tmp, fs::perms(0755), ec);
+  std::vector<std::vector<model::Node>> layers;
   for (const auto& dir : layer_dirs) {
-    auto status = overlay(dir, tmp);
-    if (!status) {
-      fs::remove_all(tmp, ec);
-      return status.error();
-    }
+    auto nodes = nodes_of(dir);
+    if (!nodes) return nodes.error();
+    layers.push_back(std::move(*nodes));
+  }
+  if (auto status = materialize(model::overlay(layers), layer_dirs, tmp); !status) {
+    fs::remove_all(tmp, ec);
+    return status.error();
   }
   // Another process may have built the same set meanwhile: keep theirs.
   fs::rename(tmp, merged, ec);

@@ -75,13 +75,27 @@ TEST_F(LayersTest, KeepsExecutableBitsAndSymlinks) {
   EXPECT_EQ(fs::read_symlink(fs::path(*merged) / "bin/alias"), "run");
 }
 
-TEST_F(LayersTest, FileInLaterLayerReplacesDirectory) {
+// Extraction over what earlier layers left cannot unlink a directory to put a
+// file there (docs/lambda-facts.md section 1): the directory stays.
+TEST_F(LayersTest, FileInLaterLayerDoesNotReplaceADirectory) {
   write("a/thing/inner", "x");
   write("b/thing", "file now");
+  write("b/other", "kept");
   auto merged =
       sandbox::merge_layers({(root_ / "a").string(), (root_ / "b").string()}, (root_ / "cache").string());
   ASSERT_TRUE(merged.ok());
-  EXPECT_EQ(read(fs::path(*merged) / "thing"), "file now");
+  EXPECT_TRUE(fs::is_directory(fs::path(*merged) / "thing"));
+  EXPECT_EQ(read(fs::path(*merged) / "thing/inner"), "x");
+  EXPECT_EQ(read(fs::path(*merged) / "other"), "kept");
+}
+
+TEST_F(LayersTest, NothingOfALaterLayerLandsUnderAnEarlierFile) {
+  write("a/conf", "a file");
+  write("b/conf/x", "under it");
+  auto merged =
+      sandbox::merge_layers({(root_ / "a").string(), (root_ / "b").string()}, (root_ / "cache").string());
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(read(fs::path(*merged) / "conf"), "a file");
 }
 
 TEST_F(LayersTest, NoLayersMeansEmptyOpt) {

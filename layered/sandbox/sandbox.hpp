@@ -21,8 +21,9 @@ namespace layered::sandbox {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-// The layer directories merged in order (a later layer's file replaces an
-// earlier one's; directories merge), built once per ordered set under
+// The layer directories merged in order by model::overlay (a later layer's
+// file replaces an earlier one's; directories merge; a path keeps its kind),
+// built once per ordered set under
 // `cache_dir` (hard links, else copies; atomically). Returns the merged
 // directory, or "" when `layer_dirs` is empty.
 Result<std::string> merge_layers(const std::vector<std::string>& layer_dirs, const std::string& cache_dir);
