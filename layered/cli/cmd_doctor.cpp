@@ -34,7 +34,7 @@ Result<model::Function> function_of(const DoctorOptions& o) {
   auto arch = model::parse_architecture(o.arch);
   if (!arch) {
     std::string hint = did_you_mean(o.arch, {"x86_64", "arm64"});
-    return make_error("unknown architecture '" + o.arch + "'", "--arch", hint.empty() ? "use x86_64 or arm64" : hint);
+    return make_error("unknown architecture '" + o.arch + "'", "", hint.empty() ? "use x86_64 or arm64" : hint);
   }
   f.architecture = *arch;
   f.handler = o.handler;

@@ -73,9 +73,16 @@ View::View(const image::BaseImage& image, const std::vector<Source>& sources) : 
     for (int earlier : placed.overwritten) entry.overwritten.push_back(layers[static_cast<std::size_t>(earlier)]);
     entries_["/opt/" + rel] = entry;
   }
-  for (const auto& d : merged.dropped)
+  for (const auto& d : merged.dropped) {
+    // What lies under a dropped directory of the same layer goes with it.
+    const bool under_dropped = std::any_of(dropped_.begin(), dropped_.end(), [&](const Dropped& e) {
+      return e.directory && e.source == layers[static_cast<std::size_t>(d.layer)] &&
+             ("/opt/" + d.rel).rfind(e.path + "/", 0) == 0;
+    });
+    if (under_dropped) continue;
     dropped_.push_back({"/opt/" + d.rel, layers[static_cast<std::size_t>(d.layer)], "/opt/" + d.blocker,
                         layers[static_cast<std::size_t>(d.blocker_layer)], d.kind == model::Kind::directory});
+  }
 }
 
 // Resolves symlinks component by component (a link may be a directory:

@@ -10,6 +10,7 @@
 
 #include "fixture.hpp"
 #include "image/image.hpp"
+#include "doctor/doctor.hpp"
 #include "invoke/invoke.hpp"
 
 using namespace layered;
@@ -374,6 +375,54 @@ TEST_F(InvokeE2E, InvalidJsonEventStartsNothing) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message.rfind("the event is not valid JSON: ", 0), 0u) << r.error().message;
   EXPECT_FALSE(e2e::fs::exists(dirs_.root() / "cache"));  // no layers merged, no sandbox
+}
+
+// One overlay rule (model::overlay): where a later layer has a file and an
+// earlier one a directory (or the other way round), the sandbox's /opt and
+// doctor's view agree: the earlier kind stays and doctor names what is lost.
+TEST_F(InvokeE2E, FileAndDirectoryAtOnePathAgreeInSandboxAndDoctor) {
+  dirs_.write("a/share/data/a.txt", "from a");
+  dirs_.write("a/etc/conf", "a file");
+  dirs_.write("b/share/data", "from b");
+  dirs_.write("b/etc/conf/x", "under it");
+  auto reading = [&](const std::string& file) {
+    auto s = shell("cat");
+    s.layers.push_back({"arn:aws:lambda:us-east-1:123456789012:layer:a:1", (dirs_.root() / "a").string(), "a:1"});
+    s.layers.push_back({"arn:aws:lambda:us-east-1:123456789012:layer:b:1", (dirs_.root() / "b").string(), "b:1"});
+    s.environment = {{"FILE", file}};
+    return s;
+  };
+  EXPECT_EQ(run(reading("/opt/share/data/a.txt")).payload, "\"from a\"");
+  EXPECT_EQ(run(reading("/opt/etc/conf")).payload, "\"a file\"");
+
+  auto report = doctor::check(reading(""));
+  ASSERT_TRUE(report.ok()) << format_error(report.error());
+  std::vector<std::string> lost;
+  for (const auto& f : report->functions.at(0).findings)
+    if (f.code == "conflict.kind") lost.push_back(f.file + " (" + f.source + ")");
+  EXPECT_EQ(lost, (std::vector<std::string>{"/opt/etc/conf (layer 'b:1')", "/opt/share/data (layer 'b:1')"}));
+}
+
+// A custom runtime whose bootstrap comes from a layer: doctor accepts
+// /opt/bootstrap and invoke runs it.
+TEST_F(InvokeE2E, BootstrapFromALayerIsAcceptedByDoctorAndRun) {
+  auto s = shell("echo");
+  auto report = doctor::check(s);
+  ASSERT_TRUE(report.ok()) << format_error(report.error());
+  for (const auto& f : report->functions.at(0).findings) EXPECT_NE(f.code.rfind("bootstrap.", 0), 0u) << f.message;
+  EXPECT_EQ(run(s, "{\"hello\":1}").payload, "{\"hello\":1}");
+}
+
+// A deprecated runtime never starts: the model's one message.
+TEST_F(InvokeE2E, ProvidedRuntimeIsRefusedWithTheOneMessage) {
+  auto s = cxx("echo");
+  s.runtime = model::Runtime::provided;
+  auto r = invoke::invoke_once(s, "{}", options());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, model::unsupported_runtime("e2e", model::Runtime::provided).message);
+  EXPECT_EQ(r.error().message,
+            "function 'e2e': the runtime 'provided' is no longer supported for creating or updating AWS Lambda "
+            "functions");
 }
 
 }  // namespace
