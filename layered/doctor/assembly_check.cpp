@@ -190,16 +190,21 @@ Candidate describe(const StackRun& run, const cfn::Evaluator& ev, const cfn::Res
   return c;
 }
 
-// What this stack makes for the stacks after it.
-void record_products(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator& ev,
-                     const cfn::Environment& env) {
+// The layer versions this stack publishes, for its own functions and later stacks'.
+void record_layers(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator& ev, const cfn::Environment& env) {
+  for (const auto& r : tpl.resources) {
+    if (r.type != "AWS::Lambda::LayerVersion" || !ev.is_active(r.logical_id)) continue;
+    const std::string name = literal_or(r.properties, "LayerName", r.logical_id);
+    if (const auto* content = asset_of(run, r, "Content"))
+      run.known.layers[assembly_layer_arn(env, name)] = model::Layer{"", content->path.string(), name};
+  }
+}
+
+// The SSM parameters and exports this stack makes for the stacks after it.
+void record_products(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator& ev) {
   for (const auto& r : tpl.resources) {
     if (!ev.is_active(r.logical_id)) continue;
-    if (r.type == "AWS::Lambda::LayerVersion") {
-      const std::string name = literal_or(r.properties, "LayerName", r.logical_id);
-      if (const auto* content = asset_of(run, r, "Content"))
-        run.known.layers[assembly_layer_arn(env, name)] = model::Layer{"", content->path.string(), name};
-    } else if (r.type == "AWS::SSM::Parameter") {
+    if (r.type == "AWS::SSM::Parameter") {
       auto name = ev.evaluate(r.properties.value("Name", Json()), run.stack.name + "/" + r.logical_id);
       auto value = ev.evaluate(r.properties.value("Value", Json()), run.stack.name + "/" + r.logical_id);
       if (name && value && name->is_string() && value->is_string()) run.known.ssm[*name] = *value;
@@ -220,6 +225,7 @@ Status describe_stack(StackRun run, std::vector<Candidate>& out) {
   cfn::Evaluator ev(*tpl, env);
   const Status prepared = ev.prepare();
   const Json& raw_resources = run.stack.template_json["Resources"];
+  if (prepared) record_layers(run, *tpl, ev, env);
   for (const auto& r : tpl->resources) {
     if (r.type != "AWS::Lambda::Function") continue;
     if (!prepared) {
@@ -234,7 +240,7 @@ Status describe_stack(StackRun run, std::vector<Candidate>& out) {
     }
     if (ev.is_active(r.logical_id)) out.push_back(describe(run, ev, r, raw_resources[r.logical_id]));
   }
-  if (prepared) record_products(run, *tpl, ev, env);
+  if (prepared) record_products(run, *tpl, ev);
   return Ok{};
 }
 

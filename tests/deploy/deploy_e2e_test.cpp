@@ -165,6 +165,69 @@ TEST_F(DeployE2E, RebuiltLayerFailsWhileImportedAndStateIsUnchanged) {
   EXPECT_EQ(list(), before);
 }
 
+// `doctor` and `deploy` evaluate one template the same way: a layer chosen by
+// Fn::If on a parameter's condition is the same layer in both.
+TEST_F(DeployE2E, DoctorAndDeployAgreeOnFnIfInLayers) {
+  for (const std::string stage : {"dev", "prod"}) {
+    use("layer-overwrite");
+    const fs::path tpl_file = dir_ / "cdk.out/Layer-overwrite.template.json";
+    Json tpl = Json::parse(slurp(tpl_file));
+    tpl["Parameters"]["Stage"] = {{"Type", "String"}, {"Default", stage}};
+    tpl["Conditions"]["IsProd"] = {{"Fn::Equals", {{{"Ref", "Stage"}}, "prod"}}};
+    tpl["Resources"]["Fn9270CBC0"]["Properties"]["Layers"] = {
+        {{"Fn::If", {"IsProd", {{"Ref", "SecondLayer5E6F7A8B"}}, {{"Ref", "FirstLayer1A2B3C4D"}}}}}};
+    std::ofstream(tpl_file) << tpl.dump(1);
+    const std::string chosen = stage == "prod" ? "SecondLayer5E6F7A8B" : "FirstLayer1A2B3C4D";
+
+    Invocation doctor = layered("doctor --json --state state-" + stage);
+    ASSERT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
+    Json report = Json::parse(doctor.out);
+    EXPECT_EQ(report["functions"][0]["layers"], Json::array({chosen})) << stage;
+    for (const auto& f : report["functions"][0]["findings"]) EXPECT_NE(f["code"], "layer.unresolved") << f.dump();
+
+    Invocation deploy = layered("deploy --state state-" + stage);
+    ASSERT_EQ(deploy.exit_code, 0) << deploy.err;
+    Json listed = Json::parse(layered("list --json --state state-" + stage).out);
+    EXPECT_EQ(listed["functions"][0]["layers"],
+              Json::array({"arn:aws:lambda:us-east-1:123456789012:layer:" + chosen + ":1"}))
+        << stage;
+  }
+}
+
+// A function on the deprecated `provided` runtime: deploy refuses it with the
+// one message; doctor reports it as that function's finding and still checks
+// the others.
+TEST_F(DeployE2E, ProvidedFunctionGetsOneMessageEverywhere) {
+  use("layer-overwrite");
+  const fs::path tpl_file = dir_ / "cdk.out/Layer-overwrite.template.json";
+  Json tpl = Json::parse(slurp(tpl_file));
+  Json legacy = tpl["Resources"]["Fn9270CBC0"];
+  legacy["Properties"]["Runtime"] = "provided";
+  legacy["Metadata"]["aws:cdk:path"] = "Layer-overwrite/Legacy/Resource";
+  tpl["Resources"]["Legacy1234ABCD"] = legacy;
+  std::ofstream(tpl_file) << tpl.dump(1);
+  const std::string message =
+      "function 'Layer-overwrite/Legacy': the runtime 'provided' is no longer supported for creating or "
+      "updating AWS Lambda functions";
+
+  Invocation doctor = layered("doctor --json");
+  EXPECT_EQ(doctor.exit_code, 1) << doctor.out << doctor.err;
+  Json report = Json::parse(doctor.out);
+  ASSERT_EQ(report["functions"].size(), 2u) << doctor.out;
+  EXPECT_EQ(report["functions"][0]["function"], "Layer-overwrite/Fn");
+  EXPECT_EQ(report["functions"][1]["function"], "Layer-overwrite/Legacy");
+  EXPECT_EQ(report["functions"][1]["findings"][0]["code"], "runtime.unsupported");
+  EXPECT_EQ(report["functions"][1]["findings"][0]["message"], message);
+
+  Invocation deploy = layered("deploy");
+  EXPECT_NE(deploy.exit_code, 0);
+  EXPECT_TRUE(deploy.err.ends_with("layered: error: Layer-overwrite/Legacy1234ABCD.Properties.Runtime: " + message +
+                                   "\n  set the function's runtime to 'provided.al2023' (Lambda's replacement for "
+                                   "'provided') and deploy again\n"))
+      << deploy.err;
+  EXPECT_FALSE(fs::exists(dir_ / ".layered/state.db") && contains(layered("list").out, "Layer-overwrite"));
+}
+
 TEST_F(DeployE2E, SeveralStacksNeedANameOrAll) {
   use("shared-layer-export");
   Invocation r = layered("deploy");
