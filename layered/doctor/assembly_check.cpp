@@ -107,6 +107,8 @@ cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
   return env;
 }
 
+// An ARN that is neither a layer of this app nor one the local state has
+// (a public layer, say): fine on AWS, not checkable here.
 Finding unresolved(const std::string& where, const std::string& why) {
   return {Severity::info, "layer.unresolved", where, "",
           "the layer cannot be resolved before deploy (" + why + "), so it was not checked",
@@ -128,9 +130,10 @@ void resolve_layers(const StackRun& run, const cfn::Evaluator& ev, const cfn::Re
   if (raw == r.properties.end()) return;
   const std::string where = run.stack.name + "/" + r.logical_id + ".Properties.Layers";
   auto layers = ev.evaluate(*raw, where);
-  if (!layers) {
-    c.findings.push_back(unresolved(layers.error().where.empty() ? where : layers.error().where,
-                                    layers.error().message));
+  if (!layers) {  // deploy stops here too, with the same error
+    const Error& e = layers.error();
+    c.findings.push_back({Severity::error, "template.error", e.where.empty() ? where : e.where, "", e.message,
+                          e.hint.empty() ? "'layered deploy' fails the same way: fix the template" : e.hint});
     return;
   }
   if (!layers->is_array()) return;
