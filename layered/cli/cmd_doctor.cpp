@@ -34,7 +34,8 @@ Result<model::Function> function_of(const DoctorOptions& o) {
   auto arch = model::parse_architecture(o.arch);
   if (!arch) {
     std::string hint = did_you_mean(o.arch, {"x86_64", "arm64"});
-    return make_error("unknown architecture '" + o.arch + "'", "", hint.empty() ? "use x86_64 or arm64" : hint);
+    return make_error("unknown architecture '" + o.arch + "'", "",
+                      hint.empty() ? "use x86_64 or arm64" : hint);
   }
   f.architecture = *arch;
   f.handler = o.handler;
@@ -43,7 +44,8 @@ Result<model::Function> function_of(const DoctorOptions& o) {
     std::filesystem::path path(layer);
     std::string name = (path.has_filename() ? path : path.parent_path()).stem().string();
     std::string unique = name;
-    for (int n = 2; std::any_of(f.layers.begin(), f.layers.end(), [&](auto& l) { return l.name == unique; }); ++n)
+    for (int n = 2; std::any_of(f.layers.begin(), f.layers.end(), [&](auto& l) { return l.name == unique; });
+         ++n)
       unique = name + "-" + std::to_string(n);
     f.layers.push_back({"", layer, unique});
   }

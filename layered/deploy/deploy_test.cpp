@@ -348,11 +348,12 @@ TEST_F(DeployTest, DeprecatedRuntimeFailsWithTheOneMessage) {
   write_json(file, tpl);
   auto result = run(dir, {});
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(format_error(result.error()),
-            "layered: error: Conditions-example/Fn9270CBC0.Properties.Runtime: function 'Conditions-example/Fn': "
-            "the runtime 'provided' is no longer supported for creating or updating AWS Lambda functions\n"
-            "  set the function's runtime to 'provided.al2023' (Lambda's replacement for 'provided') and deploy "
-            "again");
+  EXPECT_EQ(
+      format_error(result.error()),
+      "layered: error: Conditions-example/Fn9270CBC0.Properties.Runtime: function 'Conditions-example/Fn': "
+      "the runtime 'provided' is no longer supported for creating or updating AWS Lambda functions\n"
+      "  set the function's runtime to 'provided.al2023' (Lambda's replacement for 'provided') and deploy "
+      "again");
   EXPECT_TRUE(state_->stacks()->empty());
   EXPECT_TRUE(state_->functions()->empty());
 }

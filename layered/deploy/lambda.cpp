@@ -115,7 +115,8 @@ Status check_architectures(const StackContext& ctx, const std::string& id,
 }
 
 Result<std::vector<model::Layer>> resolve_layers(const StackContext& ctx, const std::string& id,
-                                                  const Json& properties, const state::FunctionRecord* before) {
+                                                 const Json& properties,
+                                                 const state::FunctionRecord* before) {
   auto arns = string_list(ctx, id, properties, "Layers");
   if (!arns.ok()) return arns.error();
   if (arns->size() > 5) {
@@ -129,8 +130,7 @@ Result<std::vector<model::Layer>> resolve_layers(const StackContext& ctx, const 
     auto layer = ctx.state.find_layer_version(arn);
     if (!layer.ok()) return layer.error();
     bool kept = false;  // a deleted version serves only functions that already had it
-    for (const auto& l : before ? before->layers : std::vector<model::Layer>{})
-      kept = kept || l.arn == arn;
+    for (const auto& l : before ? before->layers : std::vector<model::Layer>{}) kept = kept || l.arn == arn;
     if (!layer->has_value() || ((*layer)->deleted && !kept)) {
       return make_error(
           "Layer version " + arn + " does not exist.", ctx.where(id, "Layers[" + std::to_string(i) + "]"),

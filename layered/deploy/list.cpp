@@ -57,9 +57,10 @@ std::string render_text(const Inventory& inv) {
   out << "Functions:\n";
   for (const auto& f : inv.functions) {
     out << "  " << (f.construct_path.empty() ? f.stack + "/" + f.logical_id : f.construct_path) << "\n";
-    out << "    name: " << f.name << "\n    arn: " << f.arn << "\n    runtime: " << model::to_string(f.runtime) << " ("
-        << model::to_string(f.architecture) << "), handler: " << f.handler << ", memory: " << f.memory_mb
-        << " MB, timeout: " << f.timeout_s << " s\n";
+    out << "    name: " << f.name << "\n    arn: " << f.arn
+        << "\n    runtime: " << model::to_string(f.runtime) << " (" << model::to_string(f.architecture)
+        << "), handler: " << f.handler << ", memory: " << f.memory_mb << " MB, timeout: " << f.timeout_s
+        << " s\n";
     for (const auto& l : f.layers) out << "    layer: " << l.arn << "\n";
   }
   out << "Layer versions:\n";

@@ -66,7 +66,8 @@ cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
     env.region = run.state->settings().region;
   }
   env.stack_name = run.stack.name;
-  env.stack_id = "arn:aws:cloudformation:" + env.region + ":" + env.account_id + ":stack/" + run.stack.name + "/doctor";
+  env.stack_id =
+      "arn:aws:cloudformation:" + env.region + ":" + env.account_id + ":stack/" + run.stack.name + "/doctor";
   env.ssm = [&run](const std::string& name) -> std::optional<std::string> {
     if (auto it = run.known.ssm.find(name); it != run.known.ssm.end()) return it->second;
     if (run.state) {
@@ -91,7 +92,8 @@ cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
       return assembly_layer_arn(env_copy, literal_or(r->properties, "LayerName", id));
     }
     if (r->type == "AWS::SSM::Parameter") return literal_or(r->properties, "Name", id);
-    if (r->type == "AWS::Lambda::Function") return literal_or(r->properties, "FunctionName", run.stack.name + "-" + id);
+    if (r->type == "AWS::Lambda::Function")
+      return literal_or(r->properties, "FunctionName", run.stack.name + "-" + id);
     return make_error("'" + id + "' (" + r->type + ") has no value before it is deployed");
   };
   env.resources.get_att = [ref = env.resources.ref, &tpl](const std::string& id,
@@ -110,7 +112,10 @@ cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
 // An ARN that is neither a layer of this app nor one the local state has
 // (a public layer, say): fine on AWS, not checkable here.
 Finding unresolved(const std::string& where, const std::string& why) {
-  return {Severity::info, "layer.unresolved", where, "",
+  return {Severity::info,
+          "layer.unresolved",
+          where,
+          "",
           "the layer cannot be resolved before deploy (" + why + "), so it was not checked",
           "deploy the stack that publishes it, or check the layer with --layer DIR|ZIP"};
 }
@@ -151,8 +156,8 @@ void resolve_layers(const StackRun& run, const cfn::Evaluator& ev, const cfn::Re
 }
 
 // The properties doctor needs, each evaluated as deploy evaluates it.
-std::optional<std::string> evaluated_string(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r,
-                                            const char* key, Candidate& c) {
+std::optional<std::string> evaluated_string(const StackRun& run, const cfn::Evaluator& ev,
+                                            const cfn::Resource& r, const char* key, Candidate& c) {
   auto raw = r.properties.find(key);
   if (raw == r.properties.end()) return std::nullopt;
   auto value = ev.evaluate(*raw, run.stack.name + "/" + r.logical_id + ".Properties." + key);
@@ -194,7 +199,8 @@ Candidate describe(const StackRun& run, const cfn::Evaluator& ev, const cfn::Res
 }
 
 // The layer versions this stack publishes, for its own functions and later stacks'.
-void record_layers(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator& ev, const cfn::Environment& env) {
+void record_layers(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator& ev,
+                   const cfn::Environment& env) {
   for (const auto& r : tpl.resources) {
     if (r.type != "AWS::Lambda::LayerVersion" || !ev.is_active(r.logical_id)) continue;
     const std::string name = literal_or(r.properties, "LayerName", r.logical_id);
@@ -247,7 +253,8 @@ Status describe_stack(StackRun run, std::vector<Candidate>& out) {
   return Ok{};
 }
 
-Result<std::vector<const Candidate*>> choose(const std::vector<Candidate>& all, const std::vector<std::string>& wanted,
+Result<std::vector<const Candidate*>> choose(const std::vector<Candidate>& all,
+                                             const std::vector<std::string>& wanted,
                                              const std::filesystem::path& app_dir) {
   std::vector<const Candidate*> chosen;
   std::vector<std::string> known;

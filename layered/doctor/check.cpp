@@ -33,7 +33,8 @@ Result<Source> load_source(const std::filesystem::path& path, std::string label,
 
 std::string layer_name(const model::Layer& layer) {
   if (!layer.name.empty()) return layer.name;
-  return layer.arn.empty() ? std::filesystem::path(layer.dir).stem().string() : model::layer_display_name(layer.arn);
+  return layer.arn.empty() ? std::filesystem::path(layer.dir).stem().string()
+                           : model::layer_display_name(layer.arn);
 }
 
 Status validate(const model::Function& function) {
@@ -46,8 +47,11 @@ Status validate(const model::Function& function) {
 }
 
 FunctionReport report_of(const model::Function& function) {
-  FunctionReport fr{function.display_name(), std::string(model::to_string(function.runtime)),
-                    std::string(model::to_string(function.architecture)), {}, {}};
+  FunctionReport fr{function.display_name(),
+                    std::string(model::to_string(function.runtime)),
+                    std::string(model::to_string(function.architecture)),
+                    {},
+                    {}};
   for (const auto& layer : function.layers) fr.layers.push_back(layer_name(layer));
   return fr;
 }
@@ -76,7 +80,8 @@ Result<std::vector<Source>> load_sources(const model::Function& function, std::o
   }
   for (std::size_t i = 0; i < function.layers.size(); ++i) {
     const auto& layer = function.layers[i];
-    auto src = load_source(layer.dir, "layer '" + layer_name(layer) + "'", "/opt", static_cast<int>(i), scratch);
+    auto src =
+        load_source(layer.dir, "layer '" + layer_name(layer) + "'", "/opt", static_cast<int>(i), scratch);
     if (!src) return src.error();
     sources.push_back(std::move(*src));
   }

@@ -147,7 +147,8 @@ void python_layout(Context& ctx, const Source& source, const RuntimeInfo& runtim
     if (elsewhere && (f.rel.ends_with(".dist-info") || f.rel.ends_with("/site-packages")))
       metadata.push_back(f.rel);
     std::smatch m;
-    if (runtime.family == model::Family::python && std::regex_match(f.rel, m, site) && m[1] != runtime.version)
+    if (runtime.family == model::Family::python && std::regex_match(f.rel, m, site) &&
+        m[1] != runtime.version)
       wrong_versions.insert(m[1]);
   }
   if (!modules.empty() || !metadata.empty())

@@ -74,11 +74,11 @@ void check_conflicts(Context& ctx) {
   }
   for (const auto& d : ctx.view.dropped()) {
     const std::string what = d.directory ? "directory" : "file";
-    const std::string why = d.blocker == d.path
-                                ? "a " + what + " cannot replace the " + (d.directory ? "file" : "directory") +
-                                      " that " + d.blocker_source->label + " has there"
-                                : "nothing can be extracted under " + d.blocker + ", which " +
-                                      d.blocker_source->label + " has as a file or symlink";
+    const std::string why = d.blocker == d.path ? "a " + what + " cannot replace the " +
+                                                      (d.directory ? "file" : "directory") + " that " +
+                                                      d.blocker_source->label + " has there"
+                                                : "nothing can be extracted under " + d.blocker + ", which " +
+                                                      d.blocker_source->label + " has as a file or symlink";
     ctx.add(Severity::error, "conflict.kind", d.path, d.source->label,
             "this " + what + " of " + d.source->label + " is not extracted into /opt: " + why,
             "give the path one kind in every layer (a file or a directory), or rename it in one of them");

@@ -74,7 +74,8 @@ std::string module_name(const std::string& path, const RuntimeInfo& runtime) {
 }
 
 std::string pip_platform(const Context& ctx) {
-  return ctx.function.architecture == model::Architecture::arm64 ? "manylinux2014_aarch64" : "manylinux2014_x86_64";
+  return ctx.function.architecture == model::Architecture::arm64 ? "manylinux2014_aarch64"
+                                                                 : "manylinux2014_x86_64";
 }
 
 std::string pip_install(const Context& ctx, const std::string& version,
@@ -185,7 +186,8 @@ void imports_of(Context& ctx, const RuntimeInfo& runtime, const std::string& sho
     ctx.add(
         Severity::error, "python.import-missing", where.path, "function",
         "imports '" + import.name + "' (line " + std::to_string(import.line) +
-            "), but neither the function, its layers' python/ folders nor " + std::string(model::to_string(ctx.function.runtime)) +
+            "), but neither the function, its layers' python/ folders nor " +
+            std::string(model::to_string(ctx.function.runtime)) +
             "'s standard library provide it, so every invoke fails with Runtime.ImportModuleError: Unable "
             "to import module '" +
             shown + "': No module named '" + import.name + "'",

@@ -33,7 +33,7 @@ class PythonDoctorTest : public ::testing::Test {
   }
 
   model::Function package(const std::vector<std::string>& layers, const std::string& runtime = "python3.11",
-                  const std::string& handler = "handler.handler") {
+                          const std::string& handler = "handler.handler") {
     model::Function p;
     p.name = "fn";
     p.runtime = *model::parse_runtime(runtime);

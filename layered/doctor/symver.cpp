@@ -11,8 +11,8 @@ std::string how_to_fix(Context& ctx, const std::string& family, const std::strin
   std::string object = std::filesystem::path(object_path).filename().string();
   if (family == "GLIBC") {
     auto it = ctx.image.symbol_versions.find("GLIBC");
-    std::string loader =
-        ctx.function.architecture == model::Architecture::arm64 ? "ld-linux-aarch64.so.1" : "ld-linux-x86-64.so.2";
+    std::string loader = ctx.function.architecture == model::Architecture::arm64 ? "ld-linux-aarch64.so.1"
+                                                                                 : "ld-linux-x86-64.so.2";
     return "build '" + object + "' against glibc " +
            (it == ctx.image.symbol_versions.end() ? "" : it->second + " ") +
            "or older, or ship glibc in a layer and start through it (-Wl,--dynamic-linker=/opt/lib/" +

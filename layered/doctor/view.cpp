@@ -70,7 +70,8 @@ View::View(const image::BaseImage& image, const std::vector<Source>& sources) : 
     if (placed.kind == model::Kind::directory) continue;
     const auto layer = static_cast<std::size_t>(placed.layer);
     Entry entry{layers[layer], files[layer].at(rel), {}};
-    for (int earlier : placed.overwritten) entry.overwritten.push_back(layers[static_cast<std::size_t>(earlier)]);
+    for (int earlier : placed.overwritten)
+      entry.overwritten.push_back(layers[static_cast<std::size_t>(earlier)]);
     entries_["/opt/" + rel] = entry;
   }
   for (const auto& d : merged.dropped) {

@@ -289,7 +289,6 @@ Status runnable(const model::Function& f) {
   return model::not_emulated_runtime(f.display_name(), f.runtime, f.arn);
 }
 
-
 // Builds a cache entry and locks it for the environment's life. A deploy's
 // cache collection may remove it in between: building it once more is enough.
 template <class Build>
@@ -331,7 +330,8 @@ Result<std::unique_ptr<Environment>> Environment::create(model::Function spec, O
   if (!state->managed) {
     if (auto bootstrap = sandbox::find_bootstrap(spec.code_dir, state->opt_dir)) {
       state->loader_refusal = doctor::missing_versions(
-          state->image, {std::string(model::to_string(spec.architecture)), spec.code_dir, state->opt_dir, *bootstrap});
+          state->image,
+          {std::string(model::to_string(spec.architecture)), spec.code_dir, state->opt_dir, *bootstrap});
     }
   }
   if (options.launcher) {

@@ -39,8 +39,11 @@ std::string string_property(const state::ResourceRecord& resource, const char* n
 }
 
 std::string identity_of(const state::FunctionRecord& f) {
-  json id{f.name,         f.code_key,  f.code_dir,  model::to_string(f.runtime),     f.handler,
-          model::to_string(f.architecture), f.memory_mb, f.timeout_s, f.ephemeral_mb};
+  json id{f.name,        f.code_key,
+          f.code_dir,    model::to_string(f.runtime),
+          f.handler,     model::to_string(f.architecture),
+          f.memory_mb,   f.timeout_s,
+          f.ephemeral_mb};
   for (const auto& layer : f.layers) id.push_back(layer.arn);
   for (const auto& [key, value] : f.environment) id.push_back(key + "=" + value);
   return id.dump();

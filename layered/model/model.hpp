@@ -91,7 +91,8 @@ Error not_emulated_runtime(const std::string& function, Runtime runtime, std::st
 Error unknown_runtime(const std::string& function, const std::string& text, std::string where = {});
 // A function's runtime as deploy and doctor read it from a template: unknown
 // and deprecated runtimes are errors with the messages above.
-Result<Runtime> supported_runtime(const std::string& function, const std::string& text, std::string where = {});
+Result<Runtime> supported_runtime(const std::string& function, const std::string& text,
+                                  std::string where = {});
 
 enum class Architecture { x86_64, arm64 };
 
@@ -123,7 +124,7 @@ struct Function {
   int ephemeral_mb = 512;
   Pairs environment;  // in template order
   std::string code_key;
-  std::string code_dir;      // the function's code (a directory, or a .zip for doctor); "" for none
+  std::string code_dir;       // the function's code (a directory, or a .zip for doctor); "" for none
   std::vector<Layer> layers;  // merge order: first = lowest, a later one wins
 
   // The construct path when there is one, else the name.
@@ -157,7 +158,7 @@ struct Placed {
 
 struct Dropped {
   std::string rel;
-  int layer = 0;       // the layer whose node is not extracted
+  int layer = 0;  // the layer whose node is not extracted
   Kind kind = Kind::file;
   std::string blocker;  // the path that blocks it: rel itself or one of its parents
   int blocker_layer = 0;

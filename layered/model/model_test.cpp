@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "model/model.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace layered;
 using model::Runtime;
@@ -39,13 +39,15 @@ TEST(Runtime, DeprecatedOnesNameTheirReplacement) {
 TEST(Runtime, OneMessageForADeprecatedRuntime) {
   auto r = model::supported_runtime("App/Legacy", "provided", "App/Legacy.Properties.Runtime");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message,
-            "function 'App/Legacy': the runtime 'provided' is no longer supported for creating or updating AWS "
-            "Lambda functions");
+  EXPECT_EQ(
+      r.error().message,
+      "function 'App/Legacy': the runtime 'provided' is no longer supported for creating or updating AWS "
+      "Lambda functions");
   EXPECT_EQ(r.error().where, "App/Legacy.Properties.Runtime");
-  EXPECT_EQ(r.error().hint,
-            "set the function's runtime to 'provided.al2023' (Lambda's replacement for 'provided') and deploy "
-            "again");
+  EXPECT_EQ(
+      r.error().hint,
+      "set the function's runtime to 'provided.al2023' (Lambda's replacement for 'provided') and deploy "
+      "again");
 }
 
 TEST(Runtime, UnknownRuntimeSaysDidYouMean) {

@@ -9,7 +9,8 @@ namespace layered::model {
 namespace {
 
 // The nearest existing parent of `rel` that is not a directory, if any.
-std::optional<std::string> blocking_parent(const std::map<std::string, Placed>& entries, const std::string& rel) {
+std::optional<std::string> blocking_parent(const std::map<std::string, Placed>& entries,
+                                           const std::string& rel) {
   for (auto slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1)) {
     const std::string parent = rel.substr(0, slash);
     auto it = entries.find(parent);

@@ -14,8 +14,8 @@ model::Node link(std::string rel) { return {std::move(rel), Kind::symlink}; }
 }  // namespace
 
 TEST(Overlay, LaterFileWinsAndDirectoriesMerge) {
-  auto o = model::overlay({{dir("lib"), file("lib/a.so"), file("lib/shared.so")},
-                           {file("lib/shared.so"), file("bin/tool")}});
+  auto o = model::overlay(
+      {{dir("lib"), file("lib/a.so"), file("lib/shared.so")}, {file("lib/shared.so"), file("bin/tool")}});
   EXPECT_EQ(o.entries.at("lib/a.so").layer, 0);
   EXPECT_EQ(o.entries.at("lib/shared.so").layer, 1);
   EXPECT_EQ(o.entries.at("lib/shared.so").overwritten, std::vector<int>{0});
@@ -38,7 +38,8 @@ TEST(Overlay, ALaterFileDoesNotReplaceAnEarlierDirectory) {
 }
 
 TEST(Overlay, NothingIsExtractedUnderAnEarlierFileOrSymlink) {
-  auto o = model::overlay({{file("conf"), link("lib64")}, {dir("conf"), file("conf/x"), file("lib64/libz.so")}});
+  auto o =
+      model::overlay({{file("conf"), link("lib64")}, {dir("conf"), file("conf/x"), file("lib64/libz.so")}});
   EXPECT_EQ(o.entries.at("conf").kind, Kind::file);
   EXPECT_EQ(o.entries.at("lib64").kind, Kind::symlink);
   EXPECT_FALSE(o.entries.count("conf/x"));

@@ -81,8 +81,8 @@ std::string in_quotes(std::string_view text) { return "'" + std::string(text) + 
 }  // namespace
 
 std::optional<Runtime> parse_runtime(std::string_view text) {
-  const auto* it =
-      std::find_if(kRuntimes.begin(), kRuntimes.end(), [text](const RuntimeInfo& i) { return i.name == text; });
+  const auto* it = std::find_if(kRuntimes.begin(), kRuntimes.end(),
+                                [text](const RuntimeInfo& i) { return i.name == text; });
   if (it == kRuntimes.end()) return std::nullopt;
   return it->runtime;
 }
@@ -114,18 +114,20 @@ Error unsupported_runtime(const std::string& function, Runtime runtime, std::str
 }
 
 Error not_emulated_runtime(const std::string& function, Runtime runtime, std::string where) {
-  return make_error("function " + in_quotes(function) + ": the runtime " + in_quotes(to_string(runtime)) +
-                        " is not emulated",
-                    std::move(where),
-                    "layered runs provided.al2023, provided.al2, python3.X and nodejsNN.x functions; run this "
-                    "one on AWS");
+  return make_error(
+      "function " + in_quotes(function) + ": the runtime " + in_quotes(to_string(runtime)) +
+          " is not emulated",
+      std::move(where),
+      "layered runs provided.al2023, provided.al2, python3.X and nodejsNN.x functions; run this "
+      "one on AWS");
 }
 
 Error unknown_runtime(const std::string& function, const std::string& text, std::string where) {
   std::string hint = did_you_mean(text, runtime_names());
-  return make_error("function " + in_quotes(function) + ": unknown runtime " + in_quotes(text), std::move(where),
-                    (hint.empty() ? "" : hint + " ") +
-                        "use one of Lambda's runtimes, such as 'provided.al2023', 'python3.13' or 'nodejs22.x'");
+  return make_error(
+      "function " + in_quotes(function) + ": unknown runtime " + in_quotes(text), std::move(where),
+      (hint.empty() ? "" : hint + " ") +
+          "use one of Lambda's runtimes, such as 'provided.al2023', 'python3.13' or 'nodejs22.x'");
 }
 
 Result<Runtime> supported_runtime(const std::string& function, const std::string& text, std::string where) {

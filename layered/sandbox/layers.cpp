@@ -48,7 +48,8 @@ Result<std::vector<model::Node>> nodes_of(const fs::path& layer) {
 }
 
 // Builds the merged tree the one overlay rule describes (model::overlay).
-Status materialize(const model::Overlay& merged, const std::vector<std::string>& layer_dirs, const fs::path& into) {
+Status materialize(const model::Overlay& merged, const std::vector<std::string>& layer_dirs,
+                   const fs::path& into) {
   std::error_code ec;
   for (const auto& [rel, placed] : merged.entries) {  // sorted: parents first
     const fs::path from = fs::path(layer_dirs[static_cast<std::size_t>(placed.layer)]) / rel;

@@ -69,9 +69,7 @@ Status load_layers(const State::Impl& impl, FunctionRecord& f) {
       "SELECT l.arn, l.content_dir FROM function_layers fl JOIN layer_versions l ON l.arn = fl.layer_arn "
       "WHERE fl.function = ?1 ORDER BY fl.position");
   q.bind(1, f.name);
-  LAYERED_TRY(q.each([&] {
-    f.layers.push_back(layer_of(q.text(0), impl.from_stored_path(q.text(1))));
-  }));
+  LAYERED_TRY(q.each([&] { f.layers.push_back(layer_of(q.text(0), impl.from_stored_path(q.text(1)))); }));
   return Ok{};
 }
 
@@ -83,8 +81,10 @@ Result<std::vector<FunctionRecord>> select_functions(const State::Impl& impl, co
   std::optional<Error> bad;
   LAYERED_TRY(q.each([&] {
     auto f = read_function(q, impl);
-    if (f.ok()) out.push_back(std::move(*f));
-    else if (!bad) bad = f.error();
+    if (f.ok())
+      out.push_back(std::move(*f));
+    else if (!bad)
+      bad = f.error();
   }));
   if (bad) return *bad;
   for (auto& f : out) LAYERED_TRY(load_layers(impl, f));

@@ -183,7 +183,8 @@ TEST_F(DeployE2E, DoctorAndDeployAgreeOnFnIfInLayers) {
     ASSERT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
     Json report = Json::parse(doctor.out);
     EXPECT_EQ(report["functions"][0]["layers"], Json::array({chosen})) << stage;
-    for (const auto& f : report["functions"][0]["findings"]) EXPECT_NE(f["code"], "layer.unresolved") << f.dump();
+    for (const auto& f : report["functions"][0]["findings"])
+      EXPECT_NE(f["code"], "layer.unresolved") << f.dump();
 
     Invocation deploy = layered("deploy --state state-" + stage);
     ASSERT_EQ(deploy.exit_code, 0) << deploy.err;
@@ -221,9 +222,10 @@ TEST_F(DeployE2E, ProvidedFunctionGetsOneMessageEverywhere) {
 
   Invocation deploy = layered("deploy");
   EXPECT_NE(deploy.exit_code, 0);
-  EXPECT_TRUE(deploy.err.ends_with("layered: error: Layer-overwrite/Legacy1234ABCD.Properties.Runtime: " + message +
-                                   "\n  set the function's runtime to 'provided.al2023' (Lambda's replacement for "
-                                   "'provided') and deploy again\n"))
+  EXPECT_TRUE(
+      deploy.err.ends_with("layered: error: Layer-overwrite/Legacy1234ABCD.Properties.Runtime: " + message +
+                           "\n  set the function's runtime to 'provided.al2023' (Lambda's replacement for "
+                           "'provided') and deploy again\n"))
       << deploy.err;
   EXPECT_FALSE(fs::exists(dir_ / ".layered/state.db") && contains(layered("list").out, "Layer-overwrite"));
 }

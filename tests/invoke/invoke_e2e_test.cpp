@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "doctor/doctor.hpp"
 #include "fixture.hpp"
 #include "image/image.hpp"
-#include "doctor/doctor.hpp"
 #include "invoke/invoke.hpp"
 
 using namespace layered;
@@ -387,8 +387,10 @@ TEST_F(InvokeE2E, FileAndDirectoryAtOnePathAgreeInSandboxAndDoctor) {
   dirs_.write("b/etc/conf/x", "under it");
   auto reading = [&](const std::string& file) {
     auto s = shell("cat");
-    s.layers.push_back({"arn:aws:lambda:us-east-1:123456789012:layer:a:1", (dirs_.root() / "a").string(), "a:1"});
-    s.layers.push_back({"arn:aws:lambda:us-east-1:123456789012:layer:b:1", (dirs_.root() / "b").string(), "b:1"});
+    s.layers.push_back(
+        {"arn:aws:lambda:us-east-1:123456789012:layer:a:1", (dirs_.root() / "a").string(), "a:1"});
+    s.layers.push_back(
+        {"arn:aws:lambda:us-east-1:123456789012:layer:b:1", (dirs_.root() / "b").string(), "b:1"});
     s.environment = {{"FILE", file}};
     return s;
   };
@@ -409,7 +411,8 @@ TEST_F(InvokeE2E, BootstrapFromALayerIsAcceptedByDoctorAndRun) {
   auto s = shell("echo");
   auto report = doctor::check(s);
   ASSERT_TRUE(report.ok()) << format_error(report.error());
-  for (const auto& f : report->functions.at(0).findings) EXPECT_NE(f.code.rfind("bootstrap.", 0), 0u) << f.message;
+  for (const auto& f : report->functions.at(0).findings)
+    EXPECT_NE(f.code.rfind("bootstrap.", 0), 0u) << f.message;
   EXPECT_EQ(run(s, "{\"hello\":1}").payload, "{\"hello\":1}");
 }
 
@@ -420,9 +423,10 @@ TEST_F(InvokeE2E, ProvidedRuntimeIsRefusedWithTheOneMessage) {
   auto r = invoke::invoke_once(s, "{}", options());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message, model::unsupported_runtime("e2e", model::Runtime::provided).message);
-  EXPECT_EQ(r.error().message,
-            "function 'e2e': the runtime 'provided' is no longer supported for creating or updating AWS Lambda "
-            "functions");
+  EXPECT_EQ(
+      r.error().message,
+      "function 'e2e': the runtime 'provided' is no longer supported for creating or updating AWS Lambda "
+      "functions");
 }
 
 }  // namespace
