@@ -59,29 +59,43 @@ std::string assembly_layer_arn(const cfn::Environment& env, const std::string& n
   return "arn:" + env.partition + ":lambda:" + env.region + ":" + env.account_id + ":layer:" + name + ":0";
 }
 
+// Exports and SSM parameters belong to one account and region, as in deploy.
+std::string scoped(const cfn::Environment& env, const std::string& name) {
+  return env.account_id + "/" + env.region + "/" + name;
+}
+
+bool same_environment(const StackRun& run, const cfn::Environment& env, const std::string& owner) {
+  if (owner.empty() || !run.state) return true;
+  auto other = run.state->stack_environment(owner);
+  return other.ok() && other->account_id == env.account_id && other->region == env.region;
+}
+
+// The stack's environment as deploy resolves it: the manifest's account and
+// region, the state's (or the configured) defaults for unknown ones.
 cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
   cfn::Environment env;
-  if (run.state) {
-    env.account_id = run.state->settings().account_id;
-    env.region = run.state->settings().region;
-  }
+  const state::Settings defaults = run.state ? run.state->settings() : state::State::settings_from_environment();
+  const state::Settings resolved = state::resolve_environment(defaults, run.stack.account, run.stack.region);
+  env.account_id = resolved.account_id;
+  env.region = resolved.region;
   env.stack_name = run.stack.name;
   env.stack_id =
       "arn:aws:cloudformation:" + env.region + ":" + env.account_id + ":stack/" + run.stack.name + "/doctor";
-  env.ssm = [&run](const std::string& name) -> std::optional<std::string> {
-    if (auto it = run.known.ssm.find(name); it != run.known.ssm.end()) return it->second;
+  env.parameter_overrides = run.stack.asset_parameters;
+  env.ssm = [&run, scope = env](const std::string& name) -> std::optional<std::string> {
+    if (auto it = run.known.ssm.find(scoped(scope, name)); it != run.known.ssm.end()) return it->second;
     if (run.state) {
       auto p = run.state->ssm_parameter(name);
-      if (p.ok() && p->has_value()) return (*p)->value;
+      if (p.ok() && p->has_value() && same_environment(run, scope, (*p)->stack)) return (*p)->value;
     }
     if (name == cfn::kBootstrapVersionParameter) return std::string(cfn::kBootstrapVersion);
     return std::nullopt;
   };
-  env.import_value = [&run](const std::string& name) -> std::optional<std::string> {
-    if (auto it = run.known.exports.find(name); it != run.known.exports.end()) return it->second;
+  env.import_value = [&run, scope = env](const std::string& name) -> std::optional<std::string> {
+    if (auto it = run.known.exports.find(scoped(scope, name)); it != run.known.exports.end()) return it->second;
     if (run.state) {
       auto e = run.state->find_export(name);
-      if (e.ok() && e->has_value()) return (*e)->value;
+      if (e.ok() && e->has_value() && same_environment(run, scope, (*e)->stack)) return (*e)->value;
     }
     return std::nullopt;
   };
@@ -210,20 +224,23 @@ void record_layers(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator
 }
 
 // The SSM parameters and exports this stack makes for the stacks after it.
-void record_products(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator& ev) {
+void record_products(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator& ev,
+                     const cfn::Environment& env) {
   for (const auto& r : tpl.resources) {
     if (!ev.is_active(r.logical_id)) continue;
     if (r.type == "AWS::SSM::Parameter") {
       auto name = ev.evaluate(r.properties.value("Name", Json()), run.stack.name + "/" + r.logical_id);
       auto value = ev.evaluate(r.properties.value("Value", Json()), run.stack.name + "/" + r.logical_id);
-      if (name && value && name->is_string() && value->is_string()) run.known.ssm[*name] = *value;
+      if (name && value && name->is_string() && value->is_string())
+        run.known.ssm[scoped(env, *name)] = *value;
     }
   }
   for (const auto& o : tpl.outputs) {
     if (o.export_name.is_null() || (!o.condition.empty() && !ev.condition(o.condition))) continue;
     auto name = ev.evaluate(o.export_name, run.stack.name + "/Outputs/" + o.logical_id);
     auto value = ev.evaluate(o.value, run.stack.name + "/Outputs/" + o.logical_id);
-    if (name && value && name->is_string() && value->is_string()) run.known.exports[*name] = *value;
+    if (name && value && name->is_string() && value->is_string())
+      run.known.exports[scoped(env, *name)] = *value;
   }
 }
 
@@ -249,7 +266,7 @@ Status describe_stack(StackRun run, std::vector<Candidate>& out) {
     }
     if (ev.is_active(r.logical_id)) out.push_back(describe(run, ev, r, raw_resources[r.logical_id]));
   }
-  if (prepared) record_products(run, *tpl, ev);
+  if (prepared) record_products(run, *tpl, ev, env);
   return Ok{};
 }
 
