@@ -44,12 +44,17 @@ std::string literal_or(const Json& properties, const char* key, const std::strin
   return it != properties.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
-const assembly::Asset* asset_of(const StackRun& run, const cfn::Resource& r, const char* property) {
+// The asset behind Code/Content: by the resource's metadata, else by its
+// S3Key as deploy evaluates it (the legacy synthesizer builds the key from
+// asset parameters).
+const assembly::Asset* asset_of(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r,
+                                const char* property) {
   if (const auto* a = run.app.find_asset_by_metadata(run.stack, r.logical_id)) return a;
   auto p = r.properties.find(property);
-  if (p == r.properties.end() || !p->is_object() || !p->contains("S3Key") || !(*p)["S3Key"].is_string())
-    return nullptr;
-  return run.app.find_asset_by_object_key((*p)["S3Key"].get<std::string>());
+  if (p == r.properties.end() || !p->is_object() || !p->contains("S3Key")) return nullptr;
+  auto key = ev.evaluate((*p)["S3Key"], run.stack.name + "/" + r.logical_id + ".Properties." + property);
+  if (!key || !key->is_string()) return nullptr;
+  return run.app.find_asset_by_object_key(key->get<std::string>());
 }
 
 // A LayerVersion of the assembly stands for the version deploy would
@@ -74,7 +79,8 @@ bool same_environment(const StackRun& run, const cfn::Environment& env, const st
 // region, the state's (or the configured) defaults for unknown ones.
 cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
   cfn::Environment env;
-  const state::Settings defaults = run.state ? run.state->settings() : state::State::settings_from_environment();
+  const state::Settings defaults =
+      run.state ? run.state->settings() : state::State::settings_from_environment();
   const state::Settings resolved = state::resolve_environment(defaults, run.stack.account, run.stack.region);
   env.account_id = resolved.account_id;
   env.region = resolved.region;
@@ -92,7 +98,8 @@ cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
     return std::nullopt;
   };
   env.import_value = [&run, scope = env](const std::string& name) -> std::optional<std::string> {
-    if (auto it = run.known.exports.find(scoped(scope, name)); it != run.known.exports.end()) return it->second;
+    if (auto it = run.known.exports.find(scoped(scope, name)); it != run.known.exports.end())
+      return it->second;
     if (run.state) {
       auto e = run.state->find_export(name);
       if (e.ok() && e->has_value() && same_environment(run, scope, (*e)->stack)) return (*e)->value;
@@ -207,7 +214,7 @@ Candidate describe(const StackRun& run, const cfn::Evaluator& ev, const cfn::Res
   f.handler = evaluated_string(run, ev, r, "Handler", c).value_or("");
   const auto arch = evaluated_string(run, ev, r, "Architectures", c).value_or("x86_64");
   f.architecture = model::parse_architecture(arch).value_or(model::Architecture::x86_64);
-  if (const auto* code = asset_of(run, r, "Code")) f.code_dir = code->path.string();
+  if (const auto* code = asset_of(run, ev, r, "Code")) f.code_dir = code->path.string();
   resolve_layers(run, ev, r, c);
   return c;
 }
@@ -218,7 +225,7 @@ void record_layers(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator
   for (const auto& r : tpl.resources) {
     if (r.type != "AWS::Lambda::LayerVersion" || !ev.is_active(r.logical_id)) continue;
     const std::string name = literal_or(r.properties, "LayerName", r.logical_id);
-    if (const auto* content = asset_of(run, r, "Content"))
+    if (const auto* content = asset_of(run, ev, r, "Content"))
       run.known.layers[assembly_layer_arn(env, name)] = model::Layer{"", content->path.string(), name};
   }
 }

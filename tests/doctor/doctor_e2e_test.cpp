@@ -87,6 +87,16 @@ TEST_F(Scratch, UsageErrors) {
   EXPECT_EQ(r.out, "layered: error: unknown architecture 'arm65'\n  did you mean 'arm64'?\n");
 }
 
+// doctor evaluates templates as deploy does: a legacy-synthesis layer whose
+// S3Key is built from asset parameters is found and checked.
+TEST_F(Scratch, LegacySynthesisLayerIsResolvedAsDeployResolvesIt) {
+  const std::string app = std::string(LAYERED_SOURCE) + "/tests/fixtures/assemblies/legacy-assets";
+  auto r = doctor("--app '" + app + "' --state '" + (dir_ / "state").string() + "' --json", dir_);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["functions"][0]["layers"], nlohmann::json::array({"LegacyLayer1A2B3C4D"}));
+}
+
 // The example system that scripts/build.sh produces must come out clean, as
 // directories and as the zips that ship.
 TEST(RealBuild, ExampleFunctionsAreClean) {
