@@ -15,6 +15,7 @@ bool near(std::uint64_t value, std::uint64_t limit) { return value * 10 >= limit
 // "layer 'external' 180.2 MB, function 40.0 MB, ..." (the three biggest).
 std::string biggest(const std::vector<Source>& sources) {
   std::vector<const Source*> order;
+  order.reserve(sources.size());
   for (const auto& s : sources) order.push_back(&s);
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->total_bytes > b->total_bytes; });
   std::string out;

@@ -131,7 +131,7 @@ void Context::add(Severity severity, std::string code, std::string file, std::st
 std::string human_size(std::uint64_t bytes) {
   char buf[32];
   if (bytes < 1024) return std::to_string(bytes) + " B";
-  if (bytes < 1024 * 1024) {
+  if (bytes < 1024ULL * 1024) {
     std::snprintf(buf, sizeof buf, "%.1f KB", static_cast<double>(bytes) / 1024.0);
   } else {
     std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
