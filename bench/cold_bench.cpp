@@ -55,7 +55,7 @@ std::string read_file(const fs::path& path) {
 
 struct Function {
   std::string name;
-  invoke::FunctionSpec spec;
+  model::Function spec;
   std::string event;
   std::string opt_dir;  // the layers merged, for the minimal sandbox
 };

@@ -190,8 +190,8 @@ TEST_F(DoctorTest, RustStyleBinaryUsesTheImagesLibgcc) {
   EXPECT_EQ(codes(run(package({}))), "");
   // On Amazon Linux 2 libgcc_s resolves too; only this machine's glibc 2.36
   // build is too new there (__libc_start_main@GLIBC_2.34).
-  Package al2 = package({});
-  al2.runtime = "provided.al2";
+  model::Function al2 = package({});
+  al2.runtime = model::Runtime::provided_al2;
   auto r = run(al2);
   EXPECT_TRUE(with(r, "deps.unresolved").empty()) << codes(r);
   auto too_new = with(r, "symver.too-new");

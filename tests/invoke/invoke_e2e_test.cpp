@@ -68,7 +68,7 @@ class InvokeE2E : public ::testing::Test {
   // A function whose bootstrap runs /var/task/probe (built from `source`)
   // and, if it succeeds, becomes the shell client: the probe's loading is
   // what the test looks at.
-  invoke::FunctionSpec probed(const std::string& source, const std::string& flags) {
+  model::Function probed(const std::string& source, const std::string& flags) {
     cc("code/probe", source, flags);
     dirs_.write("code/bootstrap", "#!/bin/sh\n/var/task/probe || exit $?\nexec /opt/bootstrap\n");
     e2e::fs::permissions(dirs_.root() / "code/bootstrap", e2e::fs::perms(0755));
