@@ -35,7 +35,9 @@ LayerVersionRecord read_layer(const Statement& q, const State::Impl& impl) {
   return r;
 }
 
-FunctionRecord read_function(const Statement& q, const State::Impl& impl) {
+}  // namespace
+
+FunctionRecord detail::read_function(const Statement& q, const State::Impl& impl) {
   FunctionRecord f;
   f.name = q.text(0);
   f.arn = q.text(1);
@@ -54,6 +56,8 @@ FunctionRecord read_function(const Statement& q, const State::Impl& impl) {
   return f;
 }
 
+namespace {
+
 Status load_layers(const State::Impl& impl, FunctionRecord& f) {
   auto q = impl.query(
       "SELECT l.arn, l.content_dir FROM function_layers fl JOIN layer_versions l ON l.arn = fl.layer_arn "
@@ -70,7 +74,7 @@ Result<std::vector<FunctionRecord>> select_functions(const State::Impl& impl, co
   auto q = impl.query(std::string(kFunctionColumns) + where);
   if (!key.empty()) q.bind(1, key);
   std::vector<FunctionRecord> out;
-  LAYERED_TRY(q.each([&] { out.push_back(read_function(q, impl)); }));
+  LAYERED_TRY(q.each([&] { out.push_back(detail::read_function(q, impl)); }));
   for (auto& f : out) LAYERED_TRY(load_layers(impl, f));
   return out;
 }
@@ -81,7 +85,7 @@ Result<std::vector<FunctionRecord>> all_functions(const State::Impl& impl) {
   std::vector<FunctionRecord> out;
   std::unordered_map<std::string, std::size_t> index;
   LAYERED_TRY(q.each([&] {
-    out.push_back(read_function(q, impl));
+    out.push_back(detail::read_function(q, impl));
     index.emplace(out.back().name, out.size() - 1);
   }));
   auto layers = impl.query(
