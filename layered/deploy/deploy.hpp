@@ -50,6 +50,11 @@ struct DeployOptions {
 Result<std::vector<StackResult>> deploy(const assembly::Assembly& app, state::State& state,
                                         const store::Store& store, const DeployOptions& options);
 
+// One line for a whole deploy, "" when nothing is recorded only, e.g.
+// "not emulated (recorded only): 1 AWS::CloudWatch::Alarm, 2 AWS::Lambda::Permission
+// in 'App'; 'layered list' shows them".
+std::string not_emulated_summary(const std::vector<StackResult>& results);
+
 struct DestroyOptions {
   std::vector<std::string> stacks;
   bool all = false;
