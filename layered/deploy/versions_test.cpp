@@ -162,5 +162,29 @@ TEST_F(VersionsDeployTest, AliasToAVersionThatDoesNotExistFailsWithLambdasWordin
   EXPECT_TRUE(state_->function_versions()->empty());  // the stack rolled back
 }
 
+TEST_F(VersionsDeployTest, ListShowsVersionsAndAliases) {
+  auto dir = use("alias-canary");
+  ASSERT_TRUE(run(dir, {}, true).ok());
+  rebuild_function(dir, "v2");
+  ASSERT_TRUE(run(dir, {kApp}).ok());
+  const std::string name = function_name();
+  auto inv = inventory(*state_);
+  ASSERT_TRUE(inv.ok());
+  std::string text = render_text(*inv);
+  EXPECT_NE(text.find("    version 1: " + std::string(kArnPrefix) + name + ":1\n    version 2: " + kArnPrefix +
+                      name + ":2\n    alias live -> 2: " + kArnPrefix + name + ":live\n"),
+            std::string::npos)
+      << text;
+  Json j = Json::parse(render_json(*inv));
+  ASSERT_EQ(j["function_versions"].size(), 2u);
+  EXPECT_EQ(j["function_versions"][1]["arn"], kArnPrefix + name + ":2");
+  EXPECT_EQ(j["function_versions"][0]["logical_id"], kVersion1);
+  ASSERT_EQ(j["aliases"].size(), 1u);
+  EXPECT_EQ(j["aliases"][0]["name"], "live");
+  EXPECT_EQ(j["aliases"][0]["function_version"], "2");
+  // The layer serves $LATEST and both versions.
+  EXPECT_EQ(j["layer_versions"][0]["used_by"], Json({name, name + ":1", name + ":2"}));
+}
+
 }  // namespace
 }  // namespace layered::deploy::testing
