@@ -120,7 +120,8 @@ Result<Invoked> run_invoke(const InvokeArgs& args, const GlobalOptions& global) 
 void add_invoke(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<InvokeArgs>();
   add_global_flags(app, ctx);
-  app.add_option("FUNCTION", args->function, "function name, ARN, or construct path (Stack/Construct), optionally :VERSION or :ALIAS")
+  app.add_option("FUNCTION", args->function,
+                 "function name, ARN, or construct path (Stack/Construct), optionally :VERSION or :ALIAS")
       ->required();
   app.add_option("--event", args->event, "JSON event file, or '-' for stdin (default: {})");
   app.add_flag("--json", ctx.global.json, "print one JSON object: payload, functionError, logs, report");

@@ -1,4 +1,5 @@
 // `layered list`: one inventory, rendered for people or as JSON.
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -32,7 +33,8 @@ Result<Inventory> inventory(const state::State& state) {
     for (const auto& l : f.layers) users[l.arn].push_back(f.name);
   }
   for (const auto& v : inv.function_versions) {
-    for (const auto& l : v.function.layers) users[l.arn].push_back(v.function.name + ":" + v.function.version);
+    for (const auto& l : v.function.layers)
+      users[l.arn].push_back(v.function.name + ":" + v.function.version);
   }
   auto layers = state.layer_versions();
   if (!layers.ok()) return layers.error();
@@ -64,7 +66,7 @@ void versions_text(std::ostringstream& out, const Inventory& inv, const std::str
     if (a.function != function) continue;
     out << "    alias " << a.name << " -> " << a.function_version;
     for (const auto& [version, weight] : a.routing) {
-      out << " (" << static_cast<int>(weight * 100 + 0.5) << "% to " << version << ")";
+      out << " (" << std::lround(weight * 100) << "% to " << version << ")";
     }
     out << ": " << a.arn << "\n";
   }

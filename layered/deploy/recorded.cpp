@@ -42,7 +42,8 @@ struct Identity {
 using Describe = Identity (*)(const StackContext&, const cfn::Resource&, const Json&);
 
 Identity alarm(const StackContext& ctx, const cfn::Resource& r, const Json& p) {
-  std::string name = string_property(p, "AlarmName").value_or(generated_name(ctx.stack.name, r.logical_id, 255));
+  std::string name =
+      string_property(p, "AlarmName").value_or(generated_name(ctx.stack.name, r.logical_id, 255));
   return {name, {{"Arn", "arn:aws:cloudwatch:" + region_account(ctx) + ":alarm:" + name}}};
 }
 
@@ -52,8 +53,9 @@ Identity codedeploy_application(const StackContext& ctx, const cfn::Resource& r,
 }
 
 Identity codedeploy_group(const StackContext& ctx, const cfn::Resource& r, const Json& p) {
-  return {string_property(p, "DeploymentGroupName").value_or(generated_name(ctx.stack.name, r.logical_id, 100)),
-          Json::object()};
+  return {
+      string_property(p, "DeploymentGroupName").value_or(generated_name(ctx.stack.name, r.logical_id, 100)),
+      Json::object()};
 }
 
 Identity permission(const StackContext& ctx, const cfn::Resource& r, const Json& p) {
@@ -79,10 +81,10 @@ Identity event_invoke_config(const StackContext& ctx, const cfn::Resource& r, co
 Identity event_source_mapping(const StackContext& ctx, const cfn::Resource& r, const Json& p) {
   (void)p;
   std::string id = uuid(ctx.stack.name + "/" + r.logical_id);
-  return {id,
-          {{"Id", id},
-           {"EventSourceMappingArn",
-            "arn:aws:lambda:" + region_account(ctx) + ":event-source-mapping:" + id}}};
+  return {
+      id,
+      {{"Id", id},
+       {"EventSourceMappingArn", "arn:aws:lambda:" + region_account(ctx) + ":event-source-mapping:" + id}}};
 }
 
 const std::map<std::string, Describe>& known() {
@@ -126,7 +128,8 @@ std::string not_emulated_summary(const std::vector<StackResult>& results) {
   }
   if (by_type.empty()) return "";
   std::string types;
-  for (const auto& [type, count] : by_type) types += (types.empty() ? "" : ", ") + std::to_string(count) + " " + type;
+  for (const auto& [type, count] : by_type)
+    types += (types.empty() ? "" : ", ") + std::to_string(count) + " " + type;
   return "not emulated (recorded only): " + types + " in " + stacks + "; 'layered list' shows them";
 }
 

@@ -62,7 +62,8 @@ Status check_target_version(const StackContext& ctx, const std::string& id, cons
   }
   if (found) return Ok{};
   return make_error("Function not found: " + ctx.state.qualified_function_arn(function, version),
-                    ctx.where(id, path), "name a published version (Fn::GetAtt [<Version>, Version]) or $LATEST");
+                    ctx.where(id, path),
+                    "name a published version (Fn::GetAtt [<Version>, Version]) or $LATEST");
 }
 
 Result<std::vector<std::pair<std::string, double>>> routing(const StackContext& ctx, const std::string& id,
@@ -103,7 +104,8 @@ Status check_alias_name(const StackContext& ctx, const std::string& id, const st
   return make_error("1 validation error detected: Value '" + name +
                         "' at 'name' failed to satisfy constraint: Member must satisfy regular expression "
                         "pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)",
-                    ctx.where(id, "Name"), "an alias name has letters, digits, '-' and '_', and is not a number");
+                    ctx.where(id, "Name"),
+                    "an alias name has letters, digits, '-' and '_', and is not a number");
 }
 
 }  // namespace

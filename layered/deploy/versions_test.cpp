@@ -171,8 +171,8 @@ TEST_F(VersionsDeployTest, ListShowsVersionsAndAliases) {
   auto inv = inventory(*state_);
   ASSERT_TRUE(inv.ok());
   std::string text = render_text(*inv);
-  EXPECT_NE(text.find("    version 1: " + std::string(kArnPrefix) + name + ":1\n    version 2: " + kArnPrefix +
-                      name + ":2\n    alias live -> 2: " + kArnPrefix + name + ":live\n"),
+  EXPECT_NE(text.find("    version 1: " + std::string(kArnPrefix) + name + ":1\n    version 2: " +
+                      kArnPrefix + name + ":2\n    alias live -> 2: " + kArnPrefix + name + ":live\n"),
             std::string::npos)
       << text;
   Json j = Json::parse(render_json(*inv));

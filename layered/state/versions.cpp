@@ -222,8 +222,8 @@ Status State::delete_alias(const std::string& function, const std::string& name)
 Status State::remove_function(const std::string& name) {
   // The last number stays: a function created again under the name goes on
   // from it (docs/lambda-facts.md section 8).
-  for (const char* sql :
-       {"DELETE FROM function_aliases WHERE function = ?1", "DELETE FROM function_versions WHERE function = ?1"}) {
+  for (const char* sql : {"DELETE FROM function_aliases WHERE function = ?1",
+                          "DELETE FROM function_versions WHERE function = ?1"}) {
     LAYERED_TRY(impl_->query(sql).bind(1, name).run());
   }
   return delete_function(name);

@@ -49,10 +49,11 @@ class VersionsE2E : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   Ran layered(const std::string& args) {
-    std::string cmd = "cd '" + dir_.string() + "' && '" + LAYERED_BIN + "' " + args +
-                      " >out.txt 2>err.txt </dev/null";
+    std::string cmd =
+        "cd '" + dir_.string() + "' && '" + LAYERED_BIN + "' " + args + " >out.txt 2>err.txt </dev/null";
     int status = std::system(cmd.c_str());
-    return Ran{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
+    return Ran{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"),
+               slurp(dir_ / "err.txt")};
   }
 
   // New function code under a new asset hash and a new logical id for
