@@ -11,8 +11,8 @@ namespace layered::deploy::testing {
 namespace {
 
 constexpr const char* kApp = "Lambda-layers-example";
-constexpr const char* kVersion1 = "GreetingFunctionCurrentVersion2F6A1DB9c2b6a8f1c0a3e4d5b6c7d8e9f0a1b2c3";
-constexpr const char* kVersion2 = "GreetingFunctionCurrentVersion2F6A1DB9d4e5f60718293a4b5c6d7e8f90a1b2c3";
+constexpr const char* kVersion1 = "GreetingFunctionCurrentVersionB899AD30394065db50d4c722634238798cc3a971";
+constexpr const char* kVersion2 = "GreetingFunctionCurrentVersionB899AD3047d1c0e5a6f2b9d8c3e4f5a6b7c8d9e0";
 constexpr const char* kArnPrefix = "arn:aws:lambda:us-east-1:123456789012:function:";
 
 class VersionsDeployTest : public DeployFixture {
@@ -68,7 +68,7 @@ TEST_F(VersionsDeployTest, AliasOnCurrentVersionDeploysWithCloudFormationsValues
   EXPECT_TRUE(std::regex_match(output(app, "LiveUrl"),
                                std::regex("https://[0-9a-f]{32}\\.lambda-url\\.us-east-1\\.on\\.aws/")))
       << output(app, "LiveUrl");
-  EXPECT_EQ(output(app, "DeploymentGroupName").rfind("Lambda-layers-example-CanaryDeploymentGroup", 0), 0u);
+  EXPECT_EQ(output(app, "DeploymentGroupName").rfind("Lambda-layers-example-Canary11957FE2", 0), 0u);
   auto alias = state_->alias(name, "live");
   ASSERT_TRUE(alias.ok() && alias->has_value());
   EXPECT_EQ((*alias)->function_version, "1");
@@ -150,7 +150,7 @@ TEST_F(VersionsDeployTest, AliasToAVersionThatDoesNotExistFailsWithLambdasWordin
   auto dir = use("alias-canary");
   const fs::path tpl_file = dir / (std::string(kApp) + ".template.json");
   Json tpl = read_json(tpl_file);
-  tpl["Resources"]["GreetingFunctionAliasLive0AE2AD2B"]["Properties"]["FunctionVersion"] = "7";
+  tpl["Resources"]["AliasLive8346AEFA"]["Properties"]["FunctionVersion"] = "7";
   write_json(tpl_file, tpl);
   auto result = run(dir, {}, true);
   ASSERT_FALSE(result.ok());
@@ -158,7 +158,7 @@ TEST_F(VersionsDeployTest, AliasToAVersionThatDoesNotExistFailsWithLambdasWordin
       << result.error().message;
   EXPECT_TRUE(result.error().message.ends_with(":7"));
   EXPECT_EQ(result.error().where,
-            "Lambda-layers-example/GreetingFunctionAliasLive0AE2AD2B.Properties.FunctionVersion");
+            "Lambda-layers-example/AliasLive8346AEFA.Properties.FunctionVersion");
   EXPECT_TRUE(state_->function_versions()->empty());  // the stack rolled back
 }
 

@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 constexpr const char* kApp = "Lambda-layers-example";
-constexpr const char* kVersion1 = "GreetingFunctionCurrentVersion2F6A1DB9c2b6a8f1c0a3e4d5b6c7d8e9f0a1b2c3";
-constexpr const char* kVersion2 = "GreetingFunctionCurrentVersion2F6A1DB9d4e5f60718293a4b5c6d7e8f90a1b2c3";
+constexpr const char* kVersion1 = "GreetingFunctionCurrentVersionB899AD30394065db50d4c722634238798cc3a971";
+constexpr const char* kVersion2 = "GreetingFunctionCurrentVersionB899AD3047d1c0e5a6f2b9d8c3e4f5a6b7c8d9e0";
 
 struct Ran {
   int exit_code = -1;
