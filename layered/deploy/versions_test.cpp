@@ -162,6 +162,22 @@ TEST_F(VersionsDeployTest, AliasToAVersionThatDoesNotExistFailsWithLambdasWordin
   EXPECT_TRUE(state_->function_versions()->empty());  // the stack rolled back
 }
 
+TEST_F(VersionsDeployTest, AFunctionHasNoVersionAttribute) {
+  auto dir = use("alias-canary");
+  const fs::path tpl_file = dir / (std::string(kApp) + ".template.json");
+  Json tpl = read_json(tpl_file);
+  tpl["Resources"]["AliasLive8346AEFA"]["Properties"]["FunctionVersion"] =
+      Json{{"Fn::GetAtt", {"GreetingFunction16D8FDDB", "Version"}}};
+  write_json(tpl_file, tpl);
+  auto result = run(dir, {}, true);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find(
+                "Template error: resource GreetingFunction16D8FDDB does not support attribute type Version in "
+                "Fn::GetAtt"),
+            std::string::npos)
+      << format_error(result.error());
+}
+
 TEST_F(VersionsDeployTest, ListShowsVersionsAndAliases) {
   auto dir = use("alias-canary");
   ASSERT_TRUE(run(dir, {}, true).ok());
