@@ -157,8 +157,7 @@ TEST_F(VersionsDeployTest, AliasToAVersionThatDoesNotExistFailsWithLambdasWordin
   EXPECT_EQ(result.error().message.rfind("Function not found: " + std::string(kArnPrefix), 0), 0u)
       << result.error().message;
   EXPECT_TRUE(result.error().message.ends_with(":7"));
-  EXPECT_EQ(result.error().where,
-            "Lambda-layers-example/AliasLive8346AEFA.Properties.FunctionVersion");
+  EXPECT_EQ(result.error().where, "Lambda-layers-example/AliasLive8346AEFA.Properties.FunctionVersion");
   EXPECT_TRUE(state_->function_versions()->empty());  // the stack rolled back
 }
 
@@ -171,10 +170,11 @@ TEST_F(VersionsDeployTest, AFunctionHasNoVersionAttribute) {
   write_json(tpl_file, tpl);
   auto result = run(dir, {}, true);
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(result.error().message.find(
-                "Template error: resource GreetingFunction16D8FDDB does not support attribute type Version in "
-                "Fn::GetAtt"),
-            std::string::npos)
+  EXPECT_NE(
+      result.error().message.find(
+          "Template error: resource GreetingFunction16D8FDDB does not support attribute type Version in "
+          "Fn::GetAtt"),
+      std::string::npos)
       << format_error(result.error());
 }
 

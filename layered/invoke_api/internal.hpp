@@ -116,6 +116,11 @@ Api<std::string> list_layer_versions(const Snapshot& snapshot, const std::string
                                      const std::string& marker, const std::string& max_items);
 Api<std::string> get_layer_version(const Snapshot& snapshot, const std::string& layer,
                                    const std::string& version);
+// Versions and aliases (invoke_api/versions.cpp); every item, no paging.
+Api<std::string> list_versions(const Snapshot& snapshot, const std::string& function_name);
+Api<std::string> list_aliases(const Snapshot& snapshot, const std::string& function_name);
+Api<std::string> get_alias(const Snapshot& snapshot, const std::string& function_name,
+                           const std::string& alias);
 
 // An environment handed to one invocation.
 struct Lease {

@@ -46,6 +46,16 @@ lambda get-function-configuration --function-name "$fn" --qualifier 1 >"$tmp/con
 check "get-function-configuration --qualifier 1: Version 1" contains "$tmp/conf.json" '"Version": "1"'
 check "and the version's ARN" contains "$tmp/conf.json" "\"FunctionArn\": \"$arn:1\""
 
+lambda list-versions-by-function --function-name "$fn" >"$tmp/versions.json" 2>&1
+check "list-versions-by-function: \$LATEST" contains "$tmp/versions.json" "\"FunctionArn\": \"$arn:\$LATEST\""
+check "list-versions-by-function: version 1" contains "$tmp/versions.json" "\"FunctionArn\": \"$arn:1\""
+lambda list-aliases --function-name "$arn" >"$tmp/aliases.json" 2>&1
+check "list-aliases: live names version 1" contains "$tmp/aliases.json" '"FunctionVersion": "1"'
+lambda get-alias --function-name "$fn" --name live >"$tmp/alias.json" 2>&1
+check "get-alias: the alias ARN" contains "$tmp/alias.json" "\"AliasArn\": \"$arn:live\""
+lambda get-alias --function-name "$fn" --name prod >"$tmp/noalias.json" 2>&1
+check "get-alias of an unknown alias: ResourceNotFoundException" contains "$tmp/noalias.json" "ResourceNotFoundException"
+
 stop_serve
 check "serve exits 0 on SIGTERM" test $? = 0
 check "nothing is left behind" no_leftovers
