@@ -73,6 +73,7 @@ ALTER TABLE stacks ADD COLUMN region TEXT NOT NULL DEFAULT '';
 // configuration, their layers in order) and aliases. No foreign key to
 // `functions`: updating a function rewrites its row, and its versions must
 // survive that. Their numbers come from counters.db, as layer versions' do.
+constexpr int kVersionsSchema = 4;
 constexpr const char* kVersions = R"sql(
 CREATE TABLE IF NOT EXISTS function_versions(
   function TEXT NOT NULL, version INTEGER NOT NULL, arn TEXT NOT NULL UNIQUE, function_arn TEXT NOT NULL,
@@ -93,6 +94,20 @@ CREATE TABLE IF NOT EXISTS function_aliases(
   PRIMARY KEY(function, name));
 CREATE INDEX IF NOT EXISTS function_version_layers_by_layer ON function_version_layers(layer_arn);
 )sql";
+
+// A reader of a state from before version 3 (nothing published yet) sees the
+// version tables empty: temporary ones on its own connection, so that it
+// neither writes nor waits for the write lock to migrate.
+std::string empty_version_tables() {
+  std::string sql;
+  std::string_view rest = kVersions;
+  for (auto at = rest.find("CREATE TABLE"); at != std::string_view::npos; at = rest.find("CREATE TABLE")) {
+    auto end = rest.find(");", at);
+    sql += "CREATE TEMP TABLE" + std::string(rest.substr(at + 12, end + 2 - at - 12)) + "\n";
+    rest = rest.substr(end + 2);
+  }
+  return sql;
+}
 
 Result<int> user_version(sqlite3* db) {
   detail::Statement q(db, "PRAGMA user_version");
@@ -240,6 +255,9 @@ Result<State> State::open_read_only(const std::string& dir) {
                       "run 'layered deploy --all' first, or pass --state DIR");
   }
   LAYERED_TRY(open_for_reading(*impl, path));
+  auto version = user_version(impl->db);
+  if (!version.ok()) return version.error();
+  if (*version < kVersionsSchema) LAYERED_TRY(detail::exec(impl->db, empty_version_tables()));
   impl->statements = std::make_unique<detail::StatementCache>(impl->db);
   LAYERED_TRY(load_settings(*impl));
   return State(std::move(impl));

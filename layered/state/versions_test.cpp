@@ -177,6 +177,19 @@ TEST_F(VersionsTest, SchemaVersionThreeGainsTheVersionTables) {
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
+  {
+    // A reader (list, invoke, serve) of the old state sees no versions and
+    // leaves it as it is.
+    auto reader = State::open_read_only(dir_ + "/st");
+    ASSERT_TRUE(reader.ok()) << format_error(reader.error());
+    auto none = reader->function_versions();
+    ASSERT_TRUE(none.ok()) << format_error(none.error());
+    EXPECT_TRUE(none->empty());
+    EXPECT_TRUE(reader->aliases()->empty());
+    auto latest = reader->resolve_function("App/Fn:$LATEST");
+    EXPECT_TRUE(latest.ok());
+    EXPECT_FALSE(reader->resolve_function("App/Fn:1").ok());
+  }
   auto s = State::open(dir_ + "/st");
   ASSERT_TRUE(s.ok()) << format_error(s.error());
   state_ = std::make_unique<State>(std::move(*s));
