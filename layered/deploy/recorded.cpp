@@ -18,9 +18,7 @@ std::string uuid(const std::string& seed) {
          h.substr(20, 12);
 }
 
-std::string region_account(const StackContext& ctx) {
-  return ctx.state.settings().region + ":" + ctx.state.settings().account_id;
-}
+std::string region_account(const StackContext& ctx) { return ctx.env.region + ":" + ctx.env.account_id; }
 
 // The function a FunctionName property names, as its unqualified ARN plus
 // the qualifier when there is one.
@@ -30,8 +28,8 @@ std::string function_arn_of(const StackContext& ctx, const Json& properties) {
   auto at = value.find("function:");
   std::string rest = at == std::string::npos ? value : value.substr(at + 9);
   auto colon = rest.find(':');
-  if (colon == std::string::npos) return ctx.state.function_arn(rest);
-  return ctx.state.qualified_function_arn(rest.substr(0, colon), rest.substr(colon + 1));
+  if (colon == std::string::npos) return state::function_arn(ctx.env, rest);
+  return state::function_arn(ctx.env, rest.substr(0, colon)) + ":" + rest.substr(colon + 1);
 }
 
 struct Identity {
@@ -69,7 +67,7 @@ Identity url(const StackContext& ctx, const cfn::Resource& r, const Json& p) {
   std::string id = store::sha256_hex("url:" + arn + "/" + r.logical_id).substr(0, 32);
   return {arn,
           {{"FunctionArn", arn},
-           {"FunctionUrl", "https://" + id + ".lambda-url." + ctx.state.settings().region + ".on.aws/"}}};
+           {"FunctionUrl", "https://" + id + ".lambda-url." + ctx.env.region + ".on.aws/"}}};
 }
 
 Identity event_invoke_config(const StackContext& ctx, const cfn::Resource& r, const Json& p) {

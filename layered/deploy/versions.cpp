@@ -44,30 +44,31 @@ Result<state::FunctionRecord> target_function(const StackContext& ctx, const std
   auto function = ctx.state.function(name);
   if (!function.ok()) return function.error();
   if (!function->has_value()) {
-    return make_error("Function not found: " + ctx.state.function_arn(name), ctx.where(id, "FunctionName"),
+    return make_error("Function not found: " + state::function_arn(ctx.env, name),
+                      ctx.where(id, "FunctionName"),
                       "name a function deployed before this resource (e.g. with Ref)");
   }
   return std::move(**function);
 }
 
 // A version an alias may name: $LATEST or a published number.
-Status check_target_version(const StackContext& ctx, const std::string& id, const std::string& function,
-                            const std::string& version, const std::string& path) {
+Status check_target_version(const StackContext& ctx, const std::string& id,
+                            const state::FunctionRecord& function, const std::string& version,
+                            const std::string& path) {
   if (version == "$LATEST") return Ok{};
   std::optional<state::FunctionVersionRecord> found;
   if (all_digits(version) && version.size() <= 9) {
-    auto v = ctx.state.function_version(function, std::stoi(version));
+    auto v = ctx.state.function_version(function.name, std::stoi(version));
     if (!v.ok()) return v.error();
     found = std::move(*v);
   }
   if (found) return Ok{};
-  return make_error("Function not found: " + ctx.state.qualified_function_arn(function, version),
-                    ctx.where(id, path),
+  return make_error("Function not found: " + function.arn + ":" + version, ctx.where(id, path),
                     "name a published version (Fn::GetAtt [<Version>, Version]) or $LATEST");
 }
 
 Result<std::vector<std::pair<std::string, double>>> routing(const StackContext& ctx, const std::string& id,
-                                                            const std::string& function,
+                                                            const state::FunctionRecord& function,
                                                             const Json& properties) {
   std::vector<std::pair<std::string, double>> out;
   auto config = properties.find("RoutingConfig");
@@ -122,11 +123,12 @@ Status apply_version(StackContext& ctx, const cfn::Resource& resource, const Jso
     record.attributes_json = prev->second.attributes_json;
     return record_resource(ctx, resource, std::move(record));
   }
-  auto number = ctx.state.next_function_version(function->name);
+  // Reserved outside the deploy's transaction: a rollback still uses it up.
+  auto number = ctx.state.reserve_function_version(*function);
   if (!number.ok()) return number.error();
   state::FunctionVersionRecord v;
   v.version = *number;
-  v.arn = ctx.state.qualified_function_arn(function->name, std::to_string(v.version));
+  v.arn = function->arn + ":" + std::to_string(v.version);
   v.description = string_property(properties, "Description").value_or("");
   v.stack = ctx.stack.name;
   v.logical_id = id;
@@ -149,13 +151,13 @@ Status apply_alias(StackContext& ctx, const cfn::Resource& resource, const Json&
   LAYERED_TRY(check_alias_name(ctx, id, *name));
   auto version = string_property(properties, "FunctionVersion");
   if (!version) return required_property(ctx, id, "FunctionVersion");
-  LAYERED_TRY(check_target_version(ctx, id, function->name, *version, "FunctionVersion"));
-  auto weights = routing(ctx, id, function->name, properties);
+  LAYERED_TRY(check_target_version(ctx, id, *function, *version, "FunctionVersion"));
+  auto weights = routing(ctx, id, *function, properties);
   if (!weights.ok()) return weights.error();
 
   state::AliasRecord alias{function->name,
                            *name,
-                           ctx.state.qualified_function_arn(function->name, *name),
+                           function->arn + ":" + *name,
                            *version,
                            std::move(*weights),
                            string_property(properties, "Description").value_or(""),
