@@ -34,11 +34,6 @@ Status doctor_check(const state::FunctionRecord& f) {
 }
 
 void print_stack(const deploy::StackResult& result) {
-  if (!result.not_emulated.empty()) {
-    std::string list;
-    for (const auto& r : result.not_emulated) list += (list.empty() ? "" : ", ") + r;
-    std::cerr << result.name << ": not emulated (recorded only): " << list << "\n";
-  }
   std::cout << "\n";
   if (!result.outputs.empty()) {
     std::cout << "Outputs:\n";
@@ -64,6 +59,7 @@ int run_deploy(const Context& ctx, const DeployFlags& flags) {
   options.stack_done = print_stack;
   auto result = deploy::deploy(*app, *state, store, options);
   if (!result.ok()) return report(result.error());
+  if (auto note = deploy::not_emulated_summary(*result); !note.empty()) std::cerr << note << "\n";
   return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <random>
 
 #include "cli/commands.hpp"
 #include "common/common.hpp"
@@ -42,6 +43,12 @@ Result<std::string> read_event(const std::string& source) {
                       source, "send a smaller event (Lambda answers RequestTooLargeException)");
   }
   return std::move(read->bytes);
+}
+
+// Picks between the versions of an alias with weighted routing.
+double uniform_draw() {
+  std::random_device device;
+  return std::uniform_real_distribution<double>(0, 1)(device);
 }
 
 // The state's cache, or a private one for this command where the state
@@ -89,7 +96,8 @@ Result<Invoked> run_invoke(const InvokeArgs& args, const GlobalOptions& global) 
   }
   auto state = state::State::open_read_only(dir);  // never waits for a deploy
   if (!state) return state.error();
-  auto function = state->find_function(args.function);
+  // NAME[:VERSION|:ALIAS]: what runs is that version's copy of the function.
+  auto function = state->resolve_function(args.function, uniform_draw());
   if (!function) return function.error();
   Invoked out;
   out.cache = std::make_unique<CacheDir>(state->dir());
@@ -111,7 +119,8 @@ Result<Invoked> run_invoke(const InvokeArgs& args, const GlobalOptions& global) 
 void add_invoke(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<InvokeArgs>();
   add_global_flags(app, ctx);
-  app.add_option("FUNCTION", args->function, "function name, ARN, or construct path (Stack/Construct)")
+  app.add_option("FUNCTION", args->function,
+                 "function name, ARN, or construct path (Stack/Construct), optionally :VERSION or :ALIAS")
       ->required();
   app.add_option("--event", args->event, "JSON event file, or '-' for stdin (default: {})");
   app.add_flag("--json", ctx.global.json, "print one JSON object: payload, functionError, logs, report");

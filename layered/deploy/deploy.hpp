@@ -50,6 +50,11 @@ struct DeployOptions {
 Result<std::vector<StackResult>> deploy(const assembly::Assembly& app, state::State& state,
                                         const store::Store& store, const DeployOptions& options);
 
+// One line for a whole deploy, "" when nothing is recorded only, e.g.
+// "not emulated (recorded only): 1 AWS::CloudWatch::Alarm, 2 AWS::Lambda::Permission
+// in 'App'; 'layered list' shows them".
+std::string not_emulated_summary(const std::vector<StackResult>& results);
+
 struct DestroyOptions {
   std::vector<std::string> stacks;
   bool all = false;
@@ -70,7 +75,7 @@ Status destroy(state::State& state, const store::Store& store, const std::vector
 // What `layered list` shows.
 struct LayerVersionEntry {
   state::LayerVersionRecord layer;
-  std::vector<std::string> used_by;  // function names
+  std::vector<std::string> used_by;  // function names, and NAME:N for published versions
 };
 
 struct Inventory {
@@ -78,6 +83,8 @@ struct Inventory {
   std::vector<state::StackRecord> stacks;
   std::vector<state::ResourceRecord> not_emulated;
   std::vector<state::FunctionRecord> functions;
+  std::vector<state::FunctionVersionRecord> function_versions;  // by function, then number
+  std::vector<state::AliasRecord> aliases;                      // by function, then name
   // Live versions, plus deleted ones that still serve a function.
   std::vector<LayerVersionEntry> layer_versions;
   std::vector<state::ExportRecord> exports;

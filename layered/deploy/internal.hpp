@@ -46,6 +46,17 @@ struct StackContext {
 Status apply_resource(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
 Status apply_layer_version(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
 Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
+Status apply_version(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
+Status apply_alias(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
+// Recorded only: the types around versions that CDK apps add, with plausible
+// attribute values so that what refers to them deploys.
+Status apply_not_emulated(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
+bool is_known_not_emulated(const std::string& type);
+Status remove_version_or_alias(state::State& state, const state::ResourceRecord& record);
+
+// Shared tail of every handler: create, update or keep `record`.
+Status record_resource(StackContext& ctx, const cfn::Resource& resource, state::ResourceRecord record,
+                       const std::string& detail = {});
 
 // Removes a resource's physical counterpart (function, SSM parameter, layer
 // version) unless `retain`; the record itself is handled by the caller.

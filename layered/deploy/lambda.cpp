@@ -281,6 +281,17 @@ Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Reso
   return f;
 }
 
+// Fn::GetAtt of AWS::Lambda::Function: Arn and the SnapStart response.
+Json function_attributes(const state::FunctionRecord& f, const Json& properties) {
+  std::string apply_on = "None";
+  if (auto snap = properties.find("SnapStart"); snap != properties.end() && snap->is_object())
+    apply_on = string_property(*snap, "ApplyOn").value_or("None");
+  return Json{{"Arn", f.arn},
+              {"SnapStartResponse.ApplyOn", apply_on},
+              // SnapStart applies to published versions only, never to $LATEST.
+              {"SnapStartResponse.OptimizationStatus", "Off"}};
+}
+
 bool same_function(const state::FunctionRecord& a, const state::FunctionRecord& b) {
   auto arns = [](const state::FunctionRecord& f) {
     std::vector<std::string> out;
@@ -305,7 +316,7 @@ Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Js
   if (!f.ok()) return f.error();
   auto record = new_record(ctx, resource, properties);
   record.physical_id = f->name;
-  record.attributes_json = Json{{"Arn", f->arn}}.dump();
+  record.attributes_json = function_attributes(*f, properties).dump();
   const bool same =
       before && prev->second.properties_json == record.properties_json && same_function(*before, *f);
   if (!same) {

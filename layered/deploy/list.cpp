@@ -1,4 +1,5 @@
 // `layered list`: one inventory, rendered for people or as JSON.
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -21,9 +22,19 @@ Result<Inventory> inventory(const state::State& state) {
   auto functions = state.functions();
   if (!functions.ok()) return functions.error();
   inv.functions = std::move(*functions);
+  auto versions = state.function_versions();
+  if (!versions.ok()) return versions.error();
+  inv.function_versions = std::move(*versions);
+  auto aliases = state.aliases();
+  if (!aliases.ok()) return aliases.error();
+  inv.aliases = std::move(*aliases);
   std::map<std::string, std::vector<std::string>> users;
   for (const auto& f : inv.functions) {
     for (const auto& l : f.layers) users[l.arn].push_back(f.name);
+  }
+  for (const auto& v : inv.function_versions) {
+    for (const auto& l : v.function.layers)
+      users[l.arn].push_back(v.function.name + ":" + v.function.version);
   }
   auto layers = state.layer_versions();
   if (!layers.ok()) return layers.error();
@@ -40,6 +51,65 @@ Result<Inventory> inventory(const state::State& state) {
   inv.ssm_parameters = std::move(*ssm);
   return inv;
 }
+
+namespace {
+
+// "    version 1: <arn>  (published ...)" and "    alias live -> 2 (10% to 3)"
+// lines under the function they belong to.
+void versions_text(std::ostringstream& out, const Inventory& inv, const std::string& function) {
+  for (const auto& v : inv.function_versions) {
+    if (v.function.name != function) continue;
+    out << "    version " << v.version << ": " << v.arn
+        << (v.description.empty() ? "" : "  (" + v.description + ")") << "\n";
+  }
+  for (const auto& a : inv.aliases) {
+    if (a.function != function) continue;
+    out << "    alias " << a.name << " -> " << a.function_version;
+    for (const auto& [version, weight] : a.routing) {
+      out << " (" << std::lround(weight * 100) << "% to " << version << ")";
+    }
+    out << ": " << a.arn << "\n";
+  }
+}
+
+Json versions_json(const Inventory& inv) {
+  Json out = Json::array();
+  for (const auto& v : inv.function_versions) {
+    Json layers = Json::array();
+    for (const auto& l : v.function.layers) layers.push_back(l.arn);
+    out.push_back({{"function", v.function.name},
+                   {"version", v.version},
+                   {"arn", v.arn},
+                   {"description", v.description},
+                   {"stack", v.stack},
+                   {"logical_id", v.logical_id},
+                   {"published_at", v.published_at},
+                   {"runtime", v.function.runtime},
+                   {"handler", v.function.handler},
+                   {"code_dir", v.function.code_dir},
+                   {"layers", layers}});
+  }
+  return out;
+}
+
+Json aliases_json(const Inventory& inv) {
+  Json out = Json::array();
+  for (const auto& a : inv.aliases) {
+    Json weights = Json::object();
+    for (const auto& [version, weight] : a.routing) weights[version] = weight;
+    out.push_back({{"function", a.function},
+                   {"name", a.name},
+                   {"arn", a.arn},
+                   {"function_version", a.function_version},
+                   {"additional_version_weights", weights},
+                   {"description", a.description},
+                   {"stack", a.stack},
+                   {"logical_id", a.logical_id}});
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string render_text(const Inventory& inv) {
   std::ostringstream out;
@@ -62,6 +132,7 @@ std::string render_text(const Inventory& inv) {
         << "), handler: " << f.handler << ", memory: " << f.memory_mb << " MB, timeout: " << f.timeout_s
         << " s\n";
     for (const auto& l : f.layers) out << "    layer: " << l.arn << "\n";
+    versions_text(out, inv, f.name);
   }
   out << "Layer versions:\n";
   for (const auto& e : inv.layer_versions) {
@@ -123,6 +194,8 @@ std::string render_json(const Inventory& inv) {
                               {"layers", layers},
                               {"code_dir", f.code_dir}});
   }
+  j["function_versions"] = versions_json(inv);
+  j["aliases"] = aliases_json(inv);
   j["layer_versions"] = Json::array();
   for (const auto& e : inv.layer_versions) {
     const auto& l = e.layer;

@@ -8,11 +8,8 @@
 
 namespace layered::deploy::detail {
 
-namespace {
-
-// Shared tail of every handler: create, update or keep `record`.
 Status record_resource(StackContext& ctx, const cfn::Resource& resource, state::ResourceRecord record,
-                       const std::string& detail = {}) {
+                       const std::string& detail) {
   auto prev = ctx.previous.find(resource.logical_id);
   const bool existed = prev != ctx.previous.end();
   const bool same = existed && prev->second.properties_json == record.properties_json &&
@@ -30,6 +27,8 @@ Status record_resource(StackContext& ctx, const cfn::Resource& resource, state::
   ctx.current[resource.logical_id] = std::move(record);
   return Ok{};
 }
+
+namespace {
 
 Status apply_role(StackContext& ctx, const cfn::Resource& resource, const Json& properties) {
   auto record = new_record(ctx, resource, properties);
@@ -111,13 +110,20 @@ Status apply_resource(StackContext& ctx, const cfn::Resource& resource, const Js
   if (type == "AWS::Lambda::Function") return apply_function(ctx, resource, properties);
   if (type == "AWS::IAM::Role") return apply_role(ctx, resource, properties);
   if (type == "AWS::SSM::Parameter") return apply_ssm_parameter(ctx, resource, properties);
+  if (type == "AWS::Lambda::Version") return apply_version(ctx, resource, properties);
+  if (type == "AWS::Lambda::Alias") return apply_alias(ctx, resource, properties);
+  if (is_known_not_emulated(type)) return apply_not_emulated(ctx, resource, properties);
   return apply_recorded(ctx, resource, properties, type == "AWS::CDK::Metadata");
 }
 
 Status remove_physical(state::State& state, const state::ResourceRecord& record, bool retain) {
   if (retain) return Ok{};
   if (record.type == "AWS::Lambda::LayerVersion") return state.mark_layer_version_deleted(record.physical_id);
-  if (record.type == "AWS::Lambda::Function") return state.delete_function(record.physical_id);
+  // With all its versions and aliases, as Lambda's DeleteFunction.
+  if (record.type == "AWS::Lambda::Function") return state.remove_function(record.physical_id);
+  if (record.type == "AWS::Lambda::Version" || record.type == "AWS::Lambda::Alias") {
+    return remove_version_or_alias(state, record);
+  }
   if (record.type == "AWS::SSM::Parameter") return state.delete_ssm_parameter(record.physical_id);
   return Ok{};
 }

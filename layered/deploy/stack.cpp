@@ -45,6 +45,12 @@ bool same_environment(const StackContext& ctx, const std::string& owner) {
   return env.ok() && env->account_id == ctx.env.account_id && env->region == ctx.env.region;
 }
 
+std::string attribute_names(const Json& attributes) {
+  std::string out;
+  for (const auto& [name, value] : attributes.items()) out += (out.empty() ? "" : ", ") + name;
+  return out.empty() ? "no attributes" : out;
+}
+
 cfn::Environment environment(StackContext& ctx) {
   cfn::Environment env;
   env.account_id = ctx.env.account_id;
@@ -72,6 +78,12 @@ cfn::Environment environment(StackContext& ctx) {
     if (it == ctx.current.end()) return make_error("resource '" + id + "' has not been created yet");
     auto attributes = Json::parse(it->second.attributes_json, nullptr, false);
     if (attributes.is_object() && attributes.contains(attribute)) return attributes[attribute];
+    // Emulated types carry every attribute CloudFormation gives them.
+    if (it->second.emulated) {
+      return make_error("Template error: resource " + id + " does not support attribute type " + attribute +
+                            " in Fn::GetAtt",
+                        "", "'" + it->second.type + "' has: " + attribute_names(attributes));
+    }
     return make_error(
         "attribute '" + attribute + "' of '" + id + "' (" + it->second.type + ") is not emulated", "",
         it->second.emulated

@@ -59,6 +59,31 @@ std::string lambda_time(const std::string& iso) {
   return iso.substr(0, 19) + ".000+0000";
 }
 
+// Published versions: the function's settings that are not in its copy
+// (role, reserved concurrency) come from the function as deployed now.
+Status read_versions(const state::State& state, Snapshot& snapshot) {
+  auto versions = state.function_versions();
+  if (!versions) return versions.error();
+  auto aliases = state.aliases();
+  if (!aliases) return aliases.error();
+  snapshot.aliases = std::move(*aliases);
+  for (auto& v : *versions) {
+    const Deployed* latest = snapshot.find(v.function.name);
+    if (!latest) continue;  // a version outlives its function only in a broken state
+    Deployed d;
+    d.reserved_concurrency = latest->reserved_concurrency;
+    d.role = latest->role;
+    d.description = v.description.empty() ? latest->description : v.description;
+    d.record = std::move(v.function);
+    d.record.arn = v.arn;
+    d.identity = identity_of(d.record) + d.record.version;
+    d.last_modified = lambda_time(v.published_at);
+    d.code_size = tree_size(d.record.code_dir);
+    snapshot.versions.push_back(std::move(d));
+  }
+  return Ok{};
+}
+
 Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->settings = state.settings();
@@ -93,6 +118,7 @@ Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state)
   }
   std::sort(snapshot->functions.begin(), snapshot->functions.end(),
             [](const Deployed& a, const Deployed& b) { return a.record.name < b.record.name; });
+  LAYERED_TRY(read_versions(state, *snapshot));
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 
@@ -102,6 +128,29 @@ const Deployed* Snapshot::find(const std::string& name) const {
   auto it = std::lower_bound(functions.begin(), functions.end(), name,
                              [](const Deployed& d, const std::string& n) { return d.record.name < n; });
   return it != functions.end() && it->record.name == name ? &*it : nullptr;
+}
+
+const Deployed* Snapshot::find(const std::string& name, const std::string& qualifier, double draw) const {
+  const Deployed* latest = find(name);
+  if (!latest || qualifier.empty() || qualifier == "$LATEST") return latest;
+  std::string version = qualifier;
+  if (qualifier.find_first_not_of("0123456789") != std::string::npos) {
+    auto alias = std::find_if(aliases.begin(), aliases.end(), [&](const state::AliasRecord& a) {
+      return a.function == name && a.name == qualifier;
+    });
+    if (alias == aliases.end()) return nullptr;
+    version = alias->function_version;
+    double at = 0;
+    for (const auto& [extra, weight] : alias->routing) {
+      if (draw >= at && draw < at + weight) version = extra;
+      at += weight;
+    }
+    if (version == "$LATEST") return latest;
+  }
+  auto it = std::find_if(versions.begin(), versions.end(), [&](const Deployed& d) {
+    return d.record.name == name && d.record.version == version;
+  });
+  return it == versions.end() ? nullptr : &*it;
 }
 
 Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& state_dir) {

@@ -81,8 +81,15 @@ struct Deployed {
 struct Snapshot {
   state::Settings settings;
   std::vector<Deployed> functions;  // by name
+  // Published versions (record.version "N", record.arn qualified), by name
+  // then number; and aliases.
+  std::vector<Deployed> versions;
+  std::vector<state::AliasRecord> aliases;
   std::vector<state::LayerVersionRecord> layers;
   const Deployed* find(const std::string& name) const;
+  // `qualifier`: "" or $LATEST, a version number, or an alias (`draw` in
+  // [0, 1) picks between an alias's weighted versions); nullptr when none.
+  const Deployed* find(const std::string& name, const std::string& qualifier, double draw) const;
 };
 
 // What is deployed, re-read only when the state changed since the last look.
@@ -109,6 +116,11 @@ Api<std::string> list_layer_versions(const Snapshot& snapshot, const std::string
                                      const std::string& marker, const std::string& max_items);
 Api<std::string> get_layer_version(const Snapshot& snapshot, const std::string& layer,
                                    const std::string& version);
+// Versions and aliases (invoke_api/versions.cpp); every item, no paging.
+Api<std::string> list_versions(const Snapshot& snapshot, const std::string& function_name);
+Api<std::string> list_aliases(const Snapshot& snapshot, const std::string& function_name);
+Api<std::string> get_alias(const Snapshot& snapshot, const std::string& function_name,
+                           const std::string& alias);
 
 // An environment handed to one invocation.
 struct Lease {
@@ -155,10 +167,15 @@ class Pools {
     Clock::time_point since;
     std::optional<double> prepared_ms;  // prepared ahead, not yet used
   };
+  // One per function version: $LATEST and version N never share
+  // environments (AWS_LAMBDA_FUNCTION_VERSION differs, and so may the code).
   struct Function {
+    std::string name;        // the function's, for its reserved concurrency
     std::vector<Idle> idle;  // most recently used last
     int busy = 0;
   };
+  int busy_locked(const std::string& function_name) const;
+  static std::string pool_key(const Deployed& function);
   // Takes one idle environment of any function (the least recently used) out,
   // to make room under the cap. Called with mutex_ held.
   std::unique_ptr<invoke::Environment> evict_one_locked();
@@ -171,7 +188,7 @@ class Pools {
   const std::chrono::milliseconds idle_timeout_;
   const invoke::Options options_;
   mutable std::mutex mutex_;
-  std::map<std::string, Function> functions_;
+  std::map<std::string, Function> functions_;  // by "name:version"
   int live_ = 0;
   // Identities whose preparation failed: not tried ahead again (a request
   // still tries, and says why it fails).

@@ -4,6 +4,7 @@
 #include "invoke_api/invocation.hpp"
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 namespace layered::invoke_api {
 
@@ -22,8 +23,11 @@ Api<const Deployed*> resolve(const FunctionRef& ref, const Snapshot& snapshot) {
   }
   std::string arn = "arn:aws:lambda:" + region + ":" + account + ":function:" + ref.name;
   if (!ref.qualifier.empty()) arn += ":" + ref.qualifier;
-  // Versions and aliases are not modelled yet: only $LATEST exists.
-  if (!found || (!ref.qualifier.empty() && ref.qualifier != "$LATEST")) return function_not_found(arn);
+  if (!found) return function_not_found(arn);
+  // Each alias invocation draws its own share of a weighted routing.
+  thread_local std::mt19937 random{std::random_device{}()};
+  found = snapshot.find(ref.name, ref.qualifier, std::uniform_real_distribution<double>(0, 1)(random));
+  if (!found) return function_not_found(arn);
   return found;
 }
 

@@ -90,6 +90,38 @@ TEST(Prepare, AFunctionLivesInItsStacksRegionNotTheStatesDefault) {
             "Function not found: arn:aws:lambda:eu-central-1:000000000000:function:fn:3");
 }
 
+Snapshot with_versions() {
+  Snapshot s = one_function();
+  for (const char* number : {"1", "2"}) {
+    Deployed v = s.functions[0];
+    v.record.version = number;
+    v.record.arn += std::string(":") + number;
+    s.versions.push_back(v);
+  }
+  s.aliases.push_back({"fn", "live", "", "1", {{"2", 0.25}}, "", "App", "Alias"});
+  return s;
+}
+
+const Deployed* prepared(const Snapshot& s, const std::string& name, const std::string& qualifier = "") {
+  auto r = prepare(s, name, qualifier, "DryRun", "");
+  EXPECT_TRUE(std::holds_alternative<Request>(r)) << std::get<ApiError>(r).message;
+  return std::holds_alternative<Request>(r) ? std::get<Request>(r).function : nullptr;
+}
+
+TEST(Prepare, QualifiersNameTheVersionThatRuns) {
+  auto s = with_versions();
+  EXPECT_EQ(prepared(s, "fn:2")->record.version, "2");
+  EXPECT_EQ(prepared(s, "fn", "1")->record.arn, "arn:aws:lambda:us-east-1:123456789012:function:fn:1");
+  EXPECT_EQ(prepared(s, "arn:aws:lambda:us-east-1:123456789012:function:fn:$LATEST")->record.version,
+            "$LATEST");
+  EXPECT_EQ(s.find("fn", "live", 0.5)->record.version, "1");
+  EXPECT_EQ(s.find("fn", "live", 0.1)->record.version, "2");  // the alias's 25% to version 2
+  EXPECT_EQ(refused(s, "fn:prod", "", "{}").message,
+            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:fn:prod");
+  EXPECT_EQ(refused(s, "fn:3", "", "{}").message,
+            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:fn:3");
+}
+
 TEST(ErrorBody, IsTheShapeTheSdksParse) {
   EXPECT_EQ(
       error_body(throttled("ReservedFunctionConcurrentInvocationLimitExceeded")),

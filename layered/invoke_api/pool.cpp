@@ -31,7 +31,7 @@ std::optional<Lease> Pools::take_idle_locked(Function& f, const Deployed& functi
   if (f.idle.empty()) return std::nullopt;
   auto warm = std::find_if(f.idle.rbegin(), f.idle.rend(), [](const Idle& i) { return i.env->warm(); });
   auto chosen = warm != f.idle.rend() ? std::prev(warm.base()) : f.idle.begin();
-  Lease lease{std::move(chosen->env), function.record.name, function.identity, chosen->prepared_ms,
+  Lease lease{std::move(chosen->env), pool_key(function), function.identity, chosen->prepared_ms,
               chosen->prepared_ms.has_value()};
   f.idle.erase(chosen);
   ++f.busy;
@@ -48,13 +48,26 @@ Result<std::pair<std::unique_ptr<invoke::Environment>, double>> Pools::prepared(
   return std::make_pair(std::move(*env), took);
 }
 
+// $LATEST and each version have pools of their own.
+std::string Pools::pool_key(const Deployed& function) {
+  return function.record.name + ":" + function.record.version;
+}
+
+int Pools::busy_locked(const std::string& function_name) const {
+  int busy = 0;
+  for (const auto& [key, f] : functions_) busy += f.name == function_name ? f.busy : 0;
+  return busy;
+}
+
 Api<Lease> Pools::acquire(const Deployed& function) {
-  const std::string& name = function.record.name;
+  const std::string name = pool_key(function);
   std::vector<std::unique_ptr<invoke::Environment>> retired;  // shut down after unlocking
   {
     std::unique_lock lock(mutex_);
     Function& f = functions_[name];
-    if (function.reserved_concurrency && f.busy >= *function.reserved_concurrency) {
+    f.name = function.record.name;
+    // Reserved concurrency is the function's, all its versions together.
+    if (function.reserved_concurrency && busy_locked(f.name) >= *function.reserved_concurrency) {
       return throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
     }
     // Environments of an earlier deployment never serve the new one.
@@ -95,7 +108,8 @@ std::string Pools::prepare_ahead(const Snapshot& snapshot, std::size_t functions
     const Deployed& function = snapshot.functions[i];
     {
       std::lock_guard lock(mutex_);
-      Function& f = functions_[function.record.name];
+      Function& f = functions_[pool_key(function)];
+      f.name = function.record.name;
       const bool ready = std::any_of(f.idle.begin(), f.idle.end(),
                                      [&](const Idle& idle) { return idle.identity == function.identity; });
       if (ready || live_ >= max_environments_ || unpreparable_.count(function.identity)) continue;
@@ -114,7 +128,7 @@ std::string Pools::prepare_ahead(const Snapshot& snapshot, std::size_t functions
       notes += "serve: prepared an environment for '" + function.record.name + "' ahead in " +
                std::to_string(made->second) + " ms\n";
     }
-    functions_[function.record.name].idle.push_back(
+    functions_[pool_key(function)].idle.push_back(
         {std::move(made->first), function.identity, Clock::now(), made->second});
   }
   return notes;

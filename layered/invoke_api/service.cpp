@@ -139,6 +139,20 @@ class HttpService final : public Service {
               [this](const httplib::Request& req, httplib::Response& res) { get_function(req, res, false); });
     http_.Get(R"(/2015-03-31/functions/([^/]+)/configuration/?)",
               [this](const httplib::Request& req, httplib::Response& res) { get_function(req, res, true); });
+    http_.Get(R"(/2015-03-31/functions/([^/]+)/versions/?)",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                answer(res, [&](const Snapshot& s) { return invoke_api::list_versions(s, req.matches[1]); });
+              });
+    http_.Get(R"(/2015-03-31/functions/([^/]+)/aliases/?)",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                answer(res, [&](const Snapshot& s) { return invoke_api::list_aliases(s, req.matches[1]); });
+              });
+    http_.Get(R"(/2015-03-31/functions/([^/]+)/aliases/([^/]+))",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                answer(res, [&](const Snapshot& s) {
+                  return invoke_api::get_alias(s, req.matches[1], req.matches[2]);
+                });
+              });
     http_.Get(R"(/2018-10-31/layers/([^/]+)/versions/?)",
               [this](const httplib::Request& req, httplib::Response& res) { list_layer_versions(req, res); });
     http_.Get(R"(/2018-10-31/layers/([^/]+)/versions/([0-9]+))",
@@ -197,6 +211,16 @@ class HttpService final : public Service {
       res.set_header("X-Amz-Log-Result", log_tail(done.logs));
     res.status = 200;
     res.set_content(done.payload, "application/json");
+  }
+
+  // A read API whose body `read` builds from the current snapshot.
+  template <class Read>
+  void answer(httplib::Response& res, Read read) {
+    auto snap = snapshot();
+    if (failed(res, snap)) return;
+    Api<std::string> body = read(*std::get<std::shared_ptr<const Snapshot>>(snap));
+    if (failed(res, body)) return;
+    res.set_content(std::get<std::string>(body), "application/json");
   }
 
   void list_functions(const httplib::Request& req, httplib::Response& res) {

@@ -173,16 +173,16 @@ Status connect_network(Pipes& p, const SpawnSpec& spec, pid_t pid, const Runtime
     if (!port) bound = port.error();
   }
   ::close(*socket);
-  if (bound && spec.outbound_network) {
+  if (!bound) return bound;
+  // bubblewrap lays the sandbox out while slirp4netns starts; it holds the
+  // bootstrap (--block-fd) until the network is up (BwrapLauncher).
+  release_child(p.control[0]);
+  if (spec.outbound_network) {
     auto outbound = start_outbound_network(pid, *spec.walls);
-    if (outbound) {
-      network = *outbound;
-    } else {
-      bound = outbound.error();
-    }
+    if (!outbound) return outbound.error();
+    network = *outbound;
   }
-  if (bound) release_child(p.control[0]);
-  return bound;
+  return Ok{};
 }
 
 Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
@@ -321,12 +321,14 @@ class BwrapLauncher : public Launcher {
     const bool as_root = ::geteuid() == 0;
     auto command = bwrap_command(plan, tmp.backing >= 0, as_root);
     if (!command) return command.error();
+    // Held until released, or until the outbound network is up.
+    const bool hold_bootstrap = plan.held || plan.outbound_network;
     HoldPipe hold;
-    if (auto opened = open_hold_pipe(plan.held, hold); !opened) {
+    if (auto opened = open_hold_pipe(hold_bootstrap, hold); !opened) {
       for (int fd : command->data_fds) ::close(fd);
       return opened.error();
     }
-    if (plan.held) {
+    if (hold_bootstrap) {
       // bubblewrap blocks on it after laying out the sandbox, before exec.
       command->args.insert(command->args.begin(), {"--block-fd", std::to_string(hold.read_end)});
       command->data_fds.push_back(std::exchange(hold.read_end, -1));
@@ -355,7 +357,9 @@ class BwrapLauncher : public Launcher {
     for (int fd : command->data_fds) ::close(fd);
     if (!child) return child.error();
     child->release_fd = std::exchange(hold.write_end, -1);
-    return std::unique_ptr<Sandbox>(std::make_unique<ProcessSandbox>(*child, std::move(memory), true));
+    auto box = std::make_unique<ProcessSandbox>(*child, std::move(memory), true);
+    if (!plan.held) box->release();  // the network is up: let the bootstrap run
+    return std::unique_ptr<Sandbox>(std::move(box));
   }
 };
 

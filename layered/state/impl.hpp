@@ -33,6 +33,10 @@ std::string to_json(const Pairs& pairs);
 Pairs pairs_from_json(const std::string& text);
 std::string to_json(const std::vector<std::string>& list);
 std::vector<std::string> list_from_json(const std::string& text);
+// A function's columns in the order of `functions` (name, arn, stack,
+// logical_id, construct_path, runtime, handler, architecture, memory_mb,
+// timeout_s, ephemeral_mb, environment, code_key, code_dir) from column 0.
+Result<FunctionRecord> read_function(const Statement& q, const State::Impl& impl);
 }  // namespace detail
 
 }  // namespace layered::state

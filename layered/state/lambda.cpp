@@ -39,9 +39,11 @@ LayerVersionRecord read_layer(const Statement& q, const State::Impl& impl) {
   return r;
 }
 
+}  // namespace
+
 // A runtime or architecture the enums do not know can only come from a state
 // written by an older layered that accepted it: say so rather than guess.
-Result<FunctionRecord> read_function(const Statement& q, const State::Impl& impl) {
+Result<FunctionRecord> detail::read_function(const Statement& q, const State::Impl& impl) {
   FunctionRecord f;
   f.name = q.text(0);
   f.arn = q.text(1);
@@ -64,6 +66,8 @@ Result<FunctionRecord> read_function(const Statement& q, const State::Impl& impl
   return f;
 }
 
+namespace {
+
 Status load_layers(const State::Impl& impl, FunctionRecord& f) {
   auto q = impl.query(
       "SELECT l.arn, l.content_dir FROM function_layers fl JOIN layer_versions l ON l.arn = fl.layer_arn "
@@ -80,7 +84,7 @@ Result<std::vector<FunctionRecord>> select_functions(const State::Impl& impl, co
   std::vector<FunctionRecord> out;
   std::optional<Error> bad;
   LAYERED_TRY(q.each([&] {
-    auto f = read_function(q, impl);
+    auto f = detail::read_function(q, impl);
     if (f.ok())
       out.push_back(std::move(*f));
     else if (!bad)
@@ -98,7 +102,7 @@ Result<std::vector<FunctionRecord>> all_functions(const State::Impl& impl) {
   std::unordered_map<std::string, std::size_t> index;
   std::optional<Error> bad;
   LAYERED_TRY(q.each([&] {
-    auto f = read_function(q, impl);
+    auto f = detail::read_function(q, impl);
     if (!f.ok()) {
       if (!bad) bad = f.error();
       return;

@@ -55,7 +55,9 @@ Result<std::vector<std::string>> State::referenced_content_keys() const {
   auto q = impl_->query(
       "SELECT code_key FROM functions UNION "
       "SELECT content_key FROM layer_versions WHERE deleted = 0 UNION "
-      "SELECT l.content_key FROM layer_versions l JOIN function_layers fl ON fl.layer_arn = l.arn");
+      "SELECT l.content_key FROM layer_versions l JOIN function_layers fl ON fl.layer_arn = l.arn UNION "
+      "SELECT code_key FROM function_versions UNION "
+      "SELECT l.content_key FROM layer_versions l JOIN function_version_layers vl ON vl.layer_arn = l.arn");
   std::vector<std::string> out;
   LAYERED_TRY(q.each([&] { out.push_back(q.text(0)); }));
   return out;
@@ -63,9 +65,10 @@ Result<std::vector<std::string>> State::referenced_content_keys() const {
 
 Result<std::vector<std::vector<std::string>>> State::layer_sets() const {
   auto q = impl_->query(
-      "SELECT fl.function, l.content_dir FROM function_layers fl JOIN layer_versions l ON l.arn = "
-      "fl.layer_arn "
-      "ORDER BY fl.function, fl.position");
+      "SELECT fl.function, l.content_dir, fl.position FROM function_layers fl JOIN layer_versions l ON "
+      "l.arn = fl.layer_arn UNION ALL "
+      "SELECT vl.function || ':' || vl.version, l.content_dir, vl.position FROM function_version_layers vl "
+      "JOIN layer_versions l ON l.arn = vl.layer_arn ORDER BY 1, 3");
   std::set<std::vector<std::string>> sets;
   std::string function;
   std::vector<std::string> dirs;

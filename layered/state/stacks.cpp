@@ -78,7 +78,13 @@ Result<Settings> State::stack_environment(const std::string& name) const {
 
 Status State::delete_stack(const std::string& name) {
   LAYERED_TRY(impl_->query("DELETE FROM imports WHERE stack = ?1").bind(1, name).run());
-  LAYERED_TRY(impl_->query("DELETE FROM functions WHERE stack = ?1").bind(1, name).run());
+  // Deleting a function deletes its versions and aliases (Lambda's DeleteFunction).
+  for (const char* sql :
+       {"DELETE FROM function_aliases WHERE function IN (SELECT name FROM functions WHERE stack = ?1)",
+        "DELETE FROM function_versions WHERE function IN (SELECT name FROM functions WHERE stack = ?1)",
+        "DELETE FROM functions WHERE stack = ?1"}) {
+    LAYERED_TRY(impl_->query(sql).bind(1, name).run());
+  }
   LAYERED_TRY(impl_->query("DELETE FROM exports WHERE stack = ?1").bind(1, name).run());
   return impl_->query("DELETE FROM stacks WHERE name = ?1").bind(1, name).run();
 }

@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bump kSchemaVersion and add a migration step whenever the schema changes.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,6 +69,46 @@ ALTER TABLE stacks ADD COLUMN account_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE stacks ADD COLUMN region TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 4: published function versions (whole copies of the function's
+// configuration, their layers in order) and aliases. No foreign key to
+// `functions`: updating a function rewrites its row, and its versions must
+// survive that. Their numbers come from counters.db, as layer versions' do.
+constexpr int kVersionsSchema = 4;
+constexpr const char* kVersions = R"sql(
+CREATE TABLE IF NOT EXISTS function_versions(
+  function TEXT NOT NULL, version INTEGER NOT NULL, arn TEXT NOT NULL UNIQUE, function_arn TEXT NOT NULL,
+  stack TEXT NOT NULL, logical_id TEXT NOT NULL, construct_path TEXT NOT NULL, runtime TEXT NOT NULL,
+  handler TEXT NOT NULL, architecture TEXT NOT NULL, memory_mb INTEGER NOT NULL, timeout_s INTEGER NOT NULL,
+  ephemeral_mb INTEGER NOT NULL, environment TEXT NOT NULL, code_key TEXT NOT NULL, code_dir TEXT NOT NULL,
+  description TEXT NOT NULL, resource_stack TEXT NOT NULL, resource_logical_id TEXT NOT NULL,
+  published_at TEXT NOT NULL,
+  PRIMARY KEY(function, version));
+CREATE TABLE IF NOT EXISTS function_version_layers(
+  function TEXT NOT NULL, version INTEGER NOT NULL, position INTEGER NOT NULL,
+  layer_arn TEXT NOT NULL REFERENCES layer_versions(arn),
+  PRIMARY KEY(function, version, position),
+  FOREIGN KEY(function, version) REFERENCES function_versions(function, version) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS function_aliases(
+  function TEXT NOT NULL, name TEXT NOT NULL, arn TEXT NOT NULL UNIQUE, function_version TEXT NOT NULL,
+  routing TEXT NOT NULL, description TEXT NOT NULL, stack TEXT NOT NULL, logical_id TEXT NOT NULL,
+  PRIMARY KEY(function, name));
+CREATE INDEX IF NOT EXISTS function_version_layers_by_layer ON function_version_layers(layer_arn);
+)sql";
+
+// A reader of a state from before version 3 (nothing published yet) sees the
+// version tables empty: temporary ones on its own connection, so that it
+// neither writes nor waits for the write lock to migrate.
+std::string empty_version_tables() {
+  std::string sql;
+  std::string_view rest = kVersions;
+  for (auto at = rest.find("CREATE TABLE"); at != std::string_view::npos; at = rest.find("CREATE TABLE")) {
+    auto end = rest.find(");", at);
+    sql += "CREATE TEMP TABLE" + std::string(rest.substr(at + 12, end + 2 - at - 12)) + "\n";
+    rest = rest.substr(end + 2);
+  }
+  return sql;
+}
+
 Result<int> user_version(sqlite3* db) {
   detail::Statement q(db, "PRAGMA user_version");
   auto row = q.step();
@@ -107,6 +147,9 @@ Status create_schema(State::Impl& impl, const Settings& settings) {
   }
   if (*version < 3) {
     if (auto s = detail::exec(impl.db, kStackEnvironment); !s.ok()) return fail(s.error());
+  }
+  if (*version < 4) {
+    if (auto s = detail::exec(impl.db, kVersions); !s.ok()) return fail(s.error());
   }
   if (*version < kSchemaVersion) {
     if (auto s = detail::exec(impl.db, kIndexes); !s.ok()) return fail(s.error());
@@ -212,6 +255,9 @@ Result<State> State::open_read_only(const std::string& dir) {
                       "run 'layered deploy --all' first, or pass --state DIR");
   }
   LAYERED_TRY(open_for_reading(*impl, path));
+  auto version = user_version(impl->db);
+  if (!version.ok()) return version.error();
+  if (*version < kVersionsSchema) LAYERED_TRY(detail::exec(impl->db, empty_version_tables()));
   impl->statements = std::make_unique<detail::StatementCache>(impl->db);
   LAYERED_TRY(load_settings(*impl));
   return State(std::move(impl));
@@ -300,6 +346,11 @@ std::string State::layer_version_arn(const std::string& layer_name, int version)
 
 std::string State::function_arn(const std::string& function_name) const {
   return state::function_arn(impl_->settings, function_name);
+}
+
+std::string State::qualified_function_arn(const std::string& function_name,
+                                          const std::string& qualifier) const {
+  return function_arn(function_name) + ":" + qualifier;
 }
 
 std::string State::Impl::to_stored_path(const std::string& path) const {

@@ -88,6 +88,29 @@ struct LayerVersionRecord {
 // A function as Lambda knows it: the one model (see model/model.hpp).
 using FunctionRecord = model::Function;
 
+// A published version of a function: an immutable copy of its code and
+// configuration as they were when the version was published.
+struct FunctionVersionRecord {
+  FunctionRecord function;  // the snapshot; function.version is "N", function.arn unqualified
+  int version = 0;
+  std::string arn;  // <function arn>:N
+  std::string description;
+  std::string stack;       // the stack of the AWS::Lambda::Version that published it
+  std::string logical_id;  // its logical id there
+  std::string published_at;
+};
+
+struct AliasRecord {
+  std::string function;  // physical function name
+  std::string name;
+  std::string arn;                                      // <function arn>:<name>
+  std::string function_version;                         // "N" or "$LATEST"
+  std::vector<std::pair<std::string, double>> routing;  // AdditionalVersionWeights: version -> weight
+  std::string description;
+  std::string stack;
+  std::string logical_id;
+};
+
 struct SsmParameterRecord {
   std::string name;
   std::string type = "String";
@@ -181,6 +204,32 @@ class State {
   // a miss says "did you mean" and to run 'layered list'.
   Result<FunctionRecord> find_function(const std::string& key) const;
 
+  // Function versions and aliases (state/versions.cpp).
+  // One more than the highest version of `function` this state holds. Only a
+  // floor: reserve_function_version() is what publishes take.
+  Result<int> next_function_version(const std::string& function) const;
+  // The number a new publish of `function` gets: never one handed out before
+  // for its ARN, even by a deploy that rolled back or after a deletion.
+  Result<int> reserve_function_version(const FunctionRecord& function);
+  Status put_function_version(const FunctionVersionRecord& record);
+  Result<std::optional<FunctionVersionRecord>> function_version(const std::string& function,
+                                                                int version) const;
+  // Every version of every function, by function name then number.
+  Result<std::vector<FunctionVersionRecord>> function_versions() const;
+  Status delete_function_version(const std::string& function, int version);
+  Status put_alias(const AliasRecord& record);
+  Result<std::optional<AliasRecord>> alias(const std::string& function, const std::string& name) const;
+  Result<std::vector<AliasRecord>> aliases() const;  // by function name then alias name
+  Status delete_alias(const std::string& function, const std::string& name);
+  // Lambda's DeleteFunction: the function with all its versions and aliases.
+  Status remove_function(const std::string& name);
+  // What `invoke` runs for FUNCTION[:QUALIFIER] (name, construct path or ARN,
+  // qualifier $LATEST, a version number or an alias): the function's
+  // configuration at that version, with `version` the number that runs and
+  // `arn` the qualified ARN. `draw` in [0, 1) picks between the versions of
+  // an alias with a routing configuration.
+  Result<FunctionRecord> resolve_function(const std::string& key, double draw = 0) const;
+
   // The local SSM parameter store.
   Result<std::vector<SsmParameterRecord>> ssm_parameters() const;
   Result<std::optional<SsmParameterRecord>> ssm_parameter(const std::string& name) const;
@@ -213,6 +262,8 @@ class State {
   // Arn builders with this state's account and region.
   std::string layer_version_arn(const std::string& layer_name, int version) const;
   std::string function_arn(const std::string& function_name) const;
+  // function_arn(name) + ":" + qualifier (a version number or an alias).
+  std::string qualified_function_arn(const std::string& function_name, const std::string& qualifier) const;
 
   struct Impl;  // opaque: the SQLite connection lives in the .cpp files
 

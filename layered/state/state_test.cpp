@@ -78,7 +78,7 @@ TEST_F(StateTest, CreatesSchemaWithWalAndDefaultSettings) {
   sqlite3_finalize(q);
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(q, 0), 3);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 4);
   sqlite3_finalize(q);
   sqlite3_close(db);
 }

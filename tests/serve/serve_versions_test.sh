@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `layered serve` with the AWS CLI on versions and aliases: the alias-canary
+# fixture (fn.currentVersion, an alias `live`, a CodeDeploy canary around it)
+# deployed in a temporary state. Qualifiers in every form Lambda takes,
+# X-Amz-Executed-Version, Lambda's 404 for an unknown alias, and one warm
+# pool per version.
+set -uo pipefail
+layered=$1
+root=$2
+tmp=$(mktemp -d)
+chmod 755 "$tmp"  # the sandbox's unprivileged user must reach the state's store
+trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+aws=/usr/bin/aws
+[ -x "$aws" ] || { echo "Debian's awscli is missing: run scripts/setup.sh"; exit 1; }
+
+cp -r "$root/tests/fixtures/assemblies/alias-canary" "$tmp/cdk.out"
+deploy "$tmp/cdk.out" || exit 1
+fn=$(function_name GreetingFunction)
+[ -n "$fn" ] || { echo "the fixture's function is not deployed"; exit 1; }
+start_serve || exit 1
+lambda() { "$aws" lambda --endpoint-url "$endpoint" --output json "$@"; }
+arn="arn:aws:lambda:us-east-1:123456789012:function:$fn"
+log_of() { /usr/bin/python3 -c 'import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))["LogResult"]).decode())' "$1"; }
+
+lambda invoke --function-name "$fn" --qualifier live --log-type Tail "$tmp/live.json" >"$tmp/live.meta" 2>&1
+check "--qualifier live: exits 0" test $? = 0
+check "--qualifier live: ExecutedVersion is the alias's version" contains "$tmp/live.meta" '"ExecutedVersion": "1"'
+check "--qualifier live: the version's environment says so" contains "$tmp/live.json" '"version":"1"'
+lambda invoke --function-name "$fn:1" --log-type Tail "$tmp/one.json" >"$tmp/one.meta" 2>&1
+check "NAME:1: ExecutedVersion 1" contains "$tmp/one.meta" '"ExecutedVersion": "1"'
+log_of "$tmp/one.meta" >"$tmp/one.log"
+check "NAME:1 after the alias: the same version's warm environment" lacks "$tmp/one.log" "Init Duration:"
+lambda invoke --function-name "$arn:\$LATEST" --log-type Tail "$tmp/latest.json" >"$tmp/latest.meta" 2>&1
+check "ARN:\$LATEST: ExecutedVersion \$LATEST" contains "$tmp/latest.meta" '"ExecutedVersion": "$LATEST"'
+check "ARN:\$LATEST: AWS_LAMBDA_FUNCTION_VERSION is \$LATEST" contains "$tmp/latest.json" '"version":"$LATEST"'
+log_of "$tmp/latest.meta" >"$tmp/latest.log"
+check "\$LATEST never reuses a version's environment" contains "$tmp/latest.log" "Init Duration:"
+
+lambda invoke --function-name "$fn" --qualifier prod "$tmp/prod.json" >"$tmp/prod.meta" 2>"$tmp/prod.err"
+check "an unknown alias fails" test $? != 0
+check "with Lambda's ResourceNotFoundException" contains "$tmp/prod.err" "ResourceNotFoundException"
+check "naming the qualified ARN" contains "$tmp/prod.err" "Function not found: $arn:prod"
+lambda get-function-configuration --function-name "$fn" --qualifier 1 >"$tmp/conf.json" 2>&1
+check "get-function-configuration --qualifier 1: Version 1" contains "$tmp/conf.json" '"Version": "1"'
+check "and the version's ARN" contains "$tmp/conf.json" "\"FunctionArn\": \"$arn:1\""
+
+lambda list-versions-by-function --function-name "$fn" >"$tmp/versions.json" 2>&1
+check "list-versions-by-function: \$LATEST" contains "$tmp/versions.json" "\"FunctionArn\": \"$arn:\$LATEST\""
+check "list-versions-by-function: version 1" contains "$tmp/versions.json" "\"FunctionArn\": \"$arn:1\""
+lambda list-aliases --function-name "$arn" >"$tmp/aliases.json" 2>&1
+check "list-aliases: live names version 1" contains "$tmp/aliases.json" '"FunctionVersion": "1"'
+lambda get-alias --function-name "$fn" --name live >"$tmp/alias.json" 2>&1
+check "get-alias: the alias ARN" contains "$tmp/alias.json" "\"AliasArn\": \"$arn:live\""
+lambda get-alias --function-name "$fn" --name prod >"$tmp/noalias.json" 2>&1
+check "get-alias of an unknown alias: ResourceNotFoundException" contains "$tmp/noalias.json" "ResourceNotFoundException"
+
+stop_serve
+check "serve exits 0 on SIGTERM" test $? = 0
+check "nothing is left behind" no_leftovers
+finish
