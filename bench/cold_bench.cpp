@@ -28,23 +28,15 @@
 #include "invoke/invoke.hpp"
 #include "runtime_api/runtime_api.hpp"
 #include "sandbox/sandbox.hpp"
+#include "stats.hpp"
 
 namespace fs = std::filesystem;
 using namespace layered;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::ms_since;
+using bench::percentile;
 
 namespace {
-
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -72,7 +64,7 @@ Function example(const fs::path& build, const fs::path& events, const std::strin
   f.spec.timeout_s = 10;
   for (const char* layer : {"external", "cpputils"}) {
     f.spec.layers.push_back({"arn:aws:lambda:us-east-1:123456789012:layer:" + std::string(layer) + ":1",
-                             (build / "layers" / layer).string()});
+                             (build / "layers" / layer).string(), layer});
   }
   f.event = read_file(events / (name + ".json"));
   std::vector<std::string> dirs;
@@ -169,7 +161,7 @@ void row(const char* what, const std::vector<double>& v) {
               v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()), v.size());
 }
 
-void bench(const std::string& bwrap, const Function& f, const invoke::Options& options, int runs) {
+void run_bench(const std::string& bwrap, const Function& f, const invoke::Options& options, int runs) {
   std::vector<double> minimal, invoke_total, invoke_init, prep, serve_total, serve_init;
   for (int i = 0; i < runs; ++i) {
     if (double m = minimal_cold_start(bwrap, f); m >= 0) minimal.push_back(m);
@@ -218,7 +210,7 @@ int main(int argc, char** argv) {
                    build.string().c_str());
       return 2;
     }
-    bench(*bwrap, f, layered_options(cache), runs);
+    run_bench(*bwrap, f, layered_options(cache), runs);
   }
   fs::remove_all(cache);
   return 0;

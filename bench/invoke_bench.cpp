@@ -18,23 +18,15 @@
 
 #include "invoke/invoke.hpp"
 #include "sandbox/sandbox.hpp"
+#include "stats.hpp"
 
 namespace fs = std::filesystem;
 using namespace layered;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::ms_since;
+using bench::percentile;
 
 namespace {
-
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
 
 double bare_bwrap_ms() {
   auto bwrap = sandbox::find_bwrap();

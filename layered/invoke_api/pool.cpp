@@ -141,7 +141,7 @@ void Pools::release(Lease lease, bool reusable) {
     Function& f = functions_[lease.name];
     --f.busy;
     if (reusable) {
-      f.idle.push_back({std::move(lease.env), lease.identity, Clock::now()});
+      f.idle.push_back({std::move(lease.env), lease.identity, Clock::now(), std::nullopt});
       return;
     }
     --live_;

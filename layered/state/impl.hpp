@@ -37,6 +37,8 @@ std::vector<std::string> list_from_json(const std::string& text);
 // logical_id, construct_path, runtime, handler, architecture, memory_mb,
 // timeout_s, ephemeral_mb, environment, code_key, code_dir) from column 0.
 Result<FunctionRecord> read_function(const Statement& q, const State::Impl& impl);
+// Binds a function's columns, in the same order, as parameters ?1 to ?14.
+Statement& bind_function(Statement& q, const FunctionRecord& f, const State::Impl& impl);
 }  // namespace detail
 
 }  // namespace layered::state

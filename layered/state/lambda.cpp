@@ -66,6 +66,23 @@ Result<FunctionRecord> detail::read_function(const Statement& q, const State::Im
   return f;
 }
 
+Statement& detail::bind_function(Statement& q, const FunctionRecord& f, const State::Impl& impl) {
+  return q.bind(1, f.name)
+      .bind(2, f.arn)
+      .bind(3, f.stack)
+      .bind(4, f.logical_id)
+      .bind(5, f.construct_path)
+      .bind(6, std::string(model::to_string(f.runtime)))
+      .bind(7, f.handler)
+      .bind(8, std::string(model::to_string(f.architecture)))
+      .bind(9, f.memory_mb)
+      .bind(10, f.timeout_s)
+      .bind(11, f.ephemeral_mb)
+      .bind(12, detail::to_json(f.environment))
+      .bind(13, f.code_key)
+      .bind(14, impl.to_stored_path(f.code_dir));
+}
+
 namespace {
 
 Status load_layers(const State::Impl& impl, FunctionRecord& f) {
@@ -208,26 +225,12 @@ Result<std::optional<FunctionRecord>> State::function(const std::string& name) c
 
 Status State::put_function(const FunctionRecord& f) {
   LAYERED_TRY(delete_function(f.name));
-  LAYERED_TRY(
-      impl_
-          ->query("INSERT INTO functions(name, arn, stack, logical_id, construct_path, runtime, handler, "
-                  "architecture, memory_mb, timeout_s, ephemeral_mb, environment, code_key, code_dir) "
-                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")
-          .bind(1, f.name)
-          .bind(2, f.arn)
-          .bind(3, f.stack)
-          .bind(4, f.logical_id)
-          .bind(5, f.construct_path)
-          .bind(6, std::string(model::to_string(f.runtime)))
-          .bind(7, f.handler)
-          .bind(8, std::string(model::to_string(f.architecture)))
-          .bind(9, f.memory_mb)
-          .bind(10, f.timeout_s)
-          .bind(11, f.ephemeral_mb)
-          .bind(12, detail::to_json(f.environment))
-          .bind(13, f.code_key)
-          .bind(14, impl_->to_stored_path(f.code_dir))
-          .run());
+  auto insert = impl_->query(
+      "INSERT INTO functions(name, arn, stack, logical_id, construct_path, runtime, handler, "
+      "architecture, memory_mb, timeout_s, ephemeral_mb, environment, code_key, code_dir) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+  detail::bind_function(insert, f, *impl_);
+  LAYERED_TRY(insert.run());
   for (std::size_t i = 0; i < f.layers.size(); ++i) {
     LAYERED_TRY(impl_->query("INSERT INTO function_layers(function, position, layer_arn) VALUES(?1, ?2, ?3)")
                     .bind(1, f.name)

@@ -130,35 +130,20 @@ Result<int> State::reserve_function_version(const FunctionRecord& function) {
 
 Status State::put_function_version(const FunctionVersionRecord& v) {
   const FunctionRecord& f = v.function;
-  LAYERED_TRY(
-      impl_
-          ->query(
-              "INSERT INTO function_versions(function, function_arn, stack, logical_id, construct_path, "
-              "runtime, handler, architecture, memory_mb, timeout_s, ephemeral_mb, environment, code_key, "
-              "code_dir, version, arn, description, resource_stack, resource_logical_id, published_at) "
-              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-              "?19, ?20)")
-          .bind(1, f.name)
-          .bind(2, f.arn)
-          .bind(3, f.stack)
-          .bind(4, f.logical_id)
-          .bind(5, f.construct_path)
-          .bind(6, std::string(model::to_string(f.runtime)))
-          .bind(7, f.handler)
-          .bind(8, std::string(model::to_string(f.architecture)))
-          .bind(9, f.memory_mb)
-          .bind(10, f.timeout_s)
-          .bind(11, f.ephemeral_mb)
-          .bind(12, detail::to_json(f.environment))
-          .bind(13, f.code_key)
-          .bind(14, impl_->to_stored_path(f.code_dir))
-          .bind(15, v.version)
-          .bind(16, v.arn)
-          .bind(17, v.description)
-          .bind(18, v.stack)
-          .bind(19, v.logical_id)
-          .bind(20, v.published_at)
-          .run());
+  auto insert = impl_->query(
+      "INSERT INTO function_versions(function, function_arn, stack, logical_id, construct_path, "
+      "runtime, handler, architecture, memory_mb, timeout_s, ephemeral_mb, environment, code_key, "
+      "code_dir, version, arn, description, resource_stack, resource_logical_id, published_at) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+      "?19, ?20)");
+  detail::bind_function(insert, f, *impl_)
+      .bind(15, v.version)
+      .bind(16, v.arn)
+      .bind(17, v.description)
+      .bind(18, v.stack)
+      .bind(19, v.logical_id)
+      .bind(20, v.published_at);
+  LAYERED_TRY(insert.run());
   for (std::size_t i = 0; i < f.layers.size(); ++i) {
     LAYERED_TRY(impl_
                     ->query("INSERT INTO function_version_layers(function, version, position, layer_arn) "
