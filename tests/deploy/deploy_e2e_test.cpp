@@ -312,22 +312,37 @@ TEST_F(DeployE2E, DoctorErrorsStopTheDeployUnlessNoDoctor) {
 }
 
 // Another process holding the state's write lock with an uncommitted change,
-// as a long deploy does: the sqlite3 CLI reading statements from a FIFO.
+// as a long deploy does: the sqlite3 CLI reading statements from a pipe. It is
+// waited for, so its exit (which removes the WAL) ends before the test's
+// directory is removed.
 class LongWrite {
  public:
   explicit LongWrite(const fs::path& dir) : dir_(dir) {
-    const fs::path fifo = dir / "writer.fifo";
-    EXPECT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-    std::string start = "sqlite3 '" + (dir / ".layered/state.db").string() + "' <'" + fifo.string() + "' >'" +
-                        (dir / "writer.out").string() + "' 2>&1 &";
-    EXPECT_EQ(std::system(start.c_str()), 0);
-    fd_ = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);  // waits for sqlite3 to open it
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    const std::string db = (dir / ".layered/state.db").string();
+    const std::string out = (dir / "writer.out").string();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[0], STDIN_FILENO);
+      int log = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(log, STDOUT_FILENO);
+      ::dup2(log, STDERR_FILENO);
+      ::execlp("sqlite3", "sqlite3", db.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(fds[0]);
+    fd_ = fds[1];
     say("BEGIN IMMEDIATE; DELETE FROM ssm_parameters; DELETE FROM functions;\n");
   }
   ~LongWrite() {
     say("ROLLBACK;\n");
     ::close(fd_);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
   }
+  LongWrite(const LongWrite&) = delete;
+  LongWrite& operator=(const LongWrite&) = delete;
   // True once the lock is really held (another writer is refused at once).
   bool holding() const {
     const std::string probe = "sqlite3 '" + (dir_ / ".layered/state.db").string() +
@@ -343,6 +358,7 @@ class LongWrite {
   void say(const std::string& sql) { EXPECT_EQ(::write(fd_, sql.data(), sql.size()), ssize_t(sql.size())); }
   fs::path dir_;
   int fd_ = -1;
+  pid_t pid_ = -1;
 };
 
 TEST_F(DeployE2E, ReadersDoNotWaitForALongDeploy) {
