@@ -1,30 +1,37 @@
-// The Runtime API over cpp-httplib. The runtime's requests arrive on the
-// server's threads; the engine reads what happened from a queue.
+// The Runtime API without threads of its own: the engine's thread, waiting
+// for its invoke, accepts the runtime's connections, reads its requests and
+// answers them (take, deliver). An event thus goes from the engine to the
+// runtime's pending GET /next and its answer comes back with no hand-off
+// between threads; and a runtime between invokes waits, as Lambda's frozen
+// one does.
 #include "runtime_api/runtime_api.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/eventfd.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <mutex>
+#include <map>
 #include <random>
-#include <thread>
+
+#include "runtime_api/connection.hpp"
 
 namespace layered::runtime_api {
 
 namespace {
 
 constexpr const char* kBase = "/2018-06-01/runtime";
-constexpr const char* kJson = "application/json";
+// A runtime needs one connection, two at most; more are refused.
+constexpr std::size_t kMaxConnections = 32;
+// Read per connection and turn, so one runtime's flood cannot hold the
+// engine past its deadline.
+constexpr std::size_t kReadBudget = 1U << 20U;
 
 std::string random_hex(std::size_t digits) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -34,187 +41,220 @@ std::string random_hex(std::size_t digits) {
   return out;
 }
 
-class HttpServer : public Server {
+using detail::Connection;
+using detail::Request;
+
+class EpollServer : public Server {
  public:
-  HttpServer() : notify_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) { routes(); }
-  ~HttpServer() override {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    http_.stop();
-    if (thread_.joinable()) thread_.join();
-    ::close(notify_);
+  EpollServer() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {}
+  ~EpollServer() override {
+    connections_.clear();
+    if (listener_ >= 0) ::close(listener_);
+    if (epoll_ >= 0) ::close(epoll_);
   }
+  EpollServer(const EpollServer&) = delete;
+  EpollServer& operator=(const EpollServer&) = delete;
+
+  bool valid() const { return epoll_ >= 0; }
 
   Result<int> listen_on(int socket, int port) override {
-    http_.set_tcp_nodelay(true);  // headers and body go out as separate writes
-    http_.set_keep_alive_max_count(1 << 30);
-    http_.set_keep_alive_timeout(300);
-    // httplib creates its own socket, in this process's network namespace;
-    // put the environment's socket in its place before httplib binds it, so
-    // the address is resolved in the environment's namespace.
-    http_.set_socket_options([socket](int own) {
-      ::dup3(socket, own, O_CLOEXEC);
-      int yes = 1;
-      ::setsockopt(own, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-      ::setsockopt(own, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    });
-    port_ =
-        port == 0 ? http_.bind_to_any_port("127.0.0.1") : (http_.bind_to_port("127.0.0.1", port) ? port : -1);
-    if (port_ <= 0) return make_error("cannot listen on 127.0.0.1 for the Runtime API");
-    thread_ = std::thread([this] {
-      http_.listen_after_bind();
-      listen_ended_ = true;
-    });
-    // httplib's stop() is a no-op until the server runs: wait for it, so a
-    // quickly discarded environment cannot leave the listener behind.
-    while (!http_.is_running() && !listen_ended_) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    listener_ = ::fcntl(socket, F_DUPFD_CLOEXEC, 0);
+    int yes = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    epoll_event ev{EPOLLIN, {.fd = listener_}};
+    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener_, SOMAXCONN) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+        ::fcntl(listener_, F_SETFL, O_NONBLOCK) != 0 ||
+        ::epoll_ctl(epoll_, EPOLL_CTL_ADD, listener_, &ev) != 0) {
+      return make_error("cannot listen on 127.0.0.1 for the Runtime API");
+    }
+    port_ = ntohs(addr.sin_port);
     return port_;
   }
 
   int port() const override { return port_; }
   std::string address() const override { return "127.0.0.1:" + std::to_string(port_); }
-  int notify_fd() const override { return notify_; }
+  int notify_fd() const override { return epoll_; }
 
   void deliver(Event event) override {
-    {
-      std::lock_guard lock(mu_);
-      events_.push_back(std::move(event));
+    events_.push_back(std::move(event));
+    pump();
+    for (auto& [fd, c] : connections_) {
+      if (!c.connection->held()) continue;
+      give_event(*c.connection);
+      if (!c.connection->resume())
+        drop(fd);
+      else
+        watch(c);
+      return;
     }
-    cv_.notify_all();
   }
 
   std::optional<Message> take() override {
-    std::lock_guard lock(mu_);
+    if (messages_.empty()) pump();
     if (messages_.empty()) return std::nullopt;
     Message m = std::move(messages_.front());
     messages_.pop_front();
-    if (messages_.empty()) {
-      std::uint64_t drained = 0;
-      (void)!::read(notify_, &drained, sizeof drained);
-    }
     return m;
   }
 
  private:
-  void push(Message m) {
-    std::lock_guard lock(mu_);
-    messages_.push_back(std::move(m));
-    std::uint64_t one = 1;
-    (void)!::write(notify_, &one, sizeof one);
-  }
+  struct Watched {
+    std::unique_ptr<Connection> connection;
+    std::uint32_t events = 0;
+  };
 
-  void routes() {
-    http_.Get(std::string(kBase) + "/invocation/next",
-              [this](const httplib::Request&, httplib::Response& res) { next(res); });
-    http_.Post(std::string(kBase) + R"(/invocation/([^/]+)/(response|error))",
-               [this](const httplib::Request& req, httplib::Response& res,
-                      const httplib::ContentReader& read) { result(req, res, read); });
-    http_.Post(std::string(kBase) + "/init/error",
-               [this](const httplib::Request& req, httplib::Response& res,
-                      const httplib::ContentReader& read) { init_error(req, res, read); });
-  }
-
-  void next(httplib::Response& res) {
-    push(Message{MessageKind::next_requested, {}, {}, {}, 0});
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return stopping_ || !events_.empty(); });
-    if (stopping_) {
-      res.status = 500;
-      return;
+  // Does what the sockets are ready for, without waiting.
+  void pump() {
+    epoll_event ready[16];
+    int n = ::epoll_wait(epoll_, ready, 16, 0);
+    for (int i = 0; i < n; ++i) {
+      const int fd = ready[i].data.fd;
+      if (fd == listener_) {
+        accept_all();
+        continue;
+      }
+      auto found = connections_.find(fd);
+      if (found == connections_.end()) continue;
+      Connection& c = *found->second.connection;
+      const std::uint32_t events = ready[i].events;
+      bool open = (events & EPOLLOUT) ? c.flush() : true;
+      if (open && (events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) open = c.read(kReadBudget);
+      // A connection gone both ways has nothing more to give once read.
+      if (!open || (events & (EPOLLHUP | EPOLLERR)))
+        drop(fd);
+      else
+        watch(found->second);
     }
+  }
+
+  void accept_all() {
+    for (;;) {
+      int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0) return;
+      if (connections_.size() >= kMaxConnections) {
+        ::close(fd);
+        continue;
+      }
+      int yes = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+      auto connection = std::make_unique<Connection>(
+          fd, kMaxPayloadBytes + 1, [this](Connection& c, Request& r) { return handle(c, r); });
+      epoll_event ev{EPOLLIN | EPOLLRDHUP, {.fd = fd}};
+      if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) continue;  // closed with `connection`
+      connections_[fd] = Watched{std::move(connection), ev.events};
+    }
+  }
+
+  // Keeps the connection's interest in step with what it can do next.
+  void watch(Watched& w) {
+    const Connection& c = *w.connection;
+    const std::uint32_t want =
+        (c.wants_read() ? EPOLLIN | EPOLLRDHUP : 0U) | (c.wants_write() ? EPOLLOUT : 0U);
+    if (want == w.events) return;
+    epoll_event ev{want, {.fd = c.fd()}};
+    ::epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd(), &ev);
+    w.events = want;
+  }
+
+  void drop(int fd) {
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+    connections_.erase(fd);
+  }
+
+  bool handle(Connection& c, Request& r) {
+    const std::string invocation = std::string(kBase) + "/invocation/";
+    if (r.method == HTTP_GET && r.path == invocation + "next") return next(c);
+    if (r.method == HTTP_POST && r.path == std::string(kBase) + "/init/error") return init_error(c, r);
+    if (r.method == HTTP_POST && r.path.rfind(invocation, 0) == 0) {
+      std::string rest = r.path.substr(invocation.size());
+      auto slash = rest.find('/');
+      if (slash != std::string::npos && slash > 0) {
+        std::string what = rest.substr(slash + 1);
+        if (what == "response" || what == "error")
+          return result(c, r, rest.substr(0, slash), what == "response");
+      }
+    }
+    c.answer(404, R"({"errorMessage":"Not Found","errorType":"InvalidRequest"})");
+    return true;
+  }
+
+  bool next(Connection& c) {
+    messages_.push_back(Message{MessageKind::next_requested, {}, {}, {}, 0});
+    if (events_.empty()) return false;  // held until an event is delivered
+    give_event(c);
+    return true;
+  }
+
+  void give_event(Connection& c) {
     Event e = std::move(events_.front());
     events_.pop_front();
     active_ = e.request_id;
     initialized_ = true;
-    lock.unlock();
-    res.set_header("Lambda-Runtime-Aws-Request-Id", e.request_id);
-    res.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(e.deadline_ms));
-    res.set_header("Lambda-Runtime-Invoked-Function-Arn", e.function_arn);
-    res.set_header("Lambda-Runtime-Trace-Id", e.trace_id);
-    if (!e.client_context.empty()) res.set_header("Lambda-Runtime-Client-Context", e.client_context);
-    if (!e.cognito_identity.empty()) res.set_header("Lambda-Runtime-Cognito-Identity", e.cognito_identity);
-    res.set_content(e.payload, kJson);
+    std::string headers = "Lambda-Runtime-Aws-Request-Id: " + e.request_id +
+                          "\r\nLambda-Runtime-Deadline-Ms: " + std::to_string(e.deadline_ms) +
+                          "\r\nLambda-Runtime-Invoked-Function-Arn: " + e.function_arn +
+                          "\r\nLambda-Runtime-Trace-Id: " + e.trace_id + "\r\n";
+    if (!e.client_context.empty()) headers += "Lambda-Runtime-Client-Context: " + e.client_context + "\r\n";
+    if (!e.cognito_identity.empty())
+      headers += "Lambda-Runtime-Cognito-Identity: " + e.cognito_identity + "\r\n";
+    c.answer(200, e.payload, headers);
   }
 
-  // Reads the whole body (chunked or not), keeping at most the limit.
-  static std::size_t read_body(const httplib::ContentReader& read, std::string& body) {
-    std::size_t total = 0;
-    read([&](const char* data, std::size_t len) {
-      total += len;
-      if (body.size() < kMaxPayloadBytes + 1)
-        body.append(data, std::min(len, kMaxPayloadBytes + 1 - body.size()));
+  bool result(Connection& c, Request& r, const std::string& request_id, bool response) {
+    if (request_id != active_) {
+      c.answer(400, invalid_request_id_body());
       return true;
-    });
-    return total;
-  }
-
-  void result(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
-    Message m;
-    m.request_id = req.matches[1];
-    m.kind = req.matches[2] == "response" ? MessageKind::response : MessageKind::error;
-    m.size = read_body(read, m.body);
-    m.error_type = req.get_header_value("Lambda-Runtime-Function-Error-Type");
-    {
-      std::lock_guard lock(mu_);
-      if (m.request_id != active_) {
-        res.status = 400;
-        res.set_content(invalid_request_id_body(), kJson);
-        return;
-      }
-      active_.clear();
     }
-    if (m.kind == MessageKind::response && m.size > kMaxPayloadBytes) {
+    active_.clear();
+    Message m{response ? MessageKind::response : MessageKind::error, request_id, std::move(r.body),
+              r.error_type, r.size};
+    if (response && m.size > kMaxPayloadBytes) {
       m.kind = MessageKind::response_too_large;
       m.body.clear();
-      res.status = 413;
-      res.set_content(payload_too_large_body(), kJson);
+      c.answer(413, payload_too_large_body());
     } else {
-      res.status = 202;
-      res.set_content(R"({"status":"OK"})", kJson);
+      if (m.body.size() > kMaxPayloadBytes) m.body.resize(kMaxPayloadBytes);
+      c.answer(202, R"({"status":"OK"})");
     }
-    push(std::move(m));
+    messages_.push_back(std::move(m));
+    return true;
   }
 
-  void init_error(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
-    Message m{MessageKind::init_error, {}, {}, req.get_header_value("Lambda-Runtime-Function-Error-Type"), 0};
-    m.size = read_body(read, m.body);
-    {
-      std::lock_guard lock(mu_);
-      if (initialized_) {
-        res.status = 403;
-        res.set_content(
-            R"({"errorMessage":"State transition from Ready to InitError failed for runtime. Error: State transition is not allowed","errorType":"InvalidStateTransition"})",
-            kJson);
-        return;
-      }
+  bool init_error(Connection& c, Request& r) {
+    if (initialized_) {
+      c.answer(
+          403,
+          R"({"errorMessage":"State transition from Ready to InitError failed for runtime. Error: State transition is not allowed","errorType":"InvalidStateTransition"})");
+      return true;
     }
-    res.status = 202;
-    res.set_content(R"({"status":"OK"})", kJson);
-    push(std::move(m));
+    if (r.body.size() > kMaxPayloadBytes) r.body.resize(kMaxPayloadBytes);
+    c.answer(202, R"({"status":"OK"})");
+    messages_.push_back(Message{MessageKind::init_error, {}, std::move(r.body), r.error_type, r.size});
+    return true;
   }
 
-  httplib::Server http_;
-  std::thread thread_;
+  int epoll_;
+  int listener_ = -1;
   int port_ = 0;
-  int notify_;
-  std::mutex mu_;
-  std::condition_variable cv_;
+  std::map<int, Watched> connections_;
   std::deque<Event> events_;
   std::deque<Message> messages_;
   std::string active_;
   bool initialized_ = false;
-  bool stopping_ = false;
-  std::atomic<bool> listen_ended_{false};
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::create() {
-  auto server = std::make_unique<HttpServer>();
-  if (server->notify_fd() < 0) return make_error("cannot create an event descriptor for the Runtime API");
+  auto server = std::make_unique<EpollServer>();
+  if (!server->valid()) return make_error("cannot create an event descriptor for the Runtime API");
   return std::unique_ptr<Server>(std::move(server));
 }
 

@@ -2,9 +2,13 @@
 // to, served on 127.0.0.1 with an ephemeral port. It serves the protocol, not
 // a particular client: any Runtime API client works unchanged.
 //
-// The engine side is a queue: `deliver` hands an event to the next
-// GET /next; what the runtime posts comes back as `Message`s, announced by
-// `notify_fd()` so the engine can poll it beside the process and its output.
+// The server has no threads: its work is done in the engine's thread, inside
+// `take` and `deliver`. `deliver` hands an event to the runtime's pending (or
+// next) GET /next; what the runtime sends comes back from `take` as
+// `Message`s. `notify_fd()` is readable when the runtime's sockets have
+// something for the server, so the engine polls it beside the process and its
+// output, then calls `take`, which may still find no whole message. Between
+// the engine's calls the runtime waits, as a frozen one does on Lambda.
 #pragma once
 
 #include <cstddef>
@@ -62,11 +66,12 @@ class Server {
   virtual int port() const = 0;
   // host:port, the value of AWS_LAMBDA_RUNTIME_API.
   virtual std::string address() const = 0;
-  // Queues an event for the runtime's next GET /next.
+  // Answers the runtime's pending GET /next with the event, or queues it for
+  // the next one.
   virtual void deliver(Event event) = 0;
-  // Readable while at least one message is waiting.
+  // Readable when the runtime's sockets are ready for the server.
   virtual int notify_fd() const = 0;
-  // The oldest waiting message, if any.
+  // Serves what the runtime sent, then returns the oldest message, if any.
   virtual std::optional<Message> take() = 0;
 };
 

@@ -1,5 +1,7 @@
-// The Runtime API over real loopback HTTP, with cpp-httplib's client and a
-// hand-written chunked request.
+// The Runtime API over real loopback HTTP, with cpp-httplib's client and
+// hand-written requests. The server works only inside take/deliver (the
+// engine's thread), so the runtime's requests are sent from other threads
+// while the test takes messages.
 #include "runtime_api/runtime_api.hpp"
 
 #include <arpa/inet.h>
@@ -9,8 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <deque>
 #include <future>
 #include <regex>
+#include <thread>
 
 using namespace layered;
 using runtime_api::MessageKind;
@@ -28,20 +32,90 @@ class RuntimeApiTest : public ::testing::Test {
   }
 
   runtime_api::Message wait_message() {
-    pollfd p{server_->notify_fd(), POLLIN, 0};
-    EXPECT_EQ(::poll(&p, 1, 10000), 1);
-    auto m = server_->take();
-    EXPECT_TRUE(m.has_value());
-    return m ? *m : runtime_api::Message{};
+    for (int i = 0; i < 1000; ++i) {
+      if (auto m = server_->take()) return *m;
+      pollfd p{server_->notify_fd(), POLLIN, 0};
+      ::poll(&p, 1, 10);
+    }
+    ADD_FAILURE() << "no message from the runtime";
+    return {};
+  }
+
+  // Serves the runtime until `pending` has its answer.
+  template <class T>
+  T serve_until(std::future<T>& pending) {
+    while (pending.wait_for(std::chrono::milliseconds(0)) != std::future_status::ready) {
+      if (auto m = server_->take()) taken_.push_back(std::move(*m));
+      pollfd p{server_->notify_fd(), POLLIN, 0};
+      ::poll(&p, 1, 5);
+    }
+    return pending.get();
+  }
+
+  httplib::Result post(const std::string& path, const std::string& body,
+                       const httplib::Headers& headers = {}) {
+    auto pending = std::async(std::launch::async,
+                              [&] { return client_->Post(path, headers, body, "application/json"); });
+    return serve_until(pending);
+  }
+
+  // Sends `request` on a new connection, then `then` once `after` was
+  // answered, and reads until the answers hold `until` (or the connection
+  // ends).
+  static std::string raw_blocking(const std::string& request, const std::string& after,
+                                  const std::string& until, const std::string& then = "") {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_for_raw));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::string got;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "connect failed";
+    (void)!::write(fd, request.data(), request.size());
+    bool sent_then = then.empty();
+    char buf[4096];
+    for (;;) {
+      if (!sent_then && got.find(after) != std::string::npos) {
+        (void)!::write(fd, then.data(), then.size());
+        sent_then = true;
+      }
+      if (sent_then && !until.empty() && got.find(until) != std::string::npos) break;
+      auto n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return got;
+  }
+
+  std::string raw(const std::string& request, const std::string& until) {
+    port_for_raw = server_->port();
+    auto pending = std::async(std::launch::async, [=] { return raw_blocking(request, "", until); });
+    return serve_until(pending);
+  }
+  std::string raw(const std::string& request, const std::string& after, const std::string& then,
+                  const std::string& until) {
+    port_for_raw = server_->port();
+    auto pending = std::async(std::launch::async, [=] { return raw_blocking(request, after, until, then); });
+    return serve_until(pending);
+  }
+  static inline int port_for_raw = 0;
+
+  // The next message, taken while serving or after.
+  runtime_api::Message message() {
+    if (taken_.empty()) return wait_message();
+    auto m = std::move(taken_.front());
+    taken_.pop_front();
+    return m;
   }
 
   // GET /next for an event delivered once the runtime is waiting.
   httplib::Result next_with(runtime_api::Event event) {
     auto pending = std::async(std::launch::async,
                               [this] { return client_->Get("/2018-06-01/runtime/invocation/next"); });
-    EXPECT_EQ(wait_message().kind, MessageKind::next_requested);
+    EXPECT_EQ(message().kind, MessageKind::next_requested);
     server_->deliver(std::move(event));
-    return pending.get();
+    return serve_until(pending);
   }
 
   runtime_api::Event event(const std::string& id, const std::string& payload = R"({"a":1})") {
@@ -56,6 +130,7 @@ class RuntimeApiTest : public ::testing::Test {
 
   std::unique_ptr<runtime_api::Server> server_;
   std::unique_ptr<httplib::Client> client_;
+  std::deque<runtime_api::Message> taken_;
 };
 
 TEST_F(RuntimeApiTest, NextCarriesTheEventAndLambdasHeaders) {
@@ -76,20 +151,19 @@ TEST_F(RuntimeApiTest, NextCarriesTheEventAndLambdasHeaders) {
 
 TEST_F(RuntimeApiTest, ResponseIsAcceptedOnceForTheActiveRequest) {
   ASSERT_TRUE(next_with(event("req-2")));
-  auto wrong = client_->Post("/2018-06-01/runtime/invocation/other/response", "{}", "application/json");
+  auto wrong = post("/2018-06-01/runtime/invocation/other/response", "{}");
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 400);
   EXPECT_EQ(wrong->body, R"({"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"})");
-  auto ok =
-      client_->Post("/2018-06-01/runtime/invocation/req-2/response", R"({"ok":true})", "application/json");
+  auto ok = post("/2018-06-01/runtime/invocation/req-2/response", R"({"ok":true})");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 202);
   EXPECT_EQ(ok->body, R"({"status":"OK"})");
-  auto m = wait_message();
+  auto m = message();
   EXPECT_EQ(m.kind, MessageKind::response);
   EXPECT_EQ(m.request_id, "req-2");
   EXPECT_EQ(m.body, R"({"ok":true})");
-  auto again = client_->Post("/2018-06-01/runtime/invocation/req-2/response", "{}", "application/json");
+  auto again = post("/2018-06-01/runtime/invocation/req-2/response", "{}");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 400);
 }
@@ -97,11 +171,11 @@ TEST_F(RuntimeApiTest, ResponseIsAcceptedOnceForTheActiveRequest) {
 TEST_F(RuntimeApiTest, ErrorCarriesTheErrorTypeHeader) {
   ASSERT_TRUE(next_with(event("req-3")));
   httplib::Headers headers{{"Lambda-Runtime-Function-Error-Type", "Function.Bad"}};
-  auto res = client_->Post("/2018-06-01/runtime/invocation/req-3/error", headers,
-                           R"({"errorMessage":"bad","errorType":"Function.Bad"})", "application/json");
+  auto res = post("/2018-06-01/runtime/invocation/req-3/error",
+                  R"({"errorMessage":"bad","errorType":"Function.Bad"})", headers);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 202);
-  auto m = wait_message();
+  auto m = message();
   EXPECT_EQ(m.kind, MessageKind::error);
   EXPECT_EQ(m.error_type, "Function.Bad");
   EXPECT_EQ(m.body, R"({"errorMessage":"bad","errorType":"Function.Bad"})");
@@ -110,10 +184,10 @@ TEST_F(RuntimeApiTest, ErrorCarriesTheErrorTypeHeader) {
 TEST_F(RuntimeApiTest, SixMegabyteLimitIsExactAndAnswered413) {
   ASSERT_TRUE(next_with(event("big-1")));
   std::string at_limit(runtime_api::kMaxPayloadBytes, 'x');
-  auto ok = client_->Post("/2018-06-01/runtime/invocation/big-1/response", at_limit, "application/json");
+  auto ok = post("/2018-06-01/runtime/invocation/big-1/response", at_limit);
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 202);
-  auto m = wait_message();
+  auto m = message();
   EXPECT_EQ(m.kind, MessageKind::response);
   EXPECT_EQ(m.body.size(), runtime_api::kMaxPayloadBytes);
 }
@@ -121,61 +195,91 @@ TEST_F(RuntimeApiTest, SixMegabyteLimitIsExactAndAnswered413) {
 TEST_F(RuntimeApiTest, OverLimitResponseIs413WithLambdasBody) {
   ASSERT_TRUE(next_with(event("big-2")));
   std::string over(runtime_api::kMaxPayloadBytes + 1, 'x');
-  auto res = client_->Post("/2018-06-01/runtime/invocation/big-2/response", over, "application/json");
+  auto res = post("/2018-06-01/runtime/invocation/big-2/response", over);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
   EXPECT_EQ(
       res->body,
       R"({"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"})");
-  auto m = wait_message();
+  auto m = message();
   EXPECT_EQ(m.kind, MessageKind::response_too_large);
   EXPECT_EQ(m.size, runtime_api::kMaxPayloadBytes + 1);
 }
 
 TEST_F(RuntimeApiTest, InitErrorIsAcceptedOnlyDuringInit) {
   httplib::Headers headers{{"Lambda-Runtime-Function-Error-Type", "Runtime.ConfigError"}};
-  auto res = client_->Post("/2018-06-01/runtime/init/error", headers, R"({"errorMessage":"no config"})",
-                           "application/json");
+  auto res = post("/2018-06-01/runtime/init/error", R"({"errorMessage":"no config"})", headers);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 202);
-  auto m = wait_message();
+  auto m = message();
   EXPECT_EQ(m.kind, MessageKind::init_error);
   EXPECT_EQ(m.error_type, "Runtime.ConfigError");
   ASSERT_TRUE(next_with(event("after-init")));
-  auto late = client_->Post("/2018-06-01/runtime/init/error", "{}", "application/json");
+  auto late = post("/2018-06-01/runtime/init/error", "{}");
   ASSERT_TRUE(late);
   EXPECT_EQ(late->status, 403);
 }
 
 TEST_F(RuntimeApiTest, ChunkedRequestBodyIsAccepted) {
   ASSERT_TRUE(next_with(event("chunked")));
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  std::string request =
-      "POST /2018-06-01/runtime/invocation/chunked/response HTTP/1.1\r\nHost: x\r\n"
-      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
-  ASSERT_EQ(::write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
-  char buf[512] = {};
-  auto n = ::read(fd, buf, sizeof buf - 1);
-  ::close(fd);
-  ASSERT_GT(n, 0);
-  EXPECT_EQ(std::string(buf).rfind("HTTP/1.1 202", 0), 0u) << buf;
-  auto m = wait_message();
+  std::string answer =
+      raw("POST /2018-06-01/runtime/invocation/chunked/response HTTP/1.1\r\nHost: x\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+          "202");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 202", 0), 0u) << answer;
+  auto m = message();
   EXPECT_EQ(m.body, "hello world");
+}
+
+// curl asks before it sends a body over 1 KB, and waits a second for the go.
+TEST_F(RuntimeApiTest, ExpectContinueIsAnsweredAtOnce) {
+  ASSERT_TRUE(next_with(event("expect")));
+  const std::string body(2000, 'x');
+  std::string answer =
+      raw("POST /2018-06-01/runtime/invocation/expect/response HTTP/1.1\r\nHost: x\r\n"
+          "Expect: 100-continue\r\nContent-Length: 2000\r\n\r\n",
+          "100 Continue", body, "202");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202", 0), 0u) << answer;
+  EXPECT_EQ(message().body, body);
+}
+
+// A response and the next GET /next in one write: the response is taken, and
+// the GET waits for the next event.
+TEST_F(RuntimeApiTest, PipelinedNextWaitsForTheNextEvent) {
+  ASSERT_TRUE(next_with(event("first")));
+  std::promise<std::string> got;
+  std::thread runtime([&] {
+    port_for_raw = server_->port();
+    got.set_value(
+        raw_blocking("POST /2018-06-01/runtime/invocation/first/response HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Length: 2\r\n\r\n{}GET /2018-06-01/runtime/invocation/next "
+                     "HTTP/1.1\r\nHost: x\r\n\r\n",
+                     "", "second-body"));
+  });
+  EXPECT_EQ(message().kind, MessageKind::response);
+  EXPECT_EQ(message().kind, MessageKind::next_requested);
+  server_->deliver(event("second", "second-body"));
+  auto answers = got.get_future();
+  std::string both = serve_until(answers);
+  runtime.join();
+  EXPECT_NE(both.find("HTTP/1.1 202"), std::string::npos) << both;
+  EXPECT_NE(both.find("Lambda-Runtime-Aws-Request-Id: second"), std::string::npos) << both;
+}
+
+TEST_F(RuntimeApiTest, MalformedRequestIsAnswered400AndClosed) {
+  std::string answer = raw("GARBAGE\x01 / HTTP/1.1\r\n\r\n", "");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
 }
 
 TEST_F(RuntimeApiTest, KeepAliveServesManyInvocationsOnOneConnection) {
   for (int i = 0; i < 20; ++i) {
     std::string id = "k-" + std::to_string(i);
     ASSERT_TRUE(next_with(event(id)));
-    auto res = client_->Post("/2018-06-01/runtime/invocation/" + id + "/response", "{}", "application/json");
+    auto res = post("/2018-06-01/runtime/invocation/" + id + "/response", "{}");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 202);
-    EXPECT_EQ(wait_message().kind, MessageKind::response);
+    EXPECT_EQ(message().kind, MessageKind::response);
   }
 }
 

@@ -55,7 +55,9 @@ runtimes_left() {
     case $(cat /proc/"$p"/comm 2>/dev/null) in bwrap|slirp4netns|"") ;; *) echo "$p";; esac
   done
 }
-check "idle environments are reaped after --idle-timeout" test -z "$(runtimes_left)"
+left=$(runtimes_left)
+check "idle environments are reaped after --idle-timeout" test -z "$left"
+for p in $left; do echo "--- left: $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"; done
 check "no engine error was logged" lacks "$tmp/serve.log" "layered: error"
 stop_serve
 check "serve exits 0 on SIGTERM" test $? = 0
