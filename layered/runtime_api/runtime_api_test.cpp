@@ -69,6 +69,8 @@ class RuntimeApiTest : public ::testing::Test {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port_for_raw));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval five{5, 0};  // a connection the server never ends fails the test, not the run
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
     std::string got;
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "connect failed";
     (void)!::write(fd, request.data(), request.size());
@@ -264,6 +266,21 @@ TEST_F(RuntimeApiTest, PipelinedNextWaitsForTheNextEvent) {
   runtime.join();
   EXPECT_NE(both.find("HTTP/1.1 202"), std::string::npos) << both;
   EXPECT_NE(both.find("Lambda-Runtime-Aws-Request-Id: second"), std::string::npos) << both;
+}
+
+// Python's urllib asks for a connection per request.
+TEST_F(RuntimeApiTest, ConnectionCloseGetsItsEventAndTheConnectionEnds) {
+  port_for_raw = server_->port();
+  auto pending = std::async(std::launch::async, [] {
+    return raw_blocking(
+        "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "", "");
+  });
+  EXPECT_EQ(message().kind, MessageKind::next_requested);
+  server_->deliver(event("closing", "{\"b\":2}"));
+  std::string answer = serve_until(pending);  // read until the server closed
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+  EXPECT_EQ(answer.substr(answer.size() - 7), "{\"b\":2}") << answer;
 }
 
 TEST_F(RuntimeApiTest, MalformedRequestIsAnswered400AndClosed) {
