@@ -180,7 +180,7 @@ int Connection::on_message_complete(http_parser* p) {
 }
 
 const http_parser_settings& Connection::settings() {
-  static const http_parser_settings kSettings = [] {
+  static const http_parser_settings table = [] {
     http_parser_settings s;
     http_parser_settings_init(&s);
     s.on_url = &Connection::on_url;
@@ -191,7 +191,7 @@ const http_parser_settings& Connection::settings() {
     s.on_message_complete = &Connection::on_message_complete;
     return s;
   }();
-  return kSettings;
+  return table;
 }
 
 }  // namespace layered::runtime_api::detail
