@@ -1,12 +1,13 @@
 // InvocationResponse, Lambda's error JSON and the mapping of exceptions to it.
 #include <cxxabi.h>
 
-#include <cstdio>
+#include <array>
 #include <cstdlib>
 #include <memory>
 #include <typeinfo>
 
 #include "cpputils/runtime.hpp"
+#include "json.hpp"
 
 namespace cpputils {
 namespace {
@@ -60,9 +61,42 @@ Described describe(const std::exception_ptr& error) {
   return described;
 }
 
+// The escape sequence of one character that JSON does not allow as it is.
+void append_escape(std::string& out, char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  switch (c) {
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    default: {
+      auto byte = static_cast<unsigned char>(c);
+      const char escaped[6] = {'\\', 'u', '0', '0', kHex[byte >> 4], kHex[byte & 15]};
+      out.append(escaped, sizeof escaped);
+    }
+  }
+}
+
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
-  out += json_escape(text);
+  append_json_escaped(out, text);
   out += '"';
 }
 
@@ -121,43 +155,27 @@ InvocationResponse failure_from_exception(const std::exception_ptr& error) {
                                      std::move(causes));
 }
 
+// Plain runs are appended whole: request ids and most messages are one run.
+void append_json_escaped(std::string& out, std::string_view text) {
+  static constexpr std::array<bool, 256> kPlain = [] {  // stands as it is in a JSON string
+    std::array<bool, 256> table{};
+    for (std::size_t c = 0x20; c < table.size(); ++c) table[c] = c != '"' && c != '\\';
+    return table;
+  }();
+  for (;;) {
+    std::size_t run = 0;
+    while (run < text.size() && kPlain[static_cast<unsigned char>(text[run])]) ++run;
+    out.append(text.data(), run);
+    if (run == text.size()) return;
+    append_escape(out, text[run]);
+    text.remove_prefix(run + 1);
+  }
+}
+
 std::string json_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x",
-                        static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
+  append_json_escaped(out, text);
   return out;
 }
 

@@ -1,0 +1,13 @@
+// JSON string escaping into a caller's buffer. Internal to cpputils.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cpputils {
+
+// Appends `text` escaped for a JSON string literal (without the quotes): the
+// log lines and error bodies are built in one string, no temporary per field.
+void append_json_escaped(std::string& out, std::string_view text);
+
+}  // namespace cpputils
