@@ -9,11 +9,13 @@
 //   "describe"       answers the request's fields as JSON
 //   "exit:N"         exits with status N in the middle of the invocation
 //   "heap"           answers the bytes the process has allocated and not freed
+//   "print:MSG"      prints MSG with printf (no newline: it stays in stdio's buffer) and answers "printed"
 //   anything else    answers the payload itself
 // Environment: CPPUTILS_TEST_FAIL_INIT=MSG makes init throw std::runtime_error(MSG);
 // CPPUTILS_TEST_UNDECORATED=1 serves the handler without cpputils::decorate.
 #include <malloc.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -88,6 +90,10 @@ InvocationResponse handle(const InvocationRequest& request) {
   }
   if (payload == "describe") return describe(request);
   if (payload == "heap") return InvocationResponse::success(std::to_string(heap_in_use()));
+  if (payload.starts_with("print:")) {
+    std::printf("%s", argument("print:").c_str());
+    return InvocationResponse::success("printed");
+  }
   if (payload.starts_with("exit:")) std::exit(std::stoi(argument("exit:")));
   return InvocationResponse::success(std::string(payload), std::string(request.content_type));
 }
