@@ -97,7 +97,12 @@ class CgroupMonitor : public MemoryMonitor {
     for (int i = 0; i < 200 && ::rmdir(dir_.c_str()) != 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::string join_file() const override { return dir_ + "/cgroup.procs"; }
+  // v1: the thread's own "tasks" file. Moving a whole process (cgroup.procs)
+  // takes the kernel's cgroup_threadgroup_rwsem for writing, which waits out
+  // an RCU grace period: 5-15 ms of every cold start. A thread moving only
+  // itself skips that lock, and the child is one thread when it writes.
+  // v2 has no such file: its cgroup.procs pays the grace period.
+  std::string join_file() const override { return dir_ + (v2_ ? "/cgroup.procs" : "/tasks"); }
   int sample_interval_ms() const override { return v2_ && !has_peak_ ? 10 : 0; }
   void sample() override {
     std::uint64_t now = number(read_text(dir_ + "/memory.current"));

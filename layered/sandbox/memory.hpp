@@ -14,7 +14,8 @@ namespace layered::sandbox {
 class MemoryMonitor {
  public:
   virtual ~MemoryMonitor() = default;
-  // A file the new process writes its pid to before it execs ("" = none).
+  // A file the new process, still single-threaded, writes "0" (itself) to
+  // before it execs ("" = none).
   virtual std::string join_file() const { return {}; }
   virtual void attach(pid_t /*pid*/) {}
   virtual int sample_interval_ms() const { return 0; }

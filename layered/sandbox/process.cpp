@@ -27,7 +27,7 @@ struct SpawnSpec {
   std::vector<std::string> env;  // NAME=value
   std::vector<int> keep_fds;
   std::string cwd;
-  std::string join_file;  // the memory cgroup's cgroup.procs
+  std::string join_file;  // the memory cgroup's file the child joins it by
   bool new_session = false;
   std::optional<WallsSpec> walls;  // raised in the child (bubblewrap only)
   bool outbound_network = false;
@@ -85,13 +85,9 @@ constexpr int kHeld = -1;
     ::_exit(127);
   };
   if (!spec.join_file.empty()) {
+    // "0" is the writer itself (see MemoryMonitor::join_file).
     int fd = ::open(spec.join_file.c_str(), O_WRONLY | O_CLOEXEC);
-    char digits[24];
-    int n = 0;
-    for (pid_t p = ::getpid(); p > 0; p /= 10) digits[n++] = static_cast<char>('0' + p % 10);
-    char text[24];
-    for (int i = 0; i < n; ++i) text[i] = digits[n - 1 - i];
-    if (fd < 0 || ::write(fd, text, static_cast<std::size_t>(n)) != n) fail(1);
+    if (fd < 0 || ::write(fd, "0", 1) != 1) fail(1);
     ::close(fd);
   }
   if (spec.walls) {
