@@ -4,8 +4,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -83,6 +85,31 @@ std::string own_cgroup(const std::string& controller) {
   return "-";
 }
 
+std::vector<pid_t> read_pids(const std::string& procs_file) {
+  std::vector<pid_t> pids;
+  std::istringstream in(read_text(procs_file));
+  for (long pid = 0; in >> pid;) pids.push_back(static_cast<pid_t>(pid));
+  return pids;
+}
+
+// Waits until each of `pids` has exited (a pidfd turns readable once its
+// process has left its cgroup too), or until `deadline`. False when there
+// was nothing to wait for.
+bool await_exit(const std::vector<pid_t>& pids, std::chrono::steady_clock::time_point deadline) {
+  bool waited = false;
+  for (pid_t pid : pids) {
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (fd < 0) continue;  // gone already
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    if (left.count() > 0) ::poll(&p, 1, static_cast<int>(left.count()) + 1);
+    ::close(fd);
+    waited = true;
+  }
+  return waited;
+}
+
 std::string unique_name() {
   static std::atomic<int> counter{0};
   return "layered-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
@@ -94,8 +121,13 @@ class CgroupMonitor : public MemoryMonitor {
   ~CgroupMonitor() override {
     if (peak_fd_ >= 0) ::close(peak_fd_);
     kill_all();
-    for (int i = 0; i < 200 && ::rmdir(dir_.c_str()) != 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Killed processes stay members until their namespaces are torn down
+    // (tens of ms); until then the directory is busy.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (::rmdir(dir_.c_str()) != 0 && errno == EBUSY && std::chrono::steady_clock::now() < deadline) {
+      if (!await_exit(read_pids(dir_ + "/cgroup.procs"), deadline))
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   // v1: the thread's own "tasks" file. Moving a whole process (cgroup.procs)
   // takes the kernel's cgroup_threadgroup_rwsem for writing, which waits out

@@ -163,6 +163,17 @@ Status connect_network(Pipes& p, const SpawnSpec& spec, pid_t pid, const Runtime
                        OutboundNetwork& network) {
   auto socket = receive_network_socket(p.control[0], 10000);
   if (!socket) return socket.error();
+  // slirp4netns starts (milliseconds) while the Runtime API binds and
+  // bubblewrap lays the sandbox out; bubblewrap holds the bootstrap
+  // (--block-fd) until the network is up (BwrapLauncher).
+  if (spec.outbound_network) {
+    auto outbound = start_outbound_network(pid, *spec.walls);
+    if (!outbound) {
+      ::close(*socket);
+      return outbound.error();
+    }
+    network = *outbound;
+  }
   Status bound = Ok{};
   if (bind) {
     auto port = bind(*socket, kRuntimeApiPort);
@@ -170,14 +181,8 @@ Status connect_network(Pipes& p, const SpawnSpec& spec, pid_t pid, const Runtime
   }
   ::close(*socket);
   if (!bound) return bound;
-  // bubblewrap lays the sandbox out while slirp4netns starts; it holds the
-  // bootstrap (--block-fd) until the network is up (BwrapLauncher).
-  release_child(p.control[0]);
-  if (spec.outbound_network) {
-    auto outbound = start_outbound_network(pid, *spec.walls);
-    if (!outbound) return outbound.error();
-    network = *outbound;
-  }
+  if (spec.walls->await_runtime_api) release_child(p.control[0]);
+  LAYERED_TRY(await_outbound_network(network));
   return Ok{};
 }
 
@@ -219,6 +224,7 @@ class ProcessSandbox : public Sandbox {
   }
   ~ProcessSandbox() override {
     if (child_.release_fd >= 0) ::close(child_.release_fd);
+    end_outbound_network(child_.network);
     kill();
     if (!status_) ::waitpid(child_.pid, nullptr, 0);
     stop_outbound_network(child_.network);
@@ -344,6 +350,7 @@ class BwrapLauncher : public Launcher {
                            .host_gid = host_id,
                            .own_uid = ::getuid(),
                            .own_gid = ::getgid(),
+                           .await_runtime_api = !hold_bootstrap,
                            .tmp_backing_fd = tmp.backing,
                            .tmp_mount_dir = tmp.mount_dir.c_str(),
                            .tmp_fd_slot = command->tmp_slot,

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace layered::sandbox {
@@ -146,11 +147,7 @@ bool mount_tmp(const WallsSpec& spec) {
   ::close(loop);
   ::close(spec.tmp_backing_fd);
   if (!ok) return false;
-  // Lambda's /tmp is an empty directory everyone may write to.
-  char lost[4096];
-  append_text(append_text(lost, spec.tmp_mount_dir), "/lost+found");
-  ::rmdir(lost);
-  if (::chmod(spec.tmp_mount_dir, 01777) != 0) return false;
+  // Empty and mode 1777 already (format_image).
   int dir = ::open(spec.tmp_mount_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return false;
   ok = ::dup2(dir, spec.tmp_fd_slot) >= 0;
@@ -191,43 +188,62 @@ bool become_unprivileged(const WallsSpec& spec) {
 
 // ---- engine half ----
 
-std::string find_mke2fs() {
-  for (const char* path : {"/usr/sbin/mke2fs", "/sbin/mke2fs"})
-    if (::access(path, X_OK) == 0) return path;
+std::string find_e2fs_tool(const char* name) {
+  for (const char* dir : {"/usr/sbin/", "/sbin/"}) {
+    std::string path = std::string(dir) + name;
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
   return {};
 }
 
-Status run_mke2fs(const std::string& image, int size_mb) {
-  std::string mke2fs = find_mke2fs();
-  if (mke2fs.empty())
-    return make_error("mke2fs is not installed", "", "install the 'e2fsprogs' package (scripts/setup.sh)");
-  // No journal and lazy tables: the image is a few hundred kilobytes of
-  // metadata however large the filesystem, so copying it is cheap.
-  std::string size = std::to_string(size_mb) + "M";
+// Runs `program` with its output discarded; true when it exits with 0.
+bool run_quietly(const std::string& program, std::vector<std::string> args) {
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid == 0) {
     int null_fd = ::open("/dev/null", O_RDWR);
     ::dup2(null_fd, 1);
     ::dup2(null_fd, 2);
-    ::execl(mke2fs.c_str(), "mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal,^resize_inode", "-E",
-            "lazy_itable_init=1,nodiscard", "-m", "0", image.c_str(), size.c_str(), nullptr);
+    ::execv(program.c_str(), argv.data());
     ::_exit(127);
   }
   int status = 0;
-  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+Status format_image(const std::string& image, int size_mb) {
+  std::string mke2fs = find_e2fs_tool("mke2fs");
+  std::string debugfs = find_e2fs_tool("debugfs");
+  if (mke2fs.empty() || debugfs.empty())
+    return make_error("mke2fs or debugfs is not installed", "",
+                      "install the 'e2fsprogs' package (scripts/setup.sh)");
+  // No journal and lazy tables: the image is a few hundred kilobytes of
+  // metadata however large the filesystem, so copying it is cheap.
+  if (!run_quietly(mke2fs, {"mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal,^resize_inode", "-E",
+                            "lazy_itable_init=1,nodiscard", "-m", "0", image, std::to_string(size_mb) + "M"}))
     return make_error("cannot format the /tmp image", image, "check that mke2fs works on this machine");
+  // Lambda's /tmp as it is mounted: empty and open to everyone. Done here
+  // once, not in each environment, where every metadata change is a round
+  // trip through the loop device before the function may start.
+  if (!run_quietly(debugfs, {"debugfs", "-w", "-R", "rmdir lost+found", image}) ||
+      !run_quietly(debugfs, {"debugfs", "-w", "-R", "sif / mode 041777", image}))
+    return make_error("cannot prepare the /tmp image", image, "check that debugfs works on this machine");
   return Ok{};
 }
 
 // The pristine image for `size_mb`, made once (atomically) and reused.
 Result<std::string> pristine_image(const std::string& dir, int size_mb) {
-  std::string path = dir + "/ext4-" + std::to_string(size_mb) + "m.img";
+  // "-empty": no lost+found, mode 1777 (images of earlier versions had both).
+  std::string path = dir + "/ext4-" + std::to_string(size_mb) + "m-empty.img";
   if (::access(path.c_str(), R_OK) == 0) return path;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   std::string partial =
       path + ".partial-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
-  LAYERED_TRY(run_mke2fs(partial, size_mb));
+  LAYERED_TRY(format_image(partial, size_mb));
   if (::rename(partial.c_str(), path.c_str()) != 0) {
     ::unlink(partial.c_str());
     return make_error("cannot store the /tmp image: " + std::string(std::strerror(errno)), path);
@@ -275,7 +291,8 @@ int raise_walls(const WallsSpec& spec, const char** stage) {
   if (sock < 0 || !send_fd(spec.control_fd, sock)) return failed("hand over the Runtime API socket");
   ::close(sock);
   char go = 0;
-  if (::read(spec.control_fd, &go, 1) != 1) return failed("wait for the Runtime API");
+  if (spec.await_runtime_api && ::read(spec.control_fd, &go, 1) != 1)
+    return failed("wait for the Runtime API");
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failed("forbid new privileges");
   return 0;
 }
@@ -356,32 +373,41 @@ Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec)
     ::close(exit_pipe[1]);
     return make_error("cannot start slirp4netns: " + std::string(std::strerror(errno)));
   }
+  return OutboundNetwork{child, exit_pipe[1], ready[0]};
+}
+
+Status await_outbound_network(OutboundNetwork& network) {
+  if (network.pid <= 0 || network.ready_fd < 0) return Ok{};
   // Ready means the interface is configured: the function's first connect
   // must not race it.
-  pollfd p{ready[0], POLLIN, 0};
+  pollfd p{network.ready_fd, POLLIN, 0};
   char byte = 0;
-  bool up = ::poll(&p, 1, 5000) > 0 && ::read(ready[0], &byte, 1) == 1;
-  ::close(ready[0]);
-  if (!up) {
-    ::close(exit_pipe[1]);
-    ::kill(child, SIGKILL);
-    ::waitpid(child, nullptr, 0);
-    return make_error("slirp4netns did not bring the environment's network up", "",
-                      "run with --no-network, or check that slirp4netns works on this machine");
-  }
-  return OutboundNetwork{child, exit_pipe[1]};
+  bool up = ::poll(&p, 1, 5000) > 0 && ::read(network.ready_fd, &byte, 1) == 1;
+  ::close(std::exchange(network.ready_fd, -1));
+  if (up) return Ok{};
+  stop_outbound_network(network);
+  return make_error("slirp4netns did not bring the environment's network up", "",
+                    "run with --no-network, or check that slirp4netns works on this machine");
+}
+
+void end_outbound_network(OutboundNetwork& network) {
+  if (network.pid <= 0 || network.exit_fd < 0) return;
+  ::close(network.exit_fd);  // slirp4netns exits when this closes
+  network.exit_fd = -1;
+  ::kill(network.pid, SIGKILL);
 }
 
 void stop_outbound_network(OutboundNetwork& network) {
   if (network.pid <= 0) return;
-  ::close(network.exit_fd);  // slirp4netns exits when this closes
-  ::kill(network.pid, SIGKILL);
+  if (network.ready_fd >= 0) ::close(network.ready_fd);
+  end_outbound_network(network);
   ::waitpid(network.pid, nullptr, 0);
   network = {};
 }
 
 bool disk_tmp_supported() {
-  return ::geteuid() == 0 && ::access("/dev/loop-control", W_OK) == 0 && !find_mke2fs().empty();
+  return ::geteuid() == 0 && ::access("/dev/loop-control", W_OK) == 0 && !find_e2fs_tool("mke2fs").empty() &&
+         !find_e2fs_tool("debugfs").empty();
 }
 
 Result<int> tmp_backing_file(const std::string& dir, int size_mb) {

@@ -47,6 +47,9 @@ struct WallsSpec {
   gid_t host_gid = 0;
   uid_t own_uid = 0;  // the engine's own ids (for the non-root maps)
   gid_t own_gid = 0;
+  // False when bubblewrap holds the bootstrap (--block-fd) until the engine
+  // lets it go: the child then execs without waiting for the Runtime API.
+  bool await_runtime_api = true;
   int control_fd = -1;                  // child's end of a socketpair with the engine
   int engine_fd = -1;                   // the engine's end: the child closes its copy
   int tmp_backing_fd = -1;              // a formatted filesystem image, or -1 (tmpfs)
@@ -83,16 +86,24 @@ Result<int> tmp_backing_file(const std::string& dir, int size_mb);
 // The user-mode network stack (slirp4netns) that connects an environment
 // to the outside: its own host loopback disabled, nothing forwarded in.
 struct OutboundNetwork {
-  pid_t pid = 0;     // 0: none
-  int exit_fd = -1;  // slirp4netns exits when this closes (or the engine dies)
+  pid_t pid = 0;      // 0: none
+  int exit_fd = -1;   // slirp4netns exits when this closes (or the engine dies)
+  int ready_fd = -1;  // readable once the interface is up (until awaited)
 };
 
-// Connects the network namespace of `pid` to the outside and waits until its
-// interface is up. None (pid 0) when slirp4netns is not installed.
+// Starts connecting the network namespace of `pid` to the outside. None
+// (pid 0) when slirp4netns is not installed.
 Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec);
+// Waits until its interface is up; on failure, stops it.
+Status await_outbound_network(OutboundNetwork& network);
+// Tells slirp4netns to go without waiting for it: its exit unregisters the
+// environment's network device, which waits out RCU grace periods (10-25 ms),
+// so it is best begun first and overlapped with the rest of a teardown.
+void end_outbound_network(OutboundNetwork& network);
+// Ends it (if not yet) and reaps it.
 void stop_outbound_network(OutboundNetwork& network);
 
-// True where /tmp can be disk-backed (root, loop devices, mke2fs).
+// True where /tmp can be disk-backed (root, loop devices, mke2fs and debugfs).
 bool disk_tmp_supported();
 
 }  // namespace layered::sandbox

@@ -357,12 +357,15 @@ TEST_F(Walls, TmpIsOnDiskNotChargedToMemoryAndLimitedToEphemeralStorage) {
   if (::geteuid() != 0) GTEST_SKIP() << "disk-backed /tmp needs root (loop devices)";
   auto fn =
       function("tmp",
+               "echo \"tmp=[$($BB ls -A /tmp)] mode=$($BB stat -c %a /tmp)\"\n"
                "$BB dd if=/dev/zero of=/tmp/big bs=1048576 count=96 2>/dev/null && echo wrote-96mb\n"
                "$BB dd if=/dev/zero of=/tmp/more bs=1048576 count=600 2>/tmp/err; tail -c 200 /tmp/err\n"
                "df -k /tmp | tail -1");
   fn.memory_mb = 64;
   fn.ephemeral_mb = 160;
   auto r = run(fn);
+  // Lambda's /tmp: empty (no lost+found) and open to everyone.
+  EXPECT_NE(r.logs.find("tmp=[] mode=1777"), std::string::npos) << r.logs;
   EXPECT_NE(r.logs.find("wrote-96mb"), std::string::npos) << r.logs;
   EXPECT_NE(r.logs.find("No space left on device"), std::string::npos) << r.logs;
   EXPECT_EQ(r.error_type, "Runtime.ExitError") << r.logs;  // not Runtime.OutOfMemory
