@@ -319,7 +319,8 @@ Result<int> receive_network_socket(int control_fd, int timeout_ms) {
 
 void release_child(int control_fd) {
   char go = 'G';
-  (void)!::write(control_fd, &go, 1);
+  // The child may have failed and gone: no SIGPIPE for the engine.
+  (void)!::send(control_fd, &go, 1, MSG_NOSIGNAL);
 }
 
 uid_t environment_host_uid() {
