@@ -23,11 +23,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <ostream>
 
 #include "json.hpp"
@@ -42,9 +45,51 @@ std::chrono::nanoseconds monotonic_now() {
   return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
 }
 
+// The log line, built on the stack: it fits unless the function's name, the
+// request id or an error message is long, and only then goes to the heap.
+// No allocation per invocation.
+class LineBuilder {  // NOLINT(cppcoreguidelines-pro-type-member-init): see the constructor
+ public:
+  // The stack buffer is left unfilled: every byte is written before it is read.
+  LineBuilder() = default;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+  LineBuilder(const LineBuilder&) = delete;
+  LineBuilder& operator=(const LineBuilder&) = delete;
+
+  LineBuilder& append(std::string_view text) {
+    if (text.size() > capacity_ - size_) grow(text.size());
+    std::memcpy(data_ + size_, text.data(), text.size());
+    size_ += text.size();
+    return *this;
+  }
+  // Escaped for a JSON string; plain text (a request id) is copied as it is.
+  LineBuilder& append_escaped(std::string_view text) {
+    if (json_plain_prefix(text) == text.size()) return append(text);
+    std::string escaped;
+    append_json_escaped(escaped, text);
+    return append(escaped);
+  }
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  void grow(std::size_t more) {
+    std::size_t capacity = std::max(2 * capacity_, size_ + more);
+    auto heap = std::make_unique_for_overwrite<char[]>(capacity);
+    std::memcpy(heap.get(), data_, size_);
+    heap_ = std::move(heap);
+    data_ = heap_.get();
+    capacity_ = capacity;
+  }
+
+  std::array<char, 512> stack_;
+  std::unique_ptr<char[]> heap_;
+  char* data_ = stack_.data();
+  std::size_t capacity_ = stack_.size();
+  std::size_t size_ = 0;
+};
+
 // Milliseconds with three decimals (as "%.3f" prints them), to the nearest
 // microsecond.
-void append_milliseconds(std::string& out, std::chrono::nanoseconds elapsed) {
+void append_milliseconds(LineBuilder& out, std::chrono::nanoseconds elapsed) {
   auto micros = static_cast<unsigned long long>((std::max(elapsed.count(), std::int64_t{0}) + 500) / 1000);
   char text[32];
   char* end = std::to_chars(text, text + sizeof text - 4, micros / 1000).ptr;
@@ -53,30 +98,24 @@ void append_milliseconds(std::string& out, std::chrono::nanoseconds elapsed) {
   *end++ = static_cast<char>('0' + fraction / 100);
   *end++ = static_cast<char>('0' + fraction / 10 % 10);
   *end++ = static_cast<char>('0' + fraction % 10);
-  out.append(text, end);
+  out.append({text, static_cast<std::size_t>(end - text)});
 }
 
 // `escaped_name` is the function's name escaped once, at decorate().
-std::string log_line(const std::string& escaped_name, std::string_view request_id,
-                     std::chrono::nanoseconds elapsed, const InvocationResponse& result) {
-  std::string line;
-  line.reserve(160 + escaped_name.size() + request_id.size());
+void build_log_line(LineBuilder& line, const std::string& escaped_name, std::string_view request_id,
+                    std::chrono::nanoseconds elapsed, const InvocationResponse& result) {
   line.append(result.is_success() ? "{\"level\":\"INFO\"" : "{\"level\":\"ERROR\"");
   line.append(",\"function\":\"").append(escaped_name);
-  line.append("\",\"requestId\":\"");
-  append_json_escaped(line, request_id);
+  line.append("\",\"requestId\":\"").append_escaped(request_id);
   line.append("\",\"durationMs\":");
   append_milliseconds(line, elapsed);
   if (result.is_success()) {
     line.append(",\"outcome\":\"success\"}\n");
   } else {
-    line.append(",\"outcome\":\"error\",\"errorType\":\"");
-    append_json_escaped(line, result.error_type());
-    line.append("\",\"errorMessage\":\"");
-    append_json_escaped(line, result.error_message());
+    line.append(",\"outcome\":\"error\",\"errorType\":\"").append_escaped(result.error_type());
+    line.append("\",\"errorMessage\":\"").append_escaped(result.error_message());
     line.append("\"}\n");
   }
-  return line;
 }
 
 // Whether the handler left output in stdio's stdout buffer. glibc's FILE
@@ -101,7 +140,7 @@ void write_stdout(std::string_view line) {
 }
 
 // Flushed at once: the function may be frozen right after it answers.
-void write_line(std::ostream* log, const std::string& line) {
+void write_line(std::ostream* log, std::string_view line) {
   if (log != nullptr) {
     log->write(line.data(), static_cast<std::streamsize>(line.size()));
     log->flush();
@@ -123,7 +162,9 @@ Handler decorate(Handler handler, DecoratorOptions options) {
         return failure_from_exception(std::current_exception());
       }
     }();
-    write_line(options.log, log_line(options.name, request.request_id, monotonic_now() - start, result));
+    LineBuilder line;
+    build_log_line(line, options.name, request.request_id, monotonic_now() - start, result);
+    write_line(options.log, line.view());
     return result;
   };
 }
