@@ -18,6 +18,14 @@ inline std::string_view trim(std::string_view s) {
   return {begin, static_cast<std::size_t>(end - begin)};
 }
 
+// A header value without its blanks. Servers write ": value": that one blank
+// is dropped without a loop; anything else is trimmed in full.
+inline std::string_view header_value(std::string_view raw) {
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  if (raw.size() > 1 && raw.front() == ' ' && !blank(raw[1]) && !blank(raw.back())) return raw.substr(1);
+  return trim(raw);
+}
+
 // RFC 9110 tchar, as a table: every byte of every header name is checked.
 constexpr std::array<bool, 256> kTokenChars = [] {
   std::array<bool, 256> table{};
@@ -195,30 +203,30 @@ Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::strin
     if (colon == 0 || colon == std::string_view::npos) {
       return invalid(error, "malformed header line '" + std::string(line.substr(0, 80)) + "'");
     }
-    Header h{line.substr(0, colon), trim(line.substr(colon + 1))};
+    std::string_view name = line.substr(0, colon);
+    std::string_view value = header_value(line.substr(colon + 1));
     // The fast path: a name we read or a common one, written as servers
     // write it, is a token without checking it byte by byte.
-    h.known = known.exact(h.name);
-    if (h.known < 0 && !is_common(h.name)) {
-      if (!is_token(h.name)) return invalid(error, "malformed header name '" + std::string(h.name) + "'");
-      h.known = known.any_case(h.name);
+    int index = known.exact(name);
+    if (index < 0 && !is_common(name)) {
+      if (!is_token(name)) return invalid(error, "malformed header name '" + std::string(name) + "'");
+      index = known.any_case(name);
     }
     // Names as servers write them: an exact match is the fast path of iequals.
-    if (iequals(h.name, "Content-Length")) {
-      auto length = parse_decimal(h.value);
+    if (iequals(name, "Content-Length")) {
+      auto length = parse_decimal(value);
       if (!length || (head.content_length && *head.content_length != *length)) {
-        return invalid(error, "invalid Content-Length '" + std::string(h.value) + "'");
+        return invalid(error, "invalid Content-Length '" + std::string(value) + "'");
       }
       head.content_length = length;
-    } else if (iequals(h.name, "Transfer-Encoding")) {
-      head.chunked = lists_token(h.value, "chunked");
-      if (!head.chunked)
-        return invalid(error, "unsupported Transfer-Encoding '" + std::string(h.value) + "'");
-    } else if (iequals(h.name, "Connection")) {
-      head.close = head.close || lists_token(h.value, "close");
-      keep_alive = keep_alive || lists_token(h.value, "keep-alive");
+    } else if (iequals(name, "Transfer-Encoding")) {
+      head.chunked = lists_token(value, "chunked");
+      if (!head.chunked) return invalid(error, "unsupported Transfer-Encoding '" + std::string(value) + "'");
+    } else if (iequals(name, "Connection")) {
+      head.close = head.close || lists_token(value, "close");
+      keep_alive = keep_alive || lists_token(value, "keep-alive");
     }
-    head.headers.push_back(h);
+    head.headers.emplace_back(name, value, index);
   }
   head.size = static_cast<std::size_t>(rest.data() - bytes.data());
   if (http10 && !keep_alive) head.close = true;

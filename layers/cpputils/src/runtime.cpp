@@ -191,13 +191,20 @@ class TraceIdVariable {
   char** slot_ = nullptr;
 };
 
+// Where a result goes: /invocation/<id>/response, /invocation/<id>/error or
+// /init/error.
+enum class Post { response, error, init_error };
+
 class RuntimeApi {
  public:
   explicit RuntimeApi(std::string address) : client_(std::move(address)) {
     host_line_ = "Host: " + client_.address() + "\r\nUser-Agent: cpputils/1\r\n";
     next_head_ = "GET " + std::string(kApiBase) + "invocation/next HTTP/1.1\r\n" + host_line_ + "\r\n";
     post_invocation_ = "POST " + std::string(kApiBase) + "invocation/";
-    post_headers_ = " HTTP/1.1\r\n" + host_line_ + "Content-Type: ";
+    std::string headers = " HTTP/1.1\r\n" + host_line_ + "Content-Type: ";
+    response_tail_ = "/response" + headers;
+    error_tail_ = "/error" + headers;
+    init_error_line_ = "POST " + std::string(kApiBase) + "init/error" + headers;
   }
 
   // No timeout: /next blocks until there is an event, and Lambda may freeze
@@ -206,19 +213,19 @@ class RuntimeApi {
     return client_.exchange(next_head_, {}, response, kEventHeaderIndex);
   }
 
-  // POST <kApiBase><path...> with `body`; `error_type` adds Lambda's error
-  // header. The head is built in a reused string from a few precomputed
-  // pieces: this runs once per invocation.
-  bool post(std::string_view what, std::string_view request_id, std::string_view content_type,
+  // POSTs `body` (`request_id` names the invocation, none for init/error);
+  // `error_type` adds Lambda's error header. The head is built in a reused
+  // string from a few precomputed pieces: this runs once per invocation.
+  bool post(Post target, std::string_view request_id, std::string_view content_type,
             std::string_view error_type, std::string_view body, http::Response& response) {
-    if (request_id.empty()) {
-      head_.assign("POST ").append(kApiBase).append(what);
+    head_.clear();
+    if (target == Post::init_error) {
+      head_.append(init_error_line_);
     } else {
-      head_.assign(post_invocation_);
+      head_.append(post_invocation_);
       append_path_segment(head_, request_id);
-      head_.append(1, '/').append(what);
+      head_.append(target == Post::response ? response_tail_ : error_tail_);
     }
-    head_.append(post_headers_);
     append_header_value(head_, content_type);
     if (!error_type.empty()) {
       head_.append("\r\nLambda-Runtime-Function-Error-Type: ");
@@ -229,7 +236,8 @@ class RuntimeApi {
     kLength.copy(tail, kLength.size());
     char* end = std::to_chars(tail + kLength.size(), tail + sizeof tail - 4, body.size()).ptr;
     end = std::copy_n("\r\n\r\n", 4, end);
-    head_.append(tail, end);
+    head_.append(
+        tail, static_cast<std::size_t>(end - tail));  // (pointer, size): a range would go through replace()
     return client_.exchange(head_, body, response);
   }
 
@@ -240,7 +248,9 @@ class RuntimeApi {
   std::string host_line_;
   std::string next_head_;
   std::string post_invocation_;  // "POST /2018-06-01/runtime/invocation/"
-  std::string post_headers_;     // from " HTTP/1.1" to "Content-Type: "
+  std::string response_tail_;    // from "/response HTTP/1.1" to "Content-Type: "
+  std::string error_tail_;       // the same for /error
+  std::string init_error_line_;  // from "POST" to "Content-Type: " for /init/error
   std::string head_;             // reused: no allocation per invocation once warm
 };
 
@@ -249,9 +259,10 @@ bool post_result(RuntimeApi& api, const std::string& request_id, const Invocatio
                  http::Response& answer) {
   bool sent;
   if (result.is_success()) {
-    sent = api.post("response", request_id, result.content_type(), {}, result.payload(), answer);
+    sent = api.post(Post::response, request_id, result.content_type(), {}, result.payload(), answer);
   } else {
-    sent = api.post("error", request_id, kErrorContentType, result.error_type(), result.error_json(), answer);
+    sent = api.post(Post::error, request_id, kErrorContentType, result.error_type(), result.error_json(),
+                    answer);
   }
   if (!sent) {
     report(api.error());
@@ -297,7 +308,8 @@ int run(RuntimeApi& api, const Handler& handler) {
              "invocation/next without a Lambda-Runtime-Aws-Request-Id header");
       return 1;
     }
-    request_id.assign(request.request_id);
+    request_id.clear();  // then append: cheaper than assign, which must allow for overlap
+    request_id.append(request.request_id);
     trace_id.set(request.trace_id);
     InvocationResponse result = call_handler(handler, request);
     if (!post_result(api, request_id, result, answer)) return 1;
@@ -307,7 +319,8 @@ int run(RuntimeApi& api, const Handler& handler) {
 int report_init_error(RuntimeApi& api, const InvocationResponse& failure) {
   report("init failed: " + failure.error_type() + ": " + failure.error_message());
   http::Response answer;
-  if (!api.post("init/error", {}, kErrorContentType, failure.error_type(), failure.error_json(), answer)) {
+  if (!api.post(Post::init_error, {}, kErrorContentType, failure.error_type(), failure.error_json(),
+                answer)) {
     report(api.error());
   } else if (answer.status() < 200 || answer.status() >= 300) {
     report("the Runtime API refused the init error with HTTP " + std::to_string(answer.status()) + ": " +
