@@ -230,14 +230,13 @@ Client::Failure Client::read_more(std::size_t at_least) {
 
 Client::Failure Client::read_response(Response& response, const KnownNames& known) {
   for (;;) {
-    std::string parse_error;
-    // Nothing to parse before the first bytes have arrived.
-    Parse state = buffer_.view().empty()
-                      ? Parse::incomplete
-                      : parse_response_head(buffer_.view(), response.head, parse_error, known);
+    // Nothing to parse before the first bytes have arrived. The parser says
+    // why a head is invalid in error_, which is then prefixed.
+    Parse state = buffer_.view().empty() ? Parse::incomplete
+                                         : parse_response_head(buffer_.view(), response.head, error_, known);
     if (state == Parse::complete) break;
     if (state == Parse::invalid) {
-      error_ = "invalid response from the Runtime API at " + address_ + ": " + parse_error;
+      error_ = "invalid response from the Runtime API at " + address_ + ": " + error_;
       return Failure::fatal;
     }
     bool nothing_yet = buffer_.view().empty();
