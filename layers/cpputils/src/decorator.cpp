@@ -63,7 +63,7 @@ class LineBuilder {  // NOLINT(cppcoreguidelines-pro-type-member-init): see the 
   }
   // Escaped for a JSON string; plain text (a request id) is copied as it is.
   LineBuilder& append_escaped(std::string_view text) {
-    if (json_plain_prefix(text) == text.size()) return append(text);
+    if (json_plain(text)) return append(text);
     std::string escaped;
     append_json_escaped(escaped, text);
     return append(escaped);

@@ -69,12 +69,9 @@ bool is_common(std::string_view name) {
   }
 }
 
-// Reads eight ASCII digits at once (SWAR, as simdjson does); false if any
-// byte is not a digit.
-bool eight_digits(const char* text, std::uint64_t& value) {
-  static_assert(std::endian::native == std::endian::little);
-  std::uint64_t x = 0;
-  std::memcpy(&x, text, sizeof x);
+// The value of eight ASCII digits read at once (SWAR, as simdjson does);
+// false if any byte is not a digit.
+bool eight_digits(std::uint64_t x, std::uint64_t& value) {
   constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0;
   if (((x & kHigh) | (((x + 0x0606060606060606) & kHigh) >> 4)) != 0x3333333333333333) return false;
   x -= 0x3030303030303030;
@@ -84,6 +81,37 @@ bool eight_digits(const char* text, std::uint64_t& value) {
       (((x & kPairs) * (100 + (1000000ULL << 32))) + (((x >> 16) & kPairs) * (1 + (10000ULL << 32)))) >> 32;
   return true;
 }
+
+std::uint64_t load_word(const char* text) {
+  static_assert(std::endian::native == std::endian::little);
+  std::uint64_t x = 0;
+  std::memcpy(&x, text, sizeof x);
+  return x;
+}
+
+}  // namespace
+
+// Eight digits a step; the last 1 to 7 are read with the eight bytes that
+// end the text, those already read replaced by '0'.
+std::optional<std::size_t> parse_long_decimal(std::string_view text) {
+  std::size_t value = 0;
+  std::size_t i = 0;
+  std::uint64_t eight = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    if (!eight_digits(load_word(text.data() + i), eight)) return std::nullopt;
+    value = value * 100'000'000 + eight;
+  }
+  if (std::size_t tail = text.size() - i; tail > 0) {
+    static constexpr std::array<std::size_t, 8> kPowers = {1, 10, 100, 1'000, 10'000, 100'000, 1'000'000, 10'000'000};
+    std::uint64_t read = ~std::uint64_t{0} >> (8 * tail);  // the low bytes: the first in memory
+    std::uint64_t x = (load_word(text.data() + text.size() - 8) & ~read) | (0x3030303030303030 & read);
+    if (!eight_digits(x, eight)) return std::nullopt;
+    value = value * kPowers[tail] + eight;
+  }
+  return value;
+}
+
+namespace {
 
 // Splits off the text before the first CRLF; false when there is none.
 inline bool take_line(std::string_view& rest, std::string_view& line) {
@@ -144,25 +172,6 @@ Parse head_incomplete(std::string_view bytes, std::string& error) {
 }
 
 }  // namespace
-
-// At most 19 digits: the value cannot overflow. Eight digits a step: a
-// deadline in milliseconds has 13 and comes with every event.
-std::optional<std::size_t> parse_decimal(std::string_view text) {
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  std::size_t value = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    std::uint64_t eight = 0;
-    if (!eight_digits(text.data() + i, eight)) return std::nullopt;
-    value = value * 100'000'000 + eight;
-  }
-  for (; i < text.size(); ++i) {
-    char c = text[i];
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<std::size_t>(c - '0');
-  }
-  return value;
-}
 
 std::string_view ResponseHead::header(std::string_view name) const {
   for (const Header& h : headers) {

@@ -33,9 +33,23 @@ inline bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// A decimal number of 8 to 19 digits (SWAR); nullopt if any is not a digit.
+std::optional<std::size_t> parse_long_decimal(std::string_view text);
+
 // A decimal number of digits only (no sign, no blanks), as Content-Length
-// and Lambda-Runtime-Deadline-Ms are written; nullopt otherwise.
-std::optional<std::size_t> parse_decimal(std::string_view text);
+// and Lambda-Runtime-Deadline-Ms are written; nullopt otherwise. At most 19
+// digits: the value cannot overflow. Inline for the few digits of a
+// Content-Length; a deadline in milliseconds has 13.
+inline std::optional<std::size_t> parse_decimal(std::string_view text) {
+  if (text.size() >= 8) return text.size() <= 19 ? parse_long_decimal(text) : std::nullopt;
+  if (text.empty()) return std::nullopt;
+  std::size_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return value;
+}
 
 struct Header {
   std::string_view name;

@@ -164,21 +164,11 @@ InvocationResponse failure_from_exception(const std::exception_ptr& error) {
                                      std::move(causes));
 }
 
-// Eight bytes a step (SWAR). A byte below 0x20 or a quote ends the run: with
-// bit 1 flipped (x ^ 0x02), the bytes below 0x20 stay below it and the quote
-// (0x22) becomes 0x20, while no other byte falls below 0x21. A backslash is
-// a zero byte of x ^ '\\'. Both tests are exact for "some byte of the word", so
-// a word that passes holds no byte to escape.
+// Eight bytes a step, then byte by byte from the word that holds the first
+// byte to escape.
 std::size_t json_plain_prefix(std::string_view text) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101;
-  constexpr std::uint64_t kHigh = 0x8080808080808080;
-  auto has_byte_below = [](std::uint64_t x, std::uint64_t n) { return (x - kOnes * n) & ~x & kHigh; };
   std::size_t run = 0;
-  for (; run + 8 <= text.size(); run += 8) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, text.data() + run, sizeof word);
-    if ((has_byte_below(word ^ (kOnes * 0x02), 0x21) | has_byte_below(word ^ (kOnes * '\\'), 1)) != 0) break;
-  }
+  while (run + 8 <= text.size() && json_plain_word(json_load_word(text.data() + run))) run += 8;
   while (run < text.size() && kJsonPlain[static_cast<unsigned char>(text[run])]) ++run;
   return run;
 }
