@@ -84,8 +84,7 @@ bool numeric_address(const std::string& host, const std::string& port, sockaddr_
 
 }  // namespace
 
-void Buffer::reserve_free(std::size_t n) {
-  if (capacity_ - end_ >= n) return;
+void Buffer::make_room(std::size_t n) {
   if (begin_ > 0) {  // reuse the consumed space first
     std::memmove(data_.get(), data_.get() + begin_, end_ - begin_);
     ++moves_;

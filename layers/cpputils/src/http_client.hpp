@@ -24,8 +24,11 @@ class Buffer {
  public:
   std::string_view view() const { return {data_.get() + begin_, end_ - begin_}; }
   char* begin() { return data_.get() + begin_; }
-  // Makes room for at least `n` more bytes after the data.
-  void reserve_free(std::size_t n);
+  // Makes room for at least `n` more bytes after the data (inline: there
+  // is room before every read but the first and those of large bodies).
+  void reserve_free(std::size_t n) {
+    if (capacity_ - end_ < n) make_room(n);
+  }
   char* write_ptr() { return data_.get() + end_; }
   std::size_t free_space() const { return capacity_ - end_; }
   void commit(std::size_t n) { end_ += n; }
@@ -36,6 +39,8 @@ class Buffer {
   std::size_t moves() const { return moves_; }
 
  private:
+  void make_room(std::size_t n);
+
   std::unique_ptr<char[]> data_;
   std::size_t capacity_ = 0;
   std::size_t begin_ = 0;
