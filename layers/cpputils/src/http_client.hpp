@@ -68,7 +68,7 @@ class Client {
   // exchange failed; error() says why in one lower-case sentence.
   // `known` as for parse_response_head.
   bool exchange(std::string_view head, std::string_view body, Response& response,
-                const KnownNames& known = KnownNames());
+                const KnownNames& known = kNoKnownNames);
   const std::string& error() const { return error_; }
   const std::string& address() const { return address_; }
 

@@ -126,10 +126,13 @@ class KnownNames {
   std::array<std::uint8_t, 16> next_{};       // next name of the same length
 };
 
+// No names: a constant, not a table filled at every call.
+inline constexpr KnownNames kNoKnownNames;
+
 // `known` are names the caller reads: each header is matched against them
 // (any case) in the same pass and marked with its index (Header::known).
 Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::string& error,
-                          const KnownNames& known = KnownNames());
+                          const KnownNames& known = kNoKnownNames);
 
 // The same, into a fresh result (tests, fuzzing).
 HeadResult parse_response_head(std::string_view bytes);
