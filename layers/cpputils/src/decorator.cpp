@@ -68,6 +68,12 @@ class LineBuilder {  // NOLINT(cppcoreguidelines-pro-type-member-init): see the 
     append_json_escaped(escaped, text);
     return append(escaped);
   }
+  // Room for `n` bytes written in place, then commit() what was written.
+  char* room(std::size_t n) {
+    if (n > capacity_ - size_) grow(n);
+    return data_ + size_;
+  }
+  void commit(std::size_t n) { size_ += n; }
   std::string_view view() const { return {data_, size_}; }
 
  private:
@@ -91,22 +97,23 @@ class LineBuilder {  // NOLINT(cppcoreguidelines-pro-type-member-init): see the 
 // microsecond.
 void append_milliseconds(LineBuilder& out, std::chrono::nanoseconds elapsed) {
   auto micros = static_cast<unsigned long long>((std::max(elapsed.count(), std::int64_t{0}) + 500) / 1000);
-  char text[32];
-  char* end = std::to_chars(text, text + sizeof text - 4, micros / 1000).ptr;
+  constexpr std::size_t kMost = 24;  // 20 digits, the point and three decimals
+  char* text = out.room(kMost);
+  char* end = std::to_chars(text, text + kMost - 4, micros / 1000).ptr;
   auto fraction = static_cast<unsigned>(micros % 1000);
   *end++ = '.';
   *end++ = static_cast<char>('0' + fraction / 100);
   *end++ = static_cast<char>('0' + fraction / 10 % 10);
   *end++ = static_cast<char>('0' + fraction % 10);
-  out.append({text, static_cast<std::size_t>(end - text)});
+  out.commit(static_cast<std::size_t>(end - text));
 }
 
-// `escaped_name` is the function's name escaped once, at decorate().
-void build_log_line(LineBuilder& line, const std::string& escaped_name, std::string_view request_id,
+// `function_field` is the line from the function's name to the requestId's
+// opening quote, built once at decorate().
+void build_log_line(LineBuilder& line, const std::string& function_field, std::string_view request_id,
                     std::chrono::nanoseconds elapsed, const InvocationResponse& result) {
   line.append(result.is_success() ? "{\"level\":\"INFO\"" : "{\"level\":\"ERROR\"");
-  line.append(",\"function\":\"").append(escaped_name);
-  line.append("\",\"requestId\":\"").append_escaped(request_id);
+  line.append(function_field).append_escaped(request_id);
   line.append("\",\"durationMs\":");
   append_milliseconds(line, elapsed);
   if (result.is_success()) {
@@ -152,8 +159,10 @@ void write_line(std::ostream* log, std::string_view line) {
 }  // namespace
 
 Handler decorate(Handler handler, DecoratorOptions options) {
-  options.name = json_escape(options.name);  // once, not in every log line
-  return [handler = std::move(handler), options = std::move(options)](const InvocationRequest& request) {
+  // The name is escaped once, not in every log line.
+  std::string function_field = ",\"function\":\"" + json_escape(options.name) + "\",\"requestId\":\"";
+  return [handler = std::move(handler), function_field = std::move(function_field),
+          log = options.log](const InvocationRequest& request) {
     std::chrono::nanoseconds start = monotonic_now();
     InvocationResponse result = [&] {
       try {
@@ -163,8 +172,8 @@ Handler decorate(Handler handler, DecoratorOptions options) {
       }
     }();
     LineBuilder line;
-    build_log_line(line, options.name, request.request_id, monotonic_now() - start, result);
-    write_line(options.log, line.view());
+    build_log_line(line, function_field, request.request_id, monotonic_now() - start, result);
+    write_line(log, line.view());
     return result;
   };
 }
