@@ -194,6 +194,7 @@ Client::Failure Client::send_all(std::string_view head, std::string_view body) {
       return (error == EPIPE || error == ECONNRESET) ? Failure::stale : Failure::fatal;
     }
     auto left = static_cast<std::size_t>(sent);
+    if (left == head.size() + body.size()) return Failure::none;  // all of it at once, as usual
     while (msg.msg_iovlen > 0 && left >= msg.msg_iov->iov_len) {
       left -= msg.msg_iov->iov_len;
       ++msg.msg_iov;
