@@ -61,8 +61,8 @@ enum class Parse { complete, incomplete, invalid };
 
 struct ResponseHead {
   int status = 0;
-  std::size_t size = 0;  // bytes of the head, including the blank line
-  std::vector<Header> headers;
+  std::size_t size = 0;         // bytes of the head, including the blank line
+  std::vector<Header> headers;  // all, or only the known ones (KnownNames::Others)
   std::optional<std::size_t> content_length;
   bool chunked = false;
   bool close = false;  // the server will close the connection after this response
@@ -90,10 +90,15 @@ struct HeadResult {
 // Header names a caller reads, in canonical case (at most 16 names of fewer
 // than 64 characters), indexed by length once, at compile time where the
 // names are constants: matching a header then costs one comparison.
+// A caller that reads nothing else has the other headers checked but not
+// kept in ResponseHead::headers (Others::dropped).
 class KnownNames {
  public:
+  enum class Others { kept, dropped };
+
   constexpr KnownNames() { by_length_.fill(kNone); }
-  constexpr explicit KnownNames(std::span<const std::string_view> names) : names_(names) {
+  constexpr explicit KnownNames(std::span<const std::string_view> names, Others others = Others::kept)
+      : names_(names), keep_others_(others == Others::kept) {
     by_length_.fill(kNone);
     next_.fill(kNone);
     if (names.size() > next_.size()) throw std::length_error("too many known header names");
@@ -103,6 +108,7 @@ class KnownNames {
       by_length_[names[i].size()] = static_cast<std::uint8_t>(i);
     }
   }
+  bool keeps_others() const { return keep_others_; }
   // The index of `name` written exactly as known, -1 if none.
   int exact(std::string_view name) const {
     if (name.size() >= by_length_.size()) return -1;
@@ -122,12 +128,14 @@ class KnownNames {
  private:
   static constexpr std::uint8_t kNone = 0xFF;
   std::span<const std::string_view> names_;
+  bool keep_others_ = true;
   std::array<std::uint8_t, 64> by_length_{};  // first name of each length
   std::array<std::uint8_t, 16> next_{};       // next name of the same length
 };
 
-// No names: a constant, not a table filled at every call.
+// No names: constants, not a table filled at every call.
 inline constexpr KnownNames kNoKnownNames;
+inline constexpr KnownNames kNoHeadersKept({}, KnownNames::Others::dropped);
 
 // `known` are names the caller reads: each header is matched against them
 // (any case) in the same pass and marked with its index (Header::known).

@@ -36,9 +36,8 @@ inline std::uint64_t json_load_word(const char* bytes) {
 // the decorator asks it of every request id.
 inline bool json_plain(std::string_view text) {
   if (text.size() < 8) {
-    return std::all_of(text.begin(), text.end(), [](char c) {
-      return static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\';
-    });
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\'; });
   }
   std::size_t at = 0;
   for (; at + 8 < text.size(); at += 8) {

@@ -108,7 +108,7 @@ constexpr std::array<std::string_view, 8> kEventHeaders = {
     "Lambda-Runtime-Aws-Tenant-Id",
 };
 
-constexpr http::KnownNames kEventHeaderIndex(kEventHeaders);
+constexpr http::KnownNames kEventHeaderIndex(kEventHeaders, http::KnownNames::Others::dropped);
 
 // The first header of each name wins.
 InvocationRequest to_request(const http::Response& next) {
@@ -238,7 +238,7 @@ class RuntimeApi {
     end = std::copy_n("\r\n\r\n", 4, end);
     head_.append(
         tail, static_cast<std::size_t>(end - tail));  // (pointer, size): a range would go through replace()
-    return client_.exchange(head_, body, response);
+    return client_.exchange(head_, body, response, http::kNoHeadersKept);  // status and body are read
   }
 
   const std::string& error() const { return client_.error(); }
