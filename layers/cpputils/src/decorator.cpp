@@ -63,10 +63,7 @@ class LineBuilder {  // NOLINT(cppcoreguidelines-pro-type-member-init): see the 
   }
   // Escaped for a JSON string; plain text (a request id) is copied as it is.
   LineBuilder& append_escaped(std::string_view text) {
-    if (json_plain(text)) return append(text);
-    std::string escaped;
-    append_json_escaped(escaped, text);
-    return append(escaped);
+    return json_plain(text) ? append(text) : escape(text);
   }
   // Room for `n` bytes written in place, then commit() what was written.
   char* room(std::size_t n) {
@@ -77,6 +74,12 @@ class LineBuilder {  // NOLINT(cppcoreguidelines-pro-type-member-init): see the 
   std::string_view view() const { return {data_, size_}; }
 
  private:
+  LineBuilder& escape(std::string_view text) {
+    std::string escaped;
+    append_json_escaped(escaped, text);
+    return append(escaped);
+  }
+
   void grow(std::size_t more) {
     std::size_t capacity = std::max(2 * capacity_, size_ + more);
     auto heap = std::make_unique_for_overwrite<char[]>(capacity);
@@ -112,7 +115,11 @@ void append_milliseconds(LineBuilder& out, std::chrono::nanoseconds elapsed) {
 // opening quote, built once at decorate().
 void build_log_line(LineBuilder& line, const std::string& function_field, std::string_view request_id,
                     std::chrono::nanoseconds elapsed, const InvocationResponse& result) {
-  line.append(result.is_success() ? "{\"level\":\"INFO\"" : "{\"level\":\"ERROR\"");
+  if (result.is_success()) {  // each a constant: copied inline
+    line.append("{\"level\":\"INFO\"");
+  } else {
+    line.append("{\"level\":\"ERROR\"");
+  }
   line.append(function_field).append_escaped(request_id);
   line.append("\",\"durationMs\":");
   append_milliseconds(line, elapsed);
