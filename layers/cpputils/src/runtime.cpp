@@ -198,13 +198,14 @@ enum class Post { response, error, init_error };
 class RuntimeApi {
  public:
   explicit RuntimeApi(std::string address) : client_(std::move(address)) {
-    host_line_ = "Host: " + client_.address() + "\r\nUser-Agent: cpputils/1\r\n";
-    next_head_ = "GET " + std::string(kApiBase) + "invocation/next HTTP/1.1\r\n" + host_line_ + "\r\n";
-    post_invocation_ = "POST " + std::string(kApiBase) + "invocation/";
-    std::string headers = " HTTP/1.1\r\n" + host_line_ + "Content-Type: ";
+    std::string host_line = "Host: " + client_.address() + "\r\nUser-Agent: cpputils/1\r\n";
+    next_head_ = "GET " + std::string(kApiBase) + "invocation/next HTTP/1.1\r\n" + host_line + "\r\n";
+    std::string headers = " HTTP/1.1\r\n" + host_line + "Content-Type: ";
     response_tail_ = "/response" + headers;
     error_tail_ = "/error" + headers;
     init_error_line_ = "POST " + std::string(kApiBase) + "init/error" + headers;
+    invocation_head_ = "POST " + std::string(kApiBase) + "invocation/";
+    invocation_prefix_size_ = invocation_head_.size();
   }
 
   // No timeout: /next blocks until there is an event, and Lambda may freeze
@@ -214,44 +215,45 @@ class RuntimeApi {
   }
 
   // POSTs `body` (`request_id` names the invocation, none for init/error);
-  // `error_type` adds Lambda's error header. The head is built in a reused
-  // string from a few precomputed pieces: this runs once per invocation.
+  // `error_type` adds Lambda's error header. An invocation's head is built
+  // in a reused string that keeps its first piece, "POST
+  // /2018-06-01/runtime/invocation/": this runs once per invocation.
   bool post(Post target, std::string_view request_id, std::string_view content_type,
             std::string_view error_type, std::string_view body, http::Response& response) {
-    head_.clear();
+    std::string init_head;  // posted once: not worth a reused string
+    std::string& head = target == Post::init_error ? init_head : invocation_head_;
     if (target == Post::init_error) {
-      head_.append(init_error_line_);
+      head = init_error_line_;
     } else {
-      head_.append(post_invocation_);
-      append_path_segment(head_, request_id);
-      head_.append(target == Post::response ? response_tail_ : error_tail_);
+      head.erase(invocation_prefix_size_);
+      append_path_segment(head, request_id);
+      head.append(target == Post::response ? response_tail_ : error_tail_);
     }
-    append_header_value(head_, content_type);
+    append_header_value(head, content_type);
     if (!error_type.empty()) {
-      head_.append("\r\nLambda-Runtime-Function-Error-Type: ");
-      append_header_value(head_, error_type);
+      head.append("\r\nLambda-Runtime-Function-Error-Type: ");
+      append_header_value(head, error_type);
     }
     static constexpr std::string_view kLength = "\r\nContent-Length: ";
     char tail[64];
     kLength.copy(tail, kLength.size());
     char* end = std::to_chars(tail + kLength.size(), tail + sizeof tail - 4, body.size()).ptr;
     end = std::copy_n("\r\n\r\n", 4, end);
-    head_.append(
-        tail, static_cast<std::size_t>(end - tail));  // (pointer, size): a range would go through replace()
-    return client_.exchange(head_, body, response, http::kNoHeadersKept);  // status and body are read
+    head.append(tail,
+                static_cast<std::size_t>(end - tail));  // (pointer, size): a range would go through replace()
+    return client_.exchange(head, body, response, http::kNoHeadersKept);  // status and body are read
   }
 
   const std::string& error() const { return client_.error(); }
 
  private:
   http::Client client_;
-  std::string host_line_;
   std::string next_head_;
-  std::string post_invocation_;  // "POST /2018-06-01/runtime/invocation/"
   std::string response_tail_;    // from "/response HTTP/1.1" to "Content-Type: "
   std::string error_tail_;       // the same for /error
   std::string init_error_line_;  // from "POST" to "Content-Type: " for /init/error
-  std::string head_;             // reused: no allocation per invocation once warm
+  std::string invocation_head_;  // reused: no allocation per invocation once warm
+  std::size_t invocation_prefix_size_ = 0;
 };
 
 // Posts the handler's result; false when the runtime cannot go on.
