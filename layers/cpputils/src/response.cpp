@@ -168,7 +168,7 @@ InvocationResponse failure_from_exception(const std::exception_ptr& error) {
 // byte to escape.
 std::size_t json_plain_prefix(std::string_view text) {
   std::size_t run = 0;
-  while (run + 8 <= text.size() && json_plain_word(json_load_word(text.data() + run))) run += 8;
+  while (run + 8 <= text.size() && json_special_bytes(json_load_word(text.data() + run)) == 0) run += 8;
   while (run < text.size() && kJsonPlain[static_cast<unsigned char>(text[run])]) ++run;
   return run;
 }
