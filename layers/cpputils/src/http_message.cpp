@@ -156,14 +156,14 @@ bool parse_status_line(std::string_view line, ResponseHead& head, bool& http10) 
   if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ') return false;
   if (line[7] != '0' && line[7] != '1') return false;
   http10 = line[7] == '0';
-  int status = 0;
-  for (std::size_t i = 9; i < 12; ++i) {
-    if (line[i] < '0' || line[i] > '9') return false;
-    status = status * 10 + (line[i] - '0');
-  }
+  auto digit = [&line](std::size_t i) { return static_cast<unsigned>(line[i]) - '0'; };  // > 9 if none
+  const unsigned hundreds = digit(9);
+  const unsigned tens = digit(10);
+  const unsigned ones = digit(11);
+  if (hundreds > 9 || tens > 9 || ones > 9) return false;
   if (line.size() > 12 && line[12] != ' ') return false;
-  head.status = status;
-  return status >= 100;
+  head.status = static_cast<int>((hundreds * 100) + (tens * 10) + ones);
+  return head.status >= 100;
 }
 
 // The head has no blank line yet: wait for more bytes, unless there cannot be
