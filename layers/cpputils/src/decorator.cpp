@@ -165,7 +165,8 @@ void write_line(std::ostream* log, std::string_view line) {
 
 }  // namespace
 
-Handler decorate(Handler handler, DecoratorOptions options) {
+// `options` by value is the layer's ABI (decorator.hpp).
+Handler decorate(Handler handler, DecoratorOptions options) {  // NOLINT(performance-unnecessary-value-param)
   // The name is escaped once, not in every log line.
   std::string function_field = ",\"function\":\"" + json_escape(options.name) + "\",\"requestId\":\"";
   return [handler = std::move(handler), function_field = std::move(function_field),
