@@ -149,6 +149,27 @@ TEST(Decorate, OneLinePerInvocationWithEscapedFields) {
   EXPECT_NE(text.find(R"("requestId":"b")"), std::string::npos) << text;
 }
 
+// The line is built on the stack up to 512 bytes and moves to the heap
+// beyond: a long name, request id or message comes out whole and escaped.
+TEST(Decorate, LongFieldsComeOutWholeAndEscaped) {
+  std::string message(700, 'm');
+  message[3] = '"';
+  message[650] = '\n';
+  std::string escaped_message =
+      message.substr(0, 3) + "\\\"" + message.substr(4, 646) + "\\n" + message.substr(651);
+  std::string id(300, 'i');
+  std::ostringstream log;
+  Handler handler = decorate(
+      [&message](const InvocationRequest&) {
+        return InvocationResponse::failure(ErrorType("Long"), message);
+      },
+      {.name = std::string(200, 'n'), .log = &log});
+  handler(request_with_id(id));
+  EXPECT_EQ(without_duration(log.str()),
+            R"({"level":"ERROR","function":")" + std::string(200, 'n') + R"(","requestId":")" + id +
+                R"(","outcome":"error","errorType":"Long","errorMessage":")" + escaped_message + "\"}\n");
+}
+
 TEST(FailureFromException, ReportsTheDemangledTypeAndTheCauses) {
   std::exception_ptr error;
   try {

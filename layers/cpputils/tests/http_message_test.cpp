@@ -39,6 +39,29 @@ TEST(ParseResponseHead, MarksTheKnownNamesInAnyCaseAndStillChecksTheOthers) {
   EXPECT_EQ(error, "malformed header name 'Bad Name'");
 }
 
+TEST(ParseResponseHead, KeepsOnlyTheKnownHeadersWhenTheCallerReadsNothingElse) {
+  static constexpr std::string_view kNames[] = {"Lambda-Runtime-Aws-Request-Id"};
+  constexpr KnownNames kKnown(kNames, KnownNames::Others::dropped);
+  ResponseHead head;
+  std::string error;
+  std::string bytes =
+      "HTTP/1.1 200 OK\r\nDate: b\r\nlambda-runtime-aws-request-id: c\r\nConnection: close\r\n"
+      "X-Other: d\r\nContent-Length: 2\r\n\r\nhi";
+  ASSERT_EQ(parse_response_head(bytes, head, error, kKnown), Parse::complete) << error;
+  ASSERT_EQ(head.headers.size(), 1u);
+  EXPECT_EQ(head.headers[0].known, 0);
+  EXPECT_EQ(head.headers[0].value, "c");
+  // The framing headers still count, and the others are still checked.
+  EXPECT_EQ(head.content_length, 2u);
+  EXPECT_TRUE(head.close);
+  ASSERT_EQ(parse_response_head("HTTP/1.1 202 Accepted\r\nBad Name: x\r\n\r\n", head, error, kNoHeadersKept),
+            Parse::invalid);
+  EXPECT_EQ(error, "malformed header name 'Bad Name'");
+  ASSERT_EQ(parse_response_head("HTTP/1.1 202 Accepted\r\nDate: x\r\n\r\n", head, error, kNoHeadersKept),
+            Parse::complete);
+  EXPECT_TRUE(head.headers.empty());
+}
+
 TEST(ParseResponseHead, IsIncompleteUntilTheBlankLine) {
   std::string bytes = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
   for (std::size_t n = 0; n < bytes.size(); ++n) {
