@@ -239,7 +239,7 @@ Parse parse_response_head(std::string_view bytes, ResponseHead& head, std::strin
       head.close = head.close || lists_token(value, "close");
       keep_alive = keep_alive || lists_token(value, "keep-alive");
     }
-    if (index >= 0 || known.keeps_others()) head.headers.emplace_back(name, value, index);
+    if (index >= 0 || known.keeps_others()) head.headers.push_back(Header{name, value, index});
   }
   head.size = static_cast<std::size_t>(rest.data() - bytes.data());
   if (http10 && !keep_alive) head.close = true;
