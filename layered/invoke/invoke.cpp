@@ -3,6 +3,7 @@
 #include "invoke/invoke.hpp"
 
 #include <poll.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "doctor/doctor.hpp"
 #include "image/image.hpp"
+#include "invoke/busy_wait.hpp"
 #include "invoke/lifecycle.hpp"
 #include "invoke/log_buffer.hpp"
 #include "runtime_api/runtime_api.hpp"
@@ -127,6 +129,7 @@ struct Environment::State {
   }
 
   Happening wait_until(Clock::time_point deadline) {
+    const detail::BusyWait busy;
     for (;;) {
       if (auto m = server->take()) return {Happening::message, std::move(*m), {}};
       if (auto status = box->poll_exit()) {
@@ -135,6 +138,10 @@ struct Environment::State {
       }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
       if (left <= 0) return {};
+      if (busy.spinning()) {
+        ::sched_yield();  // the runtime may be waiting for this core
+        continue;
+      }
       int timeout = static_cast<int>(std::min<long long>(left + 1, 1000));
       if (box->sample_interval_ms() > 0) timeout = std::min(timeout, box->sample_interval_ms());
       if (box->exit_fd() < 0) timeout = std::min(timeout, 10);
