@@ -27,8 +27,9 @@ namespace layered::runtime_api {
 namespace {
 
 constexpr const char* kBase = "/2018-06-01/runtime";
-// A runtime needs one connection, two at most; more are refused.
-constexpr std::size_t kMaxConnections = 32;
+// A runtime needs one connection, two at most; more are refused. Each may
+// hold a body of up to Lambda's limit while it is read.
+constexpr std::size_t kMaxConnections = 8;
 // Read per connection and turn, so one runtime's flood cannot hold the
 // engine past its deadline.
 constexpr std::size_t kReadBudget = 1U << 20U;

@@ -15,6 +15,7 @@
 #include <future>
 #include <regex>
 #include <thread>
+#include <vector>
 
 using namespace layered;
 using runtime_api::MessageKind;
@@ -281,6 +282,33 @@ TEST_F(RuntimeApiTest, ConnectionCloseGetsItsEventAndTheConnectionEnds) {
   EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
   EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
   EXPECT_EQ(answer.substr(answer.size() - 7), "{\"b\":2}") << answer;
+}
+
+// A runtime needs a connection or two: a function opening many cannot make
+// the engine hold a body of up to 6 MB for each.
+TEST_F(RuntimeApiTest, ConnectionsBeyondEightAreClosed) {
+  std::vector<int> fds;
+  for (int i = 0; i < 9; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    fds.push_back(fd);
+    for (int turn = 0; turn < 20 && !server_->take(); ++turn) {
+      pollfd p{server_->notify_fd(), POLLIN, 0};
+      ::poll(&p, 1, 5);
+    }
+  }
+  timeval second{1, 0};
+  ::setsockopt(fds.back(), SOL_SOCKET, SO_RCVTIMEO, &second, sizeof second);
+  char byte = 0;
+  EXPECT_EQ(::read(fds.back(), &byte, 1), 0) << "the ninth connection is closed";
+  const std::string next = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::write(fds.front(), next.data(), next.size()), static_cast<ssize_t>(next.size()));
+  EXPECT_EQ(message().kind, MessageKind::next_requested) << "the first still serves";
+  for (int fd : fds) ::close(fd);
 }
 
 TEST_F(RuntimeApiTest, MalformedRequestIsAnswered400AndClosed) {
