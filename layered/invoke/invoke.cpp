@@ -487,7 +487,9 @@ Result<InvokeResult> Environment::invoke(const std::string& payload) {
     s.was_reset = true;
   }
   if (s.held && s.box && s.box->poll_exit()) s.discard();  // a prepared sandbox that failed
-  while (s.server && s.server->take()) {
+  // What the runtime sent since its last invoke (its next GET /next) is
+  // stale; a runtime that keeps sending cannot hold the invoke here.
+  for (int stale = 0; stale < 64 && s.server && s.server->take(); ++stale) {
   }
   auto failed_init = phases.initialize(inv);
   if (!failed_init) return failed_init.error();

@@ -43,8 +43,8 @@ Connection& self(http_parser* p) { return *static_cast<Connection*>(p->data); }
 
 }  // namespace
 
-Connection::Connection(int fd, std::size_t body_limit, Handler handler)
-    : fd_(fd), body_limit_(body_limit), handler_(std::move(handler)) {
+Connection::Connection(int fd, std::size_t body_limit, Handler handler, BodyWanted wants_body)
+    : fd_(fd), body_limit_(body_limit), handler_(std::move(handler)), wants_body_(std::move(wants_body)) {
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
 }
@@ -152,6 +152,7 @@ int Connection::on_headers_complete(http_parser* p) {
   Connection& c = self(p);
   c.request_.method = static_cast<http_method>(p->method);
   if (c.in_value_) c.header_done();
+  c.request_.keep_body = c.wants_body_(c.request_);
   return 0;
 }
 
@@ -159,7 +160,7 @@ int Connection::on_body(http_parser* p, const char* at, std::size_t len) {
   Request& r = self(p).request_;
   r.size += len;
   const std::size_t limit = self(p).body_limit_;
-  if (r.body.size() < limit) r.body.append(at, std::min(len, limit - r.body.size()));
+  if (r.keep_body && r.body.size() < limit) r.body.append(at, std::min(len, limit - r.body.size()));
   return 0;
 }
 

@@ -16,8 +16,9 @@ struct Request {
   http_method method = HTTP_GET;
   std::string path;
   std::string error_type;  // Lambda-Runtime-Function-Error-Type
-  std::string body;        // at most `body_limit` bytes of it
+  std::string body;        // at most `body_limit` bytes of it, when kept
   std::size_t size = 0;    // bytes the body really had
+  bool keep_body = false;
 };
 
 class Connection {
@@ -25,8 +26,10 @@ class Connection {
   // Called for each complete request. Returns true when it was answered
   // (`answer` called) and false to hold the connection until `resume`.
   using Handler = std::function<bool(Connection&, Request&)>;
+  // Asked once a request's head is read: whether to keep its body.
+  using BodyWanted = std::function<bool(const Request&)>;
 
-  Connection(int fd, std::size_t body_limit, Handler handler);
+  Connection(int fd, std::size_t body_limit, Handler handler, BodyWanted wants_body);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -60,6 +63,7 @@ class Connection {
   int fd_;
   std::size_t body_limit_;
   Handler handler_;
+  BodyWanted wants_body_;
   http_parser parser_{};
   std::string in_;  // bytes read, not yet parsed
   std::string out_;

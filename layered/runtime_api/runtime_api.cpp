@@ -18,7 +18,9 @@
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
+#include <utility>
 
 #include "runtime_api/connection.hpp"
 
@@ -146,7 +148,8 @@ class EpollServer : public Server {
       int yes = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
       auto connection = std::make_unique<Connection>(
-          fd, kMaxPayloadBytes + 1, [this](Connection& c, Request& r) { return handle(c, r); });
+          fd, kMaxPayloadBytes + 1, [this](Connection& c, Request& r) { return handle(c, r); },
+          [this](const Request& r) { return wants_body(r); });
       epoll_event ev{EPOLLIN | EPOLLRDHUP, {.fd = fd}};
       if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) continue;  // closed with `connection`
       connections_[fd] = Watched{std::move(connection), ev.events};
@@ -169,19 +172,34 @@ class EpollServer : public Server {
     connections_.erase(fd);
   }
 
-  bool handle(Connection& c, Request& r) {
+  // POST .../invocation/{id}/response|error: the id, and whether it is a response.
+  static std::optional<std::pair<std::string, bool>> invocation_result(const Request& r) {
     const std::string invocation = std::string(kBase) + "/invocation/";
-    if (r.method == HTTP_GET && r.path == invocation + "next") return next(c);
-    if (r.method == HTTP_POST && r.path == std::string(kBase) + "/init/error") return init_error(c, r);
-    if (r.method == HTTP_POST && r.path.rfind(invocation, 0) == 0) {
-      std::string rest = r.path.substr(invocation.size());
-      auto slash = rest.find('/');
-      if (slash != std::string::npos && slash > 0) {
-        std::string what = rest.substr(slash + 1);
-        if (what == "response" || what == "error")
-          return result(c, r, rest.substr(0, slash), what == "response");
-      }
-    }
+    if (r.method != HTTP_POST || r.path.rfind(invocation, 0) != 0) return std::nullopt;
+    const std::string rest = r.path.substr(invocation.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string::npos || slash == 0) return std::nullopt;
+    const std::string what = rest.substr(slash + 1);
+    if (what != "response" && what != "error") return std::nullopt;
+    return std::make_pair(rest.substr(0, slash), what == "response");
+  }
+
+  static bool is_init_error(const Request& r) {
+    return r.method == HTTP_POST && r.path == std::string(kBase) + "/init/error";
+  }
+
+  // Only a body that will be taken is kept: what a runtime posts for another
+  // request, or after Init, is counted and dropped as it arrives.
+  bool wants_body(const Request& r) const {
+    if (is_init_error(r)) return !initialized_;
+    auto result = invocation_result(r);
+    return result && !active_.empty() && result->first == active_;
+  }
+
+  bool handle(Connection& c, Request& r) {
+    if (r.method == HTTP_GET && r.path == std::string(kBase) + "/invocation/next") return next(c);
+    if (is_init_error(r)) return init_error(c, r);
+    if (auto target = invocation_result(r)) return result(c, r, target->first, target->second);
     c.answer(404, R"({"errorMessage":"Not Found","errorType":"InvalidRequest"})");
     return true;
   }

@@ -339,6 +339,38 @@ TEST_F(Walls, AnOutputFloodIsBoundedAndTheTimeoutStillFires) {
   EXPECT_LT(peak - before, 64 * 1024) << "engine memory grew by " << (peak - before) << " kB";
 }
 
+// The engine serves the Runtime API in its own thread: a runtime that floods
+// it with connections, requests and endless bodies must neither hold the
+// invoke past its timeout nor make the engine keep what it sends.
+TEST_F(Walls, ARuntimeApiFloodIsBoundedAndTheTimeoutStillFires) {
+  auto fn = function("api-flood",
+                     "API='127.0.0.1 9001'\n"
+                     "asks() { while :; do printf 'GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\n"
+                     "Host: x\\r\\n\\r\\n' | $BB nc $API >/dev/null 2>&1; done; }\n"
+                     "pours() { while :; do { printf 'POST /2018-06-01/runtime/invocation/x/response HTTP/1.1"
+                     "\\r\\nHost: x\\r\\nContent-Length: 6291556\\r\\n\\r\\n'; $BB yes; } | $BB nc $API "
+                     ">/dev/null 2>&1; done; }\n"
+                     "for i in 1 2 3 4 5 6; do asks & done; for i in 1 2 3 4; do pours & done; wait");
+  fn.timeout_s = 2;
+  long before = resident_kb();
+  std::atomic<long> peak{before};
+  std::atomic<bool> done{false};
+  std::thread watch([&] {
+    while (!done) {
+      peak = std::max(peak.load(), resident_kb());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto r = invoke::invoke_once(fn, "{}", options());
+  done = true;
+  watch.join();
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  EXPECT_EQ(r->error_type, "Sandbox.Timedout") << r->logs.substr(0, 2000);
+  EXPECT_LT(r->report.duration_ms, 2000 + 250) << "timeout fired late";
+  // At most 8 connections, each holding at most a 6 MB body.
+  EXPECT_LT(peak - before, 64 * 1024) << "engine memory grew by " << (peak - before) << " kB";
+}
+
 TEST_F(Walls, ProcessesAreLimitedTo1024) {
   // The subshell stops at the first fork that fails; counting uses
   // builtins only, since nothing can fork while the sleepers live.
