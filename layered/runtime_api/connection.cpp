@@ -52,14 +52,18 @@ Connection::Connection(int fd, std::size_t body_limit, Handler handler, BodyWant
 Connection::~Connection() { ::close(fd_); }
 
 bool Connection::wants_read() const {
-  return !closing_ && out_.size() - written_ < kMaxQueuedOutput && !(held_ && in_.size() >= kMaxHeldInput);
+  return !closing_ && !peer_closed_ && out_.size() - written_ < kMaxQueuedOutput &&
+         !(held_ && in_.size() >= kMaxHeldInput);
 }
 
 bool Connection::read(std::size_t budget) {
   char buf[65536];
   for (std::size_t taken = 0; taken < budget && wants_read();) {
     auto n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
-    if (n == 0) return false;
+    if (n == 0) {  // the runtime is done sending; a held request is still answered
+      peer_closed_ = true;
+      break;
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
@@ -106,7 +110,7 @@ bool Connection::flush() {
   }
   out_.clear();
   written_ = 0;
-  return !closing_;
+  return !closing_ && !(peer_closed_ && !held_);
 }
 
 void Connection::answer(int status, const std::string& body, const std::string& headers) {

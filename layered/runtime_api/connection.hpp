@@ -73,7 +73,8 @@ class Connection {
   std::string value_;
   bool in_value_ = false;
   bool held_ = false;
-  bool closing_ = false;  // close once what is queued is written
+  bool closing_ = false;      // close once what is queued is written
+  bool peer_closed_ = false;  // the runtime shut its side (nothing more to read)
 };
 
 }  // namespace layered::runtime_api::detail

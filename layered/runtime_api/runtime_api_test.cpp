@@ -64,7 +64,8 @@ class RuntimeApiTest : public ::testing::Test {
   // answered, and reads until the answers hold `until` (or the connection
   // ends).
   static std::string raw_blocking(const std::string& request, const std::string& after,
-                                  const std::string& until, const std::string& then = "") {
+                                  const std::string& until, const std::string& then = "",
+                                  bool shut_write = false) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -75,6 +76,7 @@ class RuntimeApiTest : public ::testing::Test {
     std::string got;
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "connect failed";
     (void)!::write(fd, request.data(), request.size());
+    if (shut_write) ::shutdown(fd, SHUT_WR);
     bool sent_then = then.empty();
     char buf[4096];
     for (;;) {
@@ -309,6 +311,20 @@ TEST_F(RuntimeApiTest, ConnectionsBeyondEightAreClosed) {
   ASSERT_EQ(::write(fds.front(), next.data(), next.size()), static_cast<ssize_t>(next.size()));
   EXPECT_EQ(message().kind, MessageKind::next_requested) << "the first still serves";
   for (int fd : fds) ::close(fd);
+}
+
+// `printf 'GET ...' | nc -N` ends its side once the request is sent.
+TEST_F(RuntimeApiTest, AHalfClosedNextIsStillAnswered) {
+  port_for_raw = server_->port();
+  auto pending = std::async(std::launch::async, [] {
+    return raw_blocking("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n", "", "", "",
+                        true);
+  });
+  EXPECT_EQ(message().kind, MessageKind::next_requested);
+  server_->deliver(event("half", "{\"c\":3}"));
+  std::string answer = serve_until(pending);  // read until the server closed
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find("{\"c\":3}"), std::string::npos) << answer;
 }
 
 TEST_F(RuntimeApiTest, MalformedRequestIsAnswered400AndClosed) {
