@@ -86,6 +86,9 @@ Result<store::StoredAsset> store_asset(StackContext& ctx, const std::string& log
 // arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>, in `env`.
 std::string stack_id(const state::Settings& env, const std::string& stack);
 
+// Now, in UTC, as CloudFormation and Lambda record times.
+std::string now_utc();
+
 // Deploys one stack inside an open transaction. Outcome::unchanged means the
 // caller should roll back (nothing to write).
 Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::Stack& stack,

@@ -9,8 +9,7 @@
 
 namespace layered::deploy::detail {
 
-namespace {
-
+// What CloudFormation and Lambda record as a time: 2024-01-01T00:00:00Z.
 std::string now_utc() {
   std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
@@ -19,6 +18,8 @@ std::string now_utc() {
   std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buffer;
 }
+
+namespace {
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;

@@ -4,23 +4,12 @@
 // optional weighted routing to a second one).
 #include <algorithm>
 #include <cctype>
-#include <chrono>
-#include <ctime>
 
 #include "deploy/internal.hpp"
 
 namespace layered::deploy::detail {
 
 namespace {
-
-std::string now_utc() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
 
 bool all_digits(const std::string& text) {
   return !text.empty() &&

@@ -307,26 +307,45 @@ TEST_F(Walls, OutboundNetworkReachesTheWorldButNotTheHostsLoopback) {
   EXPECT_EQ(outside.accepted(), reached);
 }
 
+// The engine's peak resident growth while it lives, sampled every 20 ms.
+class ResidentGrowth {
+ public:
+  ResidentGrowth()
+      : before_(resident_kb()), peak_(before_), watch_([this] {
+          while (!done_) {
+            peak_ = std::max(peak_.load(), resident_kb());
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+        }) {}
+  ~ResidentGrowth() { stop(); }
+  ResidentGrowth(const ResidentGrowth&) = delete;
+  ResidentGrowth& operator=(const ResidentGrowth&) = delete;
+  long peak_kb() {
+    stop();
+    return peak_ - before_;
+  }
+
+ private:
+  void stop() {
+    done_ = true;
+    if (watch_.joinable()) watch_.join();
+  }
+  long before_;
+  std::atomic<long> peak_;
+  std::atomic<bool> done_{false};
+  std::thread watch_;
+};
+
 TEST_F(Walls, AnOutputFloodIsBoundedAndTheTimeoutStillFires) {
   auto fn = function("flood", "$BB yes 'flooding the engine with output' >&2");
   fn.timeout_s = 2;
-  long before = resident_kb();
-  std::atomic<long> peak{before};
-  std::atomic<bool> done{false};
-  std::thread watch([&] {
-    while (!done) {
-      peak = std::max(peak.load(), resident_kb());
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
+  ResidentGrowth growth;
   // Init never ends (no GET /next), so the invoke's own timeout ends it.
   auto opts = options();
   opts.init_limit = std::chrono::milliseconds(100);
   auto started = std::chrono::steady_clock::now();
   auto r = invoke::invoke_once(fn, "{}", opts);
   auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  done = true;
-  watch.join();
   ASSERT_TRUE(r.ok()) << format_error(r.error());
   EXPECT_EQ(r->error_type, "Sandbox.Timedout");
   // The invoke's duration runs from its start to the timeout's verdict; the
@@ -336,7 +355,7 @@ TEST_F(Walls, AnOutputFloodIsBoundedAndTheTimeoutStillFires) {
   EXPECT_LT(r->logs.size(), 1200u * 1024) << "log not bounded";
   EXPECT_NE(r->logs.find("bytes of output dropped here]"), std::string::npos);
   EXPECT_NE(r->logs.find("REPORT RequestId:"), std::string::npos);
-  EXPECT_LT(peak - before, 64 * 1024) << "engine memory grew by " << (peak - before) << " kB";
+  EXPECT_LT(growth.peak_kb(), 64 * 1024) << "engine memory grew by " << growth.peak_kb() << " kB";
 }
 
 // The engine serves the Runtime API in its own thread: a runtime that floods
@@ -352,23 +371,13 @@ TEST_F(Walls, ARuntimeApiFloodIsBoundedAndTheTimeoutStillFires) {
                      ">/dev/null 2>&1; done; }\n"
                      "for i in 1 2 3 4 5 6; do asks & done; for i in 1 2 3 4; do pours & done; wait");
   fn.timeout_s = 2;
-  long before = resident_kb();
-  std::atomic<long> peak{before};
-  std::atomic<bool> done{false};
-  std::thread watch([&] {
-    while (!done) {
-      peak = std::max(peak.load(), resident_kb());
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
+  ResidentGrowth growth;
   auto r = invoke::invoke_once(fn, "{}", options());
-  done = true;
-  watch.join();
   ASSERT_TRUE(r.ok()) << format_error(r.error());
   EXPECT_EQ(r->error_type, "Sandbox.Timedout") << r->logs.substr(0, 2000);
   EXPECT_LT(r->report.duration_ms, 2000 + 250) << "timeout fired late";
   // At most 8 connections, each holding at most a 6 MB body.
-  EXPECT_LT(peak - before, 64 * 1024) << "engine memory grew by " << (peak - before) << " kB";
+  EXPECT_LT(growth.peak_kb(), 64 * 1024) << "engine memory grew by " << growth.peak_kb() << " kB";
 }
 
 TEST_F(Walls, ProcessesAreLimitedTo1024) {
