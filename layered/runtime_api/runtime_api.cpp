@@ -20,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <utility>
 
 #include "runtime_api/connection.hpp"
@@ -28,7 +29,9 @@ namespace layered::runtime_api {
 
 namespace {
 
-constexpr const char* kBase = "/2018-06-01/runtime";
+constexpr std::string_view kInvocation = "/2018-06-01/runtime/invocation/";
+constexpr std::string_view kNext = "/2018-06-01/runtime/invocation/next";
+constexpr std::string_view kInitError = "/2018-06-01/runtime/init/error";
 // A runtime needs one connection, two at most; more are refused. Each may
 // hold a body of up to Lambda's limit while it is read.
 constexpr std::size_t kMaxConnections = 8;
@@ -174,9 +177,8 @@ class EpollServer : public Server {
 
   // POST .../invocation/{id}/response|error: the id, and whether it is a response.
   static std::optional<std::pair<std::string, bool>> invocation_result(const Request& r) {
-    const std::string invocation = std::string(kBase) + "/invocation/";
-    if (r.method != HTTP_POST || r.path.rfind(invocation, 0) != 0) return std::nullopt;
-    const std::string rest = r.path.substr(invocation.size());
+    if (r.method != HTTP_POST || r.path.rfind(kInvocation, 0) != 0) return std::nullopt;
+    const std::string rest = r.path.substr(kInvocation.size());
     const auto slash = rest.find('/');
     if (slash == std::string::npos || slash == 0) return std::nullopt;
     const std::string what = rest.substr(slash + 1);
@@ -184,9 +186,7 @@ class EpollServer : public Server {
     return std::make_pair(rest.substr(0, slash), what == "response");
   }
 
-  static bool is_init_error(const Request& r) {
-    return r.method == HTTP_POST && r.path == std::string(kBase) + "/init/error";
-  }
+  static bool is_init_error(const Request& r) { return r.method == HTTP_POST && r.path == kInitError; }
 
   // Only a body that will be taken is kept: what a runtime posts for another
   // request, or after Init, is counted and dropped as it arrives.
@@ -197,7 +197,7 @@ class EpollServer : public Server {
   }
 
   bool handle(Connection& c, Request& r) {
-    if (r.method == HTTP_GET && r.path == std::string(kBase) + "/invocation/next") return next(c);
+    if (r.method == HTTP_GET && r.path == kNext) return next(c);
     if (is_init_error(r)) return init_error(c, r);
     if (auto target = invocation_result(r)) return result(c, r, target->first, target->second);
     c.answer(404, R"({"errorMessage":"Not Found","errorType":"InvalidRequest"})");
