@@ -107,6 +107,7 @@ struct Environment::State {
       if (n > 0) {
         logs.append(buf, static_cast<std::size_t>(n));
         taken += static_cast<std::size_t>(n);
+        if (static_cast<std::size_t>(n) < sizeof buf) return;  // the pipe is empty
         continue;
       }
       if (n == 0) output_open = false;

@@ -1,7 +1,11 @@
 // What is deployed, as serve reads it from the state: re-read only when
 // another process (a `layered deploy`) has committed since the last look, so
-// every request sees what is deployed at that moment for the cost of one
-// PRAGMA.
+// every request sees what is deployed at that moment. Whether anything was
+// written at all is asked of inotify first: one read that fails, where the
+// PRAGMA takes SQLite's file locks under a lock every request shares.
+#include <sys/inotify.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -161,18 +165,45 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& state_dir) {
   }
   auto state = state::State::open_read_only(state_dir);  // never waits for a deploy
   if (!state) return state.error();
-  return std::unique_ptr<Catalog>(new Catalog(std::move(*state)));
+  // A commit writes state.db-wal (or state.db) with write(2), which inotify
+  // reports before the writer's commit returns. Without a watch (limits
+  // reached), every look asks SQLite.
+  int watch = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  constexpr std::uint32_t kWrites = IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM;
+  if (watch >= 0 && ::inotify_add_watch(watch, state_dir.c_str(), kWrites) < 0) {
+    ::close(watch);
+    watch = -1;
+  }
+  return std::unique_ptr<Catalog>(new Catalog(std::move(*state), watch));
+}
+
+Catalog::~Catalog() {
+  if (watch_ >= 0) ::close(watch_);
+}
+
+// Drains what inotify queued; true when there was nothing.
+bool Catalog::nothing_written_since_last_look() {
+  if (watch_ < 0) return false;
+  alignas(inotify_event) char buf[4096];
+  bool quiet = true;
+  while (::read(watch_, buf, sizeof buf) > 0) quiet = false;
+  return quiet;
 }
 
 Result<std::shared_ptr<const Snapshot>> Catalog::current() {
   std::lock_guard lock(mutex_);
+  // Drained before the PRAGMA: a commit after it is seen on the next look.
+  if (!nothing_written_since_last_look()) stale_ = true;
+  if (!stale_ && snapshot_) return snapshot_;
   auto counter = state_.change_counter();
   if (!counter) return counter.error();
-  if (snapshot_ && *counter == seen_) return snapshot_;
-  auto fresh = read_snapshot(state_);
-  if (!fresh) return fresh.error();
-  snapshot_ = std::move(*fresh);
-  seen_ = *counter;
+  if (!snapshot_ || *counter != seen_) {
+    auto fresh = read_snapshot(state_);
+    if (!fresh) return fresh.error();
+    snapshot_ = std::move(*fresh);
+    seen_ = *counter;
+  }
+  stale_ = false;
   return snapshot_;
 }
 

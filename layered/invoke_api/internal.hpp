@@ -96,13 +96,19 @@ struct Snapshot {
 class Catalog {
  public:
   static Result<std::unique_ptr<Catalog>> open(const std::string& state_dir);
+  ~Catalog();
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
   Result<std::shared_ptr<const Snapshot>> current();
   std::string cache_dir() const;
 
  private:
-  explicit Catalog(state::State state) : state_(std::move(state)) {}
+  Catalog(state::State state, int watch) : state_(std::move(state)), watch_(watch) {}
+  bool nothing_written_since_last_look();
   std::mutex mutex_;
   state::State state_;
+  int watch_ = -1;     // inotify on the state directory; -1: ask SQLite every time
+  bool stale_ = true;  // something was written since the snapshot was checked
   std::int64_t seen_ = -1;
   std::shared_ptr<const Snapshot> snapshot_;
 };

@@ -1,4 +1,8 @@
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <optional>
 
 #include "invoke_api/internal.hpp"
 #include "invoke_api/invocation.hpp"
@@ -138,6 +142,65 @@ TEST(LogTail, IsTheLastFourKilobytesInBase64) {
   logs.replace(5000 - 4096, 3, "foo");
   EXPECT_EQ(log_tail(logs).substr(0, 4), "Zm9v");
   EXPECT_EQ(log_tail(logs).size(), 4096U / 3 * 4 + 4);
+}
+
+}  // namespace
+}  // namespace layered::invoke_api
+
+namespace layered::invoke_api {
+namespace {
+
+// A deploy commits from another process; serve's next look must see it.
+class CatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/layered-catalog-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    auto writer = state::State::open(dir_);
+    ASSERT_TRUE(writer.ok());
+    writer_.emplace(std::move(*writer));
+    ASSERT_TRUE(writer_->put_stack(state::StackRecord{"App", "CREATE_COMPLETE", "d", {}, {}, "t"}).ok());
+    put("App-One");
+  }
+  void TearDown() override {
+    writer_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void put(const std::string& name) {
+    state::FunctionRecord f;
+    f.name = name;
+    f.arn = writer_->function_arn(name);
+    f.stack = "App";
+    f.logical_id = name;
+    f.construct_path = "App/" + name;
+    f.runtime = model::Runtime::provided_al2023;
+    f.handler = "bootstrap";
+    f.code_key = "c0de";
+    f.code_dir = dir_ + "/store/c0de";
+    ASSERT_TRUE(writer_->put_function(f).ok());
+  }
+  std::string dir_;
+  std::optional<state::State> writer_;
+};
+
+TEST_F(CatalogTest, SeesEachCommitOnTheNextLookAndNothingElse) {
+  auto catalog = Catalog::open(dir_);
+  ASSERT_TRUE(catalog.ok()) << format_error(catalog.error());
+  auto first = (*catalog)->current();
+  ASSERT_TRUE(first.ok());
+  EXPECT_NE((*first)->find("App-One"), nullptr);
+  EXPECT_EQ((*first)->find("App-Two"), nullptr);
+  auto again = (*catalog)->current();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), first->get()) << "nothing was written: the same snapshot";
+  for (int round = 0; round < 3; ++round) {
+    const std::string name = "App-Two" + std::to_string(round);
+    put(name);
+    auto seen = (*catalog)->current();
+    ASSERT_TRUE(seen.ok());
+    EXPECT_NE((*seen)->find(name), nullptr) << "round " << round << ": the commit is seen at once";
+  }
 }
 
 }  // namespace

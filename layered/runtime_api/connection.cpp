@@ -72,6 +72,9 @@ bool Connection::read(std::size_t budget) {
     in_.append(buf, static_cast<std::size_t>(n));
     taken += static_cast<std::size_t>(n);
     if (!held_ && !parse()) return false;
+    // A short read took all there was: the next recv would only say EAGAIN,
+    // and epoll reports whatever arrives later.
+    if (static_cast<std::size_t>(n) < sizeof buf) break;
   }
   return flush();
 }
