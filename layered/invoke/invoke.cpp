@@ -11,9 +11,9 @@
 #include <ctime>
 #include <random>
 
+#include "common/busy_wait.hpp"
 #include "doctor/doctor.hpp"
 #include "image/image.hpp"
-#include "invoke/busy_wait.hpp"
 #include "invoke/lifecycle.hpp"
 #include "invoke/log_buffer.hpp"
 #include "runtime_api/runtime_api.hpp"
@@ -130,7 +130,7 @@ struct Environment::State {
   }
 
   Happening wait_until(Clock::time_point deadline) {
-    const detail::BusyWait busy;
+    const BusyWait busy;
     for (;;) {
       if (auto m = server->take()) return {Happening::message, std::move(*m), {}};
       if (auto status = box->poll_exit()) {

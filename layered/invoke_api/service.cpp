@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "invoke_api/http_server.hpp"
 #include "invoke_api/internal.hpp"
 #include "invoke_api/invocation.hpp"
 #include "invoke_api/invoke_api.hpp"
@@ -332,7 +333,7 @@ class HttpService final : public Service {
   Options options_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Pools> pools_;
-  httplib::Server http_;
+  HttpServer http_;
   int port_ = -1;
   int listen_fd_ = -1;
   std::thread listener_;

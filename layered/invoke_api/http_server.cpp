@@ -1,0 +1,194 @@
+// serve's connection loop: keep-alive requests parsed and routed by httplib,
+// read through one buffer per connection, each answer sent in one write.
+#include "invoke_api/http_server.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/busy_wait.hpp"
+
+namespace layered::invoke_api {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Answers are gathered up to this size before they are sent: a whole answer
+// of any size Lambda allows goes out in a few writes, a small one in one.
+constexpr std::size_t kSendAt = 256U << 10U;
+// How often an idle connection looks whether serve is stopping.
+constexpr auto kStopCheck = std::chrono::milliseconds(50);
+
+std::string address_text(const sockaddr_storage& addr, int& port) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (addr.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(addr);
+    ::inet_ntop(AF_INET6, &in6.sin6_addr, text, sizeof text);
+    port = ntohs(in6.sin6_port);
+  } else {
+    const auto& in4 = reinterpret_cast<const sockaddr_in&>(addr);
+    ::inet_ntop(AF_INET, &in4.sin_addr, text, sizeof text);
+    port = ntohs(in4.sin_port);
+  }
+  return text;
+}
+
+int milliseconds(time_t sec, time_t usec) { return static_cast<int>(sec * 1000 + usec / 1000); }
+
+class ConnectionStream final : public httplib::Stream {
+ public:
+  ConnectionStream(int fd, int read_timeout_ms, time_t write_timeout_sec)
+      : fd_(fd), read_timeout_ms_(read_timeout_ms), in_(64U << 10U) {
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0 && (flags & O_NONBLOCK) != 0) ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
+    int yes = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    // A client that stops reading cannot hold a thread past the write timeout.
+    timeval send_timeout{write_timeout_sec, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  }
+
+  bool is_readable() const override { return start_ < end_ || ready(read_timeout_ms_); }
+  bool is_writable() const override { return true; }  // a failed send says otherwise
+
+  ssize_t read(char* ptr, size_t size) override {
+    // An interim answer (100 Continue) must leave before the body is awaited.
+    if (!flush()) return -1;
+    if (start_ == end_) {
+      if (!ready(read_timeout_ms_)) return -1;
+      auto n = fill(0);
+      if (n <= 0) return n;
+    }
+    const std::size_t n = std::min(size, end_ - start_);
+    std::memcpy(ptr, in_.data() + start_, n);
+    start_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    out_.append(ptr, size);
+    if (out_.size() >= kSendAt && !flush()) return -1;
+    return static_cast<ssize_t>(size);
+  }
+
+  // Asked for every request (REMOTE_ADDR); a connection's ends never change.
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    if (remote_.empty()) remote_ = end_of(::getpeername, remote_port_);
+    ip = remote_;
+    port = remote_port_;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    if (local_.empty()) local_ = end_of(::getsockname, local_port_);
+    ip = local_;
+    port = local_port_;
+  }
+  socket_t socket() const override { return fd_; }
+
+  // Sends what the answer wrote; false when the client is gone.
+  bool flush() {
+    std::size_t sent = 0;
+    while (sent < out_.size()) {
+      auto n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        out_.clear();
+        return false;
+      }
+      sent += static_cast<std::size_t>(n);
+    }
+    out_.clear();
+    return true;
+  }
+
+  // Waits for the next request's first bytes, spinning first; false when
+  // the client closed, stayed idle past `idle`, or serve is stopping.
+  bool await_request(std::chrono::seconds idle, const std::atomic<socket_t>& listening) {
+    if (start_ < end_) return true;
+    {
+      const BusyWait busy;
+      while (busy.spinning()) {
+        auto n = fill(MSG_DONTWAIT);
+        if (n > 0) return true;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return false;
+        ::sched_yield();
+      }
+    }
+    const auto deadline = Clock::now() + idle;
+    while (listening != INVALID_SOCKET) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return false;
+      if (ready(static_cast<int>(std::min(left, kStopCheck).count()))) return true;
+      if (errno != 0 && errno != EINTR) return false;
+    }
+    return false;
+  }
+
+ private:
+  // Readable (or closed) within `timeout_ms`; errno 0 on a plain timeout.
+  bool ready(int timeout_ms) const {
+    pollfd p{fd_, POLLIN, 0};
+    errno = 0;
+    int r = ::poll(&p, 1, timeout_ms);
+    if (r == 0) errno = 0;
+    return r > 0;
+  }
+
+  template <class Lookup>
+  std::string end_of(Lookup lookup, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (lookup(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+    return address_text(addr, port);
+  }
+
+  // One recv into the emptied buffer: its count, 0 on close, -1 with errno.
+  ssize_t fill(int flags) {
+    start_ = end_ = 0;
+    ssize_t n = 0;
+    do {
+      n = ::recv(fd_, in_.data(), in_.size(), flags);
+    } while (n < 0 && errno == EINTR && flags == 0);
+    if (n > 0) end_ = static_cast<std::size_t>(n);
+    return n;
+  }
+
+  int fd_;
+  int read_timeout_ms_;
+  std::vector<char> in_;
+  std::size_t start_ = 0, end_ = 0;
+  std::string out_;
+  mutable std::string remote_, local_;
+  mutable int remote_port_ = 0, local_port_ = 0;
+};
+
+}  // namespace
+
+bool HttpServer::process_and_close_socket(socket_t sock) {
+  ConnectionStream stream(sock, milliseconds(read_timeout_sec_, read_timeout_usec_), write_timeout_sec_);
+  bool ok = false;
+  for (std::size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
+    if (!stream.await_request(std::chrono::seconds(keep_alive_timeout_sec_), svr_sock_)) break;
+    bool closed = false;
+    ok = process_request(stream, left == 1, closed, nullptr);
+    if (!stream.flush()) ok = false;
+    if (!ok || closed) break;
+  }
+  ::shutdown(sock, SHUT_RDWR);
+  ::close(sock);
+  return ok;
+}
+
+}  // namespace layered::invoke_api
