@@ -174,9 +174,27 @@ class ConnectionStream final : public httplib::Stream {
   mutable int remote_port_ = 0, local_port_ = 0;
 };
 
+// The work handlers deferred on this thread; null outside a connection loop.
+thread_local std::vector<std::function<void()>>* deferred = nullptr;
+
+void run_deferred(std::vector<std::function<void()>>& work) {
+  for (auto& w : work) w();
+  work.clear();
+}
+
 }  // namespace
 
+void HttpServer::after_answer(std::function<void()> work) {
+  if (deferred) {
+    deferred->push_back(std::move(work));
+  } else {
+    work();
+  }
+}
+
 bool HttpServer::process_and_close_socket(socket_t sock) {
+  std::vector<std::function<void()>> work;
+  deferred = &work;
   ConnectionStream stream(sock, milliseconds(read_timeout_sec_, read_timeout_usec_), write_timeout_sec_);
   bool ok = false;
   for (std::size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
@@ -184,8 +202,11 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
     bool closed = false;
     ok = process_request(stream, left == 1, closed, nullptr);
     if (!stream.flush()) ok = false;
+    run_deferred(work);
     if (!ok || closed) break;
   }
+  run_deferred(work);
+  deferred = nullptr;
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
   return ok;

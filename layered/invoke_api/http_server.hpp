@@ -9,9 +9,17 @@
 
 #include <httplib.h>
 
+#include <functional>
+
 namespace layered::invoke_api {
 
 class HttpServer : public httplib::Server {
+ public:
+  // Runs `work` once the answer being handled on this thread has been sent
+  // (at once outside a handler): what the caller need not wait for, such as
+  // writing the invocation's log.
+  static void after_answer(std::function<void()> work);
+
  private:
   // Called by httplib on a pool thread for each accepted connection.
   bool process_and_close_socket(socket_t sock) override;

@@ -4,8 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <thread>
 
@@ -295,6 +297,33 @@ TEST_F(HttpServerTest, KeepsTheConnectionAndClosesItWhenAsked) {
   char byte = 0;
   EXPECT_EQ(::recv(fd, &byte, 1, 0), 0) << "closed after the answer";
   ::close(fd);
+}
+
+TEST(HttpServerAfterAnswer, RunsOnlyOnceTheAnswerHasLeft) {
+  std::promise<void> answered;
+  std::atomic<bool> ran{false};
+  HttpServer server;
+  server.Get("/", [&](const httplib::Request&, httplib::Response& res) {
+    // Deferred work that waits for the client to have its answer: run
+    // before the answer is sent, it would hold it back for good.
+    HttpServer::after_answer([&, done = answered.get_future().share()] {
+      done.wait_for(std::chrono::seconds(3));
+      ran = true;
+    });
+    res.set_content("ok", "text/plain");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(2, 0);
+  auto res = client.Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "ok");
+  EXPECT_FALSE(ran) << "the work waits for the answer to be out, not the reverse";
+  answered.set_value();
+  server.stop();
+  thread.join();
+  EXPECT_TRUE(ran);
 }
 
 TEST(HttpServerStop, DoesNotWaitForAnIdleKeptAliveClient) {

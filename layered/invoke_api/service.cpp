@@ -202,7 +202,11 @@ class HttpService final : public Service {
       res.status = 202;
       return;
     }
-    auto result = run(*pools_, *request.function, request.payload, options_.log, options_.verbose);
+    // The caller's answer does not wait for the log to be written.
+    auto log_later = [this](std::string_view text) {
+      HttpServer::after_answer([this, text = std::string(text)] { options_.log(text); });
+    };
+    auto result = run(*pools_, *request.function, request.payload, log_later, options_.verbose);
     if (failed(res, result)) return;
     const auto& done = std::get<invoke::InvokeResult>(result);
     res.headers.erase("x-amzn-RequestId");  // the invocation's own id, as Lambda answers
