@@ -61,14 +61,14 @@ class ConnectionStream final : public httplib::Stream {
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   }
 
-  bool is_readable() const override { return start_ < end_ || ready(read_timeout_ms_); }
+  bool is_readable() const override { return start_ < end_ || poll_in(read_timeout_ms_) > 0; }
   bool is_writable() const override { return true; }  // a failed send says otherwise
 
   ssize_t read(char* ptr, size_t size) override {
     // An interim answer (100 Continue) must leave before the body is awaited.
     if (!flush()) return -1;
     if (start_ == end_) {
-      if (!ready(read_timeout_ms_)) return -1;
+      if (poll_in(read_timeout_ms_) <= 0) return -1;
       auto n = fill(0);
       if (n <= 0) return n;
     }
@@ -130,20 +130,19 @@ class ConnectionStream final : public httplib::Stream {
     while (listening != INVALID_SOCKET) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) return false;
-      if (ready(static_cast<int>(std::min(left, kStopCheck).count()))) return true;
-      if (errno != 0 && errno != EINTR) return false;
+      const int ready = poll_in(static_cast<int>(std::min(left, kStopCheck).count()));
+      if (ready > 0) return true;
+      if (ready < 0 && errno != EINTR) return false;
     }
     return false;
   }
 
  private:
-  // Readable (or closed) within `timeout_ms`; errno 0 on a plain timeout.
-  bool ready(int timeout_ms) const {
+  // poll(2) for input (or the close) within `timeout_ms`: 1, 0 on a
+  // timeout, -1 with errno.
+  int poll_in(int timeout_ms) const {
     pollfd p{fd_, POLLIN, 0};
-    errno = 0;
-    int r = ::poll(&p, 1, timeout_ms);
-    if (r == 0) errno = 0;
-    return r > 0;
+    return ::poll(&p, 1, timeout_ms);
   }
 
   template <class Lookup>
