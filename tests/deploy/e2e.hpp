@@ -86,7 +86,13 @@ class DeployE2E : public ::testing::Test {
     res["Properties"]["Content"]["S3Key"] = new_hash + ".zip";
     res["Metadata"]["aws:asset:path"] = "asset." + new_hash;
     std::ofstream(tpl_file) << tpl.dump(1);
-    fs::path assets_file = dir_ / "cdk.out" / (std::string(kLayers) + ".assets.json");
+    add_asset(kLayers, old_hash, new_hash);
+  }
+
+  // The stack's asset manifest learns `new_hash`, a copy of `old_hash`'s
+  // entry pointing at the new directory and object.
+  void add_asset(const std::string& stack, const std::string& old_hash, const std::string& new_hash) {
+    fs::path assets_file = dir_ / "cdk.out" / (stack + ".assets.json");
     Json assets = Json::parse(slurp(assets_file));
     Json entry = assets["files"][old_hash];
     entry["source"]["path"] = "asset." + new_hash;

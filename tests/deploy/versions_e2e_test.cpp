@@ -4,56 +4,26 @@
 // function's code as `cdk synth` would, deploy again, and invoke NAME:N,
 // NAME:ALIAS, $LATEST and a qualified ARN in bubblewrap.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <regex>
-#include <sstream>
+
+#include "e2e.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
-using Json = nlohmann::json;
+using namespace layered_e2e;
 
 constexpr const char* kApp = "Lambda-layers-example";
 constexpr const char* kVersion1 = "GreetingFunctionCurrentVersionB899AD30394065db50d4c722634238798cc3a971";
 constexpr const char* kVersion2 = "GreetingFunctionCurrentVersionB899AD3047d1c0e5a6f2b9d8c3e4f5a6b7c8d9e0";
 
-struct Ran {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class VersionsE2E : public ::testing::Test {
+class VersionsE2E : public DeployE2E {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/layered-versions-e2e-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    const char* src = std::getenv("LAYERED_SOURCE_DIR");
-    fs::copy(fs::path(src ? src : LAYERED_SOURCE_DIR_DEFAULT) / "tests/fixtures/assemblies/alias-canary",
-             dir_ / "cdk.out", fs::copy_options::recursive);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Ran layered(const std::string& args) {
-    std::string cmd =
-        "cd '" + dir_.string() + "' && '" + LAYERED_BIN + "' " + args + " >out.txt 2>err.txt </dev/null";
-    int status = std::system(cmd.c_str());
-    return Ran{WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"),
-               slurp(dir_ / "err.txt")};
+    DeployE2E::SetUp();
+    use("alias-canary");
   }
 
   // New function code under a new asset hash and a new logical id for
@@ -72,20 +42,12 @@ class VersionsE2E : public ::testing::Test {
     fn["Metadata"]["aws:asset:path"] = "asset." + new_hash;
     std::ofstream(app / (std::string(kApp) + ".template.json"))
         << std::regex_replace(tpl.dump(1), std::regex(kVersion1), kVersion2);
-    const fs::path assets_file = app / (std::string(kApp) + ".assets.json");
-    Json assets = Json::parse(slurp(assets_file));
-    Json entry = assets["files"][old_hash];
-    entry["source"]["path"] = "asset." + new_hash;
-    for (auto& [_, d] : entry["destinations"].items()) d["objectKey"] = new_hash + ".zip";
-    assets["files"][new_hash] = entry;
-    std::ofstream(assets_file) << assets.dump(1);
+    add_asset(kApp, old_hash, new_hash);
   }
-
-  fs::path dir_;
 };
 
 TEST_F(VersionsE2E, InvokesEachVersionAndAliasWithItsOwnCode) {
-  Ran first = layered("deploy --all --no-doctor");
+  Invocation first = layered("deploy --all --no-doctor");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   // Reported once for the whole deploy, never blocking.
   std::size_t notes = 0;
@@ -97,28 +59,28 @@ TEST_F(VersionsE2E, InvokesEachVersionAndAliasWithItsOwnCode) {
   Json list = Json::parse(layered("list --json").out);
   const std::string name = list["functions"][0]["name"];
   rebuild_function();
-  Ran second = layered("deploy --all --no-doctor");
+  Invocation second = layered("deploy --all --no-doctor");
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_NE(second.err.find("retaining AWS::Lambda::Version " + std::string(kVersion1)), std::string::npos)
       << second.err;
 
-  Ran one = layered("invoke " + name + ":1");
+  Invocation one = layered("invoke " + name + ":1");
   EXPECT_EQ(one.exit_code, 0) << one.err;
   EXPECT_EQ(one.out, "{\"external\":\"external layer v1\",\"code\":\"v1\",\"version\":\"1\"}\n");
   EXPECT_NE(one.err.find(" Version: 1\n"), std::string::npos) << one.err;
-  Ran live = layered("invoke " + name + ":live");
+  Invocation live = layered("invoke " + name + ":live");
   EXPECT_EQ(live.exit_code, 0) << live.err;
   EXPECT_EQ(live.out, "{\"code\":\"v2\",\"version\":\"2\"}\n");
-  Ran latest = layered("invoke '" + name + ":$LATEST'");
+  Invocation latest = layered("invoke '" + name + ":$LATEST'");
   EXPECT_EQ(latest.out, "{\"code\":\"v2\",\"version\":\"$LATEST\"}\n") << latest.err;
-  Ran by_arn = layered("invoke arn:aws:lambda:us-east-1:123456789012:function:" + name + ":1");
+  Invocation by_arn = layered("invoke arn:aws:lambda:us-east-1:123456789012:function:" + name + ":1");
   EXPECT_EQ(by_arn.out, "{\"external\":\"external layer v1\",\"code\":\"v1\",\"version\":\"1\"}\n")
       << by_arn.err;
-  Ran missing = layered("invoke " + name + ":9");
+  Invocation missing = layered("invoke " + name + ":9");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.err, "layered: error: " + name + ":9: function '" + name +
                              "' has no version 9\n  its versions: 1, 2\n");
-  Ran text = layered("list");
+  Invocation text = layered("list");
   EXPECT_NE(text.out.find("    alias live -> 2: arn:aws:lambda:us-east-1:123456789012:function:" + name +
                           ":live\n"),
             std::string::npos)
