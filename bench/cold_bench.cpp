@@ -5,7 +5,9 @@
 //     /proc, /dev, /tmp, the loader and libc, with the Runtime API on the
 //     host's loopback (no walls, no image, no network of its own);
 //   - `layered invoke`: Environment::create -> first response, with the
-//     emulated image, the walls, /tmp on disk and outbound network;
+//     emulated image, the walls, /tmp on disk and outbound network; then the
+//     same with outbound network, the disk-backed /tmp or both off, to show
+//     what each of those two walls costs;
 //   - `layered serve` with a prepared environment: the sandbox laid out
 //     ahead (Environment::prepare, timed apart), then request -> response.
 // Usage: cold_bench EXAMPLE_BUILD_DIR EVENTS_DIR [runs]
@@ -24,6 +26,10 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "invoke/invoke.hpp"
 #include "runtime_api/runtime_api.hpp"
@@ -156,6 +162,21 @@ bool prepared_cold_start(const Function& f, const invoke::Options& options, std:
   return true;
 }
 
+// What one CPUID instruction costs here. Every program start runs dozens in
+// glibc (CPU features, cache sizes); under a hypervisor that traps each one,
+// that is most of an exec (bubblewrap's, the bootstrap's, slirp4netns's).
+double cpuid_cost_us() {
+#if defined(__x86_64__)
+  constexpr int kCalls = 500;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  auto t = Clock::now();
+  for (int i = 0; i < kCalls; ++i) __cpuid_count(4, i & 3, a, b, c, d);
+  return ms_since(t) * 1000 / kCalls;
+#else
+  return 0;
+#endif
+}
+
 void row(const char* what, const std::vector<double>& v) {
   std::printf("  %-62s %8.2f %8.2f %8.2f ms  (n=%zu)\n", what, percentile(v, 0.5), percentile(v, 0.99),
               v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()), v.size());
@@ -163,15 +184,27 @@ void row(const char* what, const std::vector<double>& v) {
 
 void run_bench(const std::string& bwrap, const Function& f, const invoke::Options& options, int runs) {
   std::vector<double> minimal, invoke_total, invoke_init, prep, serve_total, serve_init;
+  // Where layered invoke's extra time goes: the same start with one wall off.
+  invoke::Options no_network = options, tmp_in_memory = options, neither = options;
+  no_network.outbound_network = false;
+  tmp_in_memory.tmp_on_disk = false;
+  neither.outbound_network = neither.tmp_on_disk = false;
+  std::vector<double> unused, no_network_total, tmp_in_memory_total, neither_total;
   for (int i = 0; i < runs; ++i) {
     if (double m = minimal_cold_start(bwrap, f); m >= 0) minimal.push_back(m);
     layered_cold_start(f, options, invoke_total, invoke_init);
     prepared_cold_start(f, options, prep, serve_total, serve_init);
+    layered_cold_start(f, no_network, no_network_total, unused);
+    layered_cold_start(f, tmp_in_memory, tmp_in_memory_total, unused);
+    layered_cold_start(f, neither, neither_total, unused);
   }
   std::printf("%s: cold start, request -> first response\n", f.name.c_str());
   row("floor: minimal bwrap sandbox (/opt /var/task /proc /dev /tmp)", minimal);
   row("layered invoke: create -> first response", invoke_total);
   row("layered invoke: Init Duration", invoke_init);
+  row("  the same without outbound network (slirp4netns)", no_network_total);
+  row("  the same with /tmp in memory (no ext4 image)", tmp_in_memory_total);
+  row("  the same with neither", neither_total);
   row("serve, prepared environment: request -> first response", serve_total);
   row("serve, prepared environment: Init Duration", serve_init);
   row("serve: preparing the environment ahead (not in the request)", prep);
@@ -201,6 +234,7 @@ int main(int argc, char** argv) {
   fs::create_directories(cache);
   fs::permissions(cache, fs::perms(0755));
   std::printf("cold start benchmark (build: %s; %d runs each, interleaved)\n", BENCH_BUILD_TYPE, runs);
+  std::printf("one CPUID instruction on this machine: %.2f us\n", cpuid_cost_us());
   std::printf("  %-62s %8s %8s %8s\n", "", "p50", "p99", "min");
   for (const auto& [name, dir] :
        {std::pair{"GreetingFunction", "greeting"}, {"CatalogFunction", "catalog"}}) {
