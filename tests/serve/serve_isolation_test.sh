@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `layered serve` keeps environments apart: the hostile-functions fixture (a
+# runtime that exits mid-invocation, one that outlives its timeout, one that
+# outgrows its memory) fails twice each while Steady is invoked over and
+# over at the same time (isolation.py). Then SIGTERM leaves nothing behind.
+set -uo pipefail
+layered=$1
+root=$2
+tmp=$(mktemp -d)
+chmod 755 "$tmp"  # the sandbox's unprivileged user must reach the state's store
+trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+
+cp -r "$root/tests/fixtures/assemblies/hostile-functions" "$tmp/cdk.out"
+deploy "$tmp/cdk.out" || exit 1
+steady=$(function_name Steady)
+crasher=$(function_name Crasher)
+sleeper=$(function_name Sleeper)
+hog=$(function_name Hog)
+[ -n "$steady" ] && [ -n "$crasher" ] && [ -n "$sleeper" ] && [ -n "$hog" ] \
+  || { echo "the fixture's functions are not deployed"; exit 1; }
+start_serve || exit 1
+
+timeout 300 /usr/bin/python3 "$here/isolation.py" "$endpoint" "$steady" "$crasher" "$sleeper" "$hog" \
+  >"$tmp/isolation.out" 2>&1
+rc=$?
+cat "$tmp/isolation.out"
+passed=$((passed + $(grep -c '^ok - ' "$tmp/isolation.out")))
+failed=$((failed + $(grep -c '^not ok - ' "$tmp/isolation.out")))
+check "isolation.py exits 0" test "$rc" = 0
+
+stop_serve
+check "serve exits 0 on SIGTERM" test $? = 0
+check "nothing is left behind" no_leftovers
+finish
