@@ -132,8 +132,23 @@ class HttpService final : public Service {
 
  private:
   void routes() {
-    http_.Post(R"(/2015-03-31/functions/([^/]+)/invocations/?)",
-               [this](const httplib::Request& req, httplib::Response& res) { invoke(req, res); });
+    // The body is the event whatever its Content-Type, as on Lambda: read
+    // raw, never parsed as a form (httplib caps those at 8 KB: curl -d).
+    http_.Post(
+        R"(/2015-03-31/functions/([^/]+)/invocations/?)",
+        [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+          std::string body;
+          if (req.is_multipart_form_data()) {
+            return send_error(res, invalid_request_content("a multipart body is not a JSON event"));
+          }
+          // Past the read limit httplib has set 413 (the error handler words it).
+          if (!read([&body](const char* data, std::size_t n) {
+                body.append(data, n);
+                return true;
+              }))
+            return;
+          invoke(req, std::move(body), res);
+        });
     http_.Get(R"(/2015-03-31/functions/?)",
               [this](const httplib::Request& req, httplib::Response& res) { list_functions(req, res); });
     http_.Get(R"(/2015-03-31/functions/([^/]+)/?)",
@@ -182,12 +197,12 @@ class HttpService final : public Service {
     return std::move(*current);
   }
 
-  void invoke(const httplib::Request& req, httplib::Response& res) {
+  void invoke(const httplib::Request& req, std::string body, httplib::Response& res) {
     auto snap = snapshot();
     if (failed(res, snap)) return;
     const auto& current = std::get<std::shared_ptr<const Snapshot>>(snap);
     auto prepared = prepare(*current, req.matches[1], req.get_param_value("Qualifier"),
-                            req.get_header_value("X-Amz-Invocation-Type"), req.body);
+                            req.get_header_value("X-Amz-Invocation-Type"), std::move(body));
     if (failed(res, prepared)) return;
     auto& request = std::get<Request>(prepared);
     res.set_header("X-Amz-Executed-Version", request.function->record.version);

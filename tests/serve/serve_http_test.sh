@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `layered serve` for plain HTTP clients: curl sends an event as a form
+# (Content-Type application/x-www-form-urlencoded) or as multipart; Lambda
+# reads the body as the event whatever the Content-Type, within its limits
+# (6 MB synchronous, 1 MB for Event).
+set -uo pipefail
+layered=$1
+root=$2
+tmp=$(mktemp -d)
+chmod 755 "$tmp"  # the sandbox's unprivileged user must reach the state's store
+trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+command -v curl >/dev/null || { echo "curl is missing: run scripts/setup.sh"; exit 1; }
+
+cp -r "$root/tests/fixtures/assemblies/hostile-functions" "$tmp/cdk.out"
+deploy "$tmp/cdk.out" || exit 1
+steady=$(function_name Steady)
+[ -n "$steady" ] || { echo "the fixture's functions are not deployed"; exit 1; }
+start_serve || exit 1
+url="$endpoint/2015-03-31/functions/$steady/invocations"
+# event FILE BYTES: {"k":"xxx..."} of exactly BYTES bytes.
+event() { /usr/bin/python3 -c 'import sys; n=int(sys.argv[2]); open(sys.argv[1],"w").write("{\"k\":\"" + "x"*(n-8) + "\"}")' "$1" "$2"; }
+post() { curl -s -o "$tmp/body" -w '%{http_code}' "$@" "$url"; }
+
+event "$tmp/50k.json" 50000
+check "a 50 KB event sent as a form (curl -d) is answered" test "$(post --data-binary @"$tmp/50k.json")" = 200
+check "and the function got it whole" test "$(wc -c <"$tmp/body")" = $((50000 + 11))
+event "$tmp/300k.json" 300000
+check "a 300 KB Event invocation is accepted (202; Lambda's limit is 1 MB)" \
+  test "$(post -H 'X-Amz-Invocation-Type: Event' --data-binary @"$tmp/300k.json")" = 202
+event "$tmp/1100k.json" 1100000
+check "an Event over 1 MB is 413" test "$(post -H 'X-Amz-Invocation-Type: Event' --data-binary @"$tmp/1100k.json")" = 413
+check "  RequestTooLargeException for InvokeAsync" contains "$tmp/body" "bytes for the InvokeAsync operation"
+event "$tmp/7m.json" 7000000
+check "a synchronous event over 6 MB is 413" test "$(post --data-binary @"$tmp/7m.json")" = 413
+check "  RequestTooLargeException for InvokeFunction" contains "$tmp/body" "6291456 bytes for the InvokeFunction"
+check "a form body that is not JSON is 400" test "$(post -d 'Qualifier=nope')" = 400
+check "  InvalidRequestContentException, not a qualifier" contains "$tmp/body" "Could not parse request body into json"
+check "a multipart body is 400" test "$(post -F 'event={}')" = 400
+
+stop_serve
+check "serve exits 0 on SIGTERM" test $? = 0
+check "nothing is left behind" no_leftovers
+finish
