@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A bounded load test of `layered serve` on loopback: rounds of concurrent
-# invocations of every example function (answers and function errors), each
-# checked against what `layered invoke` answers for the same event; then
-# idle environments are reaped, and SIGTERM leaves nothing behind.
+# invocations of every example function, C++ and Python (answers and
+# function errors), each checked against what `layered invoke` answers for
+# the same event; then idle environments are reaped, and SIGTERM leaves
+# nothing behind.
 set -uo pipefail
 layered=$1
 root=$2
@@ -23,8 +24,9 @@ deploy "$tmp/cdk.out" || exit 1
 
 # The expected answer of each case, from one cold `layered invoke` each.
 cases=()
-for fn in GreetingFunction CatalogFunction; do
+for fn in GreetingFunction CatalogFunction PythonGreetingFunction PythonCatalogFunction; do
   name=$(function_name "$fn")
+  [ -n "$name" ] || { echo "the example's $fn is not deployed"; exit 1; }
   for kind in good bad; do
     event=$root/lambdamodule/events/$fn.json
     [ "$kind" = bad ] && event=$root/lambdamodule/events/invalid/$fn.json
