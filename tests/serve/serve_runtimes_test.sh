@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `layered serve` serves every runtime `layered invoke` runs: the
+# managed-runtimes fixture (a Python and a Node.js function, each importing a
+# module from its layer) through the AWS CLI: answers, a warm second
+# invocation, a function error, an Event invocation. The fixture's runtimes
+# are set to this machine's python3 and node before deploying.
+set -uo pipefail
+layered=$1
+root=$2
+tmp=$(mktemp -d)
+chmod 755 "$tmp"  # the sandbox's unprivileged user must reach the state's store
+trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+aws=/usr/bin/aws
+[ -x "$aws" ] || { echo "Debian's awscli is missing: run scripts/setup.sh"; exit 1; }
+
+python=$(/usr/bin/python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])')
+node=$(node -p '"nodejs" + process.versions.node.split(".")[0] + ".x"' 2>/dev/null)
+[ -n "$node" ] || { echo "node is missing: run scripts/setup.sh"; exit 1; }
+cp -r "$root/tests/fixtures/assemblies/managed-runtimes" "$tmp/cdk.out"
+sed -i "s/\"python3\.11\"/\"$python\"/; s/\"nodejs20\.x\"/\"$node\"/" "$tmp/cdk.out/Managed-runtimes.template.json"
+deploy "$tmp/cdk.out" || exit 1
+start_serve || exit 1
+lambda() { "$aws" lambda --endpoint-url "$endpoint" --output json "$@"; }
+field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))' "$1" "$2" 2>/dev/null; }
+log_of() { /usr/bin/python3 -c 'import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))["LogResult"]).decode())' "$1"; }
+
+for construct in PythonFunction NodeFunction; do
+  fn=$(function_name "$construct")
+  key=$([ "$construct" = PythonFunction ] && echo python || echo node)
+  what="$construct ($([ "$key" = python ] && echo "$python" || echo "$node"))"
+  [ -n "$fn" ] || { fail "$what is deployed"; continue; }
+  for n in 1 2; do
+    lambda invoke --function-name "$fn" --log-type Tail --cli-binary-format raw-in-base64-out \
+      --payload '{"name":"Ada"}' "$tmp/$key$n.json" >"$tmp/$key$n.meta" 2>&1
+    log_of "$tmp/$key$n.meta" >"$tmp/$key$n.log" 2>/dev/null
+    check "$what #$n: the layer's module answers" test "$(field "$tmp/$key$n.json" "$key")" = "hello Ada"
+  done
+  check "$what #1 is a cold start" contains "$tmp/${key}1.log" "Init Duration:"
+  check "$what #2 is warm" lacks "$tmp/${key}2.log" "Init Duration:"
+  lambda invoke --function-name "$fn" --cli-binary-format raw-in-base64-out --payload '{"fail":true}' \
+    "$tmp/${key}-err.json" >"$tmp/${key}-err.meta" 2>&1
+  check "$what: a raised error is FunctionError Unhandled" contains "$tmp/${key}-err.meta" '"FunctionError": "Unhandled"'
+  error_type=$([ "$key" = python ] && echo ValueError || echo TypeError)
+  check "$what: its errorType is the language's" test "$(field "$tmp/${key}-err.json" errorType)" = "$error_type"
+  lambda invoke --function-name "$fn" --invocation-type Event --cli-binary-format raw-in-base64-out \
+    --payload '{"name":"Ada"}' "$tmp/${key}-event.json" >"$tmp/${key}-event.meta" 2>&1
+  check "$what: an Event invocation is accepted" contains "$tmp/${key}-event.meta" '"StatusCode": 202'
+done
+
+stop_serve
+check "serve exits 0 on SIGTERM" test $? = 0
+check "nothing is left behind" no_leftovers
+finish
