@@ -1,6 +1,9 @@
-// Warm invocations through `layered serve` beside a trivial HTTP echo server
-// on loopback, measured with the same client in the same run: p50/p99
-// latency and throughput at 1, 2, 8 and 32 concurrent clients.
+// Warm invocations through `layered serve` beside two baselines on
+// loopback, measured with the same client in the same run: p50/p99 latency
+// and throughput at 1, 2, 8 and 32 concurrent clients.
+//   - echo: a trivial HTTP echo server (no second process);
+//   - relay: the echo's body handed to a runtime process through a minimal
+//     Runtime API and back (relay.hpp): Lambda's process model, nothing more.
 // Usage: serve_bench HOST PORT FUNCTION EVENT_FILE [REQUESTS]
 #include <httplib.h>
 
@@ -13,6 +16,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "relay.hpp"
 
 namespace {
 
@@ -105,18 +110,30 @@ int main(int argc, char** argv) {
   std::thread echo_thread([&] { echo.listen_after_bind(); });
   const Target floor{"127.0.0.1", echo_port, "/echo"};
 
+  bench::Relay relay(BENCH_RELAY_RUNTIME, 32);  // a runtime for each of up to 32 clients
+  if (!relay.ok()) {
+    std::fprintf(stderr, "serve_bench: cannot start the relay baseline (%s)\n", BENCH_RELAY_RUNTIME);
+    return 2;
+  }
+  const Target relayed{"127.0.0.1", relay.port(), "/relay"};
+
   std::printf("warm invocations of '%s', %d requests per level (same client, same run)\n", argv[3], requests);
-  std::printf("%8s | %10s %10s %10s | %10s %10s %10s | %6s %6s\n", "clients", "echo p50", "echo p99",
-              "echo/s", "serve p50", "serve p99", "serve/s", "p50 x", "tput");
+  std::printf("%8s | %16s %8s | %16s %8s | %16s %8s | %11s | %11s\n", "clients", "echo p50/p99", "req/s",
+              "relay p50/p99", "req/s", "serve p50/p99", "req/s", "vs echo", "vs relay");
   int failures = 0;
   for (int clients : {1, 2, 8, 32}) {
     Figures e = measure(floor, event.str(), clients, requests);
+    Figures r = measure(relayed, event.str(), clients, requests);
     Figures s = measure(serve, event.str(), clients, requests);
-    failures += e.failures + s.failures;
-    std::printf("%8d | %8.0fus %8.0fus %10.0f | %8.0fus %8.0fus %10.0f | %5.2fx %5.0f%%\n", clients, e.p50_us,
-                e.p99_us, e.per_second, s.p50_us, s.p99_us, s.per_second, s.p50_us / e.p50_us,
-                100.0 * s.per_second / e.per_second);
+    failures += e.failures + r.failures + s.failures;
+    std::printf(
+        "%8d | %7.0f %6.0fus %8.0f | %7.0f %6.0fus %8.0f | %7.0f %6.0fus %8.0f | %4.2fx %4.0f%% | %4.2fx "
+        "%4.0f%%\n",
+        clients, e.p50_us, e.p99_us, e.per_second, r.p50_us, r.p99_us, r.per_second, s.p50_us, s.p99_us,
+        s.per_second, s.p50_us / e.p50_us, 100.0 * s.per_second / e.per_second, s.p50_us / r.p50_us,
+        100.0 * s.per_second / r.per_second);
   }
+  std::printf("(vs echo / vs relay: serve's p50 as a multiple, serve's throughput as a share)\n");
   echo.stop();
   echo_thread.join();
   if (failures > 0) std::printf("failed requests: %d\n", failures);
