@@ -1,7 +1,33 @@
-# Shared by the serve suites: deploy the real example app into a temporary
-# state, start `layered serve` on a free loopback port, stop it, and check
-# that nothing it started is left behind. Source it with $layered, $root and
-# $tmp set.
+# Shared by the serve suites: deploy the real example app or a fixture
+# assembly into a temporary state, start `layered serve` on a free loopback
+# port, stop it, and check that nothing it started is left behind. A suite
+# sources it, then calls begin_test with its own arguments.
+
+# begin_test LAYERED ROOT: the binary under test and the source tree; $tmp,
+# removed on exit with serve killed if it still runs.
+begin_test() {
+  layered=$1
+  root=$2
+  tmp=$(mktemp -d)
+  # The sandbox's unprivileged user must reach the state's store (mktemp makes
+  # 0700): 'bwrap: Can't find source path /proc/self/fd/N: Permission denied'.
+  chmod 755 "$tmp"
+  trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
+}
+
+require_aws() {  # sets $aws
+  aws=/usr/bin/aws
+  [ -x "$aws" ] || { echo "Debian's awscli is missing: run scripts/setup.sh"; exit 1; }
+}
+# The AWS CLI's lambda commands against serve (after start_serve).
+lambda() { "$aws" lambda --endpoint-url "$endpoint" --output json "$@"; }
+# The log tail (X-Amz-Log-Result) of an `aws lambda invoke --log-type Tail`'s output.
+log_of() { /usr/bin/python3 -c 'import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))["LogResult"]).decode())' "$1"; }
+
+# use_fixture NAME: tests/fixtures/assemblies/NAME deployed from $tmp/cdk.out.
+use_fixture() {
+  cp -r "$root/tests/fixtures/assemblies/$1" "$tmp/cdk.out" && deploy "$tmp/cdk.out"
+}
 
 passed=0; failed=0
 ok()   { echo "ok - $*"; passed=$((passed + 1)); }

@@ -5,17 +5,10 @@
 # serve runs: the new configuration is served at once (a new cold start, a
 # reserved concurrency of 0 throttles), and SIGTERM leaves nothing behind.
 set -uo pipefail
-layered=$1
-root=$2
-tmp=$(mktemp -d)
-# The sandbox's unprivileged user must reach the state's store (mktemp makes
-# 0700): 'bwrap: Can't find source path /proc/self/fd/N: Permission denied'.
-chmod 755 "$tmp"
-trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-aws=/usr/bin/aws
-[ -x "$aws" ] || { echo "Debian's awscli is missing: run scripts/setup.sh"; exit 1; }
+begin_test "$@"
+require_aws
 
 require_build
 synth "$tmp/cdk.v1" || exit 1
@@ -39,9 +32,7 @@ check "and says the address is in use" contains "$tmp/taken.err" "cannot listen 
 "$layered" serve --state "$tmp/state" --host 192.0.2.1 --port 0 >/dev/null 2>"$tmp/nonlocal.err"
 check "a host other than loopback warns" contains "$tmp/nonlocal.err" "warning: listening on '192.0.2.1', not loopback"
 
-lambda() { "$aws" lambda --endpoint-url "$endpoint" --output json "$@"; }
 events=$root/lambdamodule/events
-tail_of() { /usr/bin/python3 -c 'import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))["LogResult"]).decode())' "$1"; }
 
 # 1. The AWS CLI.
 lambda invoke --function-name "$greeting" --payload "fileb://$events/GreetingFunction.json" --log-type Tail \
@@ -50,12 +41,12 @@ check "cli: invoke exits 0" test $? = 0
 check "cli: the response is the function's" contains "$tmp/g1.json" '"greeting":"Bonjour, Ada !"'
 check "cli: StatusCode 200" contains "$tmp/g1.meta" '"StatusCode": 200'
 check "cli: ExecutedVersion \$LATEST" contains "$tmp/g1.meta" '"ExecutedVersion": "$LATEST"'
-tail_of "$tmp/g1.meta" >"$tmp/g1.log"
+log_of "$tmp/g1.meta" >"$tmp/g1.log"
 check "cli: --log-type Tail carries the REPORT line" contains "$tmp/g1.log" "REPORT RequestId:"
 check "cli: the first invocation is a cold start" contains "$tmp/g1.log" "Init Duration:"
 lambda invoke --function-name "$greeting" --payload "fileb://$events/GreetingFunction.json" --log-type Tail \
   "$tmp/g2.json" >"$tmp/g2.meta" 2>&1
-tail_of "$tmp/g2.meta" >"$tmp/g2.log"
+log_of "$tmp/g2.meta" >"$tmp/g2.log"
 check "cli: the second invocation is warm (no Init Duration)" lacks "$tmp/g2.log" "Init Duration:"
 check "cli: the warm one answers too" contains "$tmp/g2.json" '"greeting":"Bonjour, Ada !"'
 
@@ -130,7 +121,7 @@ deploy "$tmp/cdk.v2"
 check "redeploy while serve runs" test $? = 0
 lambda invoke --function-name "$greeting" --payload "fileb://$events/GreetingFunction.json" --log-type Tail \
   "$tmp/g3.json" >"$tmp/g3.meta" 2>&1
-tail_of "$tmp/g3.meta" >"$tmp/g3.log"
+log_of "$tmp/g3.meta" >"$tmp/g3.log"
 check "redeployed function: a new environment (Init Duration again)" contains "$tmp/g3.log" "Init Duration:"
 lambda get-function-configuration --function-name "$greeting" >"$tmp/conf2.json" 2>&1
 check "redeployed function: the new configuration is read" contains "$tmp/conf2.json" '"REDEPLOYED": "yes"'

@@ -4,17 +4,12 @@
 # reads the body as the event whatever the Content-Type, within its limits
 # (6 MB synchronous, 1 MB for Event).
 set -uo pipefail
-layered=$1
-root=$2
-tmp=$(mktemp -d)
-chmod 755 "$tmp"  # the sandbox's unprivileged user must reach the state's store
-trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
+begin_test "$@"
 command -v curl >/dev/null || { echo "curl is missing: run scripts/setup.sh"; exit 1; }
 
-cp -r "$root/tests/fixtures/assemblies/hostile-functions" "$tmp/cdk.out"
-deploy "$tmp/cdk.out" || exit 1
+use_fixture hostile-functions || exit 1
 steady=$(function_name Steady)
 [ -n "$steady" ] || { echo "the fixture's functions are not deployed"; exit 1; }
 start_serve || exit 1

@@ -4,16 +4,11 @@
 # outgrows its memory) fails twice each while Steady is invoked over and
 # over at the same time (isolation.py). Then SIGTERM leaves nothing behind.
 set -uo pipefail
-layered=$1
-root=$2
-tmp=$(mktemp -d)
-chmod 755 "$tmp"  # the sandbox's unprivileged user must reach the state's store
-trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
+begin_test "$@"
 
-cp -r "$root/tests/fixtures/assemblies/hostile-functions" "$tmp/cdk.out"
-deploy "$tmp/cdk.out" || exit 1
+use_fixture hostile-functions || exit 1
 steady=$(function_name Steady)
 crasher=$(function_name Crasher)
 sleeper=$(function_name Sleeper)

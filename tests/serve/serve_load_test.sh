@@ -5,18 +5,12 @@
 # the same event; then idle environments are reaped, and SIGTERM leaves
 # nothing behind.
 set -uo pipefail
-layered=$1
-root=$2
 rounds=${SERVE_LOAD_ROUNDS:-8}
 requests=${SERVE_LOAD_REQUESTS:-200}
 concurrency=${SERVE_LOAD_CONCURRENCY:-32}
-tmp=$(mktemp -d)
-# The sandbox's unprivileged user must reach the state's store (mktemp makes
-# 0700): 'bwrap: Can't find source path /proc/self/fd/N: Permission denied'.
-chmod 755 "$tmp"
-trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
+begin_test "$@"
 
 require_build
 synth "$tmp/cdk.out" || exit 1

@@ -5,15 +5,10 @@
 # invocation, a function error, an Event invocation. The fixture's runtimes
 # are set to this machine's python3 and node before deploying.
 set -uo pipefail
-layered=$1
-root=$2
-tmp=$(mktemp -d)
-chmod 755 "$tmp"  # the sandbox's unprivileged user must reach the state's store
-trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-aws=/usr/bin/aws
-[ -x "$aws" ] || { echo "Debian's awscli is missing: run scripts/setup.sh"; exit 1; }
+begin_test "$@"
+require_aws
 
 python=$(/usr/bin/python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])')
 node=$(node -p '"nodejs" + process.versions.node.split(".")[0] + ".x"' 2>/dev/null)
@@ -22,9 +17,7 @@ cp -r "$root/tests/fixtures/assemblies/managed-runtimes" "$tmp/cdk.out"
 sed -i "s/\"python3\.11\"/\"$python\"/; s/\"nodejs20\.x\"/\"$node\"/" "$tmp/cdk.out/Managed-runtimes.template.json"
 deploy "$tmp/cdk.out" || exit 1
 start_serve || exit 1
-lambda() { "$aws" lambda --endpoint-url "$endpoint" --output json "$@"; }
 field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))' "$1" "$2" 2>/dev/null; }
-log_of() { /usr/bin/python3 -c 'import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))["LogResult"]).decode())' "$1"; }
 
 for construct in PythonFunction NodeFunction; do
   fn=$(function_name "$construct")

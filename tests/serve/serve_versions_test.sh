@@ -5,24 +5,16 @@
 # X-Amz-Executed-Version, Lambda's 404 for an unknown alias, and one warm
 # pool per version.
 set -uo pipefail
-layered=$1
-root=$2
-tmp=$(mktemp -d)
-chmod 755 "$tmp"  # the sandbox's unprivileged user must reach the state's store
-trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-aws=/usr/bin/aws
-[ -x "$aws" ] || { echo "Debian's awscli is missing: run scripts/setup.sh"; exit 1; }
+begin_test "$@"
+require_aws
 
-cp -r "$root/tests/fixtures/assemblies/alias-canary" "$tmp/cdk.out"
-deploy "$tmp/cdk.out" || exit 1
+use_fixture alias-canary || exit 1
 fn=$(function_name GreetingFunction)
 [ -n "$fn" ] || { echo "the fixture's function is not deployed"; exit 1; }
 start_serve || exit 1
-lambda() { "$aws" lambda --endpoint-url "$endpoint" --output json "$@"; }
 arn="arn:aws:lambda:us-east-1:123456789012:function:$fn"
-log_of() { /usr/bin/python3 -c 'import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))["LogResult"]).decode())' "$1"; }
 
 lambda invoke --function-name "$fn" --qualifier live --log-type Tail "$tmp/live.json" >"$tmp/live.meta" 2>&1
 check "--qualifier live: exits 0" test $? = 0
