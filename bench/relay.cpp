@@ -21,6 +21,7 @@ pid_t spawn_runtime(const std::string& program, int api_port) {
                                   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
                                   "AWS_LAMBDA_FUNCTION_VERSION=$LATEST"};
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string arg0 = program;
@@ -113,7 +114,7 @@ void Relay::next(httplib::Response& res) {
   res.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(deadline));
   res.set_header("Lambda-Runtime-Invoked-Function-Arn",
                  "arn:aws:lambda:us-east-1:123456789012:function:relay-echo");
-  res.set_content(std::move(event), "application/json");
+  res.set_content(event, "application/json");
 }
 
 void Relay::respond(const std::string& id, std::string body) {
