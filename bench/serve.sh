@@ -15,7 +15,7 @@ tmp=$(mktemp -d)
 # The sandbox's unprivileged user must reach the state's store (mktemp makes
 # 0700): 'bwrap: Can't find source path /proc/self/fd/N: Permission denied'.
 chmod 755 "$tmp"
-trap 'kill -TERM "${serve_pid:-0}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+trap '[ -n "${serve_pid:-}" ] && kill -TERM "$serve_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 source "$root/tests/serve/lib.sh"
 require_build
 synth "$tmp/cdk.out"

@@ -12,7 +12,9 @@ begin_test() {
   # The sandbox's unprivileged user must reach the state's store (mktemp makes
   # 0700): 'bwrap: Can't find source path /proc/self/fd/N: Permission denied'.
   chmod 755 "$tmp"
-  trap 'kill -KILL "${serve_pid:-0}" 2>/dev/null; rm -rf "$tmp"' EXIT
+  # Never `kill 0`: with serve not started, that would kill the whole
+  # process group (ctest and all).
+  trap '[ -n "${serve_pid:-}" ] && kill -KILL "$serve_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 }
 
 require_aws() {  # sets $aws
@@ -110,6 +112,7 @@ stop_serve() {  # SIGTERM, then the exit status of serve
   kill -TERM "$serve_pid"
   local rc=0
   wait "$serve_pid" || rc=$?
+  serve_pid=""  # reaped: its pid may be another process's by the exit trap
   return $rc
 }
 
