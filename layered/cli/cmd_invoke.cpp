@@ -18,7 +18,8 @@ namespace {
 
 struct InvokeArgs {
   std::string function;
-  std::string event;  // a file, "-" for stdin, "" for {}
+  std::string event;           // a file, "-" for stdin, "" for {}
+  std::string client_context;  // base64 JSON, as Lambda's ClientContext
   bool no_network = false;
 };
 
@@ -88,6 +89,17 @@ Result<Invoked> run_invoke(const InvokeArgs& args, const GlobalOptions& global) 
   if (!payload) return payload.error();
   // An invalid event never starts an environment (InvalidRequestContentException).
   LAYERED_TRY(invoke::validate_event(*payload, args.event.empty() ? "-" : args.event));
+  std::string client_context;
+  if (!args.client_context.empty()) {
+    auto decoded = invoke::decode_client_context(args.client_context);
+    if (!decoded) {
+      Error e = std::move(decoded.error());
+      e.where = "--client-context";
+      e.hint = "pass a JSON object in base64, e.g. $(echo -n '{\"custom\":{}}' | base64 -w0)";
+      return e;
+    }
+    client_context = std::move(*decoded);
+  }
   const std::string dir = global.state_dir();
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(dir) / "state.db", ec)) {
@@ -108,7 +120,7 @@ Result<Invoked> run_invoke(const InvokeArgs& args, const GlobalOptions& global) 
   auto environment = invoke::Environment::create(*function, options);
   if (!environment) return environment.error();
   out.environment = std::move(*environment);
-  auto result = out.environment->invoke(*payload);
+  auto result = out.environment->invoke(*payload, client_context);
   if (!result) return result.error();
   out.result = std::move(*result);
   return out;
@@ -123,6 +135,8 @@ void add_invoke(CLI::App& app, Context& ctx) {
                  "function name, ARN, or construct path (Stack/Construct), optionally :VERSION or :ALIAS")
       ->required();
   app.add_option("--event", args->event, "JSON event file, or '-' for stdin (default: {})");
+  app.add_option("--client-context", args->client_context,
+                 "Lambda's ClientContext: a JSON object in base64 (the function's context holds it decoded)");
   app.add_flag("--json", ctx.global.json, "print one JSON object: payload, functionError, logs, report");
   app.add_flag("--no-network", args->no_network,
                "no outbound network: the function's loopback is all it reaches (default: the outside, "

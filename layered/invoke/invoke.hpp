@@ -5,9 +5,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -59,6 +61,13 @@ struct InvokeResult {
   Report report;
 };
 
+// Lambda's ClientContext (Invoke's X-Amz-Client-Context, the CLI's
+// --client-context): at most 3,583 bytes of base64 holding a JSON object,
+// which reaches the runtime decoded (Lambda-Runtime-Client-Context) on
+// synchronous invocations. The JSON, or Lambda's message for what it refuses.
+constexpr std::size_t kMaxClientContextBytes = 3583;
+Result<std::string> decode_client_context(std::string_view base64);
+
 // Checks an event before any environment starts: size (Lambda's 6 MB request
 // limit) and JSON syntax. `where` names its source (a file, or "-").
 Status validate_event(const std::string& payload, const std::string& where);
@@ -76,7 +85,8 @@ class Environment {
 
   // Runs one invocation. Errors of the function are in the result; the
   // Result is an error only when the engine itself could not run it.
-  Result<InvokeResult> invoke(const std::string& payload);
+  // `client_context` is decoded JSON (decode_client_context) or empty.
+  Result<InvokeResult> invoke(const std::string& payload, const std::string& client_context = {});
   // True while a runtime is initialized and waiting for events.
   bool warm() const;
   // Lays out the sandbox ahead of the first invoke (mounts, network, /tmp)

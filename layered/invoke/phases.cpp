@@ -81,14 +81,15 @@ struct Environment::Phases {
                      true, retry->status})};
   }
 
-  void deliver(const Invocation& inv, const std::string& payload, Clock::time_point deadline) {
+  void deliver(const Invocation& inv, const std::string& payload, const std::string& client_context,
+               Clock::time_point deadline) {
     auto wall_deadline =
         std::chrono::system_clock::now() +
         std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline - Clock::now());
     s.server->deliver(
         {inv.request_id, payload,
          std::chrono::duration_cast<std::chrono::milliseconds>(wall_deadline.time_since_epoch()).count(),
-         s.spec.arn, runtime_api::new_trace_id(), "", ""});
+         s.spec.arn, runtime_api::new_trace_id(), client_context, ""});
   }
 
   // What the runtime posted for this request, if it settles the invoke.
@@ -130,7 +131,7 @@ struct Environment::Phases {
   }
 };
 
-Result<InvokeResult> Environment::invoke(const std::string& payload) {
+Result<InvokeResult> Environment::invoke(const std::string& payload, const std::string& client_context) {
   State& s = *state_;
   Phases phases{s};
   Invocation inv;
@@ -152,7 +153,7 @@ Result<InvokeResult> Environment::invoke(const std::string& payload) {
   s.was_reset = false;
 
   const auto deadline = inv.start + std::chrono::seconds(s.spec.timeout_s);
-  phases.deliver(inv, payload, deadline);
+  phases.deliver(inv, payload, client_context, deadline);
   for (;;) {
     Happening h = s.wait_until(deadline);
     if (h.kind != Happening::message) return phases.reset(inv, h);

@@ -46,7 +46,8 @@ std::string parse_failure(const std::string& payload) {
 }  // namespace
 
 Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name, const std::string& qualifier,
-                     const std::string& invocation_type, std::string payload) {
+                     const std::string& invocation_type, std::string payload,
+                     const std::string& client_context) {
   auto ref = parse_function_name(function_name, qualifier);
   if (auto* error = std::get_if<ApiError>(&ref)) return *error;
   auto function = resolve(std::get<FunctionRef>(ref), snapshot);
@@ -71,10 +72,19 @@ Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name,
   if (payload.empty()) payload = "{}";
   if (!nlohmann::json::accept(payload)) return invalid_request_content(parse_failure(payload));
   request.payload = std::move(payload);
+  // Lambda passes it on synchronous invocations only, and checks it on all.
+  if (!client_context.empty()) {
+    auto decoded = invoke::decode_client_context(client_context);
+    if (!decoded && client_context.size() > invoke::kMaxClientContextBytes)
+      return invalid_parameter(decoded.error().message);
+    if (!decoded) return {ApiError{400, "InvalidRequestContentException", decoded.error().message, ""}};
+    if (request.type == InvocationType::request_response) request.client_context = std::move(*decoded);
+  }
   return request;
 }
 
 Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std::string& payload,
+                              const std::string& client_context,
                               const std::function<void(std::string_view)>& note, bool verbose) {
   auto acquired = pools.acquire(function);
   if (auto* error = std::get_if<ApiError>(&acquired)) return *error;
@@ -83,7 +93,7 @@ Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std:
     note("serve: prepared an environment for '" + function.record.name + "' in " +
          std::to_string(*lease.prepared_ms) + " ms, on demand (before its Init)\n");
   }
-  auto result = lease.env->invoke(payload);
+  auto result = lease.env->invoke(payload, client_context);
   const bool reusable = result.ok() && result->report.status.empty() && lease.env->warm();
   pools.release(std::move(lease), reusable);
   if (!result) return service_error(format_error(result.error()));

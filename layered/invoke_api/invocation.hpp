@@ -15,16 +15,20 @@ struct Request {
   const Deployed* function = nullptr;  // lives as long as its snapshot
   InvocationType type = InvocationType::request_response;
   std::string payload;
+  std::string client_context;  // decoded JSON; synchronous invocations only
 };
 
 // What Lambda checks before running anything: the function exists (at that
-// qualifier), the invocation type, the payload's size and JSON syntax.
+// qualifier), the invocation type, the payload's size and JSON syntax, the
+// client context (X-Amz-Client-Context: base64 JSON, or empty).
 Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name, const std::string& qualifier,
-                     const std::string& invocation_type, std::string payload);
+                     const std::string& invocation_type, std::string payload,
+                     const std::string& client_context = {});
 
 // Runs one invocation in an environment of the function's pool; the log goes
-// to `note`.
+// to `note`. `client_context` is decoded JSON or empty.
 Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std::string& payload,
+                              const std::string& client_context,
                               const std::function<void(std::string_view)>& note, bool verbose);
 
 }  // namespace layered::invoke_api

@@ -81,6 +81,28 @@ TEST(Prepare, AnswersLambdasErrorsBeforeAnyEnvironmentRuns) {
   EXPECT_EQ(refused(s, "fn", "Later", "{}").type, "InvalidParameterValueException");
 }
 
+// X-Amz-Client-Context: base64 of a JSON object, decoded for the runtime on
+// synchronous invocations only.
+TEST(Prepare, DecodesTheClientContextForSynchronousInvocations) {
+  auto s = one_function();
+  const std::string context = "eyJjdXN0b20iOnsiayI6InYifX0=";  // {"custom":{"k":"v"}}
+  auto sync = prepare(s, "fn", "", "", "{}", context);
+  ASSERT_TRUE(std::holds_alternative<Request>(sync));
+  EXPECT_EQ(std::get<Request>(sync).client_context, R"({"custom":{"k":"v"}})");
+  auto event = prepare(s, "fn", "", "Event", "{}", context);
+  ASSERT_TRUE(std::holds_alternative<Request>(event));
+  EXPECT_EQ(std::get<Request>(event).client_context, "");
+  for (const char* bad : {"not base64", "WzFd" /* [1] */, "eyJr", "e30=e30="}) {
+    auto r = prepare(s, "fn", "", "", "{}", bad);
+    ASSERT_TRUE(std::holds_alternative<ApiError>(r)) << bad;
+    EXPECT_EQ(std::get<ApiError>(r).type, "InvalidRequestContentException") << bad;
+    EXPECT_EQ(std::get<ApiError>(r).message, "Client context must be a valid Base64-encoded JSON object.");
+  }
+  auto big = prepare(s, "fn", "", "", "{}", std::string(invoke::kMaxClientContextBytes + 1, 'A'));
+  ASSERT_TRUE(std::holds_alternative<ApiError>(big));
+  EXPECT_EQ(std::get<ApiError>(big).type, "InvalidParameterValueException");
+}
+
 TEST(Prepare, AcceptsLatestAndAnEmptyBody) {
   auto s = one_function();
   auto r = prepare(s, "123456789012:function:fn:$LATEST", "", "DryRun", "");

@@ -202,7 +202,8 @@ class HttpService final : public Service {
     if (failed(res, snap)) return;
     const auto& current = std::get<std::shared_ptr<const Snapshot>>(snap);
     auto prepared = prepare(*current, req.matches[1], req.get_param_value("Qualifier"),
-                            req.get_header_value("X-Amz-Invocation-Type"), std::move(body));
+                            req.get_header_value("X-Amz-Invocation-Type"), std::move(body),
+                            req.get_header_value("X-Amz-Client-Context"));
     if (failed(res, prepared)) return;
     auto& request = std::get<Request>(prepared);
     res.set_header("X-Amz-Executed-Version", request.function->record.version);
@@ -221,7 +222,8 @@ class HttpService final : public Service {
     auto log_later = [this](std::string_view text) {
       HttpServer::after_answer([this, text = std::string(text)] { options_.log(text); });
     };
-    auto result = run(*pools_, *request.function, request.payload, log_later, options_.verbose);
+    auto result =
+        run(*pools_, *request.function, request.payload, request.client_context, log_later, options_.verbose);
     if (failed(res, result)) return;
     const auto& done = std::get<invoke::InvokeResult>(result);
     res.headers.erase("x-amzn-RequestId");  // the invocation's own id, as Lambda answers
@@ -303,7 +305,7 @@ class HttpService final : public Service {
       events_.pop_front();
       lock.unlock();
       for (;;) {
-        auto result = run(*pools_, *job.function, job.payload, options_.log, options_.verbose);
+        auto result = run(*pools_, *job.function, job.payload, "", options_.log, options_.verbose);
         const auto* error = std::get_if<ApiError>(&result);
         if (!error || error->status != 429) {
           if (error)

@@ -69,6 +69,25 @@ TEST_F(PythonCli, InvokesAPythonFunction) {
   EXPECT_NE(r.err.find("\tInit Duration: "), std::string::npos) << r.err;
 }
 
+TEST_F(PythonCli, PassesTheClientContextDecoded) {
+  write("code/app.py",
+        "def handler(event, context):\n"
+        "    return {'custom': context.client_context.custom, 'env': context.client_context.env}\n");
+  // {"custom":{"k":"v"},"env":{"locale":"fr"}}
+  auto r =
+      layered("hello-python3.11 --client-context eyJjdXN0b20iOnsiayI6InYifSwiZW52Ijp7ImxvY2FsZSI6ImZyIn19");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"custom\": {\"k\": \"v\"}, \"env\": {\"locale\": \"fr\"}}\n") << r.err;
+  auto bad = layered("hello-python3.11 --client-context e30");  // {} with its padding cut off
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.out, "");
+  EXPECT_NE(
+      bad.err.find("layered: error: --client-context: Client context must be a valid Base64-encoded JSON "
+                   "object.\n"),
+      std::string::npos)
+      << bad.err;
+}
+
 TEST_F(PythonCli, RefusesAVersionThisMachineLacks) {
   // An empty PATH and no LAYERED_PYTHON3_9: nothing of version 3.9 anywhere.
   fs::create_directories(root_ / "empty");

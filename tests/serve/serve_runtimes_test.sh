@@ -2,8 +2,8 @@
 # `layered serve` serves every runtime `layered invoke` runs: the
 # managed-runtimes fixture (a Python and a Node.js function, each importing a
 # module from its layer) through the AWS CLI: answers, a warm second
-# invocation, a function error, an Event invocation. The fixture's runtimes
-# are set to this machine's python3 and node before deploying.
+# invocation, the client context, a function error, an Event invocation. The
+# fixture's runtimes are set to this machine's python3 and node first.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
@@ -32,6 +32,16 @@ for construct in PythonFunction NodeFunction; do
   done
   check "$what #1 is a cold start" contains "$tmp/${key}1.log" "Init Duration:"
   check "$what #2 is warm" lacks "$tmp/${key}2.log" "Init Duration:"
+  # ClientContext: base64 JSON in, the function's context holds it decoded.
+  context=$(printf '{"custom":{"caller":"%s"},"env":{"locale":"fr"}}' "$key" | base64 -w0)
+  lambda invoke --function-name "$fn" --client-context "$context" --cli-binary-format raw-in-base64-out \
+    --payload '{"name":"Ada"}' "$tmp/${key}-cc.json" >"$tmp/${key}-cc.meta" 2>&1
+  check "$what: --client-context reaches the function's context" \
+    test "$(field "$tmp/${key}-cc.json" custom)" = "{'caller': '$key'}"
+  lambda invoke --function-name "$fn" --client-context "not base64" --cli-binary-format raw-in-base64-out \
+    --payload '{"name":"Ada"}' "$tmp/${key}-badcc.json" >"$tmp/${key}-badcc.meta" 2>&1
+  check "$what: a client context that is not base64 JSON is Lambda's 400" \
+    contains "$tmp/${key}-badcc.meta" "Client context must be a valid Base64-encoded JSON object."
   lambda invoke --function-name "$fn" --cli-binary-format raw-in-base64-out --payload '{"fail":true}' \
     "$tmp/${key}-err.json" >"$tmp/${key}-err.meta" 2>&1
   check "$what: a raised error is FunctionError Unhandled" contains "$tmp/${key}-err.meta" '"FunctionError": "Unhandled"'
