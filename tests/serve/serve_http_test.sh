@@ -23,7 +23,7 @@ check "a 50 KB event sent as a form (curl -d) is answered" test "$(post --data-b
 check "and the function got it whole" test "$(wc -c <"$tmp/body")" = $((50000 + 11))
 event "$tmp/2m.json" 2000000  # curl sends Expect: 100-continue past 1 MB
 check "a 2 MB event sent with Expect: 100-continue is answered" test "$(post --data-binary @"$tmp/2m.json")" = 200
-check "and the function got it whole" test "$(wc -c <"$tmp/body")" = $((2000000 + 11))
+check "  and the function got all of it" test "$(wc -c <"$tmp/body")" = $((2000000 + 11))
 event "$tmp/300k.json" 300000
 check "a 300 KB Event invocation is accepted (202; Lambda's limit is 1 MB)" \
   test "$(post -H 'X-Amz-Invocation-Type: Event' --data-binary @"$tmp/300k.json")" = 202
