@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/if_tun.h>
 #include <linux/loop.h>
 #include <net/if.h>
 #include <poll.h>
@@ -170,6 +171,34 @@ bool send_fd(int channel, int fd) {
   c->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
   return ::sendmsg(channel, &msg, MSG_NOSIGNAL) == 1;
+}
+
+// The tap device slirp4netns attaches to, made persistent first in the
+// environment's network namespace: when slirp4netns exits, closing its
+// descriptor then leaves the device alone instead of unregistering it, which
+// waits out RCU grace periods (20 ms and more) before the exit completes.
+// The device goes with the namespace, in the kernel's own cleanup. Root only
+// (joining the namespace and /dev/net/tun, often 0600, need it); runs in the
+// forked child that then execs slirp4netns, which must stay in this
+// machine's namespace: false (the child must not exec) if it cannot return.
+bool persistent_tap_in(pid_t pid) {
+  char path[64];
+  append_text(append_number(append_text(path, "/proc/"), static_cast<unsigned long>(pid)), "/ns/net");
+  int home = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  int target = ::open(path, O_RDONLY | O_CLOEXEC);
+  bool back = true;
+  if (home >= 0 && target >= 0 && ::setns(target, CLONE_NEWNET) == 0) {
+    int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    ifreq req{};
+    std::strncpy(req.ifr_name, kTapDevice, IFNAMSIZ - 1);
+    req.ifr_flags = IFF_TAP | IFF_NO_PI;  // as slirp4netns opens it
+    if (fd >= 0 && ::ioctl(fd, TUNSETIFF, &req) == 0) (void)::ioctl(fd, TUNSETPERSIST, 1);
+    if (fd >= 0) ::close(fd);
+    back = ::setns(home, CLONE_NEWNET) == 0;
+  }
+  if (home >= 0) ::close(home);
+  if (target >= 0) ::close(target);
+  return back;
 }
 
 bool set_limit(int resource, long value) {
@@ -350,7 +379,7 @@ Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec)
                                    "--exit-fd=" + std::to_string(exit_pipe[0])};
   if (!spec.as_root) args.push_back("--userns-path=/proc/" + std::to_string(pid) + "/ns/user");
   args.push_back(std::to_string(pid));
-  args.push_back("tap0");
+  args.push_back(kTapDevice);
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
@@ -364,6 +393,7 @@ Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec)
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     ::fcntl(ready[1], F_SETFD, 0);
     ::fcntl(exit_pipe[0], F_SETFD, 0);
+    if (spec.as_root && !persistent_tap_in(pid)) ::_exit(127);
     ::execv(slirp, argv.data());
     ::_exit(127);
   }

@@ -37,6 +37,9 @@ struct StagedBind {
   int slot = -1;
 };
 
+// The environment's network device for slirp4netns (outbound network).
+constexpr const char* kTapDevice = "tap0";
+
 // Where a disk-backed /tmp is mounted, inside the child's staging tmpfs.
 constexpr const char* kStagedTmp = "/run/tmp";
 
@@ -50,6 +53,7 @@ struct WallsSpec {
   // False when bubblewrap holds the bootstrap (--block-fd) until the engine
   // lets it go: the child then execs without waiting for the Runtime API.
   bool await_runtime_api = true;
+  bool tap_device = false;              // make kTapDevice, persistent, for slirp4netns
   int control_fd = -1;                  // child's end of a socketpair with the engine
   int engine_fd = -1;                   // the engine's end: the child closes its copy
   int tmp_backing_fd = -1;              // a formatted filesystem image, or -1 (tmpfs)
@@ -96,9 +100,9 @@ struct OutboundNetwork {
 Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec);
 // Waits until its interface is up; on failure, stops it.
 Status await_outbound_network(OutboundNetwork& network);
-// Tells slirp4netns to go without waiting for it: its exit unregisters the
-// environment's network device, which waits out RCU grace periods (10-25 ms),
-// so it is best begun first and overlapped with the rest of a teardown.
+// Tells slirp4netns to go without waiting for it, first, to overlap its exit
+// with the rest of a teardown. (As root the tap device is persistent, so its
+// exit no longer unregisters the device and waits out RCU grace periods.)
 void end_outbound_network(OutboundNetwork& network);
 // Ends it (if not yet) and reaps it.
 void stop_outbound_network(OutboundNetwork& network);
