@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -125,6 +126,11 @@ Result<BoundedRead> read_bounded(const std::filesystem::path& path, std::size_t 
                                  const std::string& shown);
 // The same for an open descriptor (stdin), which is not closed.
 Result<BoundedRead> read_bounded(int fd, std::size_t limit, const std::string& shown);
+
+// Standard base64 with padding (RFC 4648): the Invoke API's log tail and
+// CodeSha256 out, its ClientContext in. Decoding refuses anything else.
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
 
 // The deepest nesting of arrays and objects in JSON text, counting brackets
 // outside strings, in one pass and no memory, whatever the bytes are. Lets a

@@ -90,5 +90,17 @@ TEST(JsonNestingDepth, CountsBracketsOutsideStringsOnly) {
   EXPECT_EQ(json_nesting_depth("]]]}}[\xff\x00"), 1u);  // any bytes, never negative
 }
 
+TEST(Base64, EncodesWithPaddingAndDecodesOnlyWhatItWouldWrite) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  for (const std::string& bytes :
+       std::vector<std::string>{"", "f", "fo", "foo", "foob", std::string("\0\xff\x80", 3)})
+    EXPECT_EQ(base64_decode(base64_encode(bytes)), bytes);
+  for (const char* bad : {"Zg=", "Z===", "Zg=a", "e30=e30=", "not base64", "Zm9v\n"})
+    EXPECT_FALSE(base64_decode(bad).has_value()) << bad;
+}
+
 }  // namespace
 }  // namespace layered

@@ -49,7 +49,6 @@ ApiError service_error(const std::string& message);
 // {"Type":"User"|"Service","message":...[,"Reason":...]}
 std::string error_body(const ApiError& error);
 
-std::string base64(std::string_view bytes);
 // base64 of the log's last kLogTailBytes.
 std::string log_tail(const std::string& logs);
 

@@ -164,10 +164,6 @@ TEST(ErrorBody, IsTheShapeTheSdksParse) {
 }
 
 TEST(LogTail, IsTheLastFourKilobytesInBase64) {
-  EXPECT_EQ(base64(""), "");
-  EXPECT_EQ(base64("f"), "Zg==");
-  EXPECT_EQ(base64("fo"), "Zm8=");
-  EXPECT_EQ(base64("foo"), "Zm9v");
   std::string logs(5000, 'a');
   logs.replace(5000 - 4096, 3, "foo");
   EXPECT_EQ(log_tail(logs).substr(0, 4), "Zm9v");

@@ -24,7 +24,7 @@ std::string sha256_base64(const std::string& hex) {
   for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
     bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
   }
-  return base64(bytes);
+  return base64_encode(bytes);
 }
 
 // Marker: the index to start at, as Lambda's opaque token; MaxItems 1..10000.
