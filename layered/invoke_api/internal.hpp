@@ -117,12 +117,24 @@ nlohmann::json configuration(const Deployed& function);
 Api<std::string> list_functions(const Snapshot& snapshot, const std::string& marker,
                                 const std::string& max_items);
 std::string get_function(const Deployed& function);
+// CompatibleRuntime and CompatibleArchitecture of ListLayers and
+// ListLayerVersions; "" matches every layer version.
+struct LayerFilter {
+  std::string runtime;
+  std::string architecture;
+};
+Api<std::string> list_layers(const Snapshot& snapshot, const LayerFilter& filter, const std::string& marker,
+                             const std::string& max_items);
 Api<std::string> list_layer_versions(const Snapshot& snapshot, const std::string& layer,
-                                     const std::string& marker, const std::string& max_items);
+                                     const LayerFilter& filter, const std::string& marker,
+                                     const std::string& max_items);
 Api<std::string> get_layer_version(const Snapshot& snapshot, const std::string& layer,
                                    const std::string& version);
-// Versions and aliases (invoke_api/versions.cpp); every item, no paging.
+Api<std::string> get_layer_version_by_arn(const Snapshot& snapshot, const std::string& arn);
+// Versions, aliases and concurrency (invoke_api/versions.cpp); every item,
+// no paging.
 Api<std::string> list_versions(const Snapshot& snapshot, const std::string& function_name);
+Api<std::string> get_function_concurrency(const Snapshot& snapshot, const std::string& function_name);
 Api<std::string> list_aliases(const Snapshot& snapshot, const std::string& function_name);
 Api<std::string> get_alias(const Snapshot& snapshot, const std::string& function_name,
                            const std::string& alias);

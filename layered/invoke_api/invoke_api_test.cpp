@@ -163,6 +163,76 @@ TEST(ErrorBody, IsTheShapeTheSdksParse) {
   EXPECT_EQ(error_body(service_error("x")), R"({"Type":"Service","message":"x"})");
 }
 
+state::LayerVersionRecord layer_version(const std::string& name, int version, const std::string& runtime,
+                                        bool deleted = false) {
+  state::LayerVersionRecord l;
+  l.layer_name = name;
+  l.version = version;
+  l.arn = "arn:aws:lambda:us-east-1:123456789012:layer:" + name + ":" + std::to_string(version);
+  l.content_key = std::string(64, 'a');
+  l.compatible_runtimes = {runtime};
+  l.compatible_architectures = {"x86_64"};
+  l.deleted = deleted;
+  return l;
+}
+
+Snapshot with_layers() {
+  Snapshot s = one_function();
+  s.layers = {layer_version("utils", 1, "python3.12"), layer_version("utils", 2, "nodejs20.x"),
+              layer_version("utils", 3, "python3.12", true), layer_version("deps", 1, "python3.12")};
+  return s;
+}
+
+nlohmann::json body_of(const Api<std::string>& answer) {
+  EXPECT_TRUE(std::holds_alternative<std::string>(answer)) << std::get<ApiError>(answer).message;
+  return std::holds_alternative<std::string>(answer) ? nlohmann::json::parse(std::get<std::string>(answer))
+                                                     : nlohmann::json{};
+}
+
+TEST(ListLayers, ListsEachLayersNewestLiveVersionThatMatches) {
+  auto s = with_layers();
+  auto all = body_of(list_layers(s, {}, "", ""));
+  ASSERT_EQ(all["Layers"].size(), 2U);
+  EXPECT_EQ(all["Layers"][0]["LayerName"], "deps");
+  EXPECT_EQ(all["Layers"][1]["LayerArn"], "arn:aws:lambda:us-east-1:123456789012:layer:utils");
+  EXPECT_EQ(all["Layers"][1]["LatestMatchingVersion"]["Version"], 2);  // 3 is deleted
+  auto python = body_of(list_layers(s, {"python3.12", ""}, "", ""));
+  EXPECT_EQ(python["Layers"][1]["LatestMatchingVersion"]["Version"], 1);
+  EXPECT_TRUE(body_of(list_layers(s, {"", "arm64"}, "", ""))["Layers"].empty());
+  auto first = body_of(list_layers(s, {}, "", "1"));
+  EXPECT_EQ(first["Layers"].size(), 1U);
+  EXPECT_EQ(body_of(list_layers(s, {}, first["NextMarker"], "1"))["Layers"][0]["LayerName"], "utils");
+}
+
+TEST(ListLayerVersions, FiltersByRuntime) {
+  auto s = with_layers();
+  auto versions = body_of(list_layer_versions(s, "utils", {"nodejs20.x", ""}, "", ""));
+  ASSERT_EQ(versions["LayerVersions"].size(), 1U);
+  EXPECT_EQ(versions["LayerVersions"][0]["Version"], 2);
+}
+
+TEST(GetLayerVersionByArn, AnswersAsGetLayerVersionDoes) {
+  auto s = with_layers();
+  const std::string arn = "arn:aws:lambda:us-east-1:123456789012:layer:utils:2";
+  EXPECT_EQ(body_of(get_layer_version_by_arn(s, arn)), body_of(get_layer_version(s, "utils", "2")));
+  auto deleted = get_layer_version_by_arn(s, "arn:aws:lambda:us-east-1:123456789012:layer:utils:3");
+  ASSERT_TRUE(std::holds_alternative<ApiError>(deleted));
+  EXPECT_EQ(std::get<ApiError>(deleted).status, 404);
+  auto malformed = get_layer_version_by_arn(s, "arn:aws:lambda:us-east-1:123456789012:layer:utils");
+  ASSERT_TRUE(std::holds_alternative<ApiError>(malformed));
+  EXPECT_EQ(std::get<ApiError>(malformed).type, "InvalidParameterValueException");
+}
+
+TEST(GetFunctionConcurrency, IsEmptyUnlessReserved) {
+  auto s = one_function();
+  EXPECT_EQ(body_of(get_function_concurrency(s, "fn")), nlohmann::json::object());
+  s.functions[0].reserved_concurrency = 3;
+  EXPECT_EQ(body_of(get_function_concurrency(s, "fn"))["ReservedConcurrentExecutions"], 3);
+  auto missing = get_function_concurrency(s, "other");
+  ASSERT_TRUE(std::holds_alternative<ApiError>(missing));
+  EXPECT_EQ(std::get<ApiError>(missing).status, 404);
+}
+
 TEST(LogTail, IsTheLastFourKilobytesInBase64) {
   std::string logs(5000, 'a');
   logs.replace(5000 - 4096, 3, "foo");

@@ -169,6 +169,19 @@ class HttpService final : public Service {
                   return invoke_api::get_alias(s, req.matches[1], req.matches[2]);
                 });
               });
+    http_.Get(R"(/2019-09-30/functions/([^/]+)/concurrency/?)", [this](const httplib::Request& req,
+                                                                       httplib::Response& res) {
+      answer(res, [&](const Snapshot& s) { return invoke_api::get_function_concurrency(s, req.matches[1]); });
+    });
+    // ListLayers, or GetLayerVersionByArn (?find=LayerVersion&Arn=...).
+    http_.Get(R"(/2018-10-31/layers/?)", [this](const httplib::Request& req, httplib::Response& res) {
+      answer(res, [&](const Snapshot& s) {
+        if (req.get_param_value("find") == "LayerVersion")
+          return invoke_api::get_layer_version_by_arn(s, req.get_param_value("Arn"));
+        return invoke_api::list_layers(s, layer_filter(req), req.get_param_value("Marker"),
+                                       req.get_param_value("MaxItems"));
+      });
+    });
     http_.Get(R"(/2018-10-31/layers/([^/]+)/versions/?)",
               [this](const httplib::Request& req, httplib::Response& res) { list_layer_versions(req, res); });
     http_.Get(R"(/2018-10-31/layers/([^/]+)/versions/([0-9]+))",
@@ -246,12 +259,13 @@ class HttpService final : public Service {
   }
 
   void list_functions(const httplib::Request& req, httplib::Response& res) {
-    auto snap = snapshot();
-    if (failed(res, snap)) return;
-    auto body = invoke_api::list_functions(*std::get<std::shared_ptr<const Snapshot>>(snap),
-                                           req.get_param_value("Marker"), req.get_param_value("MaxItems"));
-    if (failed(res, body)) return;
-    res.set_content(std::get<std::string>(body), "application/json");
+    answer(res, [&](const Snapshot& s) {
+      return invoke_api::list_functions(s, req.get_param_value("Marker"), req.get_param_value("MaxItems"));
+    });
+  }
+
+  static LayerFilter layer_filter(const httplib::Request& req) {
+    return {req.get_param_value("CompatibleRuntime"), req.get_param_value("CompatibleArchitecture")};
   }
 
   void get_function(const httplib::Request& req, httplib::Response& res, bool configuration_only) {
@@ -267,22 +281,16 @@ class HttpService final : public Service {
   }
 
   void list_layer_versions(const httplib::Request& req, httplib::Response& res) {
-    auto snap = snapshot();
-    if (failed(res, snap)) return;
-    auto body =
-        invoke_api::list_layer_versions(*std::get<std::shared_ptr<const Snapshot>>(snap), req.matches[1],
-                                        req.get_param_value("Marker"), req.get_param_value("MaxItems"));
-    if (failed(res, body)) return;
-    res.set_content(std::get<std::string>(body), "application/json");
+    answer(res, [&](const Snapshot& s) {
+      return invoke_api::list_layer_versions(s, req.matches[1], layer_filter(req),
+                                             req.get_param_value("Marker"), req.get_param_value("MaxItems"));
+    });
   }
 
   void get_layer_version(const httplib::Request& req, httplib::Response& res) {
-    auto snap = snapshot();
-    if (failed(res, snap)) return;
-    auto body = invoke_api::get_layer_version(*std::get<std::shared_ptr<const Snapshot>>(snap),
-                                              req.matches[1], req.matches[2]);
-    if (failed(res, body)) return;
-    res.set_content(std::get<std::string>(body), "application/json");
+    answer(res, [&](const Snapshot& s) {
+      return invoke_api::get_layer_version(s, req.matches[1], req.matches[2]);
+    });
   }
 
   bool enqueue(EventJob job) {

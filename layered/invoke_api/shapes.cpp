@@ -1,8 +1,10 @@
 // The bodies of the read APIs (ListFunctions, GetFunction,
-// GetFunctionConfiguration, ListLayerVersions, GetLayerVersion) in the shapes
-// of the Lambda API reference, from what the state holds.
+// GetFunctionConfiguration, ListLayers, ListLayerVersions, GetLayerVersion,
+// GetLayerVersionByArn) in the shapes of the Lambda API reference, from what
+// the state holds.
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "invoke_api/internal.hpp"
 #include "store/store.hpp"
@@ -49,6 +51,20 @@ Api<Page> page_of(const std::string& marker, const std::string& max_items) {
   return page;
 }
 
+// One page of `items` under `key`, with NextMarker when more follow.
+template <class Item, class ToJson>
+Api<std::string> paged(const std::vector<Item>& items, const char* key, const std::string& marker,
+                       const std::string& max_items, ToJson to_json) {
+  auto page = page_of(marker, max_items);
+  if (auto* error = std::get_if<ApiError>(&page)) return *error;
+  const auto [start, size] = std::get<Page>(page);
+  json listed = json::array();
+  for (std::size_t i = start; i < items.size() && i < start + size; ++i) listed.push_back(to_json(items[i]));
+  json body{{key, listed}};
+  if (start + size < items.size()) body["NextMarker"] = std::to_string(start + size);
+  return body.dump();
+}
+
 std::string layer_name_of(const std::string& name_or_arn) {
   // arn:aws:lambda:region:account:layer:name
   if (name_or_arn.rfind("arn:", 0) == 0) return name_or_arn.substr(name_or_arn.rfind(':') + 1);
@@ -65,6 +81,36 @@ json layer_version_item(const state::LayerVersionRecord& l) {
 
 ApiError layer_not_found() {
   return {404, "ResourceNotFoundException", "The resource you requested does not exist.", ""};
+}
+
+bool contains(const std::vector<std::string>& values, const std::string& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// A layer's live versions, the newest first (as Lambda lists them), that
+// match the filters ("" matches all).
+std::vector<const state::LayerVersionRecord*> live_versions(const Snapshot& snapshot, const std::string& name,
+                                                            const LayerFilter& filter) {
+  std::vector<const state::LayerVersionRecord*> versions;
+  for (const auto& l : snapshot.layers) {
+    if (l.layer_name != name || l.deleted) continue;
+    if (!filter.runtime.empty() && !contains(l.compatible_runtimes, filter.runtime)) continue;
+    if (!filter.architecture.empty() && !contains(l.compatible_architectures, filter.architecture)) continue;
+    versions.push_back(&l);
+  }
+  std::sort(versions.begin(), versions.end(), [](auto* a, auto* b) { return a->version > b->version; });
+  return versions;
+}
+
+std::string layer_arn_of(const state::LayerVersionRecord& l) { return l.arn.substr(0, l.arn.rfind(':')); }
+
+std::string layer_version_body(const state::LayerVersionRecord& l) {
+  json body = layer_version_item(l);
+  body["LayerArn"] = layer_arn_of(l);
+  body["Content"] = {{"Location", "file://" + l.content_dir},
+                     {"CodeSha256", sha256_base64(l.content_key)},
+                     {"CodeSize", tree_size(l.content_dir)}};
+  return body.dump();
 }
 
 }  // namespace
@@ -103,17 +149,7 @@ json configuration(const Deployed& function) {
 
 Api<std::string> list_functions(const Snapshot& snapshot, const std::string& marker,
                                 const std::string& max_items) {
-  auto page = page_of(marker, max_items);
-  if (auto* error = std::get_if<ApiError>(&page)) return *error;
-  const auto [start, size] = std::get<Page>(page);
-  json functions = json::array();
-  const auto& all = snapshot.functions;
-  for (std::size_t i = start; i < all.size() && i < start + size; ++i) {
-    functions.push_back(configuration(all[i]));
-  }
-  json body{{"Functions", functions}};
-  if (start + size < all.size()) body["NextMarker"] = std::to_string(start + size);
-  return body.dump();
+  return paged(snapshot.functions, "Functions", marker, max_items, configuration);
 }
 
 std::string get_function(const Deployed& function) {
@@ -126,38 +162,49 @@ std::string get_function(const Deployed& function) {
   return body.dump();
 }
 
+Api<std::string> list_layers(const Snapshot& snapshot, const LayerFilter& filter, const std::string& marker,
+                             const std::string& max_items) {
+  std::set<std::string> names;
+  for (const auto& l : snapshot.layers) names.insert(l.layer_name);
+  std::vector<const state::LayerVersionRecord*> latest;  // by name
+  for (const auto& name : names) {
+    auto versions = live_versions(snapshot, name, filter);
+    if (!versions.empty()) latest.push_back(versions.front());
+  }
+  return paged(latest, "Layers", marker, max_items, [](const state::LayerVersionRecord* l) {
+    return json{{"LayerName", l->layer_name},
+                {"LayerArn", layer_arn_of(*l)},
+                {"LatestMatchingVersion", layer_version_item(*l)}};
+  });
+}
+
 Api<std::string> list_layer_versions(const Snapshot& snapshot, const std::string& layer,
-                                     const std::string& marker, const std::string& max_items) {
-  auto page = page_of(marker, max_items);
-  if (auto* error = std::get_if<ApiError>(&page)) return *error;
-  const auto [start, size] = std::get<Page>(page);
-  const std::string name = layer_name_of(layer);
-  std::vector<const state::LayerVersionRecord*> versions;
-  for (const auto& l : snapshot.layers) {
-    if (l.layer_name == name && !l.deleted) versions.push_back(&l);
-  }
-  // Lambda lists the newest version first.
-  std::sort(versions.begin(), versions.end(), [](auto* a, auto* b) { return a->version > b->version; });
-  json items = json::array();
-  for (std::size_t i = start; i < versions.size() && i < start + size; ++i) {
-    items.push_back(layer_version_item(*versions[i]));
-  }
-  json body{{"LayerVersions", items}};
-  if (start + size < versions.size()) body["NextMarker"] = std::to_string(start + size);
-  return body.dump();
+                                     const LayerFilter& filter, const std::string& marker,
+                                     const std::string& max_items) {
+  return paged(live_versions(snapshot, layer_name_of(layer), filter), "LayerVersions", marker, max_items,
+               [](const state::LayerVersionRecord* l) { return layer_version_item(*l); });
 }
 
 Api<std::string> get_layer_version(const Snapshot& snapshot, const std::string& layer,
                                    const std::string& version) {
-  const std::string name = layer_name_of(layer);
+  for (const auto* l : live_versions(snapshot, layer_name_of(layer), {})) {
+    if (std::to_string(l->version) == version) return layer_version_body(*l);
+  }
+  return layer_not_found();
+}
+
+Api<std::string> get_layer_version_by_arn(const Snapshot& snapshot, const std::string& arn) {
+  // arn:aws:lambda:region:account:layer:name:version
+  const auto colons = std::count(arn.begin(), arn.end(), ':');
+  const auto last = arn.rfind(':');
+  if (arn.rfind("arn:", 0) != 0 || colons != 7 || arn.find(":layer:") == std::string::npos ||
+      last + 1 == arn.size() || arn.find_first_not_of("0123456789", last + 1) != std::string::npos) {
+    return invalid_parameter("1 validation error detected: Value '" + arn +
+                             "' at 'arn' failed to satisfy constraint: Member must be a layer version ARN "
+                             "(arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)");
+  }
   for (const auto& l : snapshot.layers) {
-    if (l.layer_name != name || l.deleted || std::to_string(l.version) != version) continue;
-    json body = layer_version_item(l);
-    body["LayerArn"] = l.arn.substr(0, l.arn.rfind(':'));
-    body["Content"] = {{"Location", "file://" + l.content_dir},
-                       {"CodeSha256", sha256_base64(l.content_key)},
-                       {"CodeSize", tree_size(l.content_dir)}};
-    return body.dump();
+    if (l.arn == arn && !l.deleted) return layer_version_body(l);
   }
   return layer_not_found();
 }

@@ -1,5 +1,6 @@
-// ListVersionsByFunction, ListAliases and GetAlias in the shapes of the
-// Lambda API reference: what SDK code reads before invoking a qualifier.
+// ListVersionsByFunction, ListAliases, GetAlias and GetFunctionConcurrency
+// in the shapes of the Lambda API reference: what SDK code reads of one
+// function before invoking it or a qualifier of it.
 #include <algorithm>
 
 #include "invoke_api/internal.hpp"
@@ -54,6 +55,16 @@ Api<std::string> list_versions(const Snapshot& snapshot, const std::string& func
     if (v.record.name == latest->record.name) versions.push_back(configuration(v));
   }
   return json{{"Versions", versions}}.dump();
+}
+
+Api<std::string> get_function_concurrency(const Snapshot& snapshot, const std::string& function_name) {
+  auto function = function_of(snapshot, function_name);
+  if (auto* error = std::get_if<ApiError>(&function)) return *error;
+  const auto& reserved = std::get<const Deployed*>(function)->reserved_concurrency;
+  // Lambda answers {} when the function has no reserved concurrency.
+  json body = json::object();
+  if (reserved) body["ReservedConcurrentExecutions"] = *reserved;
+  return body.dump();
 }
 
 Api<std::string> list_aliases(const Snapshot& snapshot, const std::string& function_name) {

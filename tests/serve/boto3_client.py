@@ -73,6 +73,12 @@ if sys.argv[1] == "normal":
     check("GetFunction by ARN", got["Configuration"]["FunctionName"] == greeting, got["Configuration"])
     check("GetFunction: layers", len(got["Configuration"]["Layers"]) == 2, got["Configuration"].get("Layers"))
 
+    layer_arn = got["Configuration"]["Layers"][0]["Arn"]
+    listed = [l["LatestMatchingVersion"]["LayerVersionArn"] for l in lam.list_layers()["Layers"]]
+    check("ListLayers lists the function's layer", layer_arn in listed, listed)
+    by_arn = lam.get_layer_version_by_arn(Arn=layer_arn)
+    check("GetLayerVersionByArn", by_arn["LayerVersionArn"] == layer_arn and by_arn["Content"]["CodeSha256"], by_arn)
+
     expect_error("404: ResourceNotFoundException", lam.exceptions.ResourceNotFoundException,
                  lambda: lam.invoke(FunctionName="no-such-function"),
                  Code="ResourceNotFoundException", Message="Function not found: " + arn_prefix + "no-such-function")

@@ -9,9 +9,11 @@ import { test } from 'node:test';
 
 import {
   GetFunctionCommand,
+  GetLayerVersionByArnCommand,
   InvokeCommand,
   LambdaClient,
   ListFunctionsCommand,
+  ListLayersCommand,
   paginateListFunctions,
 } from '@aws-sdk/client-lambda';
 
@@ -72,6 +74,15 @@ if (SERVE_PHASE === 'throttled') {
     const got = await lambda.send(new GetFunctionCommand({ FunctionName: GREETING }));
     assert.equal(got.Configuration.FunctionName, GREETING);
     assert.equal(got.Configuration.Layers.length, 2);
+  });
+
+  test('ListLayers and GetLayerVersionByArn name the function\'s layers', async () => {
+    const got = await lambda.send(new GetFunctionCommand({ FunctionName: GREETING }));
+    const arn = got.Configuration.Layers[0].Arn;
+    const layers = (await lambda.send(new ListLayersCommand({}))).Layers;
+    assert.ok(layers.some((l) => l.LatestMatchingVersion.LayerVersionArn === arn), JSON.stringify(layers));
+    const version = await lambda.send(new GetLayerVersionByArnCommand({ Arn: arn }));
+    assert.equal(version.LayerVersionArn, arn);
   });
 
   test('404 is ResourceNotFoundException with Lambda\'s message', async () => {

@@ -93,6 +93,13 @@ check "cli: list-layer-versions" contains "$tmp/layers.json" "\"LayerVersionArn\
 lambda get-layer-version --layer-name "$layer_name" --version-number "${layer##*:}" >"$tmp/layer.json" 2>&1
 check "cli: get-layer-version" contains "$tmp/layer.json" '"CodeSha256"'
 
+lambda list-layers --compatible-runtime provided.al2023 >"$tmp/list-layers.json" 2>&1
+check "cli: list-layers names the function's layer" contains "$tmp/list-layers.json" "\"LayerName\": \"$layer_name\""
+lambda get-layer-version-by-arn --arn "$layer" >"$tmp/by-arn.json" 2>&1
+check "cli: get-layer-version-by-arn" contains "$tmp/by-arn.json" "\"LayerVersionArn\": \"$layer\""
+lambda get-function-concurrency --function-name "$greeting" >"$tmp/concurrency.json" 2>&1
+check "cli: get-function-concurrency (none reserved)" test $? = 0
+
 # 2. boto3 and the JavaScript SDK v3.
 export SERVE_ENDPOINT=$endpoint GREETING=$greeting CATALOG=$catalog EVENTS=$events
 /usr/bin/python3 "$here/boto3_client.py" normal >"$tmp/boto3.out" 2>&1
@@ -129,6 +136,9 @@ check "redeployed function: the new configuration is read" contains "$tmp/conf2.
   "$tmp/t.json" >/dev/null 2>"$tmp/throttle.err"
 check "cli: reserved concurrency 0 throttles (TooManyRequestsException)" contains "$tmp/throttle.err" \
   "TooManyRequestsException"
+lambda get-function-concurrency --function-name "$catalog" >"$tmp/concurrency0.json" 2>&1
+check "cli: get-function-concurrency reads the redeployed reservation" contains "$tmp/concurrency0.json" \
+  '"ReservedConcurrentExecutions": 0'
 /usr/bin/python3 "$here/boto3_client.py" throttled >"$tmp/boto3t.out" 2>&1
 check "boto3: TooManyRequestsException with its Reason" test $? = 0 || cat "$tmp/boto3t.out"
 (cd "$root" && SERVE_PHASE=throttled node --test --test-reporter=tap "$here/sdk_v3.test.mjs") >"$tmp/jst.out" 2>&1
