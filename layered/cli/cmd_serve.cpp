@@ -1,8 +1,10 @@
 // `layered serve [--host 127.0.0.1] [--port 3001]`: Lambda's Invoke API for
 // the AWS CLI and SDKs (--endpoint-url), until Ctrl-C or SIGTERM.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <iostream>
@@ -57,6 +59,17 @@ void wait_for_stop_signal() {
   }
 }
 
+// Every connection is a descriptor: a soft limit of 1,024 (a common default)
+// would refuse clients long before serve is busy. The environments' own
+// limit is Lambda's, set in each sandbox (sandbox/walls.hpp).
+void raise_descriptor_limit() {
+  constexpr rlim_t kWanted = 65536;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= kWanted) return;
+  limit.rlim_cur = std::min(limit.rlim_max, kWanted);
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
@@ -77,6 +90,7 @@ int run_serve(const ServeArgs& args, const GlobalOptions& global) {
               << "', not loopback: anyone who can reach it can run the deployed functions\n";
   }
   if (auto installed = install_stop_handlers(); !installed) return report(installed.error());
+  raise_descriptor_limit();
   invoke_api::Options options;
   options.state_dir = global.state_dir();
   options.host = args.host;

@@ -1,28 +1,46 @@
 // serve's HTTP server: cpp-httplib's parsing and routing, with a connection
-// loop of our own. httplib's loop sleeps in poll(2) between a keep-alive
-// client's requests and writes each answer in two sends (headers, body),
-// each after two polls; on a 2-core VM the wake-up after that sleep was half
-// the echo's round trip. Ours waits for the next request spinning first
-// (common/busy_wait.hpp), reads through one buffer per connection, and sends
-// each answer in one write. Internal to invoke_api.
+// loop and threads of our own. httplib's loop sleeps in poll(2) between a
+// keep-alive client's requests and writes each answer in two sends (headers,
+// body), each after two polls; on a 2-core VM the wake-up after that sleep
+// was half the echo's round trip. Ours waits for the next request spinning
+// first (common/busy_wait.hpp), reads through one buffer per connection, and
+// sends each answer in one write. httplib's thread pool has a fixed count,
+// and a kept-alive connection holds its thread: one client more than the
+// count waited for another to idle out. Ours makes a thread for each
+// connection that finds none free. Internal to invoke_api.
 #pragma once
 
 #include <httplib.h>
 
+#include <cstddef>
 #include <functional>
 
 namespace layered::invoke_api {
 
 class HttpServer : public httplib::Server {
  public:
+  // At most this many connections are served at once; more wait for one.
+  static constexpr std::size_t kMaxConnections = 4096;
+
+  HttpServer();
+  ~HttpServer() override;
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Stops listening and wakes every idle connection, which then closes.
+  // (Hides httplib's, which is not virtual: call it on an HttpServer.)
+  void stop();
+
   // Runs `work` once the answer being handled on this thread has been sent
   // (at once outside a handler): what the caller need not wait for, such as
   // writing the invocation's log.
   static void after_answer(std::function<void()> work);
 
  private:
-  // Called by httplib on a pool thread for each accepted connection.
+  // Called by httplib on a connection thread for each accepted connection.
   bool process_and_close_socket(socket_t sock) override;
+
+  int stop_fd_ = -1;  // an eventfd, readable once stop() was called
 };
 
 }  // namespace layered::invoke_api

@@ -387,6 +387,29 @@ TEST_F(HttpServerTest, KeepsTheConnectionAndClosesItWhenAsked) {
   ::close(fd);
 }
 
+// A kept-alive connection holds a thread while it waits; a client beyond a
+// fixed pool's threads used to wait for one of them to idle out (5 s).
+TEST_F(HttpServerTest, AnswersANewClientWhileHundredsOfOthersStayConnected) {
+  std::vector<int> idle;
+  for (int i = 0; i < 200; ++i) {
+    int fd = connect();
+    if (i % 2 == 0) {
+      send_all(fd, post("kept"));
+      EXPECT_NE(receive(fd, "kept").find("200 OK"), std::string::npos);
+    } else {
+      send_all(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\npart");  // never finished
+    }
+    idle.push_back(fd);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  int fd = connect();
+  send_all(fd, post("new client"));
+  EXPECT_NE(receive(fd, "new client").find("200 OK"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  ::close(fd);
+  for (int kept : idle) ::close(kept);
+}
+
 TEST(HttpServerAfterAnswer, RunsOnlyOnceTheAnswerHasLeft) {
   std::promise<void> answered;
   std::atomic<bool> ran{false};

@@ -74,10 +74,6 @@ class HttpService final : public Service {
     env_options.outbound_network = options_.outbound_network;
     pools_ = std::make_unique<Pools>(options_.max_environments, options_.idle_timeout, env_options);
     routes();
-    // A connection holds a thread while it is kept alive: enough for every
-    // environment to be busy and some reads beside them.
-    const auto threads = static_cast<std::size_t>(std::max(options_.max_environments, 8) + 16);
-    http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http_.set_payload_max_length(kMaxBodyRead);
     // SDK clients keep their connections; httplib's default closes one every
     // 5 requests.

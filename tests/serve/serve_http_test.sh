@@ -37,6 +37,27 @@ check "a form body that is not JSON is 400" test "$(post -d 'Qualifier=nope')" =
 check "  InvalidRequestContentException, not a qualifier" contains "$tmp/body" "Could not parse request body into json"
 check "a multipart body is 400" test "$(post -F 'event={}')" = 400
 
+# Clients that connect and wait (kept-alive SDK pools, a request never
+# finished) must not keep a new client out: 600 of them stay connected
+# while curl invokes, with a 3 s limit (the keep-alive timeout is 5 s).
+/usr/bin/python3 - "${endpoint##*:}" "$tmp/holding" <<'PY' &
+import socket, sys, time
+held = []
+for i in range(600):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    if i % 2:
+        s.sendall(b"POST /2015-03-31/functions/x/invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{")
+    held.append(s)
+open(sys.argv[2], "w").close()
+time.sleep(4)
+PY
+holder=$!
+for _ in $(seq 1 100); do [ -e "$tmp/holding" ] && break; sleep 0.05; done
+check "with 600 idle connections open, a new client is answered at once" \
+  test "$(post --max-time 3 -d '{"k":"v"}')" = 200
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
 stop_serve
 check "serve exits 0 on SIGTERM" test $? = 0
 check "nothing is left behind" no_leftovers
