@@ -121,7 +121,8 @@ void add_serve(CLI::App& app, Context& ctx) {
                  "seconds a warm environment may stay unused before it is shut down (default 300)")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-environments", args->max_environments,
-                 "execution environments alive at once, all functions together (default 64)")
+                 "execution environments alive at once, all functions together (default 64); a request "
+                 "that finds all busy waits for one (up to 30 s)")
       ->check(CLI::Range(1, 1024));
   app.add_option("--prepare", args->prepare_functions,
                  "prepare an environment ahead for each of the first N functions, by name (default 8; 0: "

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -159,9 +160,15 @@ class Pools {
   Pools(const Pools&) = delete;
   Pools& operator=(const Pools&) = delete;
 
+  // While every environment is busy, a request waits this long for one.
+  static constexpr auto kCapWait = std::chrono::seconds(30);
+
   // A warm environment of the function's deployed identity, else one
-  // prepared ahead, else a new one prepared now.
+  // prepared ahead, else a new one prepared now; at the cap with none idle,
+  // waits (up to kCapWait) for one to finish.
   Api<Lease> acquire(const Deployed& function);
+  // Ends every wait of acquire (429) and refuses new ones: serve is stopping.
+  void close();
   // Prepares one environment ahead (sandbox laid out, runtime held) for each
   // of the first `functions` functions of `snapshot` that has no idle one of
   // its deployed identity, while the cap leaves room; one at a time, outside
@@ -192,6 +199,11 @@ class Pools {
     int busy = 0;
   };
   int busy_locked(const std::string& function_name) const;
+  void retire_stale_locked(Function& f, const std::string& identity,
+                           std::vector<std::unique_ptr<invoke::Environment>>& retired);
+  // `environments` fewer are alive: wakes the requests waiting at the cap.
+  void forget_locked(int environments);
+  void release_slot(const std::string& name);
   static std::string pool_key(const Deployed& function);
   // Takes one idle environment of any function (the least recently used) out,
   // to make room under the cap. Called with mutex_ held.
@@ -205,6 +217,8 @@ class Pools {
   const std::chrono::milliseconds idle_timeout_;
   const invoke::Options options_;
   mutable std::mutex mutex_;
+  std::condition_variable freed_;  // live_ fell, or an environment went idle
+  bool closing_ = false;
   std::map<std::string, Function> functions_;  // by "name:version"
   int live_ = 0;
   // Identities whose preparation failed: not tried ahead again (a request

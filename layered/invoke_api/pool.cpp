@@ -61,43 +61,72 @@ int Pools::busy_locked(const std::string& function_name) const {
 
 Api<Lease> Pools::acquire(const Deployed& function) {
   const std::string name = pool_key(function);
+  const auto give_up = Clock::now() + kCapWait;
   std::vector<std::unique_ptr<invoke::Environment>> retired;  // shut down after unlocking
   {
     std::unique_lock lock(mutex_);
-    Function& f = functions_[name];
-    f.name = function.record.name;
-    // Reserved concurrency is the function's, all its versions together.
-    if (function.reserved_concurrency && busy_locked(f.name) >= *function.reserved_concurrency) {
-      return throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
-    }
-    // Environments of an earlier deployment never serve the new one.
-    auto stale = std::stable_partition(f.idle.begin(), f.idle.end(),
-                                       [&](const Idle& i) { return i.identity == function.identity; });
-    for (auto it = stale; it != f.idle.end(); ++it) retired.push_back(std::move(it->env));
-    live_ -= static_cast<int>(f.idle.end() - stale);
-    f.idle.erase(stale, f.idle.end());
-    if (auto lease = take_idle_locked(f, function)) {
-      lock.unlock();
-      retired.clear();
-      return std::move(*lease);
-    }
-    if (live_ >= max_environments_) {
-      auto evicted = evict_one_locked();
-      if (!evicted) return throttled("ConcurrentInvocationLimitExceeded");
-      retired.push_back(std::move(evicted));
+    for (;;) {
+      Function& f = functions_[name];
+      f.name = function.record.name;
+      // Reserved concurrency is the function's, all its versions together.
+      if (function.reserved_concurrency && busy_locked(f.name) >= *function.reserved_concurrency) {
+        return throttled("ReservedFunctionConcurrentInvocationLimitExceeded");
+      }
+      retire_stale_locked(f, function.identity, retired);
+      if (auto lease = take_idle_locked(f, function)) {
+        lock.unlock();
+        retired.clear();
+        return std::move(*lease);
+      }
+      if (live_ < max_environments_) break;
+      if (auto evicted = evict_one_locked()) {
+        retired.push_back(std::move(evicted));
+        break;
+      }
+      // Every environment is busy: wait for one to finish, as a request
+      // beyond the account's concurrency never does on Lambda, because the
+      // cap here is this machine's, not the caller's.
+      if (closing_ || freed_.wait_until(lock, give_up) == std::cv_status::timeout || closing_)
+        return throttled("ConcurrentInvocationLimitExceeded");
     }
     ++live_;
-    ++f.busy;
+    ++functions_[name].busy;
   }
   retired.clear();
   auto made = prepared(function);
   if (!made) {
-    std::lock_guard lock(mutex_);
-    --live_;
-    --functions_[name].busy;
+    release_slot(name);
     return service_error(format_error(made.error()));
   }
   return Lease{std::move(made->first), name, function.identity, made->second, false};
+}
+
+// Environments of an earlier deployment never serve the new one.
+void Pools::retire_stale_locked(Function& f, const std::string& identity,
+                                std::vector<std::unique_ptr<invoke::Environment>>& retired) {
+  auto stale = std::stable_partition(f.idle.begin(), f.idle.end(),
+                                     [&](const Idle& i) { return i.identity == identity; });
+  for (auto it = stale; it != f.idle.end(); ++it) retired.push_back(std::move(it->env));
+  forget_locked(static_cast<int>(f.idle.end() - stale));
+  f.idle.erase(stale, f.idle.end());
+}
+
+void Pools::forget_locked(int environments) {
+  if (environments <= 0) return;
+  live_ -= environments;
+  freed_.notify_all();
+}
+
+void Pools::release_slot(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  --functions_[name].busy;
+  forget_locked(1);
+}
+
+void Pools::close() {
+  std::lock_guard lock(mutex_);
+  closing_ = true;
+  freed_.notify_all();
 }
 
 std::string Pools::prepare_ahead(const Snapshot& snapshot, std::size_t functions, bool verbose,
@@ -118,7 +147,7 @@ std::string Pools::prepare_ahead(const Snapshot& snapshot, std::size_t functions
     auto made = prepared(function);
     std::lock_guard lock(mutex_);
     if (!made) {
-      --live_;
+      forget_locked(1);
       unpreparable_.insert(function.identity);
       notes += "serve: cannot prepare an environment for '" + function.record.name +
                "' ahead: " + format_error(made.error()) + "\n";
@@ -142,9 +171,10 @@ void Pools::release(Lease lease, bool reusable) {
     --f.busy;
     if (reusable) {
       f.idle.push_back({std::move(lease.env), lease.identity, Clock::now(), std::nullopt});
+      freed_.notify_all();
       return;
     }
-    --live_;
+    forget_locked(1);
     discarded = std::move(lease.env);
   }
 }
@@ -161,7 +191,7 @@ void Pools::reap_idle() {
         return i.since > cutoff || (i.prepared_ms && !i.env->warm());
       });
       for (auto it = keep; it != f.idle.end(); ++it) expired.push_back(std::move(it->env));
-      live_ -= static_cast<int>(f.idle.end() - keep);
+      forget_locked(static_cast<int>(f.idle.end() - keep));
       f.idle.erase(keep, f.idle.end());
     }
   }
@@ -173,7 +203,7 @@ void Pools::clear() {
     std::lock_guard lock(mutex_);
     for (auto& [name, f] : functions_) {
       for (auto& i : f.idle) all.push_back(std::move(i.env));
-      live_ -= static_cast<int>(f.idle.size());
+      forget_locked(static_cast<int>(f.idle.size()));
       f.idle.clear();
     }
   }

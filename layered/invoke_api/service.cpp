@@ -108,6 +108,7 @@ class HttpService final : public Service {
 
   void stop() override {
     std::call_once(stopped_, [this] {
+      if (pools_) pools_->close();  // requests waiting for an environment give up
       http_.stop();
       if (listener_.joinable()) listener_.join();
       {

@@ -28,4 +28,22 @@ check "isolation.py exits 0" test "$rc" = 0
 stop_serve
 check "serve exits 0 on SIGTERM" test $? = 0
 check "nothing is left behind" no_leftovers
+
+# At the machine's cap (--max-environments) a request waits for a busy
+# environment instead of failing: 4 concurrent requests, 2 environments,
+# each request holding one for its 1 s timeout. Every request gets its
+# answer (the function's timeout, 200), none a 429.
+start_serve --max-environments 2 --prepare 0 || exit 1
+clients=()
+for i in 1 2 3 4; do
+  curl -s -o "$tmp/capped$i.json" -w '%{http_code}' --max-time 20 -d '{}' \
+    "$endpoint/2015-03-31/functions/$sleeper/invocations" >"$tmp/capped$i.status" &
+  clients+=($!)
+done
+wait "${clients[@]}"
+check "at the cap, every request is answered 200 (none throttled)" \
+  test "$(cat "$tmp"/capped?.status)" = "200200200200"
+check "  each with its function's timeout" test "$(grep -l 'Sandbox.Timedout' "$tmp"/capped?.json | wc -l)" = 4
+stop_serve
+check "serve exits 0 on SIGTERM (capped)" test $? = 0
 finish
