@@ -162,6 +162,8 @@ class Pools {
 
   // While every environment is busy, a request waits this long for one.
   static constexpr auto kCapWait = std::chrono::seconds(30);
+  // At the cap, an environment idle this long is taken for another function.
+  static constexpr auto kEvictAfter = std::chrono::milliseconds(20);
 
   // A warm environment of the function's deployed identity, else one
   // prepared ahead, else a new one prepared now; at the cap with none idle,
@@ -205,9 +207,12 @@ class Pools {
   void forget_locked(int environments);
   void release_slot(const std::string& name);
   static std::string pool_key(const Deployed& function);
-  // Takes one idle environment of any function (the least recently used) out,
-  // to make room under the cap. Called with mutex_ held.
-  std::unique_ptr<invoke::Environment> evict_one_locked();
+  // The function whose idle environment has waited longest; nullptr when
+  // none is idle. With mutex_ held.
+  Function* oldest_idle_locked();
+  // Takes `from`'s least recently used idle environment out, to make room
+  // under the cap. With mutex_ held.
+  std::unique_ptr<invoke::Environment> evict_locked(Function& from);
   // Makes an environment and lays its sandbox out; the time it took.
   Result<std::pair<std::unique_ptr<invoke::Environment>, double>> prepared(const Deployed& function);
   // Takes the function's best idle environment (warm first). With mutex_ held.

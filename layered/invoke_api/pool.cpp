@@ -14,15 +14,18 @@ Pools::Pools(int max_environments, std::chrono::milliseconds idle_timeout, invok
 
 Pools::~Pools() { clear(); }
 
-std::unique_ptr<invoke::Environment> Pools::evict_one_locked() {
+Pools::Function* Pools::oldest_idle_locked() {
   Function* oldest = nullptr;
   for (auto& [name, f] : functions_) {
     if (f.idle.empty()) continue;
     if (!oldest || f.idle.front().since < oldest->idle.front().since) oldest = &f;
   }
-  if (!oldest) return nullptr;
-  auto env = std::move(oldest->idle.front().env);
-  oldest->idle.erase(oldest->idle.begin());
+  return oldest;
+}
+
+std::unique_ptr<invoke::Environment> Pools::evict_locked(Function& from) {
+  auto env = std::move(from.idle.front().env);
+  from.idle.erase(from.idle.begin());
   --live_;
   return env;
 }
@@ -79,15 +82,21 @@ Api<Lease> Pools::acquire(const Deployed& function) {
         return std::move(*lease);
       }
       if (live_ < max_environments_) break;
-      if (auto evicted = evict_one_locked()) {
-        retired.push_back(std::move(evicted));
+      // At the cap, another function's idle environment makes room, unless
+      // it went idle under kEvictAfter ago while this function's own busy
+      // ones are about to come back: evicting it would trade a cold start
+      // for a cold start, and a load mixing functions would thrash.
+      Function* oldest = oldest_idle_locked();
+      const auto now = Clock::now();
+      if (oldest && (f.busy == 0 || now - oldest->idle.front().since >= kEvictAfter)) {
+        retired.push_back(evict_locked(*oldest));
         break;
       }
-      // Every environment is busy: wait for one to finish, as a request
-      // beyond the account's concurrency never does on Lambda, because the
-      // cap here is this machine's, not the caller's.
-      if (closing_ || freed_.wait_until(lock, give_up) == std::cv_status::timeout || closing_)
-        return throttled("ConcurrentInvocationLimitExceeded");
+      // Otherwise wait for an environment to finish, which a request beyond
+      // the account's concurrency never does on Lambda: the cap here is this
+      // machine's, not the caller's.
+      if (closing_ || now >= give_up) return throttled("ConcurrentInvocationLimitExceeded");
+      freed_.wait_until(lock, oldest ? std::min(give_up, oldest->idle.front().since + kEvictAfter) : give_up);
     }
     ++live_;
     ++functions_[name].busy;
