@@ -29,15 +29,24 @@ def rss_kb():
     return -1
 
 
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except FileNotFoundError:  # it ended since it was listed
+        return ""
+
+
 def sandboxes():
-    """Sandboxes are serve's child processes, one per environment."""
+    """serve's bubblewrap children, one per environment (its other children
+    are the environments' network helpers, slirp4netns)."""
     children = set()
     for path in glob.glob(f"/proc/{serve_pid}/task/*/children"):
         try:
             children.update(open(path).read().split())
         except FileNotFoundError:  # the thread ended since the glob
             pass
-    return children
+    return {pid for pid in children if comm(pid) == "bwrap"}
 
 
 def environments():

@@ -59,4 +59,13 @@ check "no engine error was logged" lacks "$tmp/serve.log" "layered: error"
 stop_serve
 check "serve exits 0 on SIGTERM" test $? = 0
 check "nothing is left behind" no_leftovers
+
+# More clients than environments: requests beyond the cap wait for one to
+# finish; none is throttled, every answer is still the right one.
+start_serve --max-environments 6 || exit 1
+timeout 300 /usr/bin/python3 "$here/load.py" "$endpoint" "$serve_pid" "$tmp/cases.json" 2 "$requests" "$concurrency"
+check "$concurrency clients over 6 environments: every request got exactly one correct response" test $? = 0
+stop_serve
+check "serve exits 0 on SIGTERM (capped)" test $? = 0
+check "nothing is left behind (capped)" no_leftovers
 finish
