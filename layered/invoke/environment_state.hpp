@@ -43,7 +43,7 @@ inline double ms_since(Clock::time_point from) {
 }
 
 struct Happening {
-  enum Kind { message, exited, deadline } kind = deadline;
+  enum Kind { message, exited, deadline, aborted } kind = deadline;
   runtime_api::Message message_value;
   sandbox::ExitStatus status;
 };
@@ -131,13 +131,21 @@ struct Environment::State {
       int timeout = static_cast<int>(std::min<long long>(left + 1, 1000));
       if (box->sample_interval_ms() > 0) timeout = std::min(timeout, box->sample_interval_ms());
       if (box->exit_fd() < 0) timeout = std::min(timeout, 10);
-      pollfd fds[3] = {{server->notify_fd(), POLLIN, 0},
+      pollfd fds[4] = {{server->notify_fd(), POLLIN, 0},
                        {output_open ? box->output_fd() : -1, POLLIN, 0},
-                       {box->exit_fd(), POLLIN, 0}};
-      ::poll(fds, 3, timeout);
+                       {box->exit_fd(), POLLIN, 0},
+                       {options.abort_fd, POLLIN, 0}};
+      ::poll(fds, 4, timeout);
+      if (fds[3].revents != 0) return {Happening::aborted, {}, {}};
       drain_output();
       if (box->sample_interval_ms() > 0) box->sample_memory();
     }
+  }
+
+  // The engine is stopping: the runtime is shut down mid-phase.
+  Error abandon() {
+    discard();
+    return make_error("the invocation was abandoned: the engine is stopping");
   }
 
   // The bootstrap as Lambda's loader leaves it: its lines in the log and the
@@ -221,10 +229,11 @@ struct Environment::State {
     return await_init(started, request_id, deadline);
   }
 
-  InitOutcome await_init(Clock::time_point started, const std::string& request_id,
-                         Clock::time_point deadline) {
+  Result<InitOutcome> await_init(Clock::time_point started, const std::string& request_id,
+                                 Clock::time_point deadline) {
     for (;;) {
       Happening h = wait_until(deadline);
+      if (h.kind == Happening::aborted) return abandon();
       if (h.kind == Happening::message && h.message_value.kind == runtime_api::MessageKind::next_requested) {
         ready = true;
         return InitOutcome{true, ms_since(started), "", "", ""};

@@ -37,6 +37,9 @@ struct Options {
   bool outbound_network = true;
   // /tmp on a disk image when the machine allows it (root); off: in memory.
   bool tmp_on_disk = true;
+  // Once readable, every wait for a runtime ends: the invocation fails and
+  // its environment is shut down (serve stopping mid-invocation). Not owned.
+  int abort_fd = -1;
 };
 
 struct Report {

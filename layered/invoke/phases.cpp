@@ -156,6 +156,7 @@ Result<InvokeResult> Environment::invoke(const std::string& payload, const std::
   phases.deliver(inv, payload, client_context, deadline);
   for (;;) {
     Happening h = s.wait_until(deadline);
+    if (h.kind == Happening::aborted) return s.abandon();
     if (h.kind != Happening::message) return phases.reset(inv, h);
     if (auto settled = Phases::answer(h.message_value, inv.request_id)) return phases.finish(inv, *settled);
   }

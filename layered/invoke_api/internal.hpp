@@ -169,7 +169,8 @@ class Pools {
   // prepared ahead, else a new one prepared now; at the cap with none idle,
   // waits (up to kCapWait) for one to finish.
   Api<Lease> acquire(const Deployed& function);
-  // Ends every wait of acquire (429) and refuses new ones: serve is stopping.
+  // serve is stopping: ends every wait of acquire (429), refuses new ones,
+  // and ends the invocations under way (their environments shut down).
   void close();
   // Prepares one environment ahead (sandbox laid out, runtime held) for each
   // of the first `functions` functions of `snapshot` that has no idle one of
@@ -220,6 +221,7 @@ class Pools {
 
   const int max_environments_;
   const std::chrono::milliseconds idle_timeout_;
+  const int abort_fd_;  // an eventfd every environment's waits watch (close())
   const invoke::Options options_;
   mutable std::mutex mutex_;
   std::condition_variable freed_;  // live_ fell, or an environment went idle

@@ -3,16 +3,34 @@
 // the next request of the same deployed identity until it has been idle too
 // long. Environments are created and shut down outside the lock, so a slow
 // cold start or kill never holds up another function's requests.
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "invoke_api/internal.hpp"
 
 namespace layered::invoke_api {
 
-Pools::Pools(int max_environments, std::chrono::milliseconds idle_timeout, invoke::Options options)
-    : max_environments_(max_environments), idle_timeout_(idle_timeout), options_(std::move(options)) {}
+namespace {
 
-Pools::~Pools() { clear(); }
+invoke::Options with_abort_fd(invoke::Options options, int fd) {
+  options.abort_fd = fd;
+  return options;
+}
+
+}  // namespace
+
+Pools::Pools(int max_environments, std::chrono::milliseconds idle_timeout, invoke::Options options)
+    : max_environments_(max_environments),
+      idle_timeout_(idle_timeout),
+      abort_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      options_(with_abort_fd(std::move(options), abort_fd_)) {}
+
+Pools::~Pools() {
+  clear();
+  if (abort_fd_ >= 0) ::close(abort_fd_);
+}
 
 Pools::Function* Pools::oldest_idle_locked() {
   Function* oldest = nullptr;
@@ -136,6 +154,8 @@ void Pools::close() {
   std::lock_guard lock(mutex_);
   closing_ = true;
   freed_.notify_all();
+  const std::uint64_t one = 1;
+  (void)!::write(abort_fd_, &one, sizeof one);  // ends the invocations under way
 }
 
 std::string Pools::prepare_ahead(const Snapshot& snapshot, std::size_t functions, bool verbose,

@@ -10,10 +10,11 @@ begin_test "$@"
 
 use_fixture hostile-functions || exit 1
 steady=$(function_name Steady)
+lingerer=$(function_name Lingerer)
 crasher=$(function_name Crasher)
 sleeper=$(function_name Sleeper)
 hog=$(function_name Hog)
-[ -n "$steady" ] && [ -n "$crasher" ] && [ -n "$sleeper" ] && [ -n "$hog" ] \
+[ -n "$steady" ] && [ -n "$lingerer" ] && [ -n "$crasher" ] && [ -n "$sleeper" ] && [ -n "$hog" ] \
   || { echo "the fixture's functions are not deployed"; exit 1; }
 start_serve || exit 1
 
@@ -25,8 +26,19 @@ passed=$((passed + $(grep -c '^ok - ' "$tmp/isolation.out")))
 failed=$((failed + $(grep -c '^not ok - ' "$tmp/isolation.out")))
 check "isolation.py exits 0" test "$rc" = 0
 
+# SIGTERM during an invocation that would take a minute: serve ends it (a
+# 500 ServiceException for its caller) instead of waiting for it.
+curl -s -o "$tmp/linger.json" -w '%{http_code}' --max-time 90 -d '{}' \
+  "$endpoint/2015-03-31/functions/$lingerer/invocations" >"$tmp/linger.status" &
+linger=$!
+sleep 2
+stopping=$(date +%s%N)
 stop_serve
 check "serve exits 0 on SIGTERM" test $? = 0
+check "  within 5 s, though a function was a minute from done" test $(( ($(date +%s%N) - stopping) / 1000000 )) -lt 5000
+wait "$linger"
+check "  whose caller got a 500 ServiceException" test "$(cat "$tmp/linger.status")" = 500
+check "  saying serve stopped" contains "$tmp/linger.json" "abandoned: the engine is stopping"
 check "nothing is left behind" no_leftovers
 
 # At the machine's cap (--max-environments) a request waits for a busy
