@@ -117,6 +117,10 @@ Result<Invoked> run_invoke(const InvokeArgs& args, const GlobalOptions& global) 
   options.cache_dir = out.cache->path();
   options.region = state->settings().region;
   options.outbound_network = !args.no_network;
+  // Ctrl-C ends the invocation and shuts the sandbox down (not the engine
+  // alone, which would leave its memory cgroup and helpers behind).
+  LAYERED_TRY(install_stop_signals());
+  options.abort_fd = stop_signal_fd();
   auto environment = invoke::Environment::create(*function, options);
   if (!environment) return environment.error();
   out.environment = std::move(*environment);
@@ -145,6 +149,7 @@ void add_invoke(CLI::App& app, Context& ctx) {
     auto invoked = run_invoke(*args, ctx.global);
     if (!invoked) {
       ctx.exit_code = report(invoked.error(), ctx.global.json);
+      if (stop_signal() != 0) ctx.exit_code = 128 + stop_signal();  // as the shell reports a signal
       return;
     }
     const auto& result = invoked->result;

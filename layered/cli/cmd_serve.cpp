@@ -1,11 +1,9 @@
 // `layered serve [--host 127.0.0.1] [--port 3001]`: Lambda's Invoke API for
 // the AWS CLI and SDKs (--endpoint-url), until Ctrl-C or SIGTERM.
-#include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <csignal>
 #include <iostream>
 
@@ -26,37 +24,14 @@ struct ServeArgs {
   bool no_network = false;
 };
 
-// The handler only writes a byte: the main thread waits on the pipe and stops
-// the service outside signal context. Handlers (unlike a blocked signal mask)
-// do not pass to the sandboxes' processes across exec.
-int g_stop_pipe[2] = {-1, -1};
-
-void on_stop_signal(int /*signal*/) {
-  const char byte = 1;
-  [[maybe_unused]] auto n = ::write(g_stop_pipe[1], &byte, 1);
-}
-
-Status install_stop_handlers() {
-  if (::pipe2(g_stop_pipe, O_CLOEXEC) != 0) return make_error("cannot create a pipe for signals");
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGTERM, &action, nullptr);
-  // A client that hangs up must cost its request, not the server: EPIPE
-  // instead of SIGPIPE. A handler rather than SIG_IGN, which would pass to
-  // the functions' processes.
+// A client that hangs up must cost its request, not the server: EPIPE
+// instead of SIGPIPE. A handler rather than SIG_IGN, which would pass to the
+// functions' processes.
+void ignore_broken_pipes() {
   struct sigaction pipe_action {};
   pipe_action.sa_handler = [](int) {};
   sigemptyset(&pipe_action.sa_mask);
   ::sigaction(SIGPIPE, &pipe_action, nullptr);
-  return Ok{};
-}
-
-void wait_for_stop_signal() {
-  char byte = 0;
-  while (::read(g_stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {
-  }
 }
 
 // Every connection is a descriptor: a soft limit of 1,024 (a common default)
@@ -89,7 +64,8 @@ int run_serve(const ServeArgs& args, const GlobalOptions& global) {
     std::cerr << "layered serve: warning: listening on '" << args.host
               << "', not loopback: anyone who can reach it can run the deployed functions\n";
   }
-  if (auto installed = install_stop_handlers(); !installed) return report(installed.error());
+  if (auto installed = install_stop_signals(); !installed) return report(installed.error());
+  ignore_broken_pipes();
   raise_descriptor_limit();
   invoke_api::Options options;
   options.state_dir = global.state_dir();

@@ -50,4 +50,13 @@ std::string error_json(const Error& error);
 // the command line is parsed.
 bool wants_json(int argc, char** argv);
 
+// SIGINT and SIGTERM stop the command instead of killing it, so that it can
+// shut its sandboxes down (stop_signals.cpp). After install_stop_signals,
+// stop_signal_fd() is readable once either arrived, and stop_signal() says
+// which (0: none yet).
+Status install_stop_signals();
+int stop_signal_fd();
+int stop_signal();
+void wait_for_stop_signal();
+
 }  // namespace layered::cli

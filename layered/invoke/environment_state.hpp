@@ -142,10 +142,11 @@ struct Environment::State {
     }
   }
 
-  // The engine is stopping: the runtime is shut down mid-phase.
+  // The engine is stopping (serve's SIGTERM, invoke's Ctrl-C): the runtime is
+  // shut down mid-phase.
   Error abandon() {
     discard();
-    return make_error("the invocation was abandoned: the engine is stopping");
+    return make_error("the invocation was interrupted: the engine is stopping");
   }
 
   // The bootstrap as Lambda's loader leaves it: its lines in the log and the

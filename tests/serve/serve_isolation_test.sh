@@ -38,8 +38,23 @@ check "serve exits 0 on SIGTERM" test $? = 0
 check "  within 5 s, though a function was a minute from done" test $(( ($(date +%s%N) - stopping) / 1000000 )) -lt 5000
 wait "$linger"
 check "  whose caller got a 500 ServiceException" test "$(cat "$tmp/linger.status")" = 500
-check "  saying serve stopped" contains "$tmp/linger.json" "abandoned: the engine is stopping"
+check "  saying serve stopped" contains "$tmp/linger.json" "interrupted: the engine is stopping"
 check "nothing is left behind" no_leftovers
+
+# `layered invoke` too: SIGTERM (as Ctrl-C's SIGINT) during that minute ends
+# the invocation, shuts its sandbox down and exits 143, leaving no process
+# and no memory cgroup behind (the default action would have left both).
+"$layered" invoke "$lingerer" --state "$tmp/state" >"$tmp/interrupted.out" 2>&1 &
+invoker=$!
+sleep 2
+kill -TERM "$invoker"
+stopping=$(date +%s%N)
+wait "$invoker"
+check "layered invoke exits 143 on SIGTERM" test $? = 143
+check "  within 5 s" test $(( ($(date +%s%N) - stopping) / 1000000 )) -lt 5000
+check "  saying the invocation was interrupted" contains "$tmp/interrupted.out" "the invocation was interrupted"
+check "  leaving no process behind" no_leftovers
+check "  nor its memory cgroup" test -z "$(find /sys/fs/cgroup -maxdepth 8 -name "layered-$invoker-*" 2>/dev/null)"
 
 # At the machine's cap (--max-environments) a request waits for a busy
 # environment instead of failing: 4 concurrent requests, 2 environments,
