@@ -48,12 +48,11 @@ std::string parse_failure(const std::string& payload) {
 Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name, const std::string& qualifier,
                      const std::string& invocation_type, std::string payload,
                      const std::string& client_context) {
+  // The request's shape is checked before anything is looked up, as
+  // Lambda's front end does: a bad header is a 400 even for a missing function.
   auto ref = parse_function_name(function_name, qualifier);
   if (auto* error = std::get_if<ApiError>(&ref)) return *error;
-  auto function = resolve(std::get<FunctionRef>(ref), snapshot);
-  if (auto* error = std::get_if<ApiError>(&function)) return *error;
   Request request;
-  request.function = std::get<const Deployed*>(function);
   if (invocation_type.empty() || invocation_type == "RequestResponse") {
     request.type = InvocationType::request_response;
   } else if (invocation_type == "Event") {
@@ -65,6 +64,9 @@ Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name,
                              "' at 'invocationType' failed to satisfy constraint: Member must satisfy enum "
                              "value set: [Event, RequestResponse, DryRun]");
   }
+  auto function = resolve(std::get<FunctionRef>(ref), snapshot);
+  if (auto* error = std::get_if<ApiError>(&function)) return *error;
+  request.function = std::get<const Deployed*>(function);
   const bool async = request.type == InvocationType::event;
   const std::size_t limit = async ? kMaxAsyncPayload : kMaxSyncPayload;
   if (payload.size() > limit) return request_too_large(limit, async ? "InvokeAsync" : "InvokeFunction");

@@ -41,6 +41,13 @@ TEST(FunctionName, RejectsMalformedNamesAndConflictingQualifiers) {
   auto bad = parse_function_name("a/b:c:d", "");
   ASSERT_TRUE(std::holds_alternative<ApiError>(bad));
   EXPECT_EQ(std::get<ApiError>(bad).type, "InvalidParameterValueException");
+  for (const char* qualifier : {"a b", "v\x01", "x/y"}) {
+    auto refused = parse_function_name("fn", qualifier);
+    ASSERT_TRUE(std::holds_alternative<ApiError>(refused)) << qualifier;
+    EXPECT_EQ(std::get<ApiError>(refused).status, 400);
+  }
+  EXPECT_TRUE(std::holds_alternative<ApiError>(parse_function_name("fn:a.b", "")));
+  EXPECT_TRUE(std::holds_alternative<ApiError>(parse_function_name("fn", std::string(129, 'a'))));
   auto conflict = parse_function_name("fn:1", "2");
   ASSERT_TRUE(std::holds_alternative<ApiError>(conflict));
   EXPECT_EQ(std::get<ApiError>(conflict).message,
@@ -79,6 +86,7 @@ TEST(Prepare, AnswersLambdasErrorsBeforeAnyEnvironmentRuns) {
   EXPECT_EQ(not_json.status, 400);
   EXPECT_EQ(not_json.type, "InvalidRequestContentException");
   EXPECT_EQ(refused(s, "fn", "Later", "{}").type, "InvalidParameterValueException");
+  EXPECT_EQ(refused(s, "nope", "Later", "{}").status, 400) << "the request's shape first, then the lookup";
 }
 
 // X-Amz-Client-Context: base64 of a JSON object, decoded for the runtime on

@@ -27,6 +27,15 @@ bool valid_name(const std::string& name) {
   return true;
 }
 
+// Lambda's Qualifier: 1 to 128 of [a-zA-Z0-9$_-] ($LATEST, a version, an alias).
+bool valid_qualifier(const std::string& qualifier) {
+  if (qualifier.empty() || qualifier.size() > 128) return false;
+  for (char c : qualifier) {
+    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '$' && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
 bool twelve_digits(const std::string& text) {
   if (text.size() != 12) return false;
   for (char c : text) {
@@ -61,9 +70,14 @@ Api<FunctionRef> parse_function_name(const std::string& function_name, const std
   ref.name = parts[at];
   if (parts.size() == at + 2) {
     ref.qualifier = parts[at + 1];
-    if (ref.qualifier.empty()) return malformed(function_name);
+    if (!valid_qualifier(ref.qualifier)) return malformed(function_name);
   }
   if (!query_qualifier.empty()) {
+    if (!valid_qualifier(query_qualifier)) {
+      return invalid_parameter("1 validation error detected: Value '" + query_qualifier +
+                               "' at 'qualifier' failed to satisfy constraint: Member must satisfy regular "
+                               "expression pattern: (|[a-zA-Z0-9$_-]+)");
+    }
     if (!ref.qualifier.empty() && ref.qualifier != query_qualifier) {
       return invalid_parameter(
           "The derived qualifier from the function name does not match the specified "
