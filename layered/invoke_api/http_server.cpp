@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -16,17 +15,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
-#include <map>
-#include <mutex>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "common/busy_wait.hpp"
+#include "invoke_api/connection_threads.hpp"
 
 namespace layered::invoke_api {
 
@@ -37,94 +31,6 @@ using Clock = std::chrono::steady_clock;
 // Answers are gathered up to this size before they are sent: a whole answer
 // of any size Lambda allows goes out in a few writes, a small one in one.
 constexpr std::size_t kSendAt = 256U << 10U;
-// Threads beyond this many end after kThreadIdle without a connection.
-constexpr std::size_t kKeptThreads = 16;
-constexpr auto kThreadIdle = std::chrono::seconds(10);
-
-// A thread for each connection: a free one if any, else a new one (up to
-// a maximum, past which connections wait in order).
-class ConnectionThreads final : public httplib::TaskQueue {
- public:
-  explicit ConnectionThreads(std::size_t max) : max_(max) {}
-  ~ConnectionThreads() override { shutdown(); }
-  ConnectionThreads(const ConnectionThreads&) = delete;
-  ConnectionThreads& operator=(const ConnectionThreads&) = delete;
-
-  void enqueue(std::function<void()> fn) override {
-    std::lock_guard lock(mutex_);
-    join_finished();
-    jobs_.push_back(std::move(fn));
-    if (jobs_.size() > idle_ && threads_.size() < max_) {
-      try {
-        std::thread thread([this] { work(); });
-        const auto id = thread.get_id();
-        threads_.emplace(id, std::move(thread));
-      } catch (const std::system_error&) {
-        // Out of threads: the connection waits for a busy one to be free.
-      }
-    }
-    wake_.notify_one();
-  }
-
-  // Runs what is queued, then joins every thread.
-  void shutdown() override {
-    std::map<std::thread::id, std::thread> threads;
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-      threads.swap(threads_);
-      finished_.clear();
-    }
-    wake_.notify_all();
-    for (auto& [id, thread] : threads) thread.join();
-  }
-
- private:
-  void work() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      ++idle_;
-      const bool woken = wake_.wait_for(lock, kThreadIdle, [this] { return stopping_ || !jobs_.empty(); });
-      --idle_;
-      if (jobs_.empty()) {
-        if (stopping_ || (!woken && threads_.size() - finished_.size() > kKeptThreads)) break;
-        continue;
-      }
-      auto job = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      job();
-      lock.lock();
-    }
-    if (stopping_) return;
-    finished_.push_back(std::this_thread::get_id());
-    // The last of a burst's threads to go gives back what the burst's
-    // connections allocated in their threads' arenas.
-    const bool last = threads_.size() - finished_.size() <= kKeptThreads;
-    lock.unlock();
-    if (last) ::malloc_trim(0);
-  }
-
-  // Threads that ended on their own (idle); they touch nothing once listed.
-  void join_finished() {
-    for (const auto& id : finished_) {
-      auto it = threads_.find(id);
-      it->second.join();
-      threads_.erase(it);
-    }
-    finished_.clear();
-  }
-
-  const std::size_t max_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;
-  std::map<std::thread::id, std::thread> threads_;
-  std::vector<std::thread::id> finished_;
-  std::size_t idle_ = 0;
-  bool stopping_ = false;
-};
-
 std::string address_text(const sockaddr_storage& addr, int& port) {
   char text[INET6_ADDRSTRLEN] = "";
   if (addr.ss_family == AF_INET6) {
@@ -277,7 +183,7 @@ void run_deferred(std::vector<std::function<void()>>& work) {
 }  // namespace
 
 HttpServer::HttpServer() : stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  new_task_queue = [] { return new ConnectionThreads(kMaxConnections); };
+  new_task_queue = [] { return new_connection_threads(kMaxConnections); };
 }
 
 HttpServer::~HttpServer() {

@@ -4,10 +4,8 @@
 // body), each after two polls; on a 2-core VM the wake-up after that sleep
 // was half the echo's round trip. Ours waits for the next request spinning
 // first (common/busy_wait.hpp), reads through one buffer per connection, and
-// sends each answer in one write. httplib's thread pool has a fixed count,
-// and a kept-alive connection holds its thread: one client more than the
-// count waited for another to idle out. Ours makes a thread for each
-// connection that finds none free. Internal to invoke_api.
+// sends each answer in one write, with a thread for each connection that
+// finds none free (connection_threads.hpp). Internal to invoke_api.
 #pragma once
 
 #include <httplib.h>
