@@ -91,6 +91,8 @@ class EpollServer : public Server {
   void deliver(Event event) override {
     events_.push_back(std::move(event));
     pump();
+    // pump() may have handed the event to a GET /next that came meanwhile.
+    if (events_.empty()) return;
     for (auto& [fd, c] : connections_) {
       if (!c.connection->held()) continue;
       give_event(*c.connection);

@@ -271,6 +271,48 @@ TEST_F(RuntimeApiTest, PipelinedNextWaitsForTheNextEvent) {
   EXPECT_NE(both.find("Lambda-Runtime-Aws-Request-Id: second"), std::string::npos) << both;
 }
 
+// Two connections wait on GET /next and the second's request is read while
+// the event is delivered: it takes the event, and the first keeps waiting
+// for the next one (a flooding runtime made the engine hand out an event
+// it no longer had).
+TEST_F(RuntimeApiTest, AnEventGoesToOneWaitingNextOnly) {
+  auto open_connection = [this] {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    timeval two{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &two, sizeof two);
+    return fd;
+  };
+  auto read_answer = [](int fd) {
+    std::string got;
+    char buf[4096];
+    while (got.find("\r\n\r\n") == std::string::npos) {
+      auto n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+  };
+  const std::string next = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n";
+  int first = open_connection();
+  ASSERT_EQ(::write(first, next.data(), next.size()), static_cast<ssize_t>(next.size()));
+  EXPECT_EQ(message().kind, MessageKind::next_requested);  // the first waits
+  int second = open_connection();
+  for (int i = 0; i < 20; ++i) (void)server_->take();  // accepted, nothing read yet
+  ASSERT_EQ(::write(second, next.data(), next.size()), static_cast<ssize_t>(next.size()));
+  ::usleep(20000);
+  server_->deliver(event("only"));
+  EXPECT_NE(read_answer(second).find("Request-Id: only"), std::string::npos);
+  server_->deliver(event("later"));
+  EXPECT_NE(read_answer(first).find("Request-Id: later"), std::string::npos);
+  ::close(first);
+  ::close(second);
+}
+
 // Python's urllib asks for a connection per request.
 TEST_F(RuntimeApiTest, ConnectionCloseGetsItsEventAndTheConnectionEnds) {
   port_for_raw = server_->port();
