@@ -60,21 +60,33 @@ class RuntimeApiTest : public ::testing::Test {
     return serve_until(pending);
   }
 
+  // A connection to the Runtime API on `port` whose reads give up after 5 s
+  // (a connection the server never ends fails the test, not the run); -1
+  // when it cannot connect.
+  static int connect_to(int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval five{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
   // Sends `request` on a new connection, then `then` once `after` was
   // answered, and reads until the answers hold `until` (or the connection
   // ends).
   static std::string raw_blocking(const std::string& request, const std::string& after,
                                   const std::string& until, const std::string& then = "",
                                   bool shut_write = false) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port_for_raw));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval five{5, 0};  // a connection the server never ends fails the test, not the run
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+    int fd = connect_to(port_for_raw);
+    if (fd < 0) return "connect failed";
     std::string got;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return "connect failed";
     (void)!::write(fd, request.data(), request.size());
     if (shut_write) ::shutdown(fd, SHUT_WR);
     bool sent_then = then.empty();
@@ -276,17 +288,6 @@ TEST_F(RuntimeApiTest, PipelinedNextWaitsForTheNextEvent) {
 // for the next one (a flooding runtime made the engine hand out an event
 // it no longer had).
 TEST_F(RuntimeApiTest, AnEventGoesToOneWaitingNextOnly) {
-  auto open_connection = [this] {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    timeval two{2, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &two, sizeof two);
-    return fd;
-  };
   auto read_answer = [](int fd) {
     std::string got;
     char buf[4096];
@@ -298,10 +299,12 @@ TEST_F(RuntimeApiTest, AnEventGoesToOneWaitingNextOnly) {
     return got;
   };
   const std::string next = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n";
-  int first = open_connection();
+  int first = connect_to(server_->port());
+  ASSERT_GE(first, 0);
   ASSERT_EQ(::write(first, next.data(), next.size()), static_cast<ssize_t>(next.size()));
   EXPECT_EQ(message().kind, MessageKind::next_requested);  // the first waits
-  int second = open_connection();
+  int second = connect_to(server_->port());
+  ASSERT_GE(second, 0);
   for (int i = 0; i < 20; ++i) (void)server_->take();  // accepted, nothing read yet
   ASSERT_EQ(::write(second, next.data(), next.size()), static_cast<ssize_t>(next.size()));
   ::usleep(20000);
@@ -333,12 +336,8 @@ TEST_F(RuntimeApiTest, ConnectionCloseGetsItsEventAndTheConnectionEnds) {
 TEST_F(RuntimeApiTest, ConnectionsBeyondEightAreClosed) {
   std::vector<int> fds;
   for (int i = 0; i < 9; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int fd = connect_to(server_->port());
+    ASSERT_GE(fd, 0);
     fds.push_back(fd);
     for (int turn = 0; turn < 20 && !server_->take(); ++turn) {
       pollfd p{server_->notify_fd(), POLLIN, 0};
