@@ -1,6 +1,8 @@
 // FunctionName in the forms Lambda's Invoke takes (docs/lambda-facts.md
 // section 7): a name, name:qualifier, a partial ARN or a full ARN.
+#include <algorithm>
 #include <cctype>
+#include <string_view>
 
 #include "invoke_api/internal.hpp"
 
@@ -19,22 +21,18 @@ std::vector<std::string> split(const std::string& text, char sep) {
   }
 }
 
-bool valid_name(const std::string& name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '_') return false;
-  }
-  return true;
+// 1 to `max` characters, each a letter, a digit or one of `others`.
+bool word_of(const std::string& text, std::size_t max, std::string_view others) {
+  if (text.empty() || text.size() > max) return false;
+  return std::all_of(text.begin(), text.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || others.find(c) != std::string_view::npos;
+  });
 }
 
-// Lambda's Qualifier: 1 to 128 of [a-zA-Z0-9$_-] ($LATEST, a version, an alias).
-bool valid_qualifier(const std::string& qualifier) {
-  if (qualifier.empty() || qualifier.size() > 128) return false;
-  for (char c : qualifier) {
-    if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '$' && c != '-' && c != '_') return false;
-  }
-  return true;
-}
+bool valid_name(const std::string& name) { return word_of(name, 64, "-_"); }
+
+// Lambda's Qualifier: [a-zA-Z0-9$_-] ($LATEST, a version, an alias).
+bool valid_qualifier(const std::string& qualifier) { return word_of(qualifier, 128, "$-_"); }
 
 bool twelve_digits(const std::string& text) {
   if (text.size() != 12) return false;
