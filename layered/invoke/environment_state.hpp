@@ -56,6 +56,9 @@ struct InitOutcome {
   std::string payload;
 };
 
+// How long a started runtime's first event waits for its outbound network.
+constexpr int kNetworkReadyWait = 5000;
+
 struct Environment::State {
   model::Function spec;
   Options options;
@@ -236,8 +239,21 @@ struct Environment::State {
       Happening h = wait_until(deadline);
       if (h.kind == Happening::aborted) return abandon();
       if (h.kind == Happening::message && h.message_value.kind == runtime_api::MessageKind::next_requested) {
+        double took = ms_since(started);
+        // No event before the outbound network has said "ready".
+        if (auto network = box->network_ready(kNetworkReadyWait); !network) {
+          discard();
+          return network.error();
+        }
         ready = true;
-        return InitOutcome{true, ms_since(started), "", "", ""};
+        return InitOutcome{true, took, "", "", ""};
+      }
+      // A runtime that failed may have failed for want of a network.
+      if (h.kind != Happening::message || h.message_value.kind == runtime_api::MessageKind::init_error) {
+        if (auto network = box->network_ready(kNetworkReadyWait); !network) {
+          discard();
+          return network.error();
+        }
       }
       if (h.kind == Happening::message && h.message_value.kind == runtime_api::MessageKind::init_error) {
         auto failure = function_failure(h.message_value.body, h.message_value.error_type);

@@ -162,29 +162,29 @@ Error child_error(const ChildFailure& info, const std::string& program) {
 // outside when asked, then lets the child exec.
 Status connect_network(Pipes& p, const SpawnSpec& spec, pid_t pid, const RuntimeApiBinder& bind,
                        OutboundNetwork& network) {
-  auto socket = receive_network_socket(p.control[0], 10000);
-  if (!socket) return socket.error();
+  auto sockets = receive_network_sockets(p.control[0], 10000);
+  if (!sockets) return sockets.error();
+  struct Closer {
+    NetworkSockets& s;
+    ~Closer() {
+      for (int fd : {s.runtime_api, s.routes})
+        if (fd >= 0) ::close(fd);
+    }
+  } closer{*sockets};
   // slirp4netns starts (milliseconds) while the Runtime API binds and
   // bubblewrap lays the sandbox out; bubblewrap holds the bootstrap
   // (--block-fd) until the network is up (BwrapLauncher).
   if (spec.outbound_network) {
     auto outbound = start_outbound_network(pid, *spec.walls);
-    if (!outbound) {
-      ::close(*socket);
-      return outbound.error();
-    }
+    if (!outbound) return outbound.error();
     network = *outbound;
   }
-  Status bound = Ok{};
   if (bind) {
-    auto port = bind(*socket, kRuntimeApiPort);
-    if (!port) bound = port.error();
+    auto port = bind(sockets->runtime_api, kRuntimeApiPort);
+    if (!port) return port.error();
   }
-  ::close(*socket);
-  if (!bound) return bound;
   if (spec.walls->await_runtime_api) release_child(p.control[0]);
-  LAYERED_TRY(await_outbound_network(network));
-  return Ok{};
+  return await_outbound_network(network, sockets->routes);
 }
 
 Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
@@ -233,6 +233,9 @@ class ProcessSandbox : public Sandbox {
     ::close(child_.output_fd);
   }
   int pid() const override { return child_.pid; }
+  Status network_ready(int timeout_ms) override {
+    return confirm_outbound_network(child_.network, timeout_ms);
+  }
   void release() override {
     if (child_.release_fd < 0) return;
     char go = 1;
@@ -356,6 +359,8 @@ class BwrapLauncher : public Launcher {
                            .own_uid = ::getuid(),
                            .own_gid = ::getgid(),
                            .await_runtime_api = !hold_bootstrap,
+                           // A held sandbox waits for "ready" (it is prepared ahead).
+                           .watch_routes = plan.outbound_network && !plan.held,
                            .tmp_backing_fd = tmp.backing,
                            .tmp_mount_dir = tmp.mount_dir.c_str(),
                            .tmp_fd_slot = command->tmp_slot,

@@ -174,6 +174,11 @@ class Sandbox {
  public:
   virtual ~Sandbox() = default;
   virtual int pid() const = 0;
+  // The bootstrap may start before the outbound network has said "ready"
+  // (see await_outbound_network in walls.hpp); this waits at most
+  // `timeout_ms` for it, and is an error when it failed. Ok at once when
+  // there is nothing to wait for.
+  virtual Status network_ready(int /*timeout_ms*/) { return Ok{}; }
   // Lets a held sandbox (Plan::held) run its bootstrap; nothing otherwise.
   virtual void release() = 0;
   // Readable when the function wrote to stdout/stderr (one pipe for both).

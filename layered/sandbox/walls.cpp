@@ -7,6 +7,8 @@
 #include <linux/close_range.h>
 #include <linux/if_tun.h>
 #include <linux/loop.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -19,7 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -156,21 +160,48 @@ bool mount_tmp(const WallsSpec& spec) {
   return ok;
 }
 
-bool send_fd(int channel, int fd) {
+// Sends one or two descriptors in one message.
+bool send_fds(int channel, const int* fds, int count) {
   char byte = 'S';
   iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  msg.msg_controllen = CMSG_SPACE(static_cast<unsigned>(count) * sizeof(int));
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  c->cmsg_len = CMSG_LEN(static_cast<unsigned>(count) * sizeof(int));
+  std::memcpy(CMSG_DATA(c), fds, static_cast<std::size_t>(count) * sizeof(int));
   return ::sendmsg(channel, &msg, MSG_NOSIGNAL) == 1;
+}
+
+// A netlink socket of the current network namespace that hears IPv4 routes
+// being added; bound before slirp4netns can configure anything.
+int route_watch_socket() {
+  int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (fd < 0) return -1;
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  addr.nl_groups = RTMGRP_IPV4_ROUTE;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The child's sockets of its new network namespace, to the engine.
+bool hand_over_sockets(const WallsSpec& spec) {
+  int fds[2] = {::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), -1};
+  if (spec.watch_routes) fds[1] = route_watch_socket();
+  const int count = spec.watch_routes ? 2 : 1;
+  bool ok = fds[0] >= 0 && (count == 1 || fds[1] >= 0) && send_fds(spec.control_fd, fds, count);
+  for (int fd : fds)
+    if (fd >= 0) ::close(fd);
+  return ok;
 }
 
 // The tap device slirp4netns attaches to, made persistent first in the
@@ -216,6 +247,37 @@ bool become_unprivileged(const WallsSpec& spec) {
 }
 
 // ---- engine half ----
+
+// How long slirp4netns may take to bring an environment's network up.
+constexpr std::chrono::milliseconds kNetworkStartLimit{5000};
+
+int ms_until(std::chrono::steady_clock::time_point deadline) {
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return static_cast<int>(std::max<long long>(0, left.count()));
+}
+
+Error network_failure() {
+  return make_error("slirp4netns did not bring the environment's network up", "",
+                    "run with --no-network, or check that slirp4netns works on this machine");
+}
+
+// Reads the route events waiting on `fd`: true once one adds an IPv4
+// default route to the main table, slirp4netns's last configuring step.
+bool default_route_added(int fd) {
+  alignas(nlmsghdr) char buf[8192];
+  for (;;) {
+    auto n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n <= 0) return false;
+    auto left = static_cast<unsigned>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) continue;
+      const auto* route = static_cast<const rtmsg*>(NLMSG_DATA(h));
+      if (route->rtm_family == AF_INET && route->rtm_dst_len == 0 && route->rtm_table == RT_TABLE_MAIN)
+        return true;
+    }
+  }
+}
 
 std::string find_e2fs_tool(const char* name) {
   for (const char* dir : {"/usr/sbin/", "/sbin/"}) {
@@ -316,9 +378,7 @@ int raise_walls(const WallsSpec& spec, const char** stage) {
   if (!become_unprivileged(spec)) return failed("drop privileges");
   if (!enter_namespaces(spec)) return failed("create the network namespace");
   if (!loopback_up()) return failed("bring up loopback");
-  int sock = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (sock < 0 || !send_fd(spec.control_fd, sock)) return failed("hand over the Runtime API socket");
-  ::close(sock);
+  if (!hand_over_sockets(spec)) return failed("hand over the Runtime API socket");
   char go = 0;
   if (spec.await_runtime_api && ::read(spec.control_fd, &go, 1) != 1)
     return failed("wait for the Runtime API");
@@ -326,12 +386,12 @@ int raise_walls(const WallsSpec& spec, const char** stage) {
   return 0;
 }
 
-Result<int> receive_network_socket(int control_fd, int timeout_ms) {
+Result<NetworkSockets> receive_network_sockets(int control_fd, int timeout_ms) {
   pollfd p{control_fd, POLLIN, 0};
   if (::poll(&p, 1, timeout_ms) <= 0) return make_error("the environment did not set up its network in time");
   char byte = 0;
   iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
@@ -341,9 +401,10 @@ Result<int> receive_network_socket(int control_fd, int timeout_ms) {
     return make_error("the environment failed to start");
   cmsghdr* c = CMSG_FIRSTHDR(&msg);
   if (!c || c->cmsg_type != SCM_RIGHTS) return make_error("the environment sent no network socket");
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  return fd;
+  int fds[2] = {-1, -1};
+  const std::size_t count = std::min<std::size_t>(2, (c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+  std::memcpy(fds, CMSG_DATA(c), count * sizeof(int));
+  return NetworkSockets{fds[0], fds[1]};
 }
 
 void release_child(int control_fd) {
@@ -407,18 +468,29 @@ Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec)
   return OutboundNetwork{child, exit_pipe[1], ready[0]};
 }
 
-Status await_outbound_network(OutboundNetwork& network) {
+Status await_outbound_network(OutboundNetwork& network, int routes_fd) {
   if (network.pid <= 0 || network.ready_fd < 0) return Ok{};
-  // Ready means the interface is configured: the function's first connect
-  // must not race it.
+  // The function's first connect must not race the interface's set-up.
+  const auto deadline = std::chrono::steady_clock::now() + kNetworkStartLimit;
+  for (;;) {
+    pollfd p[2] = {{network.ready_fd, POLLIN, 0}, {routes_fd, POLLIN, 0}};
+    if (::poll(p, 2, ms_until(deadline)) <= 0) break;
+    if (p[0].revents != 0) return confirm_outbound_network(network, 0);
+    if (p[1].revents != 0 && default_route_added(routes_fd)) return Ok{};
+  }
+  stop_outbound_network(network);
+  return network_failure();
+}
+
+Status confirm_outbound_network(OutboundNetwork& network, int timeout_ms) {
+  if (network.pid <= 0 || network.ready_fd < 0) return Ok{};
   pollfd p{network.ready_fd, POLLIN, 0};
   char byte = 0;
-  bool up = ::poll(&p, 1, 5000) > 0 && ::read(network.ready_fd, &byte, 1) == 1;
+  bool up = ::poll(&p, 1, timeout_ms) > 0 && ::read(network.ready_fd, &byte, 1) == 1;
   ::close(std::exchange(network.ready_fd, -1));
   if (up) return Ok{};
   stop_outbound_network(network);
-  return make_error("slirp4netns did not bring the environment's network up", "",
-                    "run with --no-network, or check that slirp4netns works on this machine");
+  return network_failure();
 }
 
 void end_outbound_network(OutboundNetwork& network) {

@@ -53,7 +53,9 @@ struct WallsSpec {
   // False when bubblewrap holds the bootstrap (--block-fd) until the engine
   // lets it go: the child then execs without waiting for the Runtime API.
   bool await_runtime_api = true;
-  bool tap_device = false;              // make kTapDevice, persistent, for slirp4netns
+  // Also hand the engine a netlink socket of the namespace that hears its
+  // routes being added (see await_outbound_network).
+  bool watch_routes = false;
   int control_fd = -1;                  // child's end of a socketpair with the engine
   int engine_fd = -1;                   // the engine's end: the child closes its copy
   int tmp_backing_fd = -1;              // a formatted filesystem image, or -1 (tmpfs)
@@ -70,9 +72,15 @@ struct WallsSpec {
 // failed with `*stage` set to a word naming it.
 int raise_walls(const WallsSpec& spec, const char** stage);
 
-// Engine half: receives the environment's unbound TCP socket from the child
-// (waiting at most `timeout_ms`), or an error when the child failed first.
-Result<int> receive_network_socket(int control_fd, int timeout_ms);
+// What the child hands the engine from inside its network namespace.
+struct NetworkSockets {
+  int runtime_api = -1;  // an unbound TCP socket
+  int routes = -1;       // with WallsSpec::watch_routes: netlink, IPv4 route events
+};
+
+// Engine half: receives the environment's sockets from the child (waiting
+// at most `timeout_ms`), or an error when the child failed first.
+Result<NetworkSockets> receive_network_sockets(int control_fd, int timeout_ms);
 
 // Engine half: lets the child go on to exec once the Runtime API listens.
 void release_child(int control_fd);
@@ -98,8 +106,18 @@ struct OutboundNetwork {
 // Starts connecting the network namespace of `pid` to the outside. None
 // (pid 0) when slirp4netns is not installed.
 Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec);
-// Waits until its interface is up; on failure, stops it.
-Status await_outbound_network(OutboundNetwork& network);
+// Waits until its interface is up; on failure, stops it. With `routes_fd`
+// (NetworkSockets::routes), returns as soon as slirp4netns has configured the
+// interface (its default route exists), about a millisecond before it says
+// "ready" (it builds its own sandbox and seccomp filter in between): the
+// tap device is attached by then, so what the function sends meanwhile
+// waits in the device's queue for slirp4netns to read it. `ready_fd` stays
+// open for confirm_outbound_network.
+Status await_outbound_network(OutboundNetwork& network, int routes_fd = -1);
+// Waits at most `timeout_ms` for a network released early by
+// await_outbound_network to say "ready": an error when slirp4netns failed
+// or has not said it in time. Ok at once when there is nothing to wait for.
+Status confirm_outbound_network(OutboundNetwork& network, int timeout_ms);
 // Tells slirp4netns to go without waiting for it, first, to overlap its exit
 // with the rest of a teardown. (As root the tap device is persistent, so its
 // exit no longer unregisters the device and waits out RCU grace periods.)
