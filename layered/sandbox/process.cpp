@@ -17,6 +17,7 @@
 
 #include "sandbox/memory.hpp"
 #include "sandbox/sandbox.hpp"
+#include "sandbox/vfork_child.hpp"
 #include "sandbox/walls.hpp"
 
 namespace layered::sandbox {
@@ -196,8 +197,11 @@ Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
   }
   auto argv = c_strings(spec.argv);
   auto envp = c_strings(spec.env);
-  pid_t pid = ::fork();
-  if (pid == 0) exec_child(spec, argv.data(), envp.data(), p.out[1], p.err[1]);
+  auto body = [&] { exec_child(spec, argv.data(), envp.data(), p.out[1], p.err[1]); };
+  // A child that waits for the engine before it execs needs the engine running.
+  const bool waits = spec.hold_fd >= 0 || (spec.walls && spec.walls->await_runtime_api);
+  pid_t pid = waits ? ::fork() : vfork_child(body);
+  if (pid == 0) body();
   for (int* end : {&p.out[1], &p.err[1], &p.control[1]}) ::close(Pipes::take(*end));
   if (pid < 0) return make_error("cannot fork: " + std::string(strerror(errno)), spec.argv[0]);
   OutboundNetwork outbound;

@@ -31,6 +31,8 @@
 #include <utility>
 #include <vector>
 
+#include "sandbox/vfork_child.hpp"
+
 namespace layered::sandbox {
 
 namespace {
@@ -445,8 +447,7 @@ Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec)
   argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  pid_t child = ::fork();
-  if (child == 0) {
+  auto body = [&] {
     int null_fd = ::open("/dev/null", O_RDWR);
     ::dup2(null_fd, 0);
     ::dup2(null_fd, 1);
@@ -457,7 +458,8 @@ Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec)
     if (spec.as_root && !persistent_tap_in(pid)) ::_exit(127);
     ::execv(slirp, argv.data());
     ::_exit(127);
-  }
+  };
+  pid_t child = vfork_child(body);
   ::close(ready[1]);
   ::close(exit_pipe[0]);
   if (child < 0) {
