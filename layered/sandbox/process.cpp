@@ -159,8 +159,8 @@ Error child_error(const ChildFailure& info, const std::string& program) {
   return make_error("cannot " + what + ": " + strerror(info.error), program);
 }
 
-// Hands the child's network socket to `bind`, connects the network to the
-// outside when asked, then lets the child exec.
+// Hands the child's network socket to `bind` and connects the network to the
+// outside when asked; bubblewrap holds the bootstrap meanwhile.
 Status connect_network(Pipes& p, const SpawnSpec& spec, pid_t pid, const RuntimeApiBinder& bind,
                        OutboundNetwork& network) {
   auto sockets = receive_network_sockets(p.control[0], 10000);
@@ -184,7 +184,6 @@ Status connect_network(Pipes& p, const SpawnSpec& spec, pid_t pid, const Runtime
     auto port = bind(sockets->runtime_api, kRuntimeApiPort);
     if (!port) return port.error();
   }
-  if (spec.walls->await_runtime_api) release_child(p.control[0]);
   return await_outbound_network(network, sockets->routes);
 }
 
@@ -198,9 +197,9 @@ Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
   auto argv = c_strings(spec.argv);
   auto envp = c_strings(spec.env);
   auto body = [&] { exec_child(spec, argv.data(), envp.data(), p.out[1], p.err[1]); };
-  // A child that waits for the engine before it execs needs the engine running.
-  const bool waits = spec.hold_fd >= 0 || (spec.walls && spec.walls->await_runtime_api);
-  pid_t pid = waits ? ::fork() : vfork_child(body);
+  // A child that waits for the engine before it execs (the direct launcher's
+  // held start) needs the engine running.
+  pid_t pid = spec.hold_fd >= 0 ? ::fork() : vfork_child(body);
   if (pid == 0) body();
   for (int* end : {&p.out[1], &p.err[1], &p.control[1]}) ::close(Pipes::take(*end));
   if (pid < 0) return make_error("cannot fork: " + std::string(strerror(errno)), spec.argv[0]);
@@ -335,18 +334,17 @@ class BwrapLauncher : public Launcher {
     const bool as_root = ::geteuid() == 0;
     auto command = bwrap_command(plan, tmp.backing >= 0, as_root);
     if (!command) return command.error();
-    // Held until released, or until the outbound network is up.
-    const bool hold_bootstrap = plan.held || plan.outbound_network;
+    // bubblewrap holds the bootstrap (after laying the sandbox out, before
+    // exec) until the Runtime API listens and the network is up, or until a
+    // prepared environment is released: the walls' child never waits for
+    // the engine, so it starts without a fork.
     HoldPipe hold;
-    if (auto opened = open_hold_pipe(hold_bootstrap, hold); !opened) {
+    if (auto opened = open_hold_pipe(true, hold); !opened) {
       for (int fd : command->data_fds) ::close(fd);
       return opened.error();
     }
-    if (hold_bootstrap) {
-      // bubblewrap blocks on it after laying out the sandbox, before exec.
-      command->args.insert(command->args.begin(), {"--block-fd", std::to_string(hold.read_end)});
-      command->data_fds.push_back(std::exchange(hold.read_end, -1));
-    }
+    command->args.insert(command->args.begin(), {"--block-fd", std::to_string(hold.read_end)});
+    command->data_fds.push_back(std::exchange(hold.read_end, -1));
     auto memory = make_memory_monitor(limit_bytes(plan), plan.memory_watch);
     SpawnSpec spec;
     spec.argv.push_back(*bwrap);
@@ -362,7 +360,6 @@ class BwrapLauncher : public Launcher {
                            .host_gid = host_id,
                            .own_uid = ::getuid(),
                            .own_gid = ::getgid(),
-                           .await_runtime_api = !hold_bootstrap,
                            // A held sandbox waits for "ready" (it is prepared ahead).
                            .watch_routes = plan.outbound_network && !plan.held,
                            .tmp_backing_fd = tmp.backing,
@@ -375,7 +372,7 @@ class BwrapLauncher : public Launcher {
     if (!child) return child.error();
     child->release_fd = std::exchange(hold.write_end, -1);
     auto box = std::make_unique<ProcessSandbox>(*child, std::move(memory), true);
-    if (!plan.held) box->release();  // the network is up: let the bootstrap run
+    if (!plan.held) box->release();  // the Runtime API listens, the network is up
     return std::unique_ptr<Sandbox>(std::move(box));
   }
 };

@@ -381,9 +381,6 @@ int raise_walls(const WallsSpec& spec, const char** stage) {
   if (!enter_namespaces(spec)) return failed("create the network namespace");
   if (!loopback_up()) return failed("bring up loopback");
   if (!hand_over_sockets(spec)) return failed("hand over the Runtime API socket");
-  char go = 0;
-  if (spec.await_runtime_api && ::read(spec.control_fd, &go, 1) != 1)
-    return failed("wait for the Runtime API");
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failed("forbid new privileges");
   return 0;
 }
@@ -407,12 +404,6 @@ Result<NetworkSockets> receive_network_sockets(int control_fd, int timeout_ms) {
   const std::size_t count = std::min<std::size_t>(2, (c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
   std::memcpy(fds, CMSG_DATA(c), count * sizeof(int));
   return NetworkSockets{fds[0], fds[1]};
-}
-
-void release_child(int control_fd) {
-  char go = 'G';
-  // The child may have failed and gone: no SIGPIPE for the engine.
-  (void)!::send(control_fd, &go, 1, MSG_NOSIGNAL);
 }
 
 uid_t environment_host_uid() {

@@ -50,9 +50,6 @@ struct WallsSpec {
   gid_t host_gid = 0;
   uid_t own_uid = 0;  // the engine's own ids (for the non-root maps)
   gid_t own_gid = 0;
-  // False when bubblewrap holds the bootstrap (--block-fd) until the engine
-  // lets it go: the child then execs without waiting for the Runtime API.
-  bool await_runtime_api = true;
   // Also hand the engine a netlink socket of the namespace that hears its
   // routes being added (see await_outbound_network).
   bool watch_routes = false;
@@ -81,9 +78,6 @@ struct NetworkSockets {
 // Engine half: receives the environment's sockets from the child (waiting
 // at most `timeout_ms`), or an error when the child failed first.
 Result<NetworkSockets> receive_network_sockets(int control_fd, int timeout_ms);
-
-// Engine half: lets the child go on to exec once the Runtime API listens.
-void release_child(int control_fd);
 
 // An unprivileged host user id for one environment: a fresh one each time
 // (from a range no distribution allocates), so that the process limit
