@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -71,7 +72,14 @@ struct Environment::State {
   std::optional<sandbox::ManagedRuntime> managed;  // python3.X / nodejsNN.x
   // What Lambda's loader prints refusing the bootstrap (symbol versions the
   // image lacks but this machine's libraries have); empty when it starts.
-  std::vector<std::string> loader_refusal;
+  // Judged in a thread of its own while the sandbox is laid out (half a
+  // millisecond of parsing ELF files), and read before the bootstrap runs.
+  std::future<std::vector<std::string>> loader_check;
+  std::vector<std::string> loader_refusal_value;
+  const std::vector<std::string>& loader_refusal() {
+    if (loader_check.valid()) loader_refusal_value = loader_check.get();
+    return loader_refusal_value;
+  }
   std::unique_ptr<sandbox::Launcher> own_launcher;
   sandbox::Launcher* launcher = nullptr;
   std::unique_ptr<runtime_api::Server> server;
@@ -155,7 +163,7 @@ struct Environment::State {
   // The bootstrap as Lambda's loader leaves it: its lines in the log and the
   // exit status ld.so ends with, so that nothing that fails there runs here.
   InitOutcome refused_by_loader(const std::string& request_id, Clock::time_point started) {
-    for (const auto& line : loader_refusal) log_line(line);
+    for (const auto& line : loader_refusal()) log_line(line);
     return InitOutcome{
         false, ms_since(started), "error", "Runtime.ExitError",
         platform_error("Runtime.ExitError", request_id, "Runtime exited with error: exit status 1")};
@@ -177,11 +185,14 @@ struct Environment::State {
           InitOutcome{false, 0, "error", "Runtime.InvalidEntrypoint",
                       platform_error("Runtime.InvalidEntrypoint", request_id, bootstrap.error().message)}};
     }
-    if (!loader_refusal.empty())
-      return std::optional<InitOutcome>{refused_by_loader(request_id, Clock::now())};
+    auto started = Clock::now();
     auto launched = launcher->start(plan(*bootstrap, hold));
     if (!launched) return launched.error();
     box = std::move(*launched);
+    if (!loader_refusal().empty()) {  // still held: the bootstrap never ran
+      discard();
+      return std::optional<InitOutcome>{refused_by_loader(request_id, started)};
+    }
     output_open = true;
     held = hold;
     return std::optional<InitOutcome>{};
@@ -209,7 +220,8 @@ struct Environment::State {
         .bind_runtime_api = [api = server.get()](int socket,
                                                  int port) { return api->listen_on(socket, port); },
         .managed = managed,
-        .held = hold};
+        .held = hold,
+        .may_release = [this] { return loader_refusal().empty(); }};
   }
 
   // Starts a runtime (or lets a prepared one go) and waits for its first

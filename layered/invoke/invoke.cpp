@@ -40,7 +40,7 @@ Result<double> Environment::prepare() {
   State& s = *state_;
   // Nothing to lay out when the loader would refuse the bootstrap: the
   // invoke's Init says so.
-  if (s.ready || s.held || s.was_reset || !s.loader_refusal.empty()) return 0.0;
+  if (s.ready || s.held || s.was_reset || !s.loader_refusal().empty()) return 0.0;
   auto started = Clock::now();
   auto failed = s.launch(runtime_api::new_request_id(), true);
   if (!failed) return failed.error();
@@ -97,9 +97,12 @@ Result<std::unique_ptr<Environment>> Environment::create(model::Function spec, O
   }
   if (!state->managed) {
     if (auto bootstrap = sandbox::find_bootstrap(spec.code_dir, state->opt_dir)) {
-      state->loader_refusal = doctor::missing_versions(
-          state->image,
-          {std::string(model::to_string(spec.architecture)), spec.code_dir, state->opt_dir, *bootstrap});
+      state->loader_check = std::async(
+          std::launch::async,
+          [&image = state->image, start = doctor::Start{std::string(model::to_string(spec.architecture)),
+                                                        spec.code_dir, state->opt_dir, *bootstrap}] {
+            return doctor::missing_versions(image, start);
+          });
     }
   }
   if (options.launcher) {

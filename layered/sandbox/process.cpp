@@ -372,7 +372,8 @@ class BwrapLauncher : public Launcher {
     if (!child) return child.error();
     child->release_fd = std::exchange(hold.write_end, -1);
     auto box = std::make_unique<ProcessSandbox>(*child, std::move(memory), true);
-    if (!plan.held) box->release();  // the Runtime API listens, the network is up
+    // The Runtime API listens, the network is up.
+    if (!plan.held && (!plan.may_release || plan.may_release())) box->release();
     return std::unique_ptr<Sandbox>(std::move(box));
   }
 };
@@ -400,14 +401,16 @@ class DirectLauncher : public Launcher {
     spec.cwd = plan.code_dir;
     spec.new_session = true;
     HoldPipe hold;
-    LAYERED_TRY(open_hold_pipe(plan.held, hold));
+    LAYERED_TRY(open_hold_pipe(plan.held || plan.may_release, hold));
     spec.hold_fd = hold.read_end;
     auto memory = make_memory_monitor(limit_bytes(plan), plan.memory_watch);
     spec.join_file = memory->join_file();
     auto child = spawn(std::move(spec));
     if (!child) return child.error();
     child->release_fd = std::exchange(hold.write_end, -1);
-    return std::unique_ptr<Sandbox>(std::make_unique<ProcessSandbox>(*child, std::move(memory), false));
+    auto box = std::make_unique<ProcessSandbox>(*child, std::move(memory), false);
+    if (!plan.held && plan.may_release && plan.may_release()) box->release();
+    return std::unique_ptr<Sandbox>(std::move(box));
   }
 };
 

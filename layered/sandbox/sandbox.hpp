@@ -151,6 +151,9 @@ struct Plan {
   // runs the bootstrap until Sandbox::release(): an environment prepared
   // ahead, whose cold start is then the runtime's own start-up alone.
   bool held = false;
+  // Asked (when set) before a sandbox that is not held runs its bootstrap:
+  // false leaves it held, for the caller to discard.
+  std::function<bool()> may_release;
 };
 
 // What mounts a managed runtime (nothing without one): host directories
