@@ -17,9 +17,9 @@ namespace layered::sandbox {
 namespace {
 
 struct Start {
-  int (*body)(void*);
-  void* arg;
-  sigset_t mask;  // the caller's, restored in the child before `body`
+  int (*body)(void*) = nullptr;
+  void* arg = nullptr;
+  sigset_t mask{};  // the caller's, restored in the child before `body`
   // AddressSanitizer keeps one record of the thread's stack, which the child
   // shares: the child says it runs on its own stack (else ASan takes its
   // frames for a corrupted stack), the caller says it is back on its own.
@@ -53,11 +53,13 @@ int trampoline(void* raw) {
 
 pid_t vfork_child(int (*body)(void*), void* arg) {
   // The child's own stack: it must not write on the caller's frames.
-  constexpr std::size_t kStackBytes = 256 * 1024;
+  constexpr std::size_t kStackBytes = std::size_t{256} * 1024;
   void* stack =
       ::mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return -1;
-  Start start{body, arg, {}};
+  Start start;
+  start.body = body;
+  start.arg = arg;
   sigset_t all;
   sigfillset(&all);
   ::pthread_sigmask(SIG_BLOCK, &all, &start.mask);
