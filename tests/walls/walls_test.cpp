@@ -307,6 +307,34 @@ TEST_F(Walls, OutboundNetworkReachesTheWorldButNotTheHostsLoopback) {
   EXPECT_EQ(outside.accepted(), reached);
 }
 
+// The bootstrap runs once the network helper has configured the interface,
+// before it says "ready": a helper that then dies must fail the invocation,
+// not leave the function running without a network.
+TEST_F(Walls, ANetworkHelperThatDiesAfterConfiguringFailsTheInvocation) {
+  if (::geteuid() != 0) GTEST_SKIP() << "configuring the environment's namespace from outside needs root";
+  if (::access("/dev/net/tun", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/net/tun is not open to this user";
+  if (::access("/usr/bin/nsenter", X_OK) != 0) GTEST_SKIP() << "nsenter is not installed";
+  // Called as slirp4netns is (... PID TAP): configures the tap device as
+  // slirp4netns does, then exits without saying "ready" on --ready-fd.
+  const fs::path helper = root_ / "dying-network-helper";
+  std::ofstream(helper) << R"(#!/bin/sh
+eval pid=\${$(($# - 1))}
+nsenter --net=/proc/$pid/ns/net sh -c \
+  'ip link set tap0 up && ip addr add 10.0.2.100/24 dev tap0 && ip route add default via 10.0.2.2' || exit 1
+sleep 0.5
+exit 1
+)";
+  fs::permissions(helper, fs::perms(0755));
+  ::setenv("LAYERED_SLIRP4NETNS", helper.c_str(), 1);
+  auto opts = options();
+  opts.outbound_network = true;
+  auto r = invoke::invoke_once(function("answers", serve_loop("echo ok")), "{}", opts);
+  ::unsetenv("LAYERED_SLIRP4NETNS");
+  ASSERT_FALSE(r.ok()) << r->payload << "\n" << r->logs;
+  EXPECT_NE(r.error().message.find("did not bring the environment's network up"), std::string::npos)
+      << format_error(r.error());
+}
+
 // The engine's peak resident growth while it lives, sampled every 20 ms.
 class ResidentGrowth {
  public:
