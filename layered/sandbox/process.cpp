@@ -328,10 +328,11 @@ class BwrapLauncher : public Launcher {
     auto bwrap = find_bwrap();
     if (!bwrap) return bwrap.error();
     Plan plan = given;
+    const bool as_root = ::geteuid() == 0;
+    if (plan.outbound_network) LAYERED_TRY(outbound_network_usable(as_root));
     set_runtime_api(plan.environment, kRuntimeApiPort);
     DiskTmp tmp;
     LAYERED_TRY(prepare_disk_tmp(plan, tmp));
-    const bool as_root = ::geteuid() == 0;
     auto command = bwrap_command(plan, tmp.backing >= 0, as_root);
     if (!command) return command.error();
     // bubblewrap holds the bootstrap (after laying the sandbox out, before

@@ -414,11 +414,28 @@ uid_t environment_host_uid() {
   return static_cast<uid_t>(100000000U + rng() % (1U << 24));
 }
 
-Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec) {
-  // LAYERED_SLIRP4NETNS: another network helper with slirp4netns's command
-  // line (the tests use one that fails after configuring the interface).
+namespace {
+
+// LAYERED_SLIRP4NETNS: another network helper with slirp4netns's command
+// line (the tests use one that fails after configuring the interface).
+const char* network_helper() {
   const char* chosen = std::getenv("LAYERED_SLIRP4NETNS");
-  const char* slirp = chosen && *chosen ? chosen : "/usr/bin/slirp4netns";
+  return chosen && *chosen ? chosen : "/usr/bin/slirp4netns";
+}
+
+}  // namespace
+
+Status outbound_network_usable(bool as_root) {
+  if (as_root || ::access(network_helper(), X_OK) != 0) return Ok{};
+  // Without root, slirp4netns opens the device itself, inside the namespace.
+  if (::access("/dev/net/tun", R_OK | W_OK) == 0) return Ok{};
+  return make_error("the outbound network needs /dev/net/tun, which this user cannot open", "/dev/net/tun",
+                    "run with --no-network, or open the device to this user (most distributions make it "
+                    "mode 0666)");
+}
+
+Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec) {
+  const char* slirp = network_helper();
   if (::access(slirp, X_OK) != 0) return OutboundNetwork{};
   int ready[2], exit_pipe[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return make_error("cannot create a pipe for slirp4netns");

@@ -97,6 +97,9 @@ struct OutboundNetwork {
   int ready_fd = -1;  // readable once the interface is up (until awaited)
 };
 
+// Whether this user can have an outbound network (checked before a sandbox
+// is laid out): without root, slirp4netns needs /dev/net/tun.
+Status outbound_network_usable(bool as_root);
 // Starts connecting the network namespace of `pid` to the outside. None
 // (pid 0) when slirp4netns is not installed.
 Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec);

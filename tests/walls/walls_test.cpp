@@ -3,10 +3,12 @@
 // is a small shell bootstrap with busybox from a layer; each is bounded in
 // count and time and touches only its own processes and files.
 #include <arpa/inet.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -333,6 +335,37 @@ exit 1
   ASSERT_FALSE(r.ok()) << r->payload << "\n" << r->logs;
   EXPECT_NE(r.error().message.find("did not bring the environment's network up"), std::string::npos)
       << format_error(r.error());
+}
+
+// Without root, slirp4netns opens /dev/net/tun itself: where this user
+// cannot, the invocation says so before laying anything out.
+TEST_F(Walls, WithoutRootAClosedTunDeviceIsNamed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  if (::access("/usr/bin/slirp4netns", X_OK) != 0) GTEST_SKIP() << "slirp4netns is not installed";
+  auto fn = function("unreachable", serve_loop("echo ok"));
+  auto opts = options();
+  opts.outbound_network = true;
+  fs::create_directories(opts.cache_dir);
+  const uid_t nobody = 65534;
+  ASSERT_EQ(::chown(opts.cache_dir.c_str(), nobody, nobody), 0);
+  // In a child, as nobody: 0 named the device, 2 the device is open to nobody
+  // here (nothing to test), 1 anything else.
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody, nobody, nobody) != 0 ||
+        ::setresuid(nobody, nobody, nobody) != 0)
+      ::_exit(1);
+    if (::access("/dev/net/tun", R_OK | W_OK) == 0) ::_exit(2);
+    auto r = invoke::invoke_once(fn, "{}", opts);
+    const bool named = !r.ok() && r.error().message.find("/dev/net/tun") != std::string::npos &&
+                       r.error().hint.find("--no-network") != std::string::npos;
+    ::_exit(named ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 2) GTEST_SKIP() << "/dev/net/tun is open to every user here";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 // The engine's peak resident growth while it lives, sampled every 20 ms.
