@@ -1,11 +1,10 @@
-// The network namespace, the disk-backed /tmp, the limits and the
-// unprivileged user of one environment (see walls.hpp).
+// The walls' child: the network namespace, the disk-backed /tmp's mount,
+// the limits and the unprivileged user of one environment, and the engine's
+// side of its hand-over (see walls.hpp).
 #include "sandbox/walls.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/close_range.h>
-#include <linux/if_tun.h>
 #include <linux/loop.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -18,21 +17,11 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <chrono>
-#include <csignal>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <random>
-#include <utility>
-#include <vector>
-
-#include "sandbox/vfork_child.hpp"
 
 namespace layered::sandbox {
 
@@ -207,34 +196,6 @@ bool hand_over_sockets(const WallsSpec& spec) {
   return ok;
 }
 
-// The tap device slirp4netns attaches to, made persistent first in the
-// environment's network namespace: when slirp4netns exits, closing its
-// descriptor then leaves the device alone instead of unregistering it, which
-// waits out RCU grace periods (20 ms and more) before the exit completes.
-// The device goes with the namespace, in the kernel's own cleanup. Root only
-// (joining the namespace and /dev/net/tun, often 0600, need it); runs in the
-// forked child that then execs slirp4netns, which must stay in this
-// machine's namespace: false (the child must not exec) if it cannot return.
-bool persistent_tap_in(pid_t pid) {
-  char path[64];
-  append_text(append_number(append_text(path, "/proc/"), static_cast<unsigned long>(pid)), "/ns/net");
-  int home = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  int target = ::open(path, O_RDONLY | O_CLOEXEC);
-  bool back = true;
-  if (home >= 0 && target >= 0 && ::setns(target, CLONE_NEWNET) == 0) {
-    int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-    ifreq req{};
-    std::strncpy(req.ifr_name, kTapDevice, IFNAMSIZ - 1);
-    req.ifr_flags = IFF_TAP | IFF_NO_PI;  // as slirp4netns opens it
-    if (fd >= 0 && ::ioctl(fd, TUNSETIFF, &req) == 0) (void)::ioctl(fd, TUNSETPERSIST, 1);
-    if (fd >= 0) ::close(fd);
-    back = ::setns(home, CLONE_NEWNET) == 0;
-  }
-  if (home >= 0) ::close(home);
-  if (target >= 0) ::close(target);
-  return back;
-}
-
 bool set_limit(int resource, long value) {
   rlimit limit{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
   return ::setrlimit(resource, &limit) == 0;
@@ -247,120 +208,6 @@ bool become_unprivileged(const WallsSpec& spec) {
   return ::setgroups(0, nullptr) == 0 && ::setresgid(spec.host_gid, spec.host_gid, spec.host_gid) == 0 &&
          ::setresuid(spec.host_uid, spec.host_uid, spec.host_uid) == 0 &&
          ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0;
-}
-
-// ---- engine half ----
-
-// How long slirp4netns may take to bring an environment's network up.
-constexpr std::chrono::milliseconds kNetworkStartLimit{5000};
-
-int ms_until(std::chrono::steady_clock::time_point deadline) {
-  auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-  return static_cast<int>(std::max<long long>(0, left.count()));
-}
-
-Error network_failure() {
-  return make_error("slirp4netns did not bring the environment's network up", "",
-                    "run with --no-network, or check that slirp4netns works on this machine");
-}
-
-// Reads the route events waiting on `fd`: true once one adds an IPv4
-// default route to the main table, slirp4netns's last configuring step.
-bool default_route_added(int fd) {
-  alignas(nlmsghdr) char buf[8192];
-  for (;;) {
-    auto n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-    if (n <= 0) return false;
-    auto left = static_cast<unsigned>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_type != RTM_NEWROUTE || h->nlmsg_len < NLMSG_LENGTH(sizeof(rtmsg))) continue;
-      const auto* route = static_cast<const rtmsg*>(NLMSG_DATA(h));
-      if (route->rtm_family == AF_INET && route->rtm_dst_len == 0 && route->rtm_table == RT_TABLE_MAIN)
-        return true;
-    }
-  }
-}
-
-std::string find_e2fs_tool(const char* name) {
-  for (const char* dir : {"/usr/sbin/", "/sbin/"}) {
-    std::string path = std::string(dir) + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return {};
-}
-
-// Runs `program` with its output discarded; true when it exits with 0.
-bool run_quietly(const std::string& program, std::vector<std::string> args) {
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int null_fd = ::open("/dev/null", O_RDWR);
-    ::dup2(null_fd, 1);
-    ::dup2(null_fd, 2);
-    ::execv(program.c_str(), argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-Status format_image(const std::string& image, int size_mb) {
-  std::string mke2fs = find_e2fs_tool("mke2fs");
-  std::string debugfs = find_e2fs_tool("debugfs");
-  if (mke2fs.empty() || debugfs.empty())
-    return make_error("mke2fs or debugfs is not installed", "",
-                      "install the 'e2fsprogs' package (scripts/setup.sh)");
-  // No journal and lazy tables: the image is a few hundred kilobytes of
-  // metadata however large the filesystem, so copying it is cheap.
-  if (!run_quietly(mke2fs, {"mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal,^resize_inode", "-E",
-                            "lazy_itable_init=1,nodiscard", "-m", "0", image, std::to_string(size_mb) + "M"}))
-    return make_error("cannot format the /tmp image", image, "check that mke2fs works on this machine");
-  // Lambda's /tmp as it is mounted: empty and open to everyone. Done here
-  // once, not in each environment, where every metadata change is a round
-  // trip through the loop device before the function may start.
-  if (!run_quietly(debugfs, {"debugfs", "-w", "-R", "rmdir lost+found", image}) ||
-      !run_quietly(debugfs, {"debugfs", "-w", "-R", "sif / mode 041777", image}))
-    return make_error("cannot prepare the /tmp image", image, "check that debugfs works on this machine");
-  return Ok{};
-}
-
-// The pristine image for `size_mb`, made once (atomically) and reused.
-Result<std::string> pristine_image(const std::string& dir, int size_mb) {
-  // "-empty": no lost+found, mode 1777 (images of earlier versions had both).
-  std::string path = dir + "/ext4-" + std::to_string(size_mb) + "m-empty.img";
-  if (::access(path.c_str(), R_OK) == 0) return path;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  std::string partial =
-      path + ".partial-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
-  LAYERED_TRY(format_image(partial, size_mb));
-  if (::rename(partial.c_str(), path.c_str()) != 0) {
-    ::unlink(partial.c_str());
-    return make_error("cannot store the /tmp image: " + std::string(std::strerror(errno)), path);
-  }
-  return path;
-}
-
-// Copies only the data of `from` into `to`: the holes stay holes.
-bool copy_sparse(int from, int to, off_t size) {
-  off_t at = 0;
-  while (at < size) {
-    off_t data = ::lseek(from, at, SEEK_DATA);
-    if (data < 0) break;  // ENXIO: no more data
-    off_t hole = ::lseek(from, data, SEEK_HOLE);
-    if (hole < 0) return false;
-    loff_t in = data, out = data;
-    while (in < hole) {
-      auto n = ::copy_file_range(from, &in, to, &out, static_cast<size_t>(hole - in), 0);
-      if (n <= 0) return false;
-    }
-    at = hole;
-  }
-  return ::ftruncate(to, size) == 0;
 }
 
 }  // namespace
@@ -412,140 +259,6 @@ uid_t environment_host_uid() {
   // out (100,000 + 65,536 per user) and below the overflow ids.
   thread_local std::mt19937 rng{std::random_device{}()};
   return static_cast<uid_t>(100000000U + rng() % (1U << 24));
-}
-
-namespace {
-
-// LAYERED_SLIRP4NETNS: another network helper with slirp4netns's command
-// line (the tests use one that fails after configuring the interface).
-const char* network_helper() {
-  const char* chosen = std::getenv("LAYERED_SLIRP4NETNS");
-  return chosen && *chosen ? chosen : "/usr/bin/slirp4netns";
-}
-
-}  // namespace
-
-Status outbound_network_usable(bool as_root) {
-  if (as_root || ::access(network_helper(), X_OK) != 0) return Ok{};
-  // Without root, slirp4netns opens the device itself, inside the namespace.
-  if (::access("/dev/net/tun", R_OK | W_OK) == 0) return Ok{};
-  return make_error("the outbound network needs /dev/net/tun, which this user cannot open", "/dev/net/tun",
-                    "run with --no-network, or open the device to this user (most distributions make it "
-                    "mode 0666)");
-}
-
-Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec) {
-  const char* slirp = network_helper();
-  if (::access(slirp, X_OK) != 0) return OutboundNetwork{};
-  int ready[2], exit_pipe[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) return make_error("cannot create a pipe for slirp4netns");
-  if (::pipe2(exit_pipe, O_CLOEXEC) != 0) {
-    ::close(ready[0]);
-    ::close(ready[1]);
-    return make_error("cannot create a pipe for slirp4netns");
-  }
-  std::vector<std::string> args = {slirp,
-                                   "--configure",
-                                   "--mtu=65520",
-                                   "--disable-host-loopback",
-                                   "--enable-sandbox",
-                                   "--enable-seccomp",
-                                   "--ready-fd=" + std::to_string(ready[1]),
-                                   "--exit-fd=" + std::to_string(exit_pipe[0])};
-  if (!spec.as_root) args.push_back("--userns-path=/proc/" + std::to_string(pid) + "/ns/user");
-  args.push_back(std::to_string(pid));
-  args.push_back(kTapDevice);
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  auto body = [&] {
-    int null_fd = ::open("/dev/null", O_RDWR);
-    ::dup2(null_fd, 0);
-    ::dup2(null_fd, 1);
-    ::dup2(null_fd, 2);
-    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-    ::fcntl(ready[1], F_SETFD, 0);
-    ::fcntl(exit_pipe[0], F_SETFD, 0);
-    if (spec.as_root && !persistent_tap_in(pid)) ::_exit(127);
-    ::execv(slirp, argv.data());
-    ::_exit(127);
-  };
-  pid_t child = vfork_child(body);
-  ::close(ready[1]);
-  ::close(exit_pipe[0]);
-  if (child < 0) {
-    ::close(ready[0]);
-    ::close(exit_pipe[1]);
-    return make_error("cannot start slirp4netns: " + std::string(std::strerror(errno)));
-  }
-  return OutboundNetwork{child, exit_pipe[1], ready[0]};
-}
-
-Status await_outbound_network(OutboundNetwork& network, int routes_fd) {
-  if (network.pid <= 0 || network.ready_fd < 0) return Ok{};
-  // The function's first connect must not race the interface's set-up.
-  const auto deadline = std::chrono::steady_clock::now() + kNetworkStartLimit;
-  for (;;) {
-    pollfd p[2] = {{network.ready_fd, POLLIN, 0}, {routes_fd, POLLIN, 0}};
-    if (::poll(p, 2, ms_until(deadline)) <= 0) break;
-    if (p[0].revents != 0) return confirm_outbound_network(network, 0);
-    if (p[1].revents != 0 && default_route_added(routes_fd)) return Ok{};
-  }
-  stop_outbound_network(network);
-  return network_failure();
-}
-
-Status confirm_outbound_network(OutboundNetwork& network, int timeout_ms) {
-  if (network.pid <= 0 || network.ready_fd < 0) return Ok{};
-  pollfd p{network.ready_fd, POLLIN, 0};
-  char byte = 0;
-  bool up = ::poll(&p, 1, timeout_ms) > 0 && ::read(network.ready_fd, &byte, 1) == 1;
-  ::close(std::exchange(network.ready_fd, -1));
-  if (up) return Ok{};
-  stop_outbound_network(network);
-  return network_failure();
-}
-
-void end_outbound_network(OutboundNetwork& network) {
-  if (network.pid <= 0 || network.exit_fd < 0) return;
-  ::close(network.exit_fd);  // slirp4netns exits when this closes
-  network.exit_fd = -1;
-  ::kill(network.pid, SIGKILL);
-}
-
-void stop_outbound_network(OutboundNetwork& network) {
-  if (network.pid <= 0) return;
-  if (network.ready_fd >= 0) ::close(network.ready_fd);
-  end_outbound_network(network);
-  ::waitpid(network.pid, nullptr, 0);
-  network = {};
-}
-
-bool disk_tmp_supported() {
-  return ::geteuid() == 0 && ::access("/dev/loop-control", W_OK) == 0 && !find_e2fs_tool("mke2fs").empty() &&
-         !find_e2fs_tool("debugfs").empty();
-}
-
-Result<int> tmp_backing_file(const std::string& dir, int size_mb) {
-  auto pristine = pristine_image(dir, size_mb);
-  if (!pristine) return pristine.error();
-  int from = ::open(pristine->c_str(), O_RDONLY | O_CLOEXEC);
-  if (from < 0)
-    return make_error("cannot read the /tmp image: " + std::string(std::strerror(errno)), *pristine);
-  // Unnamed: nothing is left on disk whatever happens to the engine.
-  int to = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (to < 0) {
-    ::close(from);
-    return make_error("cannot create the /tmp image: " + std::string(std::strerror(errno)), dir);
-  }
-  bool ok = copy_sparse(from, to, static_cast<off_t>(size_mb) * 1024 * 1024);
-  ::close(from);
-  if (!ok) {
-    ::close(to);
-    return make_error("cannot copy the /tmp image: " + std::string(std::strerror(errno)), dir);
-  }
-  return to;
 }
 
 }  // namespace layered::sandbox

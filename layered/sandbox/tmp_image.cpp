@@ -1,0 +1,129 @@
+// The disk-backed /tmp's filesystem image: formatted once per size, copied
+// for each environment (see walls.hpp; the child mounts it).
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "sandbox/walls.hpp"
+
+namespace layered::sandbox {
+
+namespace {
+
+std::string find_e2fs_tool(const char* name) {
+  for (const char* dir : {"/usr/sbin/", "/sbin/"}) {
+    std::string path = std::string(dir) + name;
+    if (::access(path.c_str(), X_OK) == 0) return path;
+  }
+  return {};
+}
+
+// Runs `program` with its output discarded; true when it exits with 0.
+bool run_quietly(const std::string& program, std::vector<std::string> args) {
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null_fd = ::open("/dev/null", O_RDWR);
+    ::dup2(null_fd, 1);
+    ::dup2(null_fd, 2);
+    ::execv(program.c_str(), argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  return pid > 0 && ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+Status format_image(const std::string& image, int size_mb) {
+  std::string mke2fs = find_e2fs_tool("mke2fs");
+  std::string debugfs = find_e2fs_tool("debugfs");
+  if (mke2fs.empty() || debugfs.empty())
+    return make_error("mke2fs or debugfs is not installed", "",
+                      "install the 'e2fsprogs' package (scripts/setup.sh)");
+  // No journal and lazy tables: the image is a few hundred kilobytes of
+  // metadata however large the filesystem, so copying it is cheap.
+  if (!run_quietly(mke2fs, {"mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal,^resize_inode", "-E",
+                            "lazy_itable_init=1,nodiscard", "-m", "0", image, std::to_string(size_mb) + "M"}))
+    return make_error("cannot format the /tmp image", image, "check that mke2fs works on this machine");
+  // Lambda's /tmp as it is mounted: empty and open to everyone. Done here
+  // once, not in each environment, where every metadata change is a round
+  // trip through the loop device before the function may start.
+  if (!run_quietly(debugfs, {"debugfs", "-w", "-R", "rmdir lost+found", image}) ||
+      !run_quietly(debugfs, {"debugfs", "-w", "-R", "sif / mode 041777", image}))
+    return make_error("cannot prepare the /tmp image", image, "check that debugfs works on this machine");
+  return Ok{};
+}
+
+// The pristine image for `size_mb`, made once (atomically) and reused.
+Result<std::string> pristine_image(const std::string& dir, int size_mb) {
+  // "-empty": no lost+found, mode 1777 (images of earlier versions had both).
+  std::string path = dir + "/ext4-" + std::to_string(size_mb) + "m-empty.img";
+  if (::access(path.c_str(), R_OK) == 0) return path;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string partial =
+      path + ".partial-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
+  LAYERED_TRY(format_image(partial, size_mb));
+  if (::rename(partial.c_str(), path.c_str()) != 0) {
+    ::unlink(partial.c_str());
+    return make_error("cannot store the /tmp image: " + std::string(std::strerror(errno)), path);
+  }
+  return path;
+}
+
+// Copies only the data of `from` into `to`: the holes stay holes.
+bool copy_sparse(int from, int to, off_t size) {
+  off_t at = 0;
+  while (at < size) {
+    off_t data = ::lseek(from, at, SEEK_DATA);
+    if (data < 0) break;  // ENXIO: no more data
+    off_t hole = ::lseek(from, data, SEEK_HOLE);
+    if (hole < 0) return false;
+    loff_t in = data, out = data;
+    while (in < hole) {
+      auto n = ::copy_file_range(from, &in, to, &out, static_cast<size_t>(hole - in), 0);
+      if (n <= 0) return false;
+    }
+    at = hole;
+  }
+  return ::ftruncate(to, size) == 0;
+}
+
+}  // namespace
+
+bool disk_tmp_supported() {
+  return ::geteuid() == 0 && ::access("/dev/loop-control", W_OK) == 0 && !find_e2fs_tool("mke2fs").empty() &&
+         !find_e2fs_tool("debugfs").empty();
+}
+
+Result<int> tmp_backing_file(const std::string& dir, int size_mb) {
+  auto pristine = pristine_image(dir, size_mb);
+  if (!pristine) return pristine.error();
+  int from = ::open(pristine->c_str(), O_RDONLY | O_CLOEXEC);
+  if (from < 0)
+    return make_error("cannot read the /tmp image: " + std::string(std::strerror(errno)), *pristine);
+  // Unnamed: nothing is left on disk whatever happens to the engine.
+  int to = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (to < 0) {
+    ::close(from);
+    return make_error("cannot create the /tmp image: " + std::string(std::strerror(errno)), dir);
+  }
+  bool ok = copy_sparse(from, to, static_cast<off_t>(size_mb) * 1024 * 1024);
+  ::close(from);
+  if (!ok) {
+    ::close(to);
+    return make_error("cannot copy the /tmp image: " + std::string(std::strerror(errno)), dir);
+  }
+  return to;
+}
+
+}  // namespace layered::sandbox
