@@ -250,42 +250,37 @@ struct Environment::State {
     for (;;) {
       Happening h = wait_until(deadline);
       if (h.kind == Happening::aborted) return abandon();
-      if (h.kind == Happening::message && h.message_value.kind == runtime_api::MessageKind::next_requested) {
-        double took = ms_since(started);
-        // No event before the outbound network has said "ready".
-        if (auto network = box->network_ready(kNetworkReadyWait); !network) {
-          discard();
-          return network.error();
-        }
+      using runtime_api::MessageKind;
+      const bool message = h.kind == Happening::message;
+      if (message && h.message_value.kind != MessageKind::next_requested &&
+          h.message_value.kind != MessageKind::init_error)
+        continue;
+      const double took = ms_since(started);
+      // Init is over, one way or the other. No event goes before the outbound
+      // network has said "ready", and a runtime that failed may have failed
+      // for want of it.
+      if (auto network = box->network_ready(kNetworkReadyWait); !network) {
+        discard();
+        return network.error();
+      }
+      if (message && h.message_value.kind == MessageKind::next_requested) {
         ready = true;
         return InitOutcome{true, took, "", "", ""};
       }
-      // A runtime that failed may have failed for want of a network.
-      if (h.kind != Happening::message || h.message_value.kind == runtime_api::MessageKind::init_error) {
-        if (auto network = box->network_ready(kNetworkReadyWait); !network) {
-          discard();
-          return network.error();
-        }
-      }
-      if (h.kind == Happening::message && h.message_value.kind == runtime_api::MessageKind::init_error) {
+      if (message) {
         auto failure = function_failure(h.message_value.body, h.message_value.error_type);
-        double took = ms_since(started);
         discard();
         return InitOutcome{false, took, "error", failure.error_type, failure.payload};
       }
       if (h.kind == Happening::exited) {
         std::string type = box->out_of_memory() ? "Runtime.OutOfMemory" : "Runtime.ExitError";
-        double took = ms_since(started);
         std::string text = "Runtime exited with error: " + h.status.describe();
         discard();
         return InitOutcome{false, took, "error", type, platform_error(type, request_id, text)};
       }
-      if (h.kind == Happening::deadline) {
-        double took = ms_since(started);
-        discard();
-        return InitOutcome{false, took, "timeout", "",
-                           platform_error("Sandbox.Timedout", request_id, timeout_text(spec.timeout_s))};
-      }
+      discard();  // the deadline
+      return InitOutcome{false, took, "timeout", "",
+                         platform_error("Sandbox.Timedout", request_id, timeout_text(spec.timeout_s))};
     }
   }
 };
