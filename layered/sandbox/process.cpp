@@ -187,6 +187,11 @@ Status connect_network(Pipes& p, const SpawnSpec& spec, pid_t pid, const Runtime
   return await_outbound_network(network, sockets->routes);
 }
 
+void kill_and_reap(pid_t pid) {
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
 Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
   Pipes p;
   LAYERED_TRY(open_pipes(p, spec.walls.has_value()));
@@ -201,19 +206,22 @@ Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
   // held start) needs the engine running.
   pid_t pid = spec.hold_fd >= 0 ? ::fork() : vfork_child(body);
   if (pid == 0) body();
+  if (pid > 0 && spec.walls) walls_child_gone(pid);
   for (int* end : {&p.out[1], &p.err[1], &p.control[1]}) ::close(Pipes::take(*end));
   if (pid < 0) return make_error("cannot fork: " + std::string(strerror(errno)), spec.argv[0]);
   OutboundNetwork outbound;
   Status network = spec.walls ? connect_network(p, spec, pid, bind, outbound) : Status{Ok{}};
   if (p.control[0] >= 0) ::close(Pipes::take(p.control[0]));
+  // A child that failed to raise its walls also fails the network's set-up:
+  // it is killed first, so that what it reported can be read without waiting.
+  if (!network) kill_and_reap(pid);
   ChildFailure info;
   auto n = ::read(p.err[0], &info, sizeof info);
-  if (n > 0 && info.stage == kHeld) n = 0;
-  if (n > 0 || !network) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
+  bool child_failed = n == sizeof info && info.stage != kHeld;
+  if (child_failed || !network) {
+    if (network) kill_and_reap(pid);
     stop_outbound_network(outbound);
-    return network ? child_error(info, spec.argv[0]) : network.error();
+    return child_failed ? child_error(info, spec.argv[0]) : network.error();
   }
   ::fcntl(p.out[0], F_SETFL, O_NONBLOCK);
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/futex.h>
 #include <linux/loop.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -17,9 +18,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <random>
 
@@ -78,18 +82,6 @@ bool loopback_up() {
   ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &req) == 0;
   ::close(fd);
   return ok;
-}
-
-// The environment's own user and network namespaces. The caller is an
-// unprivileged user by now; its ids map onto themselves, so bubblewrap
-// inside behaves as it would outside, and the namespaces belong to that
-// user (the network stack joins them).
-bool enter_namespaces(const WallsSpec& spec) {
-  if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return false;
-  const unsigned long uid = spec.as_root ? spec.host_uid : spec.own_uid;
-  const unsigned long gid = spec.as_root ? spec.host_gid : spec.own_gid;
-  return write_file("/proc/self/setgroups", "deny") && write_id_map("/proc/self/uid_map", uid) &&
-         write_id_map("/proc/self/gid_map", gid);
 }
 
 // Where staged directories go, inside the child's own mount namespace.
@@ -210,6 +202,49 @@ bool become_unprivileged(const WallsSpec& spec) {
          ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0;
 }
 
+// The environment's own user namespace. The caller is an unprivileged user
+// by now; its ids map onto themselves, so bubblewrap inside behaves as it
+// would outside, and the namespace belongs to that user (the network stack
+// joins the network namespace it will own).
+bool enter_user_namespace(const WallsSpec& spec) {
+  if (::unshare(CLONE_NEWUSER) != 0) return false;
+  const unsigned long uid = spec.as_root ? spec.host_uid : spec.own_uid;
+  const unsigned long gid = spec.as_root ? spec.host_gid : spec.own_gid;
+  return write_file("/proc/self/setgroups", "deny") && write_id_map("/proc/self/uid_map", uid) &&
+         write_id_map("/proc/self/gid_map", gid);
+}
+
+// The child shares the engine's memory (vfork_child), and with it the
+// "dumpable" flag, which a change of ids clears. Another walls' child that
+// opens its /proc/self/uid_map meanwhile finds it owned by root and is
+// refused, so one child at a time goes from changing its ids to writing its
+// maps. The word holds that child's id (see walls_child_gone).
+alignas(4) pid_t ids_holder = 0;
+
+void hold_ids_change() {
+  const auto self = static_cast<pid_t>(::syscall(SYS_gettid));
+  std::atomic_ref<pid_t> holder(ids_holder);
+  for (;;) {
+    pid_t seen = 0;
+    if (holder.compare_exchange_strong(seen, self)) return;
+    ::syscall(SYS_futex, &ids_holder, FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
+  }
+}
+
+void release_ids_change(pid_t child) {
+  if (std::atomic_ref<pid_t>(ids_holder).compare_exchange_strong(child, 0))
+    ::syscall(SYS_futex, &ids_holder, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
+bool change_ids(const WallsSpec& spec) {
+  hold_ids_change();
+  const bool ok = become_unprivileged(spec) && enter_user_namespace(spec);
+  const int error = errno;
+  release_ids_change(static_cast<pid_t>(::syscall(SYS_gettid)));
+  errno = error;
+  return ok;
+}
+
 }  // namespace
 
 int raise_walls(const WallsSpec& spec, const char** stage) {
@@ -225,8 +260,8 @@ int raise_walls(const WallsSpec& spec, const char** stage) {
   if (spec.tmp_backing_fd >= 0 && !mount_tmp(spec)) return failed("mount /tmp");
   if (!set_limit(RLIMIT_NOFILE, kMaxFileDescriptors) || !set_limit(RLIMIT_NPROC, kMaxProcesses))
     return failed("set the limits");
-  if (!become_unprivileged(spec)) return failed("drop privileges");
-  if (!enter_namespaces(spec)) return failed("create the network namespace");
+  if (!change_ids(spec)) return failed("drop privileges and create the user namespace");
+  if (::unshare(CLONE_NEWNET) != 0) return failed("create the network namespace");
   if (!loopback_up()) return failed("bring up loopback");
   if (!hand_over_sockets(spec)) return failed("hand over the Runtime API socket");
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failed("forbid new privileges");
@@ -253,6 +288,8 @@ Result<NetworkSockets> receive_network_sockets(int control_fd, int timeout_ms) {
   std::memcpy(fds, CMSG_DATA(c), count * sizeof(int));
   return NetworkSockets{fds[0], fds[1]};
 }
+
+void walls_child_gone(pid_t child) { release_ids_change(child); }
 
 uid_t environment_host_uid() {
   // 100,000,000 and up: above the subordinate-id ranges distributions hand

@@ -1,6 +1,6 @@
 // The walls around one environment that bubblewrap does not build itself
-// (internal to sandbox). They are raised in the forked child, before it
-// execs bubblewrap, so they hold whoever runs the engine:
+// (internal to sandbox). They are raised in the environment's first process,
+// before it execs bubblewrap, so they hold whoever runs the engine:
 //
 // - a network namespace of its own, with only loopback up; the engine gets an
 //   unbound TCP socket of that namespace and binds the Runtime API on it, so
@@ -14,8 +14,9 @@
 //   maps Lambda's sbx_user1051 (uid 993) onto that user, so nothing inside
 //   holds a capability over anything of the host.
 //
-// Everything in the child half runs between fork and exec of a multithreaded
-// engine: system calls only, no allocation.
+// Everything in the child half runs in a child that shares the memory of a
+// multithreaded engine (vfork_child) until it execs: system calls only, no
+// allocation.
 #pragma once
 
 #include <sys/types.h>
@@ -68,6 +69,11 @@ struct WallsSpec {
 // Child half: raises the walls. Returns 0, or the errno of the step that
 // failed with `*stage` set to a word naming it.
 int raise_walls(const WallsSpec& spec, const char** stage);
+
+// Engine half, once vfork_child has returned (the child has exec'd or died):
+// frees what the child may still hold for changing its ids, as a child
+// killed at that moment would otherwise hold it for good.
+void walls_child_gone(pid_t child);
 
 // What the child hands the engine from inside its network namespace.
 struct NetworkSockets {

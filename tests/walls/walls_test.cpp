@@ -18,6 +18,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "image/image.hpp"
 #include "invoke/invoke.hpp"
@@ -249,6 +250,31 @@ TEST_F(Walls, AFunctionCannotStealAnotherFunctionsInvocation) {
   EXPECT_NE(stolen.logs.find("scan-done"), std::string::npos) << stolen.logs;
   EXPECT_EQ(stolen.logs.find("victims-own-payload"), std::string::npos) << stolen.logs;
   EXPECT_EQ(stolen.logs.find("LISTENER"), std::string::npos) << stolen.logs;
+}
+
+// Each environment's first process shares the engine's memory, and a change
+// of ids clears that memory's "dumpable" flag for all of them at once: one
+// raising its walls while another changes its ids must still succeed.
+TEST_F(Walls, EnvironmentsStartedTogetherAllRaiseTheirWalls) {
+  auto echo = function("echo", "echo started");
+  constexpr int kThreads = 8;
+  constexpr int kEach = 12;
+  std::atomic<int> started{0};
+  std::vector<std::string> failures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto r = invoke::invoke_once(echo, "{}", options());
+        if (!r.ok())
+          failures[t] = format_error(r.error());
+        else if (r->logs.find("started") != std::string::npos)
+          ++started;
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& failure : failures) EXPECT_EQ(failure, "");
+  EXPECT_EQ(started, kThreads * kEach);
 }
 
 TEST_F(Walls, TheHostsLoopbackIsUnreachable) {
