@@ -89,7 +89,10 @@ Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std:
                               const std::string& client_context,
                               const std::function<void(std::string_view)>& note, bool verbose) {
   auto acquired = pools.acquire(function);
-  if (auto* error = std::get_if<ApiError>(&acquired)) return *error;
+  if (auto* error = std::get_if<ApiError>(&acquired)) {
+    if (error->status >= 500) note(error->message + "\n");  // serve's terminal sees it too
+    return *error;
+  }
   Lease lease = std::move(std::get<Lease>(acquired));
   if (verbose && lease.prepared_ms && !lease.prepared_ahead) {
     note("serve: prepared an environment for '" + function.record.name + "' in " +
@@ -98,7 +101,11 @@ Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std:
   auto result = lease.env->invoke(payload, client_context);
   const bool reusable = result.ok() && result->report.status.empty() && lease.env->warm();
   pools.release(std::move(lease), reusable);
-  if (!result) return service_error(format_error(result.error()));
+  if (!result) {
+    auto error = service_error(format_error(result.error()));
+    note(error.message + "\n");
+    return error;
+  }
   note(result->logs);
   return std::move(*result);
 }

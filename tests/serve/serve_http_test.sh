@@ -61,4 +61,14 @@ wait "$holder" 2>/dev/null
 stop_serve
 check "serve exits 0 on SIGTERM" test $? = 0
 check "nothing is left behind" no_leftovers
+
+# An environment that cannot start is a 500 for the caller and a line in
+# serve's own log, where whoever runs serve looks.
+LAYERED_SLIRP4NETNS=/bin/false start_serve || exit 1
+url="$endpoint/2015-03-31/functions/$steady/invocations"
+check "an environment whose network cannot come up is a 500" test "$(post -d '{"k":"v"}')" = 500
+check "  ServiceException, with the reason" contains "$tmp/body" "slirp4netns did not bring"
+check "  and serve's log says it too" contains "$tmp/serve.log" "layered: error: slirp4netns did not bring"
+stop_serve
+check "nothing is left behind after failed starts" no_leftovers
 finish
