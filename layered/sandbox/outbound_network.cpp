@@ -127,10 +127,7 @@ Result<OutboundNetwork> start_outbound_network(pid_t pid, const WallsSpec& spec)
   if (!spec.as_root) args.push_back("--userns-path=/proc/" + std::to_string(pid) + "/ns/user");
   args.push_back(std::to_string(pid));
   args.push_back(kTapDevice);
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  auto argv = exec_args(args);
   auto body = [&] {
     int null_fd = ::open("/dev/null", O_RDWR);
     ::dup2(null_fd, 0);

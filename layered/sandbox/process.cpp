@@ -120,14 +120,6 @@ constexpr int kHeld = -1;
   ::_exit(127);
 }
 
-std::vector<char*> c_strings(std::vector<std::string>& words) {
-  std::vector<char*> out;
-  out.reserve(words.size() + 1);
-  for (auto& w : words) out.push_back(w.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 struct Pipes {
   int out[2] = {-1, -1};
   int err[2] = {-1, -1};
@@ -199,8 +191,8 @@ Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
     spec.walls->control_fd = p.control[1];
     spec.walls->engine_fd = p.control[0];
   }
-  auto argv = c_strings(spec.argv);
-  auto envp = c_strings(spec.env);
+  auto argv = exec_args(spec.argv);
+  auto envp = exec_args(spec.env);
   auto body = [&] { exec_child(spec, argv.data(), envp.data(), p.out[1], p.err[1]); };
   // A child that waits for the engine before it execs (the direct launcher's
   // held start) needs the engine running.
@@ -214,12 +206,12 @@ Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
   if (p.control[0] >= 0) ::close(Pipes::take(p.control[0]));
   // A child that failed to raise its walls also fails the network's set-up:
   // it is killed first, so that what it reported can be read without waiting.
-  if (!network) kill_and_reap(pid);
+  if (!network) ::kill(pid, SIGKILL);
   ChildFailure info;
   auto n = ::read(p.err[0], &info, sizeof info);
   bool child_failed = n == sizeof info && info.stage != kHeld;
   if (child_failed || !network) {
-    if (network) kill_and_reap(pid);
+    kill_and_reap(pid);
     stop_outbound_network(outbound);
     return child_failed ? child_error(info, spec.argv[0]) : network.error();
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/vfork_child.hpp"
 #include "sandbox/walls.hpp"
 
 namespace layered::sandbox {
@@ -27,10 +28,7 @@ std::string find_e2fs_tool(const char* name) {
 
 // Runs `program` with its output discarded; true when it exits with 0.
 bool run_quietly(const std::string& program, std::vector<std::string> args) {
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  auto argv = exec_args(args);
   pid_t pid = ::fork();
   if (pid == 0) {
     int null_fd = ::open("/dev/null", O_RDWR);

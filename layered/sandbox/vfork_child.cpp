@@ -87,4 +87,12 @@ pid_t vfork_child(int (*body)(void*), void* arg) {
   return pid;
 }
 
+std::vector<char*> exec_args(std::vector<std::string>& words) {
+  std::vector<char*> out;
+  out.reserve(words.size() + 1);
+  for (auto& w : words) out.push_back(w.data());
+  out.push_back(nullptr);
+  return out;
+}
+
 }  // namespace layered::sandbox

@@ -3,6 +3,9 @@
 
 #include <sys/types.h>
 
+#include <string>
+#include <vector>
+
 namespace layered::sandbox {
 
 // Runs `body` in a new process that shares the engine's memory until it
@@ -12,8 +15,9 @@ namespace layered::sandbox {
 // path of a cold start 0.5-1 ms per process. The calling thread waits until
 // the child execs or exits (other threads go on), so `body` must never wait
 // for the caller. `body` runs with the caller's signal mask and default
-// handlers; it may use system calls only (no allocation, no locks) and must
-// exec or _exit. Returns the child's pid, or -1 with errno set.
+// handlers; it may use system calls only (no allocation, no lock a thread of
+// the engine may hold) and must exec or _exit. Returns the child's pid, or -1
+// with errno set.
 pid_t vfork_child(int (*body)(void*), void* arg);
 
 template <class Body>
@@ -25,5 +29,9 @@ pid_t vfork_child(Body& body) {
       },
       &body);
 }
+
+// What exec takes: pointers into `words`, then a null (made before the child
+// starts, as it may not allocate).
+std::vector<char*> exec_args(std::vector<std::string>& words);
 
 }  // namespace layered::sandbox
