@@ -1,13 +1,10 @@
-// Attacks on the sandbox's walls, run for real (bubblewrap, namespaces,
-// loopback), as root when the suite runs as root (as CI does). Each attack
-// is a small shell bootstrap with busybox from a layer; each is bounded in
-// count and time and touches only its own processes and files.
-#include <arpa/inet.h>
-#include <grp.h>
+// Attacks on the sandbox's walls, run for real (bubblewrap, namespaces), as
+// root when the suite runs as root (as CI does): the host's files and the
+// state, the unprivileged user and Lambda's limits, environments started
+// together, floods. The network's walls are in walls_network_test.cpp. Each
+// attack is bounded in count and time and touches only its own processes
+// and files.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,14 +14,15 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
-#include "image/image.hpp"
-#include "invoke/invoke.hpp"
+#include "walls_fixture.hpp"
 
 namespace fs = std::filesystem;
 using namespace layered;
+using layered::walls_test::Walls;
 
 namespace {
 
@@ -51,104 +49,6 @@ long resident_kb() {
   while (std::getline(in, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return 0;
-}
-
-// A TCP listener on one of this machine's addresses (loopback by default)
-// that counts connections and closes each at once.
-class HostListener {
- public:
-  explicit HostListener(const std::string& address = "127.0.0.1") {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    ::inet_pton(AF_INET, address.c_str(), &addr.sin_addr);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0)
-      ADD_FAILURE() << "cannot listen on " << address;
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] {
-      while (!stop_) {
-        pollfd p{fd_, POLLIN, 0};
-        if (::poll(&p, 1, 50) > 0) {
-          int c = ::accept(fd_, nullptr, nullptr);
-          if (c >= 0) {
-            ++accepted_;
-            ::close(c);
-          }
-        }
-      }
-    });
-  }
-  ~HostListener() {
-    stop_ = true;
-    thread_.join();
-    ::close(fd_);
-  }
-  int port() const { return port_; }
-  int accepted() const { return accepted_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> accepted_{0};
-  std::thread thread_;
-};
-
-class Walls : public ::testing::Test {
- protected:
-  void SetUp() override {
-    root_ = fs::temp_directory_path() / ("walls-test-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
-    fs::create_directories(root_ / "layer/bin");
-    fs::copy_file(image::host_busybox(), root_ / "layer/bin/busybox");
-    fs::permissions(root_ / "layer/bin/busybox", fs::perms(0755));
-  }
-  void TearDown() override { fs::remove_all(root_); }
-
-  // A function whose bootstrap is `script` (busybox at $BB).
-  model::Function function(const std::string& name, const std::string& script) {
-    fs::create_directories(root_ / name);
-    auto path = root_ / name / "bootstrap";
-    std::ofstream(path) << "#!/bin/sh\nBB=/opt/bin/busybox\n" << script << "\n";
-    fs::permissions(path, fs::perms(0755));
-    model::Function s;
-    s.name = name;
-    s.arn = "arn:aws:lambda:us-east-1:123456789012:function:" + name;
-    s.code_dir = (root_ / name).string();
-    s.layers.push_back({"arn:aws:lambda:us-east-1:123456789012:layer:bb:1", (root_ / "layer").string()});
-    s.timeout_s = 10;
-    return s;
-  }
-  invoke::Options options() {
-    invoke::Options o;
-    o.cache_dir = (root_ / "cache").string();
-    o.outbound_network = false;
-    return o;
-  }
-  invoke::InvokeResult run(const model::Function& s, const std::string& event = "{}") {
-    auto r = invoke::invoke_once(s, event, options());
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : format_error(r.error()));
-    return r.ok() ? *r : invoke::InvokeResult{};
-  }
-
-  fs::path root_;
-};
-
-// A Runtime API loop in busybox sh: answers each event with `answer`.
-std::string serve_loop(const std::string& answer) {
-  return "API=http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\n"
-         "while true; do\n"
-         "  $BB wget -S -q -O /tmp/event $API/invocation/next 2>/tmp/headers || exit 1\n"
-         "  ID=$(sed -n 's/^ *[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: *//p' /tmp/headers | tr -d "
-         "'\\r')\n"
-         "  " +
-         answer +
-         " > /tmp/out\n"
-         "  $BB wget -q -O /dev/null --post-file /tmp/out $API/invocation/$ID/response\n"
-         "done\n";
 }
 
 TEST_F(Walls, UnprivilegedUserWithNoCapabilitiesAndLambdasLimits) {
@@ -219,39 +119,6 @@ TEST_F(Walls, NoEscapeWritesAnythingOfTheHostOrTheState) {
     EXPECT_NE(entry.path().filename(), "marker") << entry.path();
 }
 
-TEST_F(Walls, AFunctionCannotStealAnotherFunctionsInvocation) {
-  // The thief scans every TCP listener it can see for a bounded time and
-  // asks each for an invocation, printing whatever it gets.
-  auto thief = function(
-      "thief",
-      "end=$(( $(date +%s) + 4 ))\n"
-      "while [ $(date +%s) -lt $end ]; do\n"
-      "  for f in /proc/net/tcp /proc/net/tcp6; do\n"
-      "    for hexport in $(awk '$4 == \"0A\" {split($2, a, \":\"); print a[2]}' $f 2>/dev/null); do\n"
-      "      port=$(printf '%d' 0x$hexport)\n"
-      "      [ $port = 9001 ] && continue\n"
-      "      echo \"LISTENER $port\"\n"
-      "      $BB timeout 1 $BB wget -q -O - "
-      "http://127.0.0.1:$port/2018-06-01/runtime/invocation/next 2>/dev/null\n"
-      "    done\n"
-      "  done\n"
-      "  sleep 0.2\n"
-      "done\n"
-      "echo scan-done");
-  auto victim = function("victim", serve_loop("cat /tmp/event"));
-  invoke::InvokeResult stolen;
-  std::thread scan([&] { stolen = run(thief); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const std::string secret = R"({"secret":"victims-own-payload-7c1e"})";
-  auto own = run(victim, secret);
-  scan.join();
-  EXPECT_EQ(own.payload, secret) << own.logs;
-  EXPECT_EQ(own.function_error, "");
-  EXPECT_NE(stolen.logs.find("scan-done"), std::string::npos) << stolen.logs;
-  EXPECT_EQ(stolen.logs.find("victims-own-payload"), std::string::npos) << stolen.logs;
-  EXPECT_EQ(stolen.logs.find("LISTENER"), std::string::npos) << stolen.logs;
-}
-
 // Each environment's first process shares the engine's memory, and a change
 // of ids clears that memory's "dumpable" flag for all of them at once: one
 // raising its walls while another changes its ids must still succeed.
@@ -276,123 +143,6 @@ TEST_F(Walls, EnvironmentsStartedTogetherAllRaiseTheirWalls) {
   for (auto& t : threads) t.join();
   for (const auto& failure : failures) EXPECT_EQ(failure, "");
   EXPECT_EQ(started, kThreads * kEach);
-}
-
-TEST_F(Walls, TheHostsLoopbackIsUnreachable) {
-  HostListener host;
-  const std::string port = std::to_string(host.port());
-  auto r = run(function("reach", "$BB timeout 2 $BB nc -w 1 127.0.0.1 " + port +
-                                     " </dev/null && echo REACHED-LOOPBACK\n"
-                                     "$BB timeout 2 $BB wget -q -T 1 -O /dev/null http://127.0.0.1:" +
-                                     port +
-                                     "/ 2>/dev/null; echo tried\n"
-                                     "$BB ip -o link 2>/dev/null | $BB awk '{print $2}'"));
-  EXPECT_NE(r.logs.find("tried"), std::string::npos) << r.logs;
-  EXPECT_EQ(r.logs.find("REACHED"), std::string::npos) << r.logs;
-  EXPECT_EQ(host.accepted(), 0);
-}
-
-// This machine's first non-loopback IPv4 address, or "".
-std::string host_address() {
-  std::string out;
-  FILE* p = ::popen(
-      "ip -o -4 addr show scope global 2>/dev/null | awk '{split($4, a, \"/\"); print a[1]; exit}'", "r");
-  if (!p) return out;
-  char line[64] = {};
-  if (std::fgets(line, sizeof line, p)) out = line;
-  ::pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-TEST_F(Walls, OutboundNetworkReachesTheWorldButNotTheHostsLoopback) {
-  if (::access("/usr/bin/slirp4netns", X_OK) != 0) GTEST_SKIP() << "slirp4netns is not installed";
-  if (::access("/dev/net/tun", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/net/tun is not open to this user";
-  const std::string address = host_address();
-  if (address.empty()) GTEST_SKIP() << "this machine has no non-loopback address";
-  HostListener loopback;
-  HostListener outside(address);
-  const std::string script = "$BB timeout 2 $BB nc -w 1 " + address + " " + std::to_string(outside.port()) +
-                             " </dev/null && echo REACHED-OUTSIDE\n"
-                             "$BB timeout 2 $BB nc -w 1 127.0.0.1 " +
-                             std::to_string(loopback.port()) +
-                             " </dev/null 2>/dev/null && echo REACHED-LOOPBACK\n"
-                             "echo tried";
-  auto fn = function("outbound", script);
-  auto opts = options();
-  opts.outbound_network = true;
-  auto on = invoke::invoke_once(fn, "{}", opts);
-  ASSERT_TRUE(on.ok()) << format_error(on.error());
-  EXPECT_NE(on->logs.find("REACHED-OUTSIDE"), std::string::npos) << on->logs;
-  EXPECT_EQ(on->logs.find("REACHED-LOOPBACK"), std::string::npos) << on->logs;
-  EXPECT_EQ(loopback.accepted(), 0);
-  const int reached = outside.accepted();
-  EXPECT_GE(reached, 1);
-  opts.outbound_network = false;
-  auto off = invoke::invoke_once(fn, "{}", opts);
-  ASSERT_TRUE(off.ok());
-  EXPECT_NE(off->logs.find("tried"), std::string::npos) << off->logs;
-  EXPECT_EQ(off->logs.find("REACHED"), std::string::npos) << off->logs;
-  EXPECT_EQ(outside.accepted(), reached);
-}
-
-// The bootstrap runs once the network helper has configured the interface,
-// before it says "ready": a helper that then dies must fail the invocation,
-// not leave the function running without a network.
-TEST_F(Walls, ANetworkHelperThatDiesAfterConfiguringFailsTheInvocation) {
-  if (::geteuid() != 0) GTEST_SKIP() << "configuring the environment's namespace from outside needs root";
-  if (::access("/dev/net/tun", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/net/tun is not open to this user";
-  if (::access("/usr/bin/nsenter", X_OK) != 0) GTEST_SKIP() << "nsenter is not installed";
-  // Called as slirp4netns is (... PID TAP): configures the tap device as
-  // slirp4netns does, then exits without saying "ready" on --ready-fd.
-  const fs::path helper = root_ / "dying-network-helper";
-  std::ofstream(helper) << R"(#!/bin/sh
-eval pid=\${$(($# - 1))}
-nsenter --net=/proc/$pid/ns/net sh -c \
-  'ip link set tap0 up && ip addr add 10.0.2.100/24 dev tap0 && ip route add default via 10.0.2.2' || exit 1
-sleep 0.5
-exit 1
-)";
-  fs::permissions(helper, fs::perms(0755));
-  ::setenv("LAYERED_SLIRP4NETNS", helper.c_str(), 1);
-  auto opts = options();
-  opts.outbound_network = true;
-  auto r = invoke::invoke_once(function("answers", serve_loop("echo ok")), "{}", opts);
-  ::unsetenv("LAYERED_SLIRP4NETNS");
-  ASSERT_FALSE(r.ok()) << r->payload << "\n" << r->logs;
-  EXPECT_NE(r.error().message.find("did not bring the environment's network up"), std::string::npos)
-      << format_error(r.error());
-}
-
-// Without root, slirp4netns opens /dev/net/tun itself: where this user
-// cannot, the invocation says so before laying anything out.
-TEST_F(Walls, WithoutRootAClosedTunDeviceIsNamed) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
-  if (::access("/usr/bin/slirp4netns", X_OK) != 0) GTEST_SKIP() << "slirp4netns is not installed";
-  auto fn = function("unreachable", serve_loop("echo ok"));
-  auto opts = options();
-  opts.outbound_network = true;
-  fs::create_directories(opts.cache_dir);
-  const uid_t nobody = 65534;
-  ASSERT_EQ(::chown(opts.cache_dir.c_str(), nobody, nobody), 0);
-  // In a child, as nobody: 0 named the device, 2 the device is open to nobody
-  // here (nothing to test), 1 anything else.
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody, nobody, nobody) != 0 ||
-        ::setresuid(nobody, nobody, nobody) != 0)
-      ::_exit(1);
-    if (::access("/dev/net/tun", R_OK | W_OK) == 0) ::_exit(2);
-    auto r = invoke::invoke_once(fn, "{}", opts);
-    const bool named = !r.ok() && r.error().message.find("/dev/net/tun") != std::string::npos &&
-                       r.error().hint.find("--no-network") != std::string::npos;
-    ::_exit(named ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 2) GTEST_SKIP() << "/dev/net/tun is open to every user here";
-  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 // The engine's peak resident growth while it lives, sampled every 20 ms.
