@@ -1,91 +1,11 @@
-// `layered serve [--host 127.0.0.1] [--port 3001]`: Lambda's Invoke API for
-// the AWS CLI and SDKs (--endpoint-url), until Ctrl-C or SIGTERM.
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <csignal>
-#include <iostream>
+// `layered serve [--host 127.0.0.1] [--port 3001]`: its flags. Running it is
+// in serve_run.cpp (layered-serve) or serve_exec.cpp (layered); see serve.hpp.
+#include <memory>
 
 #include "cli/commands.hpp"
-#include "invoke_api/invoke_api.hpp"
+#include "cli/serve.hpp"
 
 namespace layered::cli {
-
-namespace {
-
-struct ServeArgs {
-  std::string host = "127.0.0.1";
-  int port = 3001;
-  double idle_timeout_s = 300;
-  int max_environments = 64;
-  int prepare_functions = 8;
-  bool verbose = false;
-  bool no_network = false;
-};
-
-// A client that hangs up must cost its request, not the server: EPIPE
-// instead of SIGPIPE. A handler rather than SIG_IGN, which would pass to the
-// functions' processes.
-void ignore_broken_pipes() {
-  struct sigaction pipe_action {};
-  pipe_action.sa_handler = [](int) {};
-  sigemptyset(&pipe_action.sa_mask);
-  ::sigaction(SIGPIPE, &pipe_action, nullptr);
-}
-
-// Every connection is a descriptor: a soft limit of 1,024 (a common default)
-// would refuse clients long before serve is busy. The environments' own
-// limit is Lambda's, set in each sandbox (sandbox/walls.hpp).
-void raise_descriptor_limit() {
-  constexpr rlim_t kWanted = 65536;
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= kWanted) return;
-  limit.rlim_cur = std::min(limit.rlim_max, kWanted);
-  ::setrlimit(RLIMIT_NOFILE, &limit);
-}
-
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
-void print_usage(const std::string& host, int port) {
-  const std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                          std::to_string(port);
-  std::cerr << "layered serve: Lambda's Invoke API on " << url << " (Ctrl-C stops)\n"
-            << "  try: aws lambda invoke --endpoint-url " << url
-            << " --function-name FUNCTION --payload '{}' --cli-binary-format raw-in-base64-out out.json\n"
-            << "  (any credentials and region work: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x "
-               "AWS_DEFAULT_REGION=us-east-1)\n";
-}
-
-int run_serve(const ServeArgs& args, const GlobalOptions& global) {
-  if (!is_loopback(args.host)) {
-    std::cerr << "layered serve: warning: listening on '" << args.host
-              << "', not loopback: anyone who can reach it can run the deployed functions\n";
-  }
-  if (auto installed = install_stop_signals(); !installed) return report(installed.error());
-  ignore_broken_pipes();
-  raise_descriptor_limit();
-  invoke_api::Options options;
-  options.state_dir = global.state_dir();
-  options.host = args.host;
-  options.port = args.port;
-  options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(args.idle_timeout_s * 1000));
-  options.max_environments = args.max_environments;
-  options.verbose = args.verbose;
-  options.prepare_functions = args.prepare_functions;
-  options.outbound_network = !args.no_network;
-  auto service = invoke_api::Service::start(options);
-  if (!service) return report(service.error());
-  print_usage(args.host, (*service)->port());
-  wait_for_stop_signal();
-  std::cerr << "layered serve: stopping\n";
-  (*service)->stop();
-  return 0;
-}
-
-}  // namespace
 
 void add_serve(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<ServeArgs>();
@@ -107,7 +27,7 @@ void add_serve(CLI::App& app, Context& ctx) {
   app.add_flag("--verbose", args->verbose, "also say how long preparing each environment took");
   app.add_flag("--no-network", args->no_network,
                "no outbound network for the functions: only their own loopback (as for invoke)");
-  app.callback([&ctx, args] { ctx.exit_code = run_serve(*args, ctx.global); });
+  app.callback([&ctx, args] { ctx.exit_code = run_serve(*args, ctx); });
 }
 
 }  // namespace layered::cli

@@ -24,6 +24,7 @@ struct GlobalOptions {
 struct Context {
   GlobalOptions global;
   int exit_code = 0;
+  char** argv = nullptr;  // the command line as given, for `layered serve` (serve.hpp)
 };
 
 void add_deploy(CLI::App& app, Context& ctx);

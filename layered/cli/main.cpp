@@ -72,6 +72,7 @@ int run(int argc, char** argv) {
   CLI::App app{"layered: run a CDK app's Lambda functions and layers locally"};
   app.require_subcommand(1);
   Context ctx;
+  ctx.argv = argv;
   for (const auto& c : kCommands) c.add(*app.add_subcommand(c.name, c.help), ctx);
   if (argc > 1 && argv[1][0] != '-') {
     std::string word = argv[1];

@@ -1,8 +1,6 @@
 // Safe zip extraction with libarchive. Entries are written by us (not by
 // archive_write_disk) so that every path is checked first; symlinks are
 // created only after all files, so no write can pass through one.
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "store/internal.hpp"
+#include "store/loaded_libs.hpp"
 #include "store/store.hpp"
 
 namespace layered::store {
@@ -102,13 +101,16 @@ using detail::kEmptyZip;
 using detail::kNotAZip;
 using detail::kNotAZipHint;
 
+// libarchive, once extract_zip has loaded it.
+const detail::ArchiveLib& la() { return **detail::archive_lib(); }
+
 struct ArchiveCloser {
-  void operator()(archive* a) const { archive_read_free(a); }
+  void operator()(archive* a) const { la().archive_read_free(a); }
 };
 
 // libarchive leaves the message unset on some failures.
 std::string archive_message(archive* a) {
-  const char* text = archive_error_string(a);
+  const char* text = la().archive_error_string(a);
   return text ? text : "unknown error";
 }
 
@@ -197,7 +199,7 @@ Status write_file(archive* a, const fs::path& path, mode_t mode, std::uint64_t& 
   char buffer[64 * 1024];
   Status status = Ok{};
   for (;;) {
-    const la_ssize_t n = archive_read_data(a, buffer, sizeof buffer);
+    const la_ssize_t n = la().archive_read_data(a, buffer, sizeof buffer);
     if (n == 0) break;
     if (n < 0) {
       status = make_error(std::string(kNotAZip) + " (entry '" + entry + "': " + archive_message(a) + ")",
@@ -246,22 +248,22 @@ Status create_links(const fs::path& dest, const std::vector<PendingLink>& links,
 
 Status extract_entry(archive* a, archive_entry* entry, const fs::path& dest, const ExtractLimits& limits,
                      std::uint64_t& total, std::vector<PendingLink>& links, const std::string& where) {
-  const char* raw = archive_entry_pathname(entry);
+  const char* raw = la().archive_entry_pathname(entry);
   const std::string name = raw ? raw : "";
   auto components = detail::entry_components(name, where);
   if (!components) return std::move(components.error());
-  if (archive_entry_hardlink(entry) != nullptr) {
+  if (la().archive_entry_hardlink(entry) != nullptr) {
     return make_error("entry '" + name + "' is a hard link; only files, directories and symlinks are allowed",
                       where);
   }
-  const auto type = archive_entry_filetype(entry);
+  const auto type = la().archive_entry_filetype(entry);
   if (components->empty()) {
     if (type == AE_IFDIR) return Ok{};
     return make_error("entry '" + name + "' has no name", where);
   }
   if (type == AE_IFDIR) return make_dirs(dest, *components, components->size(), name, where);
   if (type == AE_IFLNK) {
-    const char* target = archive_entry_symlink(entry);
+    const char* target = la().archive_entry_symlink(entry);
     const std::string t = target ? target : "";
     std::vector<std::string> parent(components->begin(), components->end() - 1);
     // A lexical check now (a root that does not exist has no links to
@@ -277,14 +279,14 @@ Status extract_entry(archive* a, archive_entry* entry, const fs::path& dest, con
         "entry '" + name + "' is a device, FIFO or socket; only files, directories and symlinks are allowed",
         where);
   }
-  if (archive_entry_size_is_set(entry) &&
-      total + static_cast<std::uint64_t>(archive_entry_size(entry)) > limits.max_total_bytes) {
+  if (la().archive_entry_size_is_set(entry) &&
+      total + static_cast<std::uint64_t>(la().archive_entry_size(entry)) > limits.max_total_bytes) {
     return make_error("Unzipped size must be smaller than " + std::to_string(limits.max_total_bytes) +
                           " bytes (exceeded at entry '" + name + "')",
                       where, "Lambda's limit for a function and all its layers is 250 MB unzipped");
   }
   LAYERED_TRY(make_dirs(dest, *components, components->size() - 1, name, where));
-  return write_file(a, dest / detail::join(*components), archive_entry_perm(entry), total, limits, name,
+  return write_file(a, dest / detail::join(*components), la().archive_entry_perm(entry), total, limits, name,
                     where);
 }
 
@@ -293,9 +295,10 @@ Status extract_entry(archive* a, archive_entry* entry, const fs::path& dest, con
 Status extract_zip(const fs::path& zip, const fs::path& dest, const ExtractLimits& limits) {
   const std::string where = zip.string();
   LAYERED_TRY(check_zip_structure(zip, where));
-  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
-  archive_read_support_format_zip_seekable(a.get());
-  if (archive_read_open_filename(a.get(), zip.c_str(), std::size_t{64} * 1024) != ARCHIVE_OK) {
+  if (const auto& lib = detail::archive_lib(); !lib) return lib.error();
+  std::unique_ptr<archive, ArchiveCloser> a(la().archive_read_new());
+  la().archive_read_support_format_zip_seekable(a.get());
+  if (la().archive_read_open_filename(a.get(), zip.c_str(), std::size_t{64} * 1024) != ARCHIVE_OK) {
     return make_error(std::string(kNotAZip) + " (" + archive_message(a.get()) + ")", where, kNotAZipHint);
   }
   std::error_code ec;
@@ -305,7 +308,7 @@ Status extract_zip(const fs::path& zip, const fs::path& dest, const ExtractLimit
   std::vector<PendingLink> links;
   archive_entry* entry = nullptr;
   int r = ARCHIVE_OK;
-  while ((r = archive_read_next_header(a.get(), &entry)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+  while ((r = la().archive_read_next_header(a.get(), &entry)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
     if (++entries > limits.max_entries) {
       return make_error("archive has more than " + std::to_string(limits.max_entries) + " entries", where);
     }

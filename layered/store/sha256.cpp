@@ -1,12 +1,13 @@
 // SHA-256 of bytes, files and directory trees (OpenSSL's libcrypto).
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 
 #include "store/internal.hpp"
+#include "store/loaded_libs.hpp"
 #include "store/store.hpp"
 
 namespace layered::store {
@@ -15,16 +16,28 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A hash is a plain string everywhere it is used: a libcrypto that cannot
+// be loaded (a broken installation) is an exception, reported by main.
+const detail::CryptoLib& crypto() {
+  static const detail::CryptoLib& lib = [] {
+    const auto& loaded = detail::crypto_lib();
+    if (!loaded) throw std::runtime_error(format_error(loaded.error()));
+    return **loaded;
+  }();
+  return lib;
+}
+
 struct Hasher {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  Hasher() { EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr); }
-  void update(const void* data, std::size_t size) { EVP_DigestUpdate(ctx.get(), data, size); }
+  const detail::CryptoLib& lib = crypto();
+  std::unique_ptr<EVP_MD_CTX, decltype(lib.EVP_MD_CTX_free)> ctx{lib.EVP_MD_CTX_new(), lib.EVP_MD_CTX_free};
+  Hasher() { lib.EVP_DigestInit_ex(ctx.get(), lib.EVP_sha256(), nullptr); }
+  void update(const void* data, std::size_t size) { lib.EVP_DigestUpdate(ctx.get(), data, size); }
   void update(const std::string& s) { update(s.data(), s.size() + 1); }  // with the NUL, as a separator
   std::string hex() {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx.get(), digest, &size);
-    static const char* kHex = "0123456789abcdef";
+    lib.EVP_DigestFinal_ex(ctx.get(), digest, &size);
+    static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
     for (unsigned int i = 0; i < size; ++i) {
       out += kHex[digest[i] >> 4];
