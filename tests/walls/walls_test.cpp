@@ -253,4 +253,26 @@ TEST_F(Walls, TmpIsOnDiskNotChargedToMemoryAndLimitedToEphemeralStorage) {
   EXPECT_EQ(r.error_type, "Runtime.ExitError") << r.logs;  // not Runtime.OutOfMemory
 }
 
+// A /tmp image that cannot be mounted (a damaged cache) fails the start with
+// the step that failed, and no loop device stays attached.
+TEST_F(Walls, ATmpFilesystemThatCannotBeMountedIsReportedAndLeavesNoLoopDevice) {
+  if (::geteuid() != 0) GTEST_SKIP() << "disk-backed /tmp needs root (loop devices)";
+  auto fn = function("corrupt", "echo never");
+  fn.ephemeral_mb = 200;
+  fs::create_directories(root_ / "cache/ephemeral");
+  // A damaged pristine image (no ext4 superblock) in the state's cache.
+  std::ofstream(root_ / "cache/ephemeral/ext4-200m-empty.img") << std::string(1 << 20, 'x');
+  fs::resize_file(root_ / "cache/ephemeral/ext4-200m-empty.img", 200ULL << 20);
+  auto r = invoke::invoke_once(fn, "{}", options());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("(mount /tmp)"), std::string::npos)
+      << format_error(r.error());
+  for (const auto& block : fs::directory_iterator("/sys/block")) {
+    std::ifstream backing(block.path() / "loop/backing_file");
+    std::string file;
+    std::getline(backing, file);
+    EXPECT_EQ(file.find(root_.string()), std::string::npos) << block.path() << " still holds " << file;
+  }
+}
+
 }  // namespace
