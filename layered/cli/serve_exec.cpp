@@ -1,5 +1,5 @@
 // `layered`'s serve: the same command line, run by `layered-serve` from the
-// directory `layered` itself is in (see serve.hpp).
+// directory `layered` itself is in, else from PATH (see serve.hpp).
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,9 +19,11 @@ int run_serve(const ServeArgs& /*args*/, const Context& ctx) {
     return report(make_error("cannot find where layered is installed: " + ec.message(), "/proc/self/exe"));
   const auto sibling = self.parent_path() / kServeExecutable;
   ::execv(sibling.c_str(), ctx.argv);
-  return report(make_error("cannot start serve: " + std::string(std::strerror(errno)), sibling.string(),
+  const int error = errno;
+  if (error == ENOENT) ::execvp(kServeExecutable, ctx.argv);  // both installed on PATH
+  return report(make_error("cannot start serve: " + std::string(std::strerror(error)), sibling.string(),
                            std::string("serve runs in '") + kServeExecutable +
-                               "', which must sit beside 'layered' (it is built with it)"));
+                               "', which is built with 'layered' and must sit beside it or on PATH"));
 }
 
 }  // namespace layered::cli

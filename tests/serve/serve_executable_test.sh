@@ -55,6 +55,13 @@ mkdir "$tmp/alone" && cp "$layered" "$tmp/alone/layered"
 "$tmp/alone/layered" serve --state "$tmp/state" --port 0 >"$tmp/alone.out" 2>"$tmp/alone.err"
 check "without layered-serve beside it, 'layered serve' fails (status 1)" test $? = 1
 check "  saying which file is missing" contains "$tmp/alone.err" "$tmp/alone/layered-serve"
-check "  and where it must be" contains "$tmp/alone.err" "must sit beside 'layered'"
+check "  and where it must be" contains "$tmp/alone.err" "must sit beside it or on PATH"
 check "  while 'layered serve --help' still works" "$tmp/alone/layered" serve --help
+# With layered-serve on PATH (both installed, not side by side), it is found.
+mkdir "$tmp/path" && cp "$(dirname "$layered")/layered-serve" "$tmp/path/"
+PATH="$tmp/path:$PATH" "$tmp/alone/layered" serve --state "$tmp/state" --port 0 2>"$tmp/onpath.err" &
+serve_pid=$!
+for _ in $(seq 1 100); do grep -q 'http://127' "$tmp/onpath.err" && break; sleep 0.1; done
+check "a layered-serve on PATH serves when none is beside layered" contains "$tmp/onpath.err" "Lambda's Invoke API on"
+check "  and stops on SIGTERM with status 0" stop_serve
 finish
