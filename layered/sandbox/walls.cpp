@@ -130,9 +130,12 @@ bool mount_tmp(const WallsSpec& spec) {
   ::close(control);
   if (loop < 0) return false;
   // The inode tables stay unwritten (the kernel would zero them in the
-  // background: megabytes of writes for every environment).
+  // background: megabytes of writes for every environment). No cache
+  // flushes: the filesystem dies with the environment, and each flush (ext4
+  // writes its superblock at mount and unmount, and on a function's fsync)
+  // would flush the disk the state lives on, 0.3-0.5 ms a time here.
   bool ok = (::mkdir(spec.tmp_mount_dir, 0755) == 0 || errno == EEXIST) &&
-            ::mount(device, spec.tmp_mount_dir, "ext4", MS_NOSUID | MS_NODEV, "noinit_itable") == 0;
+            ::mount(device, spec.tmp_mount_dir, "ext4", MS_NOSUID | MS_NODEV, "noinit_itable,nobarrier") == 0;
   ::close(loop);
   ::close(spec.tmp_backing_fd);
   if (!ok) return false;
