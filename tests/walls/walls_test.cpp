@@ -242,7 +242,8 @@ TEST_F(Walls, TmpIsOnDiskNotChargedToMemoryAndLimitedToEphemeralStorage) {
                "echo \"tmp=[$($BB ls -A /tmp)] mode=$($BB stat -c %a /tmp)\"\n"
                "$BB dd if=/dev/zero of=/tmp/big bs=1048576 count=96 2>/dev/null && echo wrote-96mb\n"
                "$BB dd if=/dev/zero of=/tmp/more bs=1048576 count=600 2>/tmp/err; tail -c 200 /tmp/err\n"
-               "df -k /tmp | tail -1");
+               "df -k /tmp | tail -1\n"
+               "$BB grep ' /tmp ' /proc/self/mounts");
   fn.memory_mb = 64;
   fn.ephemeral_mb = 160;
   auto r = run(fn);
@@ -251,6 +252,9 @@ TEST_F(Walls, TmpIsOnDiskNotChargedToMemoryAndLimitedToEphemeralStorage) {
   EXPECT_NE(r.logs.find("wrote-96mb"), std::string::npos) << r.logs;
   EXPECT_NE(r.logs.find("No space left on device"), std::string::npos) << r.logs;
   EXPECT_EQ(r.error_type, "Runtime.ExitError") << r.logs;  // not Runtime.OutOfMemory
+  // Without cache flushes: it dies with the environment (walls.cpp).
+  EXPECT_NE(r.logs.find("ext4 rw,nosuid,nodev"), std::string::npos) << r.logs;
+  EXPECT_NE(r.logs.find("nobarrier"), std::string::npos) << r.logs;
 }
 
 // A /tmp image that cannot be mounted (a damaged cache) fails the start with
