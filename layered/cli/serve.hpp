@@ -1,6 +1,6 @@
 // `layered serve`'s flags, and the two ways to run it. serve alone needs
 // cpp-httplib (and through it libssl and brotli), whose loading and
-// initialisation cost every other command about 1.3 ms at start. So serve
+// initialisation cost every other command 1.5-2 ms at start. So serve
 // runs in a sibling executable, `layered-serve` (serve_run.cpp), and
 // `layered serve` replaces itself with it (serve_exec.cpp): same process,
 // same arguments, same signals.

@@ -24,12 +24,12 @@ done
 # The fixture's assets are directories; Steady's becomes a zip, as cdk
 # synth leaves a prebuilt package.
 cp -r "$root/tests/fixtures/assemblies/hostile-functions" "$tmp/cdk.out"
-steady_asset=$(grep -l '"Steady/Code"' "$tmp/cdk.out"/*.assets.json >/dev/null &&
-  /usr/bin/python3 -c '
+steady_asset=$(/usr/bin/python3 -c '
 import json, sys
 files = json.load(open(sys.argv[1]))["files"]
 print(next(f["source"]["path"] for f in files.values() if f["displayName"] == "Steady/Code"))' \
   "$tmp/cdk.out"/*.assets.json)
+[ -n "$steady_asset" ] || { echo "the fixture has no Steady/Code asset"; exit 1; }
 (cd "$tmp/cdk.out/$steady_asset" && /usr/bin/python3 -c '
 import os, sys, zipfile
 with zipfile.ZipFile(sys.argv[1], "w") as z:
