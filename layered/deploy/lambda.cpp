@@ -225,15 +225,35 @@ Status check_unzipped_size(StackContext& ctx, const std::string& id, const state
                     "or a layer ('layered doctor' shows what is large)");
 }
 
+// Code.ZipFile: CloudFormation writes the text to index.py or index.js and
+// zips it; the package is that one file.
+Result<store::StoredAsset> store_inline_code(StackContext& ctx, const std::string& id, model::Runtime runtime,
+                                             const Json& code) {
+  const std::string where = ctx.where(id, "Code.ZipFile");
+  const auto file = model::inline_code_file(runtime);
+  if (!file) return model::inline_code_refused(runtime, where);
+  const Json& text = code["ZipFile"];
+  if (!text.is_string() || text.get_ref<const std::string&>().empty()) {
+    return make_error("Code.ZipFile must be the function's source code, a non-empty string", where,
+                      "put the code inline (lambda.Code.fromInline) or package it as an asset");
+  }
+  if (code.contains("S3Bucket") || code.contains("S3Key")) {
+    return make_error("Code.ZipFile cannot be given with Code.S3Bucket or Code.S3Key", where,
+                      "give either the inline code or the S3 location of a package");
+  }
+  auto stored = ctx.store.put_file(*file, text.get<std::string>());
+  if (!stored.ok()) return Error{stored.error().message, where, stored.error().hint};
+  return stored;
+}
+
 Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Resource& resource,
                                               const Json& properties, const state::FunctionRecord* before) {
   const std::string& id = resource.logical_id;
   state::FunctionRecord f;
   if (!properties.contains("Code")) return required_property(ctx, id, "Code");
   const Json& code = properties["Code"];
-  if (code.is_object() && (code.contains("ZipFile") || code.contains("ImageUri"))) {
-    const std::string kind = code.contains("ZipFile") ? "ZipFile" : "ImageUri";
-    return make_error("Code." + kind + " is not emulated", ctx.where(id, "Code." + kind),
+  if (code.is_object() && code.contains("ImageUri")) {
+    return make_error("Code.ImageUri is not emulated", ctx.where(id, "Code.ImageUri"),
                       "package the function as an asset (lambda.Code.fromAsset)");
   }
   const std::string runtime = string_property(properties, "Runtime").value_or("");
@@ -273,7 +293,9 @@ Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Reso
   auto layers = resolve_layers(ctx, id, properties, before);
   if (!layers.ok()) return layers.error();
   f.layers = std::move(*layers);
-  auto stored = store_asset(ctx, id, code, ctx.where(id, "Code"));
+  auto stored = code.is_object() && code.contains("ZipFile")
+                    ? store_inline_code(ctx, id, f.runtime, code)
+                    : store_asset(ctx, id, code, ctx.where(id, "Code"));
   if (!stored.ok()) return stored.error();
   f.code_key = stored->key;
   f.code_dir = stored->path.string();

@@ -191,6 +191,21 @@ std::optional<std::string> evaluated_string(const StackRun& run, const cfn::Eval
   return value->is_string() ? std::optional<std::string>(value->get<std::string>()) : std::nullopt;
 }
 
+// Code.ZipFile, evaluated: the function's source when it is inline.
+std::optional<std::string> inline_code(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r,
+                                       Candidate& c) {
+  auto code = r.properties.find("Code");
+  if (code == r.properties.end() || !code->is_object() || !code->contains("ZipFile")) return std::nullopt;
+  const std::string where = run.stack.name + "/" + r.logical_id + ".Properties.Code.ZipFile";
+  auto value = ev.evaluate((*code)["ZipFile"], where);
+  if (!value) {
+    c.findings.push_back({Severity::error, "template.error", value.error().where, "", value.error().message,
+                          value.error().hint});
+    return std::nullopt;
+  }
+  return value->is_string() ? std::optional<std::string>(value->get<std::string>()) : std::nullopt;
+}
+
 Candidate describe(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r, const Json& raw) {
   Candidate c;
   model::Function& f = c.function;
@@ -215,6 +230,7 @@ Candidate describe(const StackRun& run, const cfn::Evaluator& ev, const cfn::Res
   const auto arch = evaluated_string(run, ev, r, "Architectures", c).value_or("x86_64");
   f.architecture = model::parse_architecture(arch).value_or(model::Architecture::x86_64);
   if (const auto* code = asset_of(run, ev, r, "Code")) f.code_dir = code->path.string();
+  if (f.code_dir.empty()) f.inline_code = inline_code(run, ev, r, c).value_or("");
   resolve_layers(run, ev, r, c);
   return c;
 }

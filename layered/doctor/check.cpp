@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <fstream>
 
 #include "doctor/doctor.hpp"
 #include "doctor/inputs.hpp"
@@ -70,6 +71,27 @@ std::optional<Finding> runtime_finding(const model::Function& function) {
   return std::nullopt;
 }
 
+// Inline code (Code.ZipFile) as deploy stores it: one file, index.py or
+// index.js, in a scratch directory.
+Result<std::filesystem::path> write_inline_code(const model::Function& function,
+                                                std::optional<TempDir>& scratch) {
+  const auto file = model::inline_code_file(function.runtime);
+  if (!scratch) scratch.emplace();
+  if (scratch->path().empty() || !file) return make_error("cannot create a temporary directory");
+  const std::filesystem::path dir = scratch->fresh();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::ofstream out(dir / *file, std::ios::binary);
+  out << function.inline_code;
+  if (ec || !out.flush()) return make_error("cannot write the function's inline code", dir.string());
+  return dir;
+}
+
+Finding inline_code_finding(const model::Function& function) {
+  Error e = model::inline_code_refused(function.runtime);
+  return Finding{Severity::error, "code.inline", "", "", e.message, e.hint};
+}
+
 Result<std::vector<Source>> load_sources(const model::Function& function, std::optional<TempDir>& scratch) {
   std::vector<Source> sources;
   sources.reserve(function.layers.size() + 1);
@@ -109,11 +131,21 @@ Result<Report> check(const model::Function& function) {
   }
   auto image = os_image_of(function.runtime);
   if (!image) return image.error();
-  std::optional<TempDir> scratch;  // made for the first zip only
-  auto sources = load_sources(function, scratch);
+  std::optional<TempDir> scratch;  // made for the first zip or inline code only
+  model::Function checked = function;
+  if (checked.code_dir.empty() && !checked.inline_code.empty()) {
+    if (!model::inline_code_file(checked.runtime)) {
+      report.functions.front().findings.push_back(inline_code_finding(checked));
+      return report;
+    }
+    auto written = write_inline_code(checked, scratch);
+    if (!written) return written.error();
+    checked.code_dir = written->string();
+  }
+  auto sources = load_sources(checked, scratch);
   if (!sources) return sources.error();
   View view(*image, *sources);
-  Context ctx{function, *image, *sources, view, {}, {}, {}};
+  Context ctx{checked, *image, *sources, view, {}, {}, {}};
   check_elves(ctx);
   check_layout(ctx);
   check_bootstrap(ctx);

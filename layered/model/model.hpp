@@ -74,6 +74,11 @@ std::string_view to_string(Runtime runtime);
 Family family(Runtime runtime);
 // Lambda blocks creating and updating functions with this runtime.
 bool deprecated(Runtime runtime);
+// The file CloudFormation writes inline code (Code.ZipFile) to: index.py for
+// Python, index.js (CommonJS) for Node.js; nullopt where it takes none.
+std::optional<std::string> inline_code_file(Runtime runtime);
+// The one message for inline code where the runtime takes none (deploy and doctor).
+Error inline_code_refused(Runtime runtime, std::string where = {});
 // layered runs it (custom, Python and Node.js runtimes that are not deprecated).
 bool emulated(Runtime runtime);
 // What to move a deprecated runtime to; the runtime itself when it is supported.
@@ -125,6 +130,7 @@ struct Function {
   Pairs environment;  // in template order
   std::string code_key;
   std::string code_dir;       // the function's code (a directory, or a .zip for doctor); "" for none
+  std::string inline_code;    // doctor, before deploy: Code.ZipFile's text when code_dir is ""
   std::vector<Layer> layers;  // merge order: first = lowest, a later one wins
 
   // The construct path when there is one, else the name.

@@ -26,6 +26,13 @@ TEST(Runtime, FamiliesAndWhatIsEmulated) {
   EXPECT_FALSE(model::emulated(Runtime::provided));
 }
 
+TEST(Runtime, InlineCodeGoesToIndexForPythonAndNodeOnly) {
+  EXPECT_EQ(model::inline_code_file(Runtime::python3_12), "index.py");
+  EXPECT_EQ(model::inline_code_file(Runtime::nodejs22_x), "index.js");
+  EXPECT_FALSE(model::inline_code_file(Runtime::provided_al2023));
+  EXPECT_FALSE(model::inline_code_file(Runtime::java21));
+}
+
 TEST(Runtime, DeprecatedOnesNameTheirReplacement) {
   EXPECT_TRUE(model::deprecated(Runtime::provided));
   EXPECT_EQ(model::replacement(Runtime::provided), Runtime::provided_al2023);

@@ -93,6 +93,23 @@ bool deprecated(Runtime runtime) { return info(runtime).deprecated; }
 bool emulated(Runtime runtime) { return !deprecated(runtime) && family(runtime) != Family::other; }
 Runtime replacement(Runtime runtime) { return info(runtime).replacement; }
 
+std::optional<std::string> inline_code_file(Runtime runtime) {
+  switch (family(runtime)) {
+    case Family::python:
+      return "index.py";
+    case Family::nodejs:
+      return "index.js";
+    default:
+      return std::nullopt;
+  }
+}
+
+Error inline_code_refused(Runtime runtime, std::string where) {
+  return make_error("Code.ZipFile (inline code) is only for Node.js and Python functions, not " +
+                        std::string(to_string(runtime)),
+                    std::move(where), "package the function as an asset (lambda.Code.fromAsset)");
+}
+
 std::vector<std::string> runtime_names() {
   std::vector<std::string> names;
   names.reserve(kRuntimes.size());

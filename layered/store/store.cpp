@@ -167,6 +167,46 @@ Result<StoredAsset> Store::put(const fs::path& source) const {
   StoredAsset stored{*key, root_ / *key, true};
   if (contains(*key)) return stored;
 
+  auto temp = make_temp();
+  if (!temp) return std::move(temp.error());
+  Status filled = is_dir ? copy_tree(source, *temp, limits_) : extract_zip(source, *temp, limits_);
+  if (!filled.ok()) {
+    fs::remove_all(*temp, ec);
+    return std::move(filled.error());
+  }
+  return commit(*temp, *key);
+}
+
+Result<StoredAsset> Store::put_file(const std::string& name, const std::string& content) const {
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+    return make_error("'" + name + "' is not a file name", root_.string());
+  auto temp = make_temp();
+  if (!temp) return std::move(temp.error());
+  const fs::path file = *temp / name;
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  std::size_t done = 0;
+  for (ssize_t n = 0; fd >= 0 && done < content.size(); done += static_cast<std::size_t>(n)) {
+    n = ::write(fd, content.data() + done, content.size() - done);
+    if (n <= 0) break;
+  }
+  const bool written = fd >= 0 && done == content.size() && ::fchmod(fd, 0644) == 0;
+  const int err = errno;
+  if (fd >= 0) ::close(fd);
+  std::error_code ec;
+  if (!written) {
+    fs::remove_all(*temp, ec);
+    return make_error("cannot write '" + name + "': " + std::strerror(err), root_.string());
+  }
+  auto key = sha256_tree(*temp);
+  if (!key) {
+    fs::remove_all(*temp, ec);
+    return std::move(key.error());
+  }
+  return commit(*temp, *key);
+}
+
+Result<fs::path> Store::make_temp() const {
+  std::error_code ec;
   fs::create_directories(root_, ec);
   if (ec) return make_error("cannot create the store: " + ec.message(), root_.string());
   std::string temp = (root_ / (std::string(kTempPrefix) + "XXXXXX")).string();
@@ -174,16 +214,21 @@ Result<StoredAsset> Store::put(const fs::path& source) const {
     return make_error(std::string("cannot create a temporary directory: ") + std::strerror(errno),
                       root_.string());
   }
-  Status filled = is_dir ? copy_tree(source, temp, limits_) : extract_zip(source, temp, limits_);
-  if (!filled.ok()) {
+  return fs::path(temp);
+}
+
+Result<StoredAsset> Store::commit(const fs::path& temp, const std::string& key) const {
+  StoredAsset stored{key, root_ / key, true};
+  std::error_code ec;
+  if (contains(key)) {
     fs::remove_all(temp, ec);
-    return std::move(filled.error());
+    return stored;
   }
   if (::rename(temp.c_str(), stored.path.c_str()) != 0) {
     const int err = errno;
     fs::remove_all(temp, ec);
     // Another writer stored the same content first: same key, same bytes.
-    if ((err == EEXIST || err == ENOTEMPTY) && contains(*key)) return stored;
+    if ((err == EEXIST || err == ENOTEMPTY) && contains(key)) return stored;
     return make_error(std::string("cannot move the entry into place: ") + std::strerror(err), root_.string());
   }
   stored.reused = false;

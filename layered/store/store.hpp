@@ -45,6 +45,10 @@ class Store {
   // "entry '../evil' has a '..' component (path traversal)".
   Result<StoredAsset> put(const std::filesystem::path& source) const;
 
+  // Stores a package of one file, `name` (0644) holding `content`: inline
+  // code (CloudFormation's Code.ZipFile). Keyed like a directory holding it.
+  Result<StoredAsset> put_file(const std::string& name, const std::string& content) const;
+
   // Path of a stored entry (whether or not it exists).
   std::filesystem::path path_of(const std::string& key) const { return root_ / key; }
   bool contains(const std::string& key) const;
@@ -58,6 +62,11 @@ class Store {
   Status remove_unreferenced(const std::set<std::string>& keep) const;
 
  private:
+  // A private directory in the store, filled by put and put_file.
+  Result<std::filesystem::path> make_temp() const;
+  // Renames `temp` to the entry `key`; removes it when that entry exists.
+  Result<StoredAsset> commit(const std::filesystem::path& temp, const std::string& key) const;
+
   std::filesystem::path root_;
   ExtractLimits limits_;
 };

@@ -196,6 +196,40 @@ TEST_F(StoreTest, CopiesDirectoriesByContent) {
   EXPECT_NE(*sha256_tree(root / "b"), a->key);
 }
 
+TEST_F(StoreTest, StoresInlineCodeAsOneFileKeyedLikeTheSameDirectory) {
+  Store store(store_dir);
+  const std::string code = "def handler(event, context):\n    return 1\n";
+  auto stored = store.put_file("index.py", code);
+  ASSERT_TRUE(stored.ok()) << format_error(stored.error());
+  EXPECT_FALSE(stored->reused);
+  EXPECT_EQ(read(stored->path / "index.py"), code);
+  EXPECT_EQ(mode_of(stored->path / "index.py"), 0644u);
+  EXPECT_EQ(mode_of(stored->path), 0755u);
+  write("same/index.py", code, 0600);
+  auto same = store.put(root / "same");
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->key, stored->key);
+  EXPECT_TRUE(same->reused);
+  auto again = store.put_file("index.py", code);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->reused);
+  EXPECT_NE(store.put_file("index.js", code)->key, stored->key);
+  // Nothing but the two entries: no temporary directory left behind.
+  EXPECT_EQ(store.keys().size(), 2u);
+  EXPECT_EQ(std::distance(fs::directory_iterator(store_dir), fs::directory_iterator()), 2);
+}
+
+TEST_F(StoreTest, InlineCodeNeedsAFileName) {
+  Store store(store_dir);
+  for (const char* name : {"", "..", "a/b", "../index.py"}) {
+    auto r = store.put_file(name, "x");
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_NE(r.error().message.find("is not a file name"), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(root / "index.py"));
+  EXPECT_TRUE(store.keys().empty());
+}
+
 TEST_F(StoreTest, RefusesSpecialFilesAndEscapingLinksInDirectories) {
   write("fifo/ok.txt", "ok");
   ASSERT_EQ(::mkfifo((root / "fifo/pipe").c_str(), 0644), 0);

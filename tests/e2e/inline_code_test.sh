@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Inline code end to end, as public CDK apps write it (lambda.Code.fromInline,
+# CloudFormation's Code.ZipFile): tests/fixtures/cdk-apps/inline-code
+# synthesized by the real CDK CLI with this machine's Python and Node.js,
+# deployed and invoked by the real `layered`. The Python function imports a
+# module from its layer; each answers with the file its code is in
+# (/var/task/index.py, /var/task/index.js, as CloudFormation names them).
+# Doctor reads the inline code before deploy; a runtime that takes no inline
+# code is refused at deploy.
+set -uo pipefail
+layered=$1
+root=$2
+cd "$root"
+
+tmp=$(mktemp -d)
+# The sandbox's unprivileged user must reach the state's store (mktemp makes 0700).
+chmod 755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+passed=0; failed=0
+ok()   { echo "ok - $*"; passed=$((passed + 1)); }
+fail() { echo "not ok - $*"; failed=$((failed + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+contains() { grep -qF -- "$2" "$1" || { echo "--- expected '$2' in $1:"; cat "$1"; return 1; }; }
+same() { [ "$(cat "$1")" = "$2" ] || { echo "--- $1 is '$(cat "$1")', expected '$2'"; return 1; }; }
+
+python=$(/usr/bin/python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])')
+node=$(node -p '"nodejs" + process.versions.node.split(".")[0] + ".x"')
+app=tests/fixtures/cdk-apps/inline-code/app.ts
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+  npx cdk synth -q --app "npx ts-node --transpile-only --prefer-ts-exts $app" -o "$tmp/cdk.out" \
+  -c python="$python" -c node="$node" >"$tmp/synth.log" 2>&1 || { cat "$tmp/synth.log"; exit 1; }
+check "the CDK writes the code inline (Code.ZipFile)" contains "$tmp/cdk.out/Inline-code.template.json" '"ZipFile"'
+
+L() { local cmd=$1; shift; "$layered" "$cmd" --state "$tmp/state" "$@"; }
+ls /tmp | grep '^layered-doctor-' | sort >"$tmp/doctor-dirs.before"
+L deploy --all --app "$tmp/cdk.out" >"$tmp/deploy.out" 2>&1
+check "deploy (with doctor) succeeds" test $? = 0
+echo '{"name":"Ada"}' >"$tmp/event.json"
+L invoke Inline-code/PythonInline --event "$tmp/event.json" >"$tmp/python.out" 2>"$tmp/python.err"
+check "$python inline code runs from /var/task/index.py and imports its layer's module" \
+  same "$tmp/python.out" '{"python": "hello Ada from the layer", "file": "/var/task/index.py"}'
+L invoke Inline-code/NodeInline --event "$tmp/event.json" >"$tmp/node.out" 2>"$tmp/node.err"
+check "$node inline code runs from /var/task/index.js (CommonJS)" \
+  same "$tmp/node.out" '{"node":"hello Ada","file":"/var/task/index.js"}'
+
+# A handler whose module is not the inline code's: doctor says so before deploy.
+cp -r "$tmp/cdk.out" "$tmp/bad.out"
+/usr/bin/python3 - "$tmp/bad.out/Inline-code.template.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+for r in t["Resources"].values():
+    if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Runtime"].startswith("python"):
+        r["Properties"]["Handler"] = "app.handler"
+json.dump(t, open(sys.argv[1], "w"))
+PY
+"$layered" doctor --app "$tmp/bad.out" >"$tmp/doctor.out" 2>&1
+check "doctor fails on a handler the inline code does not define" test $? != 0
+check "  naming the module it looked for" contains "$tmp/doctor.out" "the handler 'app.handler' names the module 'app'"
+
+# Inline code for a custom runtime: refused with the reason and where.
+/usr/bin/python3 - "$tmp/bad.out/Inline-code.template.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+for r in t["Resources"].values():
+    if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Runtime"].startswith("nodejs"):
+        r["Properties"]["Runtime"] = "provided.al2023"
+json.dump(t, open(sys.argv[1], "w"))
+PY
+"$layered" deploy --all --no-doctor --app "$tmp/bad.out" --state "$tmp/other" >"$tmp/refused.out" 2>&1
+check "deploy refuses inline code for provided.al2023" test $? != 0
+check "  with the reason" contains "$tmp/refused.out" \
+  "Code.ZipFile (inline code) is only for Node.js and Python functions, not provided.al2023"
+check "  and where" contains "$tmp/refused.out" "Properties.Code.ZipFile"
+
+ls /tmp | grep '^layered-doctor-' | sort >"$tmp/doctor-dirs.after"
+check "doctor leaves no scratch directory in /tmp" cmp -s "$tmp/doctor-dirs.before" "$tmp/doctor-dirs.after"
+
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
