@@ -1,4 +1,4 @@
-// `layered deploy [STACK...] [--all] [--exclusively] [--no-doctor]`
+// `layered deploy [STACK...] [--all] [--exclusively] [--no-doctor] [--layer ARN=DIR|ZIP ...]`
 #include <iostream>
 #include <memory>
 
@@ -17,7 +17,23 @@ struct DeployFlags {
   bool all = false;
   bool exclusively = false;
   bool no_doctor = false;
+  std::vector<std::string> layers;  // ARN=DIR|ZIP
 };
+
+// "ARN=PATH" at its first '=' (an ARN has none).
+Result<std::vector<deploy::ProvidedLayer>> provided_layers(const std::vector<std::string>& given) {
+  std::vector<deploy::ProvidedLayer> out;
+  for (const auto& text : given) {
+    const auto at = text.find('=');
+    if (at == std::string::npos || at == 0 || at + 1 == text.size()) {
+      return make_error("'" + text + "' is not ARN=DIR|ZIP", "--layer",
+                        "give a layer version's ARN and its content, e.g. "
+                        "--layer arn:aws:lambda:us-east-1:123456789012:layer:tools:3=tools.zip");
+    }
+    out.push_back({text.substr(0, at), text.substr(at + 1)});
+  }
+  return out;
+}
 
 // The doctor's package check on a function about to be deployed, whatever
 // its runtime: what `layered doctor --app` would say of it.
@@ -45,6 +61,8 @@ void print_stack(const deploy::StackResult& result) {
 }
 
 int run_deploy(const Context& ctx, const DeployFlags& flags) {
+  auto layers = provided_layers(flags.layers);
+  if (!layers.ok()) return report(layers.error());
   auto app = assembly::load(ctx.global.app);
   if (!app.ok()) return report(app.error());
   auto state = state::State::open(ctx.global.state_dir(), state::State::settings_from_environment());
@@ -54,6 +72,7 @@ int run_deploy(const Context& ctx, const DeployFlags& flags) {
   options.stacks = flags.stacks;
   options.all = flags.all;
   options.exclusively = flags.exclusively;
+  options.provided_layers = std::move(*layers);
   if (!flags.no_doctor) options.check_function = doctor_check;
   options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
   options.stack_done = print_stack;
@@ -75,6 +94,10 @@ void add_deploy(CLI::App& app, Context& ctx) {
                "only deploy the named stacks, not their dependencies");
   app.add_flag("--no-doctor", flags->no_doctor,
                "do not run 'layered doctor' on the functions being deployed");
+  app.add_option("--layer", flags->layers,
+                 "ARN=DIR|ZIP: the content of a layer version published elsewhere (a public layer, another "
+                 "account's), which layered cannot download; kept in the state for later deploys")
+      ->type_name("ARN=PATH");
   app.callback([&ctx, flags] { ctx.exit_code = run_deploy(ctx, *flags); });
 }
 

@@ -86,6 +86,7 @@ Result<std::vector<StackResult>> deploy(const assembly::Assembly& app, state::St
   auto stacks = select_stacks(app, options.stacks, options.all,
                               options.exclusively ? assembly::Expand::none : assembly::Expand::dependencies);
   if (!stacks.ok()) return stacks.error();
+  LAYERED_TRY(detail::provide_layers(state, store, options));
   std::vector<StackResult> results;
   for (const assembly::Stack* stack : *stacks) {
     auto result = deploy_one(app, *stack, state, store, options);

@@ -35,6 +35,13 @@ struct StackResult {
   std::vector<std::string> published_layer_versions;  // ARNs published by this deploy
 };
 
+// A layer version published outside this app (a public layer, another
+// account's): content the user has, standing in for it locally.
+struct ProvidedLayer {
+  std::string arn;   // arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION
+  std::string path;  // its content: a directory or a zip
+};
+
 struct DeployOptions {
   std::vector<std::string> stacks;  // names or globs; empty: the only stack, or --all
   bool all = false;
@@ -42,6 +49,7 @@ struct DeployOptions {
   FunctionCheck check_function;
   Progress progress;
   std::function<void(const StackResult&)> stack_done;  // after each stack commits
+  std::vector<ProvidedLayer> provided_layers;          // recorded before any stack
 };
 
 // Deploys the selected stacks in dependency order, each in one transaction.

@@ -98,4 +98,7 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
 // Deletes store entries nobody references, holding the state's write lock.
 void collect_garbage(state::State& state, const store::Store& store);
 
+// Records DeployOptions::provided_layers in one transaction (provided_layers.cpp).
+Status provide_layers(state::State& state, const store::Store& store, const DeployOptions& options);
+
 }  // namespace layered::deploy::detail

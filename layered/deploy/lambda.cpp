@@ -114,6 +114,20 @@ Status check_architectures(const StackContext& ctx, const std::string& id,
   return Ok{};
 }
 
+Error missing_layer(const StackContext& ctx, const std::string& id, std::size_t i, const std::string& arn) {
+  const std::string account = state::arn_account(arn);
+  const std::string hint =
+      account != ctx.env.account_id
+          ? "it is published by account " + account + ", not this app's " + ctx.env.account_id +
+                ", and layered cannot download layers from AWS: pass its content with --layer " + arn +
+                "=DIR|ZIP ('aws lambda get-layer-version-by-arn --arn " + arn +
+                "' gives a link to its zip as Content.Location)"
+          : "deploy the stack that publishes it first, or run 'layered list' to see layer versions; one "
+            "published outside this app is given with --layer ARN=DIR|ZIP";
+  return make_error("Layer version " + arn + " does not exist.",
+                    ctx.where(id, "Layers[" + std::to_string(i) + "]"), hint);
+}
+
 Result<std::vector<model::Layer>> resolve_layers(const StackContext& ctx, const std::string& id,
                                                  const Json& properties,
                                                  const state::FunctionRecord* before) {
@@ -131,11 +145,7 @@ Result<std::vector<model::Layer>> resolve_layers(const StackContext& ctx, const 
     if (!layer.ok()) return layer.error();
     bool kept = false;  // a deleted version serves only functions that already had it
     for (const auto& l : before ? before->layers : std::vector<model::Layer>{}) kept = kept || l.arn == arn;
-    if (!layer->has_value() || ((*layer)->deleted && !kept)) {
-      return make_error(
-          "Layer version " + arn + " does not exist.", ctx.where(id, "Layers[" + std::to_string(i) + "]"),
-          "deploy the stack that publishes it first, or run 'layered list' to see layer versions");
-    }
+    if (!layer->has_value() || ((*layer)->deleted && !kept)) return missing_layer(ctx, id, i, arn);
     layers.push_back(model::Layer{arn, (*layer)->content_dir, model::layer_display_name(arn)});
   }
   return layers;

@@ -136,7 +136,8 @@ std::string render_text(const Inventory& inv) {
   }
   out << "Layer versions:\n";
   for (const auto& e : inv.layer_versions) {
-    out << "  " << e.layer.arn << (e.layer.deleted ? "  (deleted, still serving its functions)" : "") << "\n";
+    out << "  " << e.layer.arn << (e.layer.deleted ? "  (deleted, still serving its functions)" : "")
+        << (e.layer.stack.empty() ? "  (provided with --layer)" : "") << "\n";
   }
   if (!inv.exports.empty()) out << "Exports:\n";
   for (const auto& e : inv.exports) {

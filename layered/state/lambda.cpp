@@ -210,6 +210,24 @@ Status State::put_layer_version(const LayerVersionRecord& r) {
       .run();
 }
 
+Status State::put_provided_layer_version(const LayerVersionRecord& r) {
+  return impl_
+      ->query(
+          "INSERT INTO layer_versions(arn, layer_name, version, content_key, content_dir, "
+          "compatible_runtimes, "
+          "compatible_architectures, description, stack, logical_id, deleted) "
+          "VALUES(?1, ?2, ?3, ?4, ?5, '[]', '[]', ?6, '', '', 0) "
+          "ON CONFLICT(arn) DO UPDATE SET content_key = excluded.content_key, "
+          "content_dir = excluded.content_dir, description = excluded.description")
+      .bind(1, r.arn)
+      .bind(2, r.layer_name)
+      .bind(3, r.version)
+      .bind(4, r.content_key)
+      .bind(5, impl_->to_stored_path(r.content_dir))
+      .bind(6, r.description)
+      .run();
+}
+
 Status State::mark_layer_version_deleted(const std::string& arn) {
   return impl_->query("UPDATE layer_versions SET deleted = 1 WHERE arn = ?1").bind(1, arn).run();
 }

@@ -192,6 +192,9 @@ class State {
   // before, even by a deploy that rolled back, nor one a deleted version had.
   Result<int> reserve_layer_version(const std::string& layer_name);
   Status put_layer_version(const LayerVersionRecord& record);
+  // A layer version published outside this state (record.stack empty),
+  // inserted or given new content: functions that use it follow.
+  Status put_provided_layer_version(const LayerVersionRecord& record);
   Status mark_layer_version_deleted(const std::string& arn);
 
   // Functions.

@@ -5,8 +5,9 @@
 # deployed and invoked by the real `layered`. The Python function imports a
 # module from its layer; each answers with the file its code is in
 # (/var/task/index.py, /var/task/index.js, as CloudFormation names them).
-# Doctor reads the inline code before deploy; a runtime that takes no inline
-# code is refused at deploy.
+# A public layer of another account is given with --layer ARN=ZIP. Doctor
+# reads the inline code before deploy; a runtime that takes no inline code is
+# refused at deploy.
 set -uo pipefail
 layered=$1
 root=$2
@@ -42,6 +43,35 @@ check "$python inline code runs from /var/task/index.py and imports its layer's 
 L invoke Inline-code/NodeInline --event "$tmp/event.json" >"$tmp/node.out" 2>"$tmp/node.err"
 check "$node inline code runs from /var/task/index.js (CommonJS)" \
   same "$tmp/node.out" '{"node":"hello Ada","file":"/var/task/index.js"}'
+
+# A public layer (another account's) that layered cannot download: deploy
+# says how to give it, and --layer ARN=ZIP stands in for it.
+foreign=arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:40
+cp -r "$tmp/cdk.out" "$tmp/public.out"
+/usr/bin/python3 - "$tmp/public.out/Inline-code.template.json" "$foreign" "$tmp/tools.zip" <<'PY'
+import json, sys, zipfile
+t = json.load(open(sys.argv[1]))
+for r in t["Resources"].values():
+    if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Runtime"].startswith("python"):
+        r["Properties"]["Layers"].append(sys.argv[2])
+        r["Properties"]["Code"]["ZipFile"] = (
+            "import greet, tools\n"
+            "def handler(event, context):\n"
+            "    return {'python': greet.hello(event['name']), 'tools': tools.VERSION}\n")
+json.dump(t, open(sys.argv[1], "w"))
+with zipfile.ZipFile(sys.argv[3], "w") as z:
+    z.writestr("python/tools.py", "VERSION = 'local copy'\n")
+PY
+L deploy --all --app "$tmp/public.out" >"$tmp/public.out.log" 2>&1
+check "a layer of another account is missing" test $? != 0
+check "  and deploy says to give it with --layer" contains "$tmp/public.out.log" "pass its content with --layer $foreign=DIR|ZIP"
+L deploy --all --app "$tmp/public.out" --layer "$foreign=$tmp/tools.zip" >"$tmp/public.out.log" 2>&1
+check "deploy --layer ARN=ZIP stands in for it" test $? = 0
+L invoke Inline-code/PythonInline --event "$tmp/event.json" >"$tmp/public.json" 2>"$tmp/public.err"
+check "  and the function imports its module from /opt/python" \
+  same "$tmp/public.json" '{"python": "hello Ada from the layer", "tools": "local copy"}'
+L list >"$tmp/list.out" 2>&1
+check "  list marks it provided" contains "$tmp/list.out" "$foreign  (provided with --layer)"
 
 # A handler whose module is not the inline code's: doctor says so before deploy.
 cp -r "$tmp/cdk.out" "$tmp/bad.out"

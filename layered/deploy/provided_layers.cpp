@@ -1,0 +1,94 @@
+// Layer versions published outside this app (`layered deploy --layer
+// ARN=DIR|ZIP`): a public layer or another account's, which layered cannot
+// download, recorded with content the user has so that functions naming the
+// ARN deploy and run. They belong to no stack: destroy leaves them, and a
+// later --layer with the same ARN gives them new content.
+#include <algorithm>
+#include <cctype>
+
+#include "deploy/internal.hpp"
+
+namespace layered::deploy::detail {
+
+namespace {
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts(1);
+  for (char c : text) {
+    if (c == separator) {
+      parts.emplace_back();
+    } else {
+      parts.back() += c;
+    }
+  }
+  return parts;
+}
+
+bool all_of(const std::string& text, int (*test)(int), const std::string& also = "") {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
+    return test(static_cast<unsigned char>(c)) || also.find(c) != std::string::npos;
+  });
+}
+
+// arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION, Lambda's patterns.
+Result<state::LayerVersionRecord> parse_layer_version_arn(const std::string& arn) {
+  const auto f = split(arn, ':');
+  const bool ok = f.size() == 8 && f[0] == "arn" && f[1].rfind("aws", 0) == 0 && f[2] == "lambda" &&
+                  all_of(f[3], std::isalnum, "-") && f[4].size() == 12 && all_of(f[4], std::isdigit) &&
+                  f[5] == "layer" && f[6].size() <= 140 && all_of(f[6], std::isalnum, "-_") &&
+                  f[7].size() <= 9 && all_of(f[7], std::isdigit) && std::stoi(f[7]) > 0;
+  if (!ok) {
+    return make_error("'" + arn + "' is not a layer version ARN", "--layer",
+                      "give it as arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION=DIR|ZIP");
+  }
+  state::LayerVersionRecord r;
+  r.arn = arn;
+  r.layer_name = f[6];
+  r.version = std::stoi(f[7]);
+  return r;
+}
+
+Status provide(state::State& state, const store::Store& store, const ProvidedLayer& given,
+               const Progress& progress) {
+  auto record = parse_layer_version_arn(given.arn);
+  if (!record.ok()) return record.error();
+  auto existing = state.find_layer_version(given.arn);
+  if (!existing.ok()) return existing.error();
+  if (existing->has_value() && !(*existing)->stack.empty()) {
+    return make_error(
+        "layer version " + given.arn + " is published by stack " + (*existing)->stack + " of this state",
+        "--layer", "--layer stands in for layer versions published elsewhere: drop it");
+  }
+  auto stored = store.put(given.path);
+  if (!stored.ok()) return Error{stored.error().message, "--layer " + given.path, stored.error().hint};
+  if (existing->has_value() && (*existing)->content_key == stored->key) return Ok{};
+  record->content_key = stored->key;
+  record->content_dir = stored->path.string();
+  record->description = "provided with --layer";
+  LAYERED_TRY(state.put_provided_layer_version(*record));
+  if (progress) {
+    progress("layer version " + given.arn + ": " + (existing->has_value() ? "new content" : "provided") +
+             " from " + given.path);
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Status provide_layers(state::State& state, const store::Store& store, const DeployOptions& options) {
+  if (options.provided_layers.empty()) return Ok{};
+  auto tx = state.begin();
+  if (!tx.ok()) return tx.error();
+  for (const auto& layer : options.provided_layers) {
+    if (Status s = provide(state, store, layer, options.progress); !s.ok()) {
+      tx->rollback();
+      collect_garbage(state, store);
+      return s;
+    }
+  }
+  LAYERED_TRY(tx->commit());
+  collect_garbage(state, store);
+  return Ok{};
+}
+
+}  // namespace layered::deploy::detail
