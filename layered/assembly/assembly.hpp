@@ -100,6 +100,13 @@ class Assembly {
   // "aws:asset:property" naming the property it fills), or null.
   const Asset* find_asset_by_metadata(const Stack& stack, std::string_view logical_id) const;
 
+  // The stack an AWS::CloudFormation::Stack resource of `parent` deploys
+  // (CDK's NestedStack), named `name`: its template is the resource's asset
+  // (metadata, else `template_key`, the evaluated TemplateURL's last part),
+  // read with a template's limits; it takes the parent's environment.
+  Result<Stack> nested_stack(const Stack& parent, const std::string& logical_id,
+                             const std::string& template_key, const std::string& name) const;
+
  private:
   friend Result<Assembly> load(const std::filesystem::path& dir);
   std::filesystem::path directory_;

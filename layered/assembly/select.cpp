@@ -4,6 +4,7 @@
 #include <set>
 
 #include "assembly/assembly.hpp"
+#include "assembly/internal.hpp"
 
 namespace layered::assembly {
 
@@ -180,6 +181,34 @@ const Asset* Assembly::find_asset_by_metadata(const Stack& stack, std::string_vi
     if (a.path == path) return &a;
   }
   return nullptr;
+}
+
+Result<Stack> Assembly::nested_stack(const Stack& parent, const std::string& logical_id,
+                                     const std::string& template_key, const std::string& name) const {
+  const Asset* asset = find_asset_by_metadata(parent, logical_id);
+  if (!asset && !template_key.empty()) asset = find_asset_by_object_key(template_key);
+  const std::string where = parent.name + "/" + logical_id + ".Properties.TemplateURL";
+  if (!asset || asset->is_directory) {
+    return make_error("the nested stack's template is not in the cloud assembly", where,
+                      "run 'npx cdk synth' again, or pass --app with the assembly that has it");
+  }
+  Stack nested;
+  nested.artifact_id = name;
+  nested.name = name;
+  nested.display_name = parent.display_name + "/" + logical_id;
+  nested.template_path = asset->path;
+  auto tpl = detail::read_json_file(
+      asset->path, asset->path.filename().string(), kMaxTemplateBytes,
+      "Template may not exceed " + std::to_string(kMaxTemplateBytes) + " bytes in size.");
+  if (!tpl) {
+    const Error& e = tpl.error();
+    return make_error("the nested stack's template " + asset->path.filename().string() + ": " + e.message,
+                      where, e.hint.empty() ? "run 'npx cdk synth' again" : e.hint);
+  }
+  nested.template_json = std::move(*tpl);
+  nested.account = parent.account;
+  nested.region = parent.region;
+  return nested;
 }
 
 }  // namespace layered::assembly

@@ -111,39 +111,13 @@ Result<std::vector<std::string>> plan_destroy(const assembly::Assembly& app, con
   return out;
 }
 
-namespace {
-
-Status destroy_one(state::State& state, const std::string& name, const Progress& progress) {
-  auto exports = state.exports_of(name);
-  if (!exports.ok()) return exports.error();
-  for (const auto& e : *exports) {
-    if (e.importers.empty()) continue;
-    std::string users;
-    for (const auto& i : e.importers) users += (users.empty() ? "" : ", ") + i;
-    return make_error(
-        "Export " + e.name + " cannot be deleted as it is in use by " + users, name,
-        "destroy " + quoted_names(e.importers) + " first (or name '" + name + "' without --exclusively)");
-  }
-  auto resources = state.resources(name);
-  if (!resources.ok()) return resources.error();
-  for (auto it = resources->rbegin(); it != resources->rend(); ++it) {
-    const bool retain = it->deletion_policy == "Retain";
-    say(progress, name + ": " + (retain ? "retaining " : "deleting ") + it->type + " " + it->logical_id +
-                      (retain ? " (DeletionPolicy Retain)" : "") + "...");
-    LAYERED_TRY(detail::remove_physical(state, *it, retain));
-  }
-  return state.delete_stack(name);
-}
-
-}  // namespace
-
 Status destroy(state::State& state, const store::Store& store, const std::vector<std::string>& stacks,
                const Progress& progress) {
   for (const auto& name : stacks) {
     say(progress, name + ": destroying...");
     auto tx = state.begin();
     if (!tx.ok()) return tx.error();
-    Status status = destroy_one(state, name, progress);
+    Status status = detail::destroy_stack(state, name, progress);
     if (status.ok()) status = tx->commit();
     if (!status.ok()) {
       tx->rollback();
@@ -159,6 +133,29 @@ Status destroy(state::State& state, const store::Store& store, const std::vector
 store::Store store_for(const state::State& state) { return store::Store(state.dir() + "/store"); }
 
 namespace detail {
+
+Status destroy_stack(state::State& state, const std::string& name, const Progress& progress) {
+  auto exports = state.exports_of(name);
+  if (!exports.ok()) return exports.error();
+  for (const auto& e : *exports) {
+    if (e.importers.empty()) continue;
+    std::string users;
+    for (const auto& i : e.importers) users += (users.empty() ? "" : ", ") + i;
+    return make_error(
+        "Export " + e.name + " cannot be deleted as it is in use by " + users, name,
+        "destroy " + quoted_names(e.importers) + " first (or name '" + name + "' without --exclusively)");
+  }
+  auto resources = state.resources(name);
+  if (!resources.ok()) return resources.error();
+  for (auto it = resources->rbegin(); it != resources->rend(); ++it) {
+    const bool retain = it->deletion_policy == "Retain";
+    if (progress)
+      progress(name + ": " + (retain ? "retaining " : "deleting ") + it->type + " " + it->logical_id +
+               (retain ? " (DeletionPolicy Retain)" : "") + "...");
+    LAYERED_TRY(remove_physical(state, *it, retain));
+  }
+  return state.delete_stack(name);
+}
 
 void collect_garbage(state::State& state, const store::Store& store) {
   // Holding the write lock: no other deploy is between put() and commit.

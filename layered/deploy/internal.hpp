@@ -98,6 +98,18 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
 // Deletes store entries nobody references, holding the state's write lock.
 void collect_garbage(state::State& state, const store::Store& store);
 
+// Deletes a deployed stack's resources, newest first, and its rows; refuses
+// while another stack imports one of its exports. In the caller's transaction.
+Status destroy_stack(state::State& state, const std::string& name, const Progress& progress);
+
+// AWS::CloudFormation::Stack (CDK's NestedStack): deploys the nested
+// template as a stack of its own, in the parent's transaction (nested.cpp).
+Status apply_nested_stack(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
+// A parameter value as CloudFormation passes it: lists comma-joined, others as text.
+std::string value_string(const Json& value);
+// The nested stack's name in its ARN, "" for another ARN.
+std::string nested_stack_name(const std::string& stack_arn);
+
 // Records DeployOptions::provided_layers in one transaction (provided_layers.cpp).
 Status provide_layers(state::State& state, const store::Store& store, const DeployOptions& options);
 

@@ -72,8 +72,8 @@ TEST_F(ProvidedLayers, StaysForLaterDeploysOutlivesDestroyAndTakesNewContent) {
 
 TEST_F(ProvidedLayers, BadArnsAndLocalLayersAreRefusedAndNothingIsRecorded) {
   for (const std::string arn : {"nonsense", "arn:aws:lambda:us-east-1:0170008014:layer:x:1",
-                                 "arn:aws:lambda:us-east-1:017000801446:layer:x:0",
-                                 "arn:aws:lambda:us-east-1:017000801446:function:x:1"}) {
+                                "arn:aws:lambda:us-east-1:017000801446:layer:x:0",
+                                "arn:aws:lambda:us-east-1:017000801446:function:x:1"}) {
     auto r = deploy_providing({{arn, copy_.string()}});
     ASSERT_FALSE(r.ok()) << arn;
     EXPECT_EQ(r.error().message, "'" + arn + "' is not a layer version ARN");

@@ -112,6 +112,7 @@ Status apply_resource(StackContext& ctx, const cfn::Resource& resource, const Js
   if (type == "AWS::SSM::Parameter") return apply_ssm_parameter(ctx, resource, properties);
   if (type == "AWS::Lambda::Version") return apply_version(ctx, resource, properties);
   if (type == "AWS::Lambda::Alias") return apply_alias(ctx, resource, properties);
+  if (type == "AWS::CloudFormation::Stack") return apply_nested_stack(ctx, resource, properties);
   if (is_known_not_emulated(type)) return apply_not_emulated(ctx, resource, properties);
   return apply_recorded(ctx, resource, properties, type == "AWS::CDK::Metadata");
 }
@@ -125,6 +126,10 @@ Status remove_physical(state::State& state, const state::ResourceRecord& record,
     return remove_version_or_alias(state, record);
   }
   if (record.type == "AWS::SSM::Parameter") return state.delete_ssm_parameter(record.physical_id);
+  if (record.type == "AWS::CloudFormation::Stack" && record.emulated) {
+    const std::string nested = nested_stack_name(record.physical_id);
+    return nested.empty() ? Ok{} : destroy_stack(state, nested, nullptr);
+  }
   return Ok{};
 }
 

@@ -19,14 +19,7 @@ std::string now_utc() {
   return buffer;
 }
 
-namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
-
+// As CloudFormation passes a parameter: lists comma-joined, others as text.
 std::string value_string(const Json& value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_array()) {
@@ -35,6 +28,14 @@ std::string value_string(const Json& value) {
     return out;
   }
   return value.dump();
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
 }
 
 // Exports and SSM parameters belong to one account and region: a stack sees

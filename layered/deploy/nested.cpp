@@ -1,0 +1,65 @@
+// AWS::CloudFormation::Stack, as CDK's NestedStack writes it: a template of
+// the cloud assembly (the resource's asset), parameters passed as strings,
+// outputs read back as Fn::GetAtt "Outputs.<Name>". The nested stack is a
+// stack of its own (named "<parent>-<LogicalId>-<suffix>", as CloudFormation
+// names it), deployed in its parent's transaction, deleted with it.
+#include "deploy/internal.hpp"
+
+namespace layered::deploy::detail {
+
+namespace {
+
+Result<std::map<std::string, std::string>> parameters(const StackContext& ctx, const std::string& id,
+                                                      const Json& properties) {
+  std::map<std::string, std::string> out;
+  auto given = properties.find("Parameters");
+  if (given == properties.end() || given->is_null()) return out;
+  if (!given->is_object()) {
+    return make_error("Parameters must be an object of parameter names and values",
+                      ctx.where(id, "Parameters"), "give each of the nested template's parameters a value");
+  }
+  for (const auto& [name, value] : given->items()) out[name] = value_string(value);
+  return out;
+}
+
+// The last part of TemplateURL: the asset's object key.
+std::string template_key(const Json& properties) {
+  auto url = string_property(properties, "TemplateURL").value_or("");
+  return url.substr(url.find_last_of('/') + 1);
+}
+
+}  // namespace
+
+std::string nested_stack_name(const std::string& stack_arn) {
+  const auto at = stack_arn.find(":stack/");
+  if (stack_arn.rfind("arn:", 0) != 0 || at == std::string::npos) return "";
+  const auto start = at + 7;
+  return stack_arn.substr(start, stack_arn.find('/', start) - start);
+}
+
+Status apply_nested_stack(StackContext& ctx, const cfn::Resource& resource, const Json& properties) {
+  const std::string& id = resource.logical_id;
+  if (!properties.contains("TemplateURL")) return required_property(ctx, id, "TemplateURL");
+  const std::string name = generated_name(ctx.stack.name, id, 128);
+  auto nested = ctx.app.nested_stack(ctx.stack, id, template_key(properties), name);
+  if (!nested.ok()) return nested.error();
+  auto given = parameters(ctx, id, properties);
+  if (!given.ok()) return given.error();
+  nested->asset_parameters = std::move(*given);
+  auto deployed = deploy_stack(ctx.app, *nested, ctx.state, ctx.store, ctx.options);
+  if (!deployed.ok()) return deployed.error();
+  auto record = new_record(ctx, resource, properties);
+  record.physical_id = deployed->stack_id;
+  Json attributes = Json::object();
+  for (const auto& [output, value] : deployed->outputs) attributes["Outputs." + output] = value;
+  record.attributes_json = attributes.dump();
+  auto prev = ctx.previous.find(id);
+  if (deployed->outcome != Outcome::unchanged ||
+      (prev != ctx.previous.end() && prev->second.attributes_json != record.attributes_json)) {
+    ctx.changed = true;
+    LAYERED_TRY(ctx.state.put_resource(record));
+  }
+  return record_resource(ctx, resource, std::move(record));
+}
+
+}  // namespace layered::deploy::detail

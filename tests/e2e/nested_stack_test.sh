@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# A NestedStack end to end: tests/fixtures/cdk-apps/nested-stack synthesized
+# by the real CDK CLI with this machine's Python, checked by doctor, deployed,
+# invoked and destroyed by the real `layered`. The outer stack publishes the
+# layer and passes it to the nested stack; the nested function uses it.
+set -uo pipefail
+layered=$1
+root=$2
+cd "$root"
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"  # the sandbox's unprivileged user must reach the state's store
+trap 'rm -rf "$tmp"' EXIT
+passed=0; failed=0
+ok()   { echo "ok - $*"; passed=$((passed + 1)); }
+fail() { echo "not ok - $*"; failed=$((failed + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+contains() { grep -qF -- "$2" "$1" || { echo "--- expected '$2' in $1:"; cat "$1"; return 1; }; }
+same() { [ "$(cat "$1")" = "$2" ] || { echo "--- $1 is '$(cat "$1")', expected '$2'"; return 1; }; }
+
+python=$(/usr/bin/python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])')
+app=tests/fixtures/cdk-apps/nested-stack/app.ts
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
+  npx cdk synth -q --app "npx ts-node --transpile-only --prefer-ts-exts $app" -o "$tmp/cdk.out" \
+  -c python="$python" >"$tmp/synth.log" 2>&1 || { cat "$tmp/synth.log"; exit 1; }
+check "the CDK writes an AWS::CloudFormation::Stack" contains "$tmp/cdk.out/Outer.template.json" '"AWS::CloudFormation::Stack"'
+
+L() { local cmd=$1; shift; "$layered" "$cmd" --state "$tmp/state" --app "$tmp/cdk.out" "$@"; }
+L doctor >"$tmp/doctor.out" 2>&1
+check "doctor checks the nested stack's function" contains "$tmp/doctor.out" "Outer/Inner/Hello ($python, x86_64; layers: GreeterA41DC22A)"
+L deploy --all >"$tmp/deploy.out" 2>"$tmp/deploy.err"
+check "deploy succeeds" test $? = 0
+check "  the outer stack's output is the nested function's name" \
+  contains "$tmp/deploy.out" "Outer.HelloName = Outer-InnerNestedStack"
+echo '{"name":"Ada"}' >"$tmp/event.json"
+L invoke Outer/Inner/Hello --event "$tmp/event.json" >"$tmp/invoke.out" 2>"$tmp/invoke.err"
+check "the nested function runs with the layer its parent passed" \
+  same "$tmp/invoke.out" '{"nested": "hello Ada from the layer"}'
+L list >"$tmp/list.out" 2>&1
+check "list shows the nested stack" contains "$tmp/list.out" "Outer-InnerNestedStackInnerNestedStackResource745E041B-"
+L destroy --all --force >"$tmp/destroy.out" 2>&1
+check "destroy succeeds" test $? = 0
+L list >"$tmp/list.out" 2>&1
+check "  and leaves no stack, nested or not" contains "$tmp/list.out" "no stacks deployed"
+
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
