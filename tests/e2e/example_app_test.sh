@@ -9,11 +9,7 @@ cd "$root"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
-ok()   { echo "ok - $*"; passed=$((passed + 1)); }
-fail() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-contains() { grep -qF -- "$2" "$1" || { echo "--- expected '$2' in $1:"; cat "$1"; return 1; }; }
+source "$(dirname "$0")/lib.sh"
 
 for f in layers/external.zip layers/cpputils.zip functions/greeting.zip functions/catalog.zip; do
   [ -f "build/$f" ] || { echo "build/$f is missing: run scripts/build.sh first"; exit 1; }

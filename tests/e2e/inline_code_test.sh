@@ -17,19 +17,12 @@ tmp=$(mktemp -d)
 # The sandbox's unprivileged user must reach the state's store (mktemp makes 0700).
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
-ok()   { echo "ok - $*"; passed=$((passed + 1)); }
-fail() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-contains() { grep -qF -- "$2" "$1" || { echo "--- expected '$2' in $1:"; cat "$1"; return 1; }; }
-same() { [ "$(cat "$1")" = "$2" ] || { echo "--- $1 is '$(cat "$1")', expected '$2'"; return 1; }; }
+source "$(dirname "$0")/lib.sh"
 
 python=$(/usr/bin/python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])')
 node=$(node -p '"nodejs" + process.versions.node.split(".")[0] + ".x"')
 app=tests/fixtures/cdk-apps/inline-code/app.ts
-env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
-  npx cdk synth -q --app "npx ts-node --transpile-only --prefer-ts-exts $app" -o "$tmp/cdk.out" \
-  -c python="$python" -c node="$node" >"$tmp/synth.log" 2>&1 || { cat "$tmp/synth.log"; exit 1; }
+synth_app "$app" "$tmp/cdk.out" -c python="$python" -c node="$node" || exit 1
 check "the CDK writes the code inline (Code.ZipFile)" contains "$tmp/cdk.out/Inline-code.template.json" '"ZipFile"'
 
 L() { local cmd=$1; shift; "$layered" "$cmd" --state "$tmp/state" "$@"; }
@@ -105,5 +98,4 @@ check "  and where" contains "$tmp/refused.out" "Properties.Code.ZipFile"
 ls /tmp | grep '^layered-doctor-' | sort >"$tmp/doctor-dirs.after"
 check "doctor leaves no scratch directory in /tmp" cmp -s "$tmp/doctor-dirs.before" "$tmp/doctor-dirs.after"
 
-echo "${passed} passed, ${failed} failed"
-[ "$failed" -eq 0 ]
+finish

@@ -11,18 +11,11 @@ cd "$root"
 tmp=$(mktemp -d)
 chmod 755 "$tmp"  # the sandbox's unprivileged user must reach the state's store
 trap 'rm -rf "$tmp"' EXIT
-passed=0; failed=0
-ok()   { echo "ok - $*"; passed=$((passed + 1)); }
-fail() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-contains() { grep -qF -- "$2" "$1" || { echo "--- expected '$2' in $1:"; cat "$1"; return 1; }; }
-same() { [ "$(cat "$1")" = "$2" ] || { echo "--- $1 is '$(cat "$1")', expected '$2'"; return 1; }; }
+source "$(dirname "$0")/lib.sh"
 
 python=$(/usr/bin/python3 -c 'import sys; print("python%d.%d" % sys.version_info[:2])')
 app=tests/fixtures/cdk-apps/nested-stack/app.ts
-env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
-  npx cdk synth -q --app "npx ts-node --transpile-only --prefer-ts-exts $app" -o "$tmp/cdk.out" \
-  -c python="$python" >"$tmp/synth.log" 2>&1 || { cat "$tmp/synth.log"; exit 1; }
+synth_app "$app" "$tmp/cdk.out" -c python="$python" || exit 1
 check "the CDK writes an AWS::CloudFormation::Stack" contains "$tmp/cdk.out/Outer.template.json" '"AWS::CloudFormation::Stack"'
 
 L() { local cmd=$1; shift; "$layered" "$cmd" --state "$tmp/state" --app "$tmp/cdk.out" "$@"; }
@@ -43,5 +36,4 @@ check "destroy succeeds" test $? = 0
 L list >"$tmp/list.out" 2>&1
 check "  and leaves no stack, nested or not" contains "$tmp/list.out" "no stacks deployed"
 
-echo "${passed} passed, ${failed} failed"
-[ "$failed" -eq 0 ]
+finish
