@@ -121,7 +121,10 @@ Result<std::string> find_bwrap() {
 }
 
 Result<BwrapCommand> bwrap_command(const Plan& plan, bool disk_tmp, bool stage) {
-  if (plan.architecture != host_architecture()) {
+  // Python and Node.js run on this machine's interpreter whatever the
+  // function's architecture (doctor flags native extensions built for
+  // another); native code must be this machine's.
+  if (!plan.managed && plan.architecture != host_architecture()) {
     return make_error(
         "architecture '" + plan.architecture + "' cannot run on this machine (" + host_architecture() + ")",
         "", "deploy the function for '" + host_architecture() + "' to invoke it locally");

@@ -266,3 +266,21 @@ TEST_F(Python, ExplicitInterpreterOfAnotherVersionRunsWithItsOwnSearchOrder) {
 
 }  // namespace
 }  // namespace runtimes_e2e
+
+namespace runtimes_e2e {
+namespace {
+
+// A Python function deployed for arm64 (Graviton, as many CDK apps choose)
+// runs on this machine's interpreter: pure Python behaves the same. A C++
+// function for another architecture is still refused (the sandbox's test).
+TEST_F(Python, AnArm64FunctionRunsOnThisMachinesInterpreter) {
+  write("code/app.py", "def handler(event, context):\n    return {'n': event['n'] + 1}\n");
+  auto spec = function(kPython, "app.handler");
+  spec.architecture = layered::model::Architecture::arm64;
+  auto r = run(spec, R"({"n":41})");
+  EXPECT_EQ(r.payload, R"({"n": 42})") << r.logs;
+  EXPECT_TRUE(r.function_error.empty()) << r.function_error;
+}
+
+}  // namespace
+}  // namespace runtimes_e2e
