@@ -152,6 +152,7 @@ Result<Report> check(const model::Function& function) {
   check_limits(ctx);
   check_conflicts(ctx);
   check_python(ctx);
+  check_nodejs(ctx);
   check_foreign_os(ctx);
   std::stable_sort(ctx.findings.begin(), ctx.findings.end(),
                    [](const Finding& a, const Finding& b) { return a.severity < b.severity; });

@@ -126,6 +126,7 @@ void check_elves(Context& ctx);  // architecture, interpreter, dependencies, sym
 void check_limits(Context& ctx);
 void check_conflicts(Context& ctx);
 void check_python(Context& ctx);      // C extensions, .dist-info, the handler's imports
+void check_nodejs(Context& ctx);      // the handler's module
 void check_foreign_os(Context& ctx);  // macOS and Windows builds of native code
 
 // A module a Python source imports at its top level (`import a.b`, `from a

@@ -269,6 +269,31 @@ TEST_F(PythonDoctorTest, NodeAddons) {
             "install the package for Linux: npm install --os=linux --cpu=x64 (or run npm install on Linux)");
 }
 
+TEST_F(PythonDoctorTest, NodeHandlerModuleMissing) {
+  write("function/index.js", "exports.handler = async () => 1;\n");
+  auto r = run(package({}, "nodejs20.x", "main.handler"));
+  EXPECT_EQ(codes(r), "nodejs.handler-missing /var/task/main.js\n");
+  EXPECT_EQ(with(r, "nodejs.handler-missing")[0].message,
+            "the handler 'main.handler' names the module 'main', which the function does not have, so every "
+            "invoke fails with Runtime.ImportModuleError: Error: Cannot find module 'main'");
+  auto nested = run(package({}, "nodejs20.x", "src/api.handler"));
+  EXPECT_EQ(codes(nested), "nodejs.handler-missing /var/task/src/api.js\n");
+}
+
+TEST_F(PythonDoctorTest, NodeHandlerModuleFoundWhereTheRuntimeLooks) {
+  write("function/a.mjs", "");
+  write("function/src/b.cjs", "");
+  write("function/dir/index.js", "");
+  write("function/node_modules/own/index.js", "");
+  write("layer/nodejs/node_modules/shared/index.js", "");
+  write("layer/nodejs/node20/node_modules/versioned/index.js", "");
+  for (const char* handler : {"a.handler", "src/b.handler", "dir.handler", "own.handler", "shared.handler",
+                              "versioned.handler", "a.nested.handler"}) {
+    auto r = run(package({"layer"}, "nodejs20.x", handler));
+    EXPECT_EQ(codes(r), "") << handler;
+  }
+}
+
 TEST_F(PythonDoctorTest, AssemblyGivesTheHandler) {
   // check_assembly reads Properties.Handler: tested through check() with the
   // same model::Function field (handler), and the parser of handler strings here.

@@ -72,13 +72,15 @@ cp -r "$tmp/cdk.out" "$tmp/bad.out"
 import json, sys
 t = json.load(open(sys.argv[1]))
 for r in t["Resources"].values():
-    if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Runtime"].startswith("python"):
-        r["Properties"]["Handler"] = "app.handler"
+    if r["Type"] == "AWS::Lambda::Function":
+        python = r["Properties"]["Runtime"].startswith("python")
+        r["Properties"]["Handler"] = "app.handler" if python else "main.handler"
 json.dump(t, open(sys.argv[1], "w"))
 PY
 "$layered" doctor --app "$tmp/bad.out" >"$tmp/doctor.out" 2>&1
-check "doctor fails on a handler the inline code does not define" test $? != 0
-check "  naming the module it looked for" contains "$tmp/doctor.out" "the handler 'app.handler' names the module 'app'"
+check "doctor fails on handlers the inline code does not define" test $? != 0
+check "  naming the Python module it looked for" contains "$tmp/doctor.out" "the handler 'app.handler' names the module 'app'"
+check "  and the Node.js one" contains "$tmp/doctor.out" "[nodejs.handler-missing] /var/task/main.js"
 
 # Inline code for a custom runtime: refused with the reason and where.
 /usr/bin/python3 - "$tmp/bad.out/Inline-code.template.json" <<'PY'
