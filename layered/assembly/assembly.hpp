@@ -51,7 +51,14 @@ struct Stack {
   // Template parameters the CDK CLI fills for assets of the legacy
   // synthesizer (CDK v1): name -> value, from "aws:cdk:asset" metadata.
   std::map<std::string, std::string> asset_parameters;
+  // How deep in nested stacks (AWS::CloudFormation::Stack) this one is: 0 for
+  // the assembly's own stacks.
+  int nesting_depth = 0;
 };
+
+// How deep nested stacks may go: layered's bound (CloudFormation states
+// none), so that a template that nests itself ends in a message.
+inline constexpr int kMaxNestingDepth = 10;
 
 // How select() widens a selection.
 enum class Expand {

@@ -188,6 +188,11 @@ Result<Stack> Assembly::nested_stack(const Stack& parent, const std::string& log
   const Asset* asset = find_asset_by_metadata(parent, logical_id);
   if (!asset && !template_key.empty()) asset = find_asset_by_object_key(template_key);
   const std::string where = parent.name + "/" + logical_id + ".Properties.TemplateURL";
+  if (parent.nesting_depth >= kMaxNestingDepth) {
+    return make_error("nested stacks go deeper than " + std::to_string(kMaxNestingDepth) + " levels", where,
+                      "a nested template that includes itself never ends: check what each nested stack's "
+                      "TemplateURL names");
+  }
   if (!asset || asset->is_directory) {
     return make_error("the nested stack's template is not in the cloud assembly", where,
                       "run 'npx cdk synth' again, or pass --app with the assembly that has it");
@@ -208,6 +213,7 @@ Result<Stack> Assembly::nested_stack(const Stack& parent, const std::string& log
   nested.template_json = std::move(*tpl);
   nested.account = parent.account;
   nested.region = parent.region;
+  nested.nesting_depth = parent.nesting_depth + 1;
   return nested;
 }
 

@@ -28,6 +28,22 @@ std::string template_key(const Json& properties) {
   return url.substr(url.find_last_of('/') + 1);
 }
 
+// CloudFormation's quota of stacks per account and Region. Also what bounds
+// a template that nests several copies of itself (2^10 stacks at depth 10).
+constexpr std::size_t kMaxStacks = 2000;
+
+Status within_stack_quota(const StackContext& ctx, const std::string& id, const std::string& name) {
+  auto existing = ctx.state.stack(name);
+  if (!existing.ok()) return existing.error();
+  if (existing->has_value()) return Ok{};
+  auto stacks = ctx.state.stacks();
+  if (!stacks.ok()) return stacks.error();
+  if (stacks->size() < kMaxStacks) return Ok{};
+  return make_error(
+      "the quota of " + std::to_string(kMaxStacks) + " stacks per account and Region is reached",
+      ctx.where(id), "nest fewer stacks, or destroy stacks you no longer use");
+}
+
 }  // namespace
 
 std::string nested_stack_name(const std::string& stack_arn) {
@@ -43,6 +59,7 @@ Status apply_nested_stack(StackContext& ctx, const cfn::Resource& resource, cons
   const std::string name = generated_name(ctx.stack.name, id, 128);
   auto nested = ctx.app.nested_stack(ctx.stack, id, template_key(properties), name);
   if (!nested.ok()) return nested.error();
+  LAYERED_TRY(within_stack_quota(ctx, id, name));
   auto given = parameters(ctx, id, properties);
   if (!given.ok()) return given.error();
   nested->asset_parameters = std::move(*given);

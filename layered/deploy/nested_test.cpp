@@ -96,5 +96,20 @@ TEST_F(NestedStack, AMissingNestedTemplateFailsTheParentWithWhere) {
   EXPECT_TRUE(stack_names().empty());
 }
 
+TEST_F(NestedStack, ANestedTemplateThatIncludesItselfEndsInAMessage) {
+  // The nested template deploys a nested stack of its own template, forever.
+  Json tpl = read_json(dir_ / kNestedTemplate);
+  Json outer = read_json(dir_ / "Outer.template.json");
+  Json self = outer["Resources"]["InnerNestedStackInnerNestedStackResource745E041B"];
+  self["Properties"]["Parameters"] = {
+      {"referencetoOuterGreeter763D1803Ref", {{"Ref", "referencetoOuterGreeter763D1803Ref"}}}};
+  tpl["Resources"]["Again"] = self;
+  write_json(dir_ / kNestedTemplate, tpl);
+  auto result = run(dir_, {"Outer"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message, "nested stacks go deeper than 10 levels");
+  EXPECT_TRUE(stack_names().empty());
+}
+
 }  // namespace
 }  // namespace layered::deploy::testing
