@@ -48,6 +48,22 @@ Result<state::LayerVersionRecord> parse_layer_version_arn(const std::string& arn
   return r;
 }
 
+// The state numbers layer versions by name alone, whatever the account: a
+// layer of another account with a local layer's name and number cannot be
+// told apart from it by version number.
+Status name_and_number_free(const state::State& state, const state::LayerVersionRecord& wanted) {
+  auto all = state.layer_versions();
+  if (!all.ok()) return all.error();
+  for (const auto& l : *all) {
+    if (l.layer_name != wanted.layer_name || l.version != wanted.version || l.arn == wanted.arn) continue;
+    return make_error("layer version " + wanted.arn + " has the name and number of " + l.arn +
+                          ", which this state already has",
+                      "--layer",
+                      "layered keeps one layer version per name and number: use another state (--state)");
+  }
+  return Ok{};
+}
+
 Status provide(state::State& state, const store::Store& store, const ProvidedLayer& given,
                const Progress& progress) {
   auto record = parse_layer_version_arn(given.arn);
@@ -59,6 +75,7 @@ Status provide(state::State& state, const store::Store& store, const ProvidedLay
         "layer version " + given.arn + " is published by stack " + (*existing)->stack + " of this state",
         "--layer", "--layer stands in for layer versions published elsewhere: drop it");
   }
+  LAYERED_TRY(name_and_number_free(state, *record));
   auto stored = store.put(given.path);
   if (!stored.ok()) return Error{stored.error().message, "--layer " + given.path, stored.error().hint};
   if (existing->has_value() && (*existing)->content_key == stored->key) return Ok{};

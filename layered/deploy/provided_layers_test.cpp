@@ -92,6 +92,13 @@ TEST_F(ProvidedLayers, BadArnsAndLocalLayersAreRefusedAndNothingIsRecorded) {
   auto refused = deploy_providing({{local, copy_.string()}});
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("is published by stack"), std::string::npos);
+  // The same name and number in another account: not told apart here.
+  std::string twin = local;
+  twin.replace(twin.find("123456789012"), 12, "999999999999");
+  auto clash = deploy_providing({{twin, copy_.string()}});
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().message, "layer version " + twin + " has the name and number of " + local +
+                                       ", which this state already has");
 }
 
 }  // namespace
