@@ -138,7 +138,8 @@ Finding unresolved(const std::string& where, const std::string& why) {
           where,
           "",
           "the layer cannot be resolved before deploy (" + why + "), so it was not checked",
-          "deploy the stack that publishes it, or check the layer with --layer DIR|ZIP"};
+          "deploy the stack that publishes it (one published elsewhere: 'layered deploy --layer "
+          "ARN=DIR|ZIP'), or check the layer's content with 'layered doctor --layer DIR|ZIP'"};
 }
 
 // One entry of the evaluated Layers list: a layer of this assembly, or one
