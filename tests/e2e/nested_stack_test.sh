@@ -29,6 +29,18 @@ echo '{"name":"Ada"}' >"$tmp/event.json"
 L invoke Outer/Inner/Hello --event "$tmp/event.json" >"$tmp/invoke.out" 2>"$tmp/invoke.err"
 check "the nested function runs with the layer its parent passed" \
   same "$tmp/invoke.out" '{"nested": "hello Ada from the layer"}'
+# serve answers for it too, by the name the outer stack's output gives.
+name=$(sed -n 's/^Outer.HelloName = //p' "$tmp/deploy.out")
+"$layered" serve --state "$tmp/state" --port 0 2>"$tmp/serve.log" &
+serve_pid=$!
+for _ in $(seq 1 100); do
+  endpoint=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$tmp/serve.log" | head -1 || true)
+  [ -n "$endpoint" ] && break
+  sleep 0.1
+done
+curl -s -o "$tmp/served.json" -X POST -d '{"name":"Bo"}' "$endpoint/2015-03-31/functions/$name/invocations"
+kill -TERM "$serve_pid"; wait "$serve_pid"
+check "serve invokes the nested function by name" same "$tmp/served.json" '{"nested": "hello Bo from the layer"}'
 L list >"$tmp/list.out" 2>&1
 check "list shows the nested stack" contains "$tmp/list.out" "Outer-InnerNestedStackInnerNestedStackResource745E041B-"
 L destroy --all --force >"$tmp/destroy.out" 2>&1
