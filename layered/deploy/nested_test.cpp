@@ -64,6 +64,17 @@ TEST_F(NestedStack, AnUnchangedRedeployChangesNothingAndAChangedTemplateUpdatesT
   EXPECT_EQ(state_->find_function("Outer/Inner/Hello")->memory_mb, 256);
 }
 
+TEST_F(NestedStack, ARebuiltLayerOfTheParentReachesTheNestedFunctionThroughItsParameter) {
+  ASSERT_TRUE(run(dir_, {"Outer"}).ok());
+  rebuild_layer(dir_, "Outer", "GreeterA41DC22A", "rebuilt");
+  auto result = run(dir_, {"Outer"});
+  ASSERT_TRUE(result.ok()) << format_error(result.error());
+  auto fn = state_->find_function("Outer/Inner/Hello");
+  ASSERT_TRUE(fn.ok() && fn->layers.size() == 1u);
+  EXPECT_EQ(fn->layers[0].arn, "arn:aws:lambda:us-east-1:123456789012:layer:GreeterA41DC22A:2");
+  EXPECT_TRUE(fs::exists(fs::path(fn->layers[0].dir) / "python/greet.py"));
+}
+
 TEST_F(NestedStack, DestroyingTheParentDeletesTheNestedStackAndItsFunction) {
   ASSERT_TRUE(run(dir_, {"Outer"}).ok());
   ASSERT_TRUE(destroy(*state_, *store_, {"Outer"}, nullptr).ok());
