@@ -146,9 +146,11 @@ Status Evaluator::Impl::resolve_parameters() {
     // ones mean the assembly lacks the metadata, not that defaults are due.
     const bool assets = missing.front().rfind("AssetParameters", 0) == 0;
     return make_error("Parameters: [" + list + "] must have values", tpl->stack_name,
-                      assets ? "these are CDK asset parameters, filled from the stack's 'aws:cdk:asset' "
-                               "metadata in manifest.json: synthesize the app again ('npx cdk synth')"
-                             : "give the parameters a Default in the template");
+                      assets
+                          ? "these are CDK asset parameters, filled from the stack's 'aws:cdk:asset' "
+                            "metadata in manifest.json: synthesize the app again ('npx cdk synth')"
+                          : "pass them at deploy ('layered deploy --parameters [STACK:]KEY=VALUE', as 'cdk "
+                            "deploy' takes them), or give them a Default in the template");
   }
   return Ok{};
 }

@@ -1,4 +1,5 @@
-// `layered deploy [STACK...] [--all] [--exclusively] [--no-doctor] [--layer ARN=DIR|ZIP ...]`
+// `layered deploy [STACK...] [--all] [--exclusively] [--no-doctor] [--parameters [STACK:]KEY=VALUE ...]
+//  [--layer ARN=DIR|ZIP ...]`
 #include <iostream>
 #include <memory>
 
@@ -17,8 +18,29 @@ struct DeployFlags {
   bool all = false;
   bool exclusively = false;
   bool no_doctor = false;
-  std::vector<std::string> layers;  // ARN=DIR|ZIP
+  std::vector<std::string> layers;      // ARN=DIR|ZIP
+  std::vector<std::string> parameters;  // [STACK:]KEY=VALUE
 };
+
+// "[STACK:]KEY=VALUE" as `cdk deploy --parameters` takes it: the value is
+// everything after the first '=', the stack what comes before a ':' ahead of it.
+Result<std::vector<deploy::StackParameter>> stack_parameters(const std::vector<std::string>& given) {
+  std::vector<deploy::StackParameter> out;
+  for (const auto& text : given) {
+    const auto equals = text.find('=');
+    const std::string left = text.substr(0, equals);
+    const auto colon = left.find(':');
+    deploy::StackParameter p{colon == std::string::npos ? "" : left.substr(0, colon),
+                             colon == std::string::npos ? left : left.substr(colon + 1),
+                             equals == std::string::npos ? "" : text.substr(equals + 1)};
+    if (equals == std::string::npos || p.key.empty() || (colon != std::string::npos && p.stack.empty())) {
+      return make_error("'" + text + "' is not [STACK:]KEY=VALUE", "--parameters",
+                        "e.g. --parameters Stage=prod, or --parameters MyStack:Stage=prod for one stack");
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
 
 // "ARN=PATH" at its first '=' (an ARN has none).
 Result<std::vector<deploy::ProvidedLayer>> provided_layers(const std::vector<std::string>& given) {
@@ -63,6 +85,8 @@ void print_stack(const deploy::StackResult& result) {
 int run_deploy(const Context& ctx, const DeployFlags& flags) {
   auto layers = provided_layers(flags.layers);
   if (!layers.ok()) return report(layers.error());
+  auto parameters = stack_parameters(flags.parameters);
+  if (!parameters.ok()) return report(parameters.error());
   auto app = assembly::load(ctx.global.app);
   if (!app.ok()) return report(app.error());
   auto state = state::State::open(ctx.global.state_dir(), state::State::settings_from_environment());
@@ -73,6 +97,7 @@ int run_deploy(const Context& ctx, const DeployFlags& flags) {
   options.all = flags.all;
   options.exclusively = flags.exclusively;
   options.provided_layers = std::move(*layers);
+  options.parameters = std::move(*parameters);
   if (!flags.no_doctor) options.check_function = doctor_check;
   options.progress = [](const std::string& line) { std::cerr << line << "\n"; };
   options.stack_done = print_stack;
@@ -94,10 +119,18 @@ void add_deploy(CLI::App& app, Context& ctx) {
                "only deploy the named stacks, not their dependencies");
   app.add_flag("--no-doctor", flags->no_doctor,
                "do not run 'layered doctor' on the functions being deployed");
+  app.add_option("--parameters", flags->parameters,
+                 "[STACK:]KEY=VALUE: a template parameter's value, for one stack or every stack that has "
+                 "it; a parameter without a default keeps the value it was last given")
+      ->type_name("[STACK:]KEY=VALUE")
+      ->allow_extra_args(false)  // one value per flag: what follows is a stack name
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--layer", flags->layers,
                  "ARN=DIR|ZIP: the content of a layer version published elsewhere (a public layer, another "
                  "account's), which layered cannot download; kept in the state for later deploys")
-      ->type_name("ARN=PATH");
+      ->type_name("ARN=PATH")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.callback([&ctx, flags] { ctx.exit_code = run_deploy(ctx, *flags); });
 }
 

@@ -42,6 +42,15 @@ struct ProvidedLayer {
   std::string path;  // its content: a directory or a zip
 };
 
+// A template parameter's value given at deploy (`--parameters
+// [STACK:]KEY=VALUE`, as `cdk deploy` takes it); `stack` empty: every stack
+// that declares KEY.
+struct StackParameter {
+  std::string stack;
+  std::string key;
+  std::string value;
+};
+
 struct DeployOptions {
   std::vector<std::string> stacks;  // names or globs; empty: the only stack, or --all
   bool all = false;
@@ -50,6 +59,7 @@ struct DeployOptions {
   Progress progress;
   std::function<void(const StackResult&)> stack_done;  // after each stack commits
   std::vector<ProvidedLayer> provided_layers;          // recorded before any stack
+  std::vector<StackParameter> parameters;              // for the app's stacks, not nested ones
 };
 
 // Deploys the selected stacks in dependency order, each in one transaction.

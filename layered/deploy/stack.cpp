@@ -53,13 +53,34 @@ std::string attribute_names(const Json& attributes) {
   return out.empty() ? "no attributes" : out;
 }
 
-cfn::Environment environment(StackContext& ctx) {
+// The values the template's parameters get besides their defaults: the
+// assets', the ones given with --parameters, and, as `cdk deploy` keeps
+// them, the previous deploy's for a parameter that has no default (it was
+// given then). SSM-typed ones are resolved again, never kept.
+std::map<std::string, std::string> parameter_values(const StackContext& ctx,
+                                                    const std::optional<state::StackRecord>& before) {
+  auto values = ctx.stack.asset_parameters;
+  if (ctx.stack.nesting_depth > 0) return values;  // a nested stack's come from its parent
+  // Every stack's first, then this stack's own, which win as in cdk deploy.
+  for (const auto& given : ctx.options.parameters)
+    if (given.stack.empty() && ctx.tpl.find_parameter(given.key)) values[given.key] = given.value;
+  for (const auto& given : ctx.options.parameters)
+    if (given.stack == ctx.stack.name) values[given.key] = given.value;
+  for (const auto& p : ctx.tpl.parameters) {
+    if (values.count(p.name) || p.default_value || !before || p.type.starts_with("AWS::SSM::")) continue;
+    for (const auto& [name, value] : before->parameters)
+      if (name == p.name) values[name] = value;
+  }
+  return values;
+}
+
+cfn::Environment environment(StackContext& ctx, const std::optional<state::StackRecord>& before) {
   cfn::Environment env;
   env.account_id = ctx.env.account_id;
   env.region = ctx.env.region;
   env.stack_name = ctx.stack.name;
   env.stack_id = stack_id(ctx.env, ctx.stack.name);
-  env.parameter_overrides = ctx.stack.asset_parameters;
+  env.parameter_overrides = parameter_values(ctx, before);
   env.ssm = [&ctx](const std::string& name) -> std::optional<std::string> {
     auto p = ctx.state.ssm_parameter(name);
     if (!p.ok() || !p->has_value() || !same_environment(ctx, (*p)->stack)) return std::nullopt;
@@ -228,7 +249,7 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
         stack.name, "CREATE_IN_PROGRESS", "", {}, {}, now_utc(), ctx.env.account_id, ctx.env.region}));
   }
 
-  cfn::Evaluator ev(*tpl, environment(ctx));
+  cfn::Evaluator ev(*tpl, environment(ctx, *previous_stack));
   LAYERED_TRY(ev.prepare());
   LAYERED_TRY(evaluate_resources(ctx, ev));
   auto outputs = ev.evaluate_outputs();

@@ -378,3 +378,25 @@ TEST_F(DeployE2E, ExportAndSsmSharedLayersServeTwoConsumerStacks) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace layered_e2e;
+
+// `--parameters` as cdk deploy takes it: one value per flag (what follows is
+// a stack name), a stack's own value over one for every stack.
+TEST_F(DeployE2E, ParametersAreGivenAsCdkDeployTakesThem) {
+  use("conditions");
+  Invocation bad = layered("deploy --no-doctor --parameters Stage");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(contains(bad.err, "layered: error: --parameters: 'Stage' is not [STACK:]KEY=VALUE")) << bad.err;
+  Invocation r = layered(
+      "deploy --no-doctor --parameters Conditions-example:Stage=prod --parameters Stage=dev "
+      "Conditions-example");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json fn = list()["functions"][0];
+  EXPECT_EQ(fn["environment"]["STAGE"], "prod") << fn.dump();
+  EXPECT_EQ(fn["memory_mb"], 1024) << fn.dump();
+}
+
+}  // namespace

@@ -1,0 +1,88 @@
+// Template parameters given at deploy (`--parameters [STACK:]KEY=VALUE`), as
+// `cdk deploy` passes them: for one stack or every stack that declares the
+// key; a parameter without a default keeps the value it was last given.
+#include <gtest/gtest.h>
+
+#include "deploy/deploy.hpp"
+#include "deploy/deploy_test_util.hpp"
+
+namespace layered::deploy::testing {
+namespace {
+
+class Parameters : public DeployFixture {
+ protected:
+  void SetUp() override {
+    DeployFixture::SetUp();
+    dir_ = use("conditions");
+  }
+  // The fixture with Stage required (no Default).
+  void require_stage() {
+    const fs::path file = dir_ / "Conditions-example.template.json";
+    Json tpl = read_json(file);
+    tpl["Parameters"]["Stage"].erase("Default");
+    write_json(file, tpl);
+  }
+  Result<std::vector<StackResult>> deploy_with(std::vector<StackParameter> parameters) {
+    auto app = load(dir_);
+    DeployOptions options;
+    options.parameters = std::move(parameters);
+    return deploy(app, *state_, *store_, options);
+  }
+  std::string stage() {
+    auto f = state_->find_function("Conditions-example/Fn");
+    if (!f.ok()) return "";
+    for (const auto& [name, value] : f->environment)
+      if (name == "STAGE") return value;
+    return "";
+  }
+  int memory() { return state_->find_function("Conditions-example/Fn")->memory_mb; }
+
+  fs::path dir_;
+};
+
+TEST_F(Parameters, AGivenValueWinsOverTheDefault) {
+  auto r = deploy_with({{"", "Stage", "prod"}});
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  EXPECT_EQ(stage(), "prod");
+  EXPECT_EQ(memory(), 1024);  // through Fn::FindInMap on the parameter
+}
+
+TEST_F(Parameters, AStacksOwnValueWinsOverOneForEveryStack) {
+  ASSERT_TRUE(deploy_with({{"Conditions-example", "Stage", "prod"}, {"", "Stage", "dev"}}).ok());
+  EXPECT_EQ(stage(), "prod");
+}
+
+TEST_F(Parameters, ARequiredParameterIsAskedForThenKeepsItsValue) {
+  require_stage();
+  auto missing = deploy_with({});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message, "Parameters: [Stage] must have values");
+  EXPECT_NE(missing.error().hint.find("layered deploy --parameters [STACK:]KEY=VALUE"), std::string::npos);
+  ASSERT_TRUE(deploy_with({{"Conditions-example", "Stage", "prod"}}).ok());
+  EXPECT_EQ(stage(), "prod");
+  auto again = deploy_with({});  // as cdk deploy: the previous value
+  ASSERT_TRUE(again.ok()) << format_error(again.error());
+  EXPECT_EQ(again->front().outcome, Outcome::unchanged);
+  ASSERT_TRUE(deploy_with({{"", "Stage", "dev"}}).ok());
+  EXPECT_EQ(stage(), "dev");
+}
+
+TEST_F(Parameters, TheTemplatesRulesApplyToAGivenValue) {
+  auto r = deploy_with({{"", "Stage", "qa"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "Parameter 'Stage' must be one of AllowedValues");
+  EXPECT_TRUE(state_->stacks()->empty());
+}
+
+TEST_F(Parameters, OnlyTheNamedStackOrAStackThatDeclaresTheKeyTakesIt) {
+  // Another stack's parameter, and a key no stack declares, are not this stack's.
+  auto r = deploy_with({{"Other-stack", "Stage", "prod"}, {"", "Unknown", "x"}});
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  EXPECT_EQ(stage(), "dev");
+  auto undeclared = deploy_with({{"Conditions-example", "Unknown", "x"}});
+  ASSERT_FALSE(undeclared.ok());
+  EXPECT_EQ(undeclared.error().message, "Parameters: [Unknown] do not exist in the template");
+}
+
+}  // namespace
+}  // namespace layered::deploy::testing
