@@ -131,6 +131,14 @@ struct Template {
 // prefixes error locations.
 Result<Template> parse(const Json& template_json, const std::string& stack_name);
 
+// Adds to `values` what a parameter keeps from the stack's previous deploy
+// (`previous`: name -> value) when not given now, as `cdk deploy` keeps it:
+// for a parameter without a default, which was given then. SSM-typed ones
+// are resolved again (`previous` holds their resolved values).
+void keep_previous_values(const Template& tpl,
+                          const std::vector<std::pair<std::string, std::string>>& previous,
+                          std::map<std::string, std::string>& values);
+
 // Export names the template imports with a literal `Fn::ImportValue` (a
 // string argument), anywhere in Resources and Outputs, sorted, without
 // evaluating anything. Imports computed from parameters need an Evaluator:

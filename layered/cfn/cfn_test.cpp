@@ -385,3 +385,29 @@ TEST(Cfn, SelfReferenceIsACycle) {
 
 }  // namespace
 }  // namespace layered::cfn
+
+namespace layered::cfn {
+namespace {
+
+TEST(Parameters, OnlyOnesWithoutADefaultKeepTheirPreviousValue) {
+  auto tpl = parse(Json::parse(R"({"Parameters": {
+      "Required": {"Type": "String"},
+      "Defaulted": {"Type": "String", "Default": "d"},
+      "FromSsm": {"Type": "AWS::SSM::Parameter::Value<String>"},
+      "Given": {"Type": "String"}},
+    "Resources": {"R": {"Type": "AWS::CDK::Metadata"}}})"),
+                   "S");
+  ASSERT_TRUE(tpl.ok()) << format_error(tpl.error());
+  std::map<std::string, std::string> values{{"Given", "now"}};
+  keep_previous_values(*tpl,
+                       {{"Required", "before"},
+                        {"Defaulted", "old"},
+                        {"FromSsm", "resolved"},
+                        {"Given", "then"},
+                        {"Gone", "x"}},
+                       values);
+  EXPECT_EQ(values, (std::map<std::string, std::string>{{"Given", "now"}, {"Required", "before"}}));
+}
+
+}  // namespace
+}  // namespace layered::cfn

@@ -118,6 +118,16 @@ Result<Json> Evaluator::Impl::parameter_value(const Parameter& p, const std::str
   return Json(given);
 }
 
+void keep_previous_values(const Template& tpl,
+                          const std::vector<std::pair<std::string, std::string>>& previous,
+                          std::map<std::string, std::string>& values) {
+  for (const Parameter& p : tpl.parameters) {
+    if (values.count(p.name) || p.default_value || p.type.starts_with("AWS::SSM::")) continue;
+    for (const auto& [name, value] : previous)
+      if (name == p.name) values[name] = value;
+  }
+}
+
 Status Evaluator::Impl::resolve_parameters() {
   for (const auto& [name, value] : env.parameter_overrides) {
     if (!tpl->find_parameter(name)) {

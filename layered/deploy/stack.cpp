@@ -54,9 +54,8 @@ std::string attribute_names(const Json& attributes) {
 }
 
 // The values the template's parameters get besides their defaults: the
-// assets', the ones given with --parameters, and, as `cdk deploy` keeps
-// them, the previous deploy's for a parameter that has no default (it was
-// given then). SSM-typed ones are resolved again, never kept.
+// assets', the ones given with --parameters, and what the previous deploy's
+// keep (cfn::keep_previous_values).
 std::map<std::string, std::string> parameter_values(const StackContext& ctx,
                                                     const std::optional<state::StackRecord>& before) {
   auto values = ctx.stack.asset_parameters;
@@ -66,11 +65,7 @@ std::map<std::string, std::string> parameter_values(const StackContext& ctx,
     if (given.stack.empty() && ctx.tpl.find_parameter(given.key)) values[given.key] = given.value;
   for (const auto& given : ctx.options.parameters)
     if (given.stack == ctx.stack.name) values[given.key] = given.value;
-  for (const auto& p : ctx.tpl.parameters) {
-    if (values.count(p.name) || p.default_value || !before || p.type.starts_with("AWS::SSM::")) continue;
-    for (const auto& [name, value] : before->parameters)
-      if (name == p.name) values[name] = value;
-  }
+  if (before) cfn::keep_previous_values(ctx.tpl, before->parameters, values);
   return values;
 }
 

@@ -88,6 +88,12 @@ cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
   env.stack_id =
       "arn:aws:cloudformation:" + env.region + ":" + env.account_id + ":stack/" + run.stack.name + "/doctor";
   env.parameter_overrides = run.stack.asset_parameters;
+  // A parameter given at the last deploy (--parameters) keeps its value, as in deploy.
+  if (run.state) {
+    auto before = run.state->stack(run.stack.name);
+    if (before.ok() && before->has_value())
+      cfn::keep_previous_values(tpl, (*before)->parameters, env.parameter_overrides);
+  }
   env.ssm = [&run, scope = env](const std::string& name) -> std::optional<std::string> {
     if (auto it = run.known.ssm.find(scoped(scope, name)); it != run.known.ssm.end()) return it->second;
     if (run.state) {
