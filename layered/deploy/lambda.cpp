@@ -251,7 +251,7 @@ Result<store::StoredAsset> store_inline_code(StackContext& ctx, const std::strin
     return make_error("Code.ZipFile cannot be given with Code.S3Bucket or Code.S3Key", where,
                       "give either the inline code or the S3 location of a package");
   }
-  auto stored = ctx.store.put_file(*file, text.get<std::string>());
+  auto stored = ctx.store.put_files(model::inline_package(runtime, text.get<std::string>()));
   if (!stored.ok()) return Error{stored.error().message, where, stored.error().hint};
   return stored;
 }

@@ -71,19 +71,20 @@ std::optional<Finding> runtime_finding(const model::Function& function) {
   return std::nullopt;
 }
 
-// Inline code (Code.ZipFile) as deploy stores it: one file, index.py or
-// index.js, in a scratch directory.
+// Inline code (Code.ZipFile) as deploy stores it (model::inline_package),
+// in a scratch directory.
 Result<std::filesystem::path> write_inline_code(const model::Function& function,
                                                 std::optional<TempDir>& scratch) {
-  const auto file = model::inline_code_file(function.runtime);
   if (!scratch) scratch.emplace();
-  if (scratch->path().empty() || !file) return make_error("cannot create a temporary directory");
+  if (scratch->path().empty()) return make_error("cannot create a temporary directory");
   const std::filesystem::path dir = scratch->fresh();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  std::ofstream out(dir / *file, std::ios::binary);
-  out << function.inline_code;
-  if (ec || !out.flush()) return make_error("cannot write the function's inline code", dir.string());
+  for (const auto& [name, content] : model::inline_package(function.runtime, function.inline_code)) {
+    std::ofstream out(dir / name, std::ios::binary);
+    out << content;
+    if (ec || !out.flush()) return make_error("cannot write the function's inline code", dir.string());
+  }
   return dir;
 }
 

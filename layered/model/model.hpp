@@ -79,6 +79,11 @@ bool deprecated(Runtime runtime);
 std::optional<std::string> inline_code_file(Runtime runtime);
 // The one message for inline code where the runtime takes none (deploy and doctor).
 Error inline_code_refused(Runtime runtime, std::string where = {});
+// The package CloudFormation makes of inline code (inline_code.cpp): the
+// code as inline_code_file(runtime), and its cfn-response module when the
+// code loads it the one way CloudFormation looks for (`import cfnresponse`,
+// `require('cfn-response')`). Empty where the runtime takes no inline code.
+std::vector<std::pair<std::string, std::string>> inline_package(Runtime runtime, const std::string& code);
 // layered runs it (custom, Python and Node.js runtimes that are not deprecated).
 bool emulated(Runtime runtime);
 // What to move a deprecated runtime to; the runtime itself when it is supported.

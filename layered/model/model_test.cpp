@@ -33,6 +33,27 @@ TEST(Runtime, InlineCodeGoesToIndexForPythonAndNodeOnly) {
   EXPECT_FALSE(model::inline_code_file(Runtime::java21));
 }
 
+TEST(Runtime, InlinePackageAddsCfnResponseOnlyForTheExactImport) {
+  auto names = [](Runtime runtime, const std::string& code) {
+    std::string out;
+    for (const auto& [name, content] : model::inline_package(runtime, code)) out += name + " ";
+    return out;
+  };
+  EXPECT_EQ(names(Runtime::python3_12, "def handler(e, c): pass\n"), "index.py ");
+  EXPECT_EQ(names(Runtime::python3_12, "import json\n  import cfnresponse  \r\ndef handler(e, c): pass"),
+            "index.py cfnresponse.py ");
+  for (const char* other : {"from cfnresponse import send\n", "# import cfnresponse\n",
+                            "import cfnresponse2\n", "import json, cfnresponse\n"})
+    EXPECT_EQ(names(Runtime::python3_12, other), "index.py ") << other;
+  EXPECT_EQ(names(Runtime::nodejs22_x, "const r = require( 'cfn-response' );"), "index.js cfn-response.js ");
+  EXPECT_EQ(names(Runtime::nodejs22_x, "const r = require(\"cfn-response\")"), "index.js cfn-response.js ");
+  EXPECT_EQ(names(Runtime::nodejs22_x, "require('cfn-response-x')"), "index.js ");
+  EXPECT_EQ(names(Runtime::provided_al2023, "import cfnresponse\n"), "");
+  auto files = model::inline_package(Runtime::python3_12, "import cfnresponse\n");
+  EXPECT_NE(files.back().second.find("def send(event, context, responseStatus, responseData"),
+            std::string::npos);
+}
+
 TEST(Runtime, DeprecatedOnesNameTheirReplacement) {
   EXPECT_TRUE(model::deprecated(Runtime::provided));
   EXPECT_EQ(model::replacement(Runtime::provided), Runtime::provided_al2023);

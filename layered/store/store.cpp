@@ -177,12 +177,9 @@ Result<StoredAsset> Store::put(const fs::path& source) const {
   return commit(*temp, *key);
 }
 
-Result<StoredAsset> Store::put_file(const std::string& name, const std::string& content) const {
-  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
-    return make_error("'" + name + "' is not a file name", root_.string());
-  auto temp = make_temp();
-  if (!temp) return std::move(temp.error());
-  const fs::path file = *temp / name;
+namespace {
+
+Status write_new_file(const fs::path& file, const std::string& content) {
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   std::size_t done = 0;
   for (ssize_t n = 0; fd >= 0 && done < content.size(); done += static_cast<std::size_t>(n)) {
@@ -192,10 +189,29 @@ Result<StoredAsset> Store::put_file(const std::string& name, const std::string& 
   const bool written = fd >= 0 && done == content.size() && ::fchmod(fd, 0644) == 0;
   const int err = errno;
   if (fd >= 0) ::close(fd);
+  if (written) return Ok{};
+  return make_error("cannot write '" + file.filename().string() + "': " + std::strerror(err));
+}
+
+bool plain_name(const std::string& name) {
+  return !name.empty() && name.find('/') == std::string::npos && name != "." && name != "..";
+}
+
+}  // namespace
+
+Result<StoredAsset> Store::put_files(const std::vector<std::pair<std::string, std::string>>& files) const {
+  for (const auto& [name, content] : files)
+    if (!plain_name(name)) return make_error("'" + name + "' is not a file name", root_.string());
+  if (files.empty())
+    return make_error(detail::kEmptyZip, root_.string(), "put at least one file in the package");
+  auto temp = make_temp();
+  if (!temp) return std::move(temp.error());
   std::error_code ec;
-  if (!written) {
-    fs::remove_all(*temp, ec);
-    return make_error("cannot write '" + name + "': " + std::strerror(err), root_.string());
+  for (const auto& [name, content] : files) {
+    if (Status s = write_new_file(*temp / name, content); !s) {
+      fs::remove_all(*temp, ec);
+      return Error{s.error().message, root_.string(), ""};
+    }
   }
   auto key = sha256_tree(*temp);
   if (!key) {

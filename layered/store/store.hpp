@@ -45,9 +45,9 @@ class Store {
   // "entry '../evil' has a '..' component (path traversal)".
   Result<StoredAsset> put(const std::filesystem::path& source) const;
 
-  // Stores a package of one file, `name` (0644) holding `content`: inline
-  // code (CloudFormation's Code.ZipFile). Keyed like a directory holding it.
-  Result<StoredAsset> put_file(const std::string& name, const std::string& content) const;
+  // Stores a package of files at its top (0644), name -> content: inline
+  // code (CloudFormation's Code.ZipFile). Keyed like a directory holding them.
+  Result<StoredAsset> put_files(const std::vector<std::pair<std::string, std::string>>& files) const;
 
   // Path of a stored entry (whether or not it exists).
   std::filesystem::path path_of(const std::string& key) const { return root_ / key; }

@@ -199,7 +199,7 @@ TEST_F(StoreTest, CopiesDirectoriesByContent) {
 TEST_F(StoreTest, StoresInlineCodeAsOneFileKeyedLikeTheSameDirectory) {
   Store store(store_dir);
   const std::string code = "def handler(event, context):\n    return 1\n";
-  auto stored = store.put_file("index.py", code);
+  auto stored = store.put_files({{"index.py", code}});
   ASSERT_TRUE(stored.ok()) << format_error(stored.error());
   EXPECT_FALSE(stored->reused);
   EXPECT_EQ(read(stored->path / "index.py"), code);
@@ -210,24 +210,29 @@ TEST_F(StoreTest, StoresInlineCodeAsOneFileKeyedLikeTheSameDirectory) {
   ASSERT_TRUE(same.ok());
   EXPECT_EQ(same->key, stored->key);
   EXPECT_TRUE(same->reused);
-  auto again = store.put_file("index.py", code);
+  auto again = store.put_files({{"index.py", code}});
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->reused);
-  EXPECT_NE(store.put_file("index.js", code)->key, stored->key);
+  EXPECT_NE(store.put_files({{"index.js", code}})->key, stored->key);
   // Nothing but the two entries: no temporary directory left behind.
   EXPECT_EQ(store.keys().size(), 2u);
   EXPECT_EQ(std::distance(fs::directory_iterator(store_dir), fs::directory_iterator()), 2);
 }
 
-TEST_F(StoreTest, InlineCodeNeedsAFileName) {
+TEST_F(StoreTest, InlineCodeNeedsFileNamesAndMayHaveSeveralFiles) {
   Store store(store_dir);
   for (const char* name : {"", "..", "a/b", "../index.py"}) {
-    auto r = store.put_file(name, "x");
+    auto r = store.put_files({{"index.py", "x"}, {name, "x"}});
     ASSERT_FALSE(r.ok()) << name;
     EXPECT_NE(r.error().message.find("is not a file name"), std::string::npos);
   }
   EXPECT_FALSE(fs::exists(root / "index.py"));
   EXPECT_TRUE(store.keys().empty());
+  EXPECT_FALSE(store.put_files({}).ok());
+  auto two = store.put_files({{"index.py", "import cfnresponse\n"}, {"cfnresponse.py", "SUCCESS = 1\n"}});
+  ASSERT_TRUE(two.ok()) << format_error(two.error());
+  EXPECT_EQ(read(two->path / "cfnresponse.py"), "SUCCESS = 1\n");
+  EXPECT_EQ(std::distance(fs::directory_iterator(store_dir), fs::directory_iterator()), 1);
 }
 
 TEST_F(StoreTest, RefusesSpecialFilesAndEscapingLinksInDirectories) {

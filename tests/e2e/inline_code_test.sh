@@ -66,6 +66,30 @@ check "  and the function imports its module from /opt/python" \
 L list >"$tmp/list.out" 2>&1
 check "  list marks it provided" contains "$tmp/list.out" "$foreign  (provided with --layer)"
 
+# A custom resource's handler, inline, with `import cfnresponse`: the module
+# CloudFormation adds is there (doctor finds the import, the handler runs).
+cp -r "$tmp/cdk.out" "$tmp/cr.out"
+/usr/bin/python3 - "$tmp/cr.out/Inline-code.template.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+for r in t["Resources"].values():
+    if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Runtime"].startswith("python"):
+        r["Properties"]["Code"]["ZipFile"] = (
+            "import cfnresponse\n"
+            "def handler(event, context):\n"
+            "    cfnresponse.send(event, context, cfnresponse.SUCCESS, {'k': 'v'}, 'my-id')\n"
+            "    return cfnresponse.SUCCESS\n")
+json.dump(t, open(sys.argv[1], "w"))
+PY
+"$layered" deploy --all --app "$tmp/cr.out" --state "$tmp/cr-state" >"$tmp/cr-deploy.log" 2>&1
+check "an inline handler that imports cfnresponse deploys with doctor" test $? = 0
+echo '{"RequestType": "Create", "ResponseURL": "http://127.0.0.1:9/", "StackId": "s", "RequestId": "r",
+       "LogicalResourceId": "L"}' >"$tmp/cr-event.json"
+"$layered" invoke Inline-code/PythonInline --state "$tmp/cr-state" --event "$tmp/cr-event.json" \
+  >"$tmp/cr.json" 2>"$tmp/cr.err"
+check "  and runs: the module's constant is its answer" same "$tmp/cr.json" '"SUCCESS"'
+check "  and send() built the response object" contains "$tmp/cr.err" '"PhysicalResourceId": "my-id"'
+
 # A handler whose module is not the inline code's: doctor says so before deploy.
 cp -r "$tmp/cdk.out" "$tmp/bad.out"
 /usr/bin/python3 - "$tmp/bad.out/Inline-code.template.json" <<'PY'
