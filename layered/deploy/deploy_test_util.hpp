@@ -60,6 +60,12 @@ class DeployFixture : public ::testing::Test {
     return deploy(app, *state_, *store_, options);
   }
 
+  // Deploys `dir`'s stacks with `options` as given (no doctor, no progress).
+  Result<std::vector<StackResult>> deploy_as(const fs::path& dir, const DeployOptions& options) {
+    auto app = load(dir);
+    return deploy(app, *state_, *store_, options);
+  }
+
   bool said(const std::string& line) const {
     return std::find(progress_.begin(), progress_.end(), line) != progress_.end();
   }

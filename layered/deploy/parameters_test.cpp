@@ -23,10 +23,7 @@ class Parameters : public DeployFixture {
     write_json(file, tpl);
   }
   Result<std::vector<StackResult>> deploy_with(std::vector<StackParameter> parameters) {
-    auto app = load(dir_);
-    DeployOptions options;
-    options.parameters = std::move(parameters);
-    return deploy(app, *state_, *store_, options);
+    return deploy_as(dir_, DeployOptions{.parameters = std::move(parameters)});
   }
   std::string stage() {
     auto f = state_->find_function("Conditions-example/Fn");

@@ -25,10 +25,7 @@ class ProvidedLayers : public DeployFixture {
   }
 
   Result<std::vector<StackResult>> deploy_providing(std::vector<ProvidedLayer> layers) {
-    auto app = load(dir_);
-    DeployOptions options;
-    options.provided_layers = std::move(layers);
-    return deploy(app, *state_, *store_, options);
+    return deploy_as(dir_, DeployOptions{.provided_layers = std::move(layers)});
   }
 
   std::string layer_file_of_function() {
