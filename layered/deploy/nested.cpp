@@ -46,6 +46,12 @@ Status within_stack_quota(const StackContext& ctx, const std::string& id, const 
 
 }  // namespace
 
+bool nested_template_in_assembly(const StackContext& ctx, const cfn::Resource& resource,
+                                 const Json& properties) {
+  return ctx.app.find_asset_by_metadata(ctx.stack, resource.logical_id) ||
+         ctx.app.find_asset_by_object_key(template_key(properties));
+}
+
 std::string nested_stack_name(const std::string& stack_arn) {
   const auto at = stack_arn.find(":stack/");
   if (stack_arn.rfind("arn:", 0) != 0 || at == std::string::npos) return "";

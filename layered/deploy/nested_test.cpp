@@ -107,6 +107,21 @@ TEST_F(NestedStack, AMissingNestedTemplateFailsTheParentWithWhere) {
   EXPECT_TRUE(stack_names().empty());
 }
 
+TEST_F(NestedStack, ATemplateOnlyInS3OutsideTheAppIsRecordedOnly) {
+  Json outer = read_json(dir_ / "Outer.template.json");
+  Json& nested = outer["Resources"]["InnerNestedStackInnerNestedStackResource745E041B"];
+  nested["Metadata"].erase("aws:asset:path");
+  nested["Properties"]["TemplateURL"] = "https://s3.amazonaws.com/someone-elses-bucket/their.template.json";
+  outer["Outputs"].erase("HelloName");
+  write_json(dir_ / "Outer.template.json", outer);
+  auto result = run(dir_, {"Outer"});
+  ASSERT_TRUE(result.ok()) << format_error(result.error());
+  EXPECT_EQ(stack_names(), std::vector<std::string>{"Outer"});
+  EXPECT_EQ(result->front().not_emulated,
+            std::vector<std::string>{
+                "AWS::CloudFormation::Stack InnerNestedStackInnerNestedStackResource745E041B"});
+}
+
 TEST_F(NestedStack, ANestedTemplateThatIncludesItselfEndsInAMessage) {
   // The nested template deploys a nested stack of its own template, forever.
   Json tpl = read_json(dir_ / kNestedTemplate);

@@ -112,7 +112,8 @@ Status apply_resource(StackContext& ctx, const cfn::Resource& resource, const Js
   if (type == "AWS::SSM::Parameter") return apply_ssm_parameter(ctx, resource, properties);
   if (type == "AWS::Lambda::Version") return apply_version(ctx, resource, properties);
   if (type == "AWS::Lambda::Alias") return apply_alias(ctx, resource, properties);
-  if (type == "AWS::CloudFormation::Stack") return apply_nested_stack(ctx, resource, properties);
+  if (type == "AWS::CloudFormation::Stack" && nested_template_in_assembly(ctx, resource, properties))
+    return apply_nested_stack(ctx, resource, properties);
   if (is_known_not_emulated(type)) return apply_not_emulated(ctx, resource, properties);
   return apply_recorded(ctx, resource, properties, type == "AWS::CDK::Metadata");
 }
