@@ -107,12 +107,17 @@ class Assembly {
   // "aws:asset:property" naming the property it fills), or null.
   const Asset* find_asset_by_metadata(const Stack& stack, std::string_view logical_id) const;
 
-  // The stack an AWS::CloudFormation::Stack resource of `parent` deploys
-  // (CDK's NestedStack), named `name`: its template is the resource's asset
-  // (metadata, else `template_key`, the evaluated TemplateURL's last part),
-  // read with a template's limits; it takes the parent's environment.
+  // The template of an AWS::CloudFormation::Stack resource of `parent`
+  // (CDK's NestedStack): the resource's file asset by its metadata, else by
+  // the evaluated `template_url`'s last part (its object key); null when
+  // the app does not have it (a template only in S3, say).
+  const Asset* nested_template(const Stack& parent, std::string_view logical_id,
+                               std::string_view template_url) const;
+
+  // The stack that resource deploys, named `name`: nested_template() read
+  // with a template's limits; it takes the parent's environment.
   Result<Stack> nested_stack(const Stack& parent, const std::string& logical_id,
-                             const std::string& template_key, const std::string& name) const;
+                             const std::string& template_url, const std::string& name) const;
 
  private:
   friend Result<Assembly> load(const std::filesystem::path& dir);

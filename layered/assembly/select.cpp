@@ -183,17 +183,24 @@ const Asset* Assembly::find_asset_by_metadata(const Stack& stack, std::string_vi
   return nullptr;
 }
 
-Result<Stack> Assembly::nested_stack(const Stack& parent, const std::string& logical_id,
-                                     const std::string& template_key, const std::string& name) const {
+const Asset* Assembly::nested_template(const Stack& parent, std::string_view logical_id,
+                                       std::string_view template_url) const {
   const Asset* asset = find_asset_by_metadata(parent, logical_id);
-  if (!asset && !template_key.empty()) asset = find_asset_by_object_key(template_key);
+  const std::string_view key = template_url.substr(template_url.find_last_of('/') + 1);
+  if (!asset && !key.empty()) asset = find_asset_by_object_key(key);
+  return asset && !asset->is_directory ? asset : nullptr;
+}
+
+Result<Stack> Assembly::nested_stack(const Stack& parent, const std::string& logical_id,
+                                     const std::string& template_url, const std::string& name) const {
+  const Asset* asset = nested_template(parent, logical_id, template_url);
   const std::string where = parent.name + "/" + logical_id + ".Properties.TemplateURL";
   if (parent.nesting_depth >= kMaxNestingDepth) {
     return make_error("nested stacks go deeper than " + std::to_string(kMaxNestingDepth) + " levels", where,
                       "a nested template that includes itself never ends: check what each nested stack's "
                       "TemplateURL names");
   }
-  if (!asset || asset->is_directory) {
+  if (!asset) {
     return make_error("the nested stack's template is not in the cloud assembly", where,
                       "run 'npx cdk synth' again, or pass --app with the assembly that has it");
   }

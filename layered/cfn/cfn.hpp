@@ -131,6 +131,10 @@ struct Template {
 // prefixes error locations.
 Result<Template> parse(const Json& template_json, const std::string& stack_name);
 
+// A parameter's value as CloudFormation passes one (a nested stack's
+// Parameters, a stack's recorded values): text, a list comma-joined.
+std::string parameter_string(const Json& value);
+
 // Adds to `values` what a parameter keeps from the stack's previous deploy
 // (`previous`: name -> value) when not given now, as `cdk deploy` keeps it:
 // for a parameter without a default, which was given then. SSM-typed ones

@@ -118,6 +118,14 @@ Result<Json> Evaluator::Impl::parameter_value(const Parameter& p, const std::str
   return Json(given);
 }
 
+std::string parameter_string(const Json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (!value.is_array()) return value.dump();
+  std::string out;
+  for (const auto& item : value) out += (out.empty() ? "" : ",") + parameter_string(item);
+  return out;
+}
+
 void keep_previous_values(const Template& tpl,
                           const std::vector<std::pair<std::string, std::string>>& previous,
                           std::map<std::string, std::string>& values) {

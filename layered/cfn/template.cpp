@@ -33,9 +33,7 @@ Result<Parameter> parse_parameter(const std::string& name, const Json& p, const 
   if (p.contains("Default")) {
     const Json& d = p["Default"];
     if (d.is_array()) {  // CommaDelimitedList defaults are sometimes written as lists
-      std::string joined;
-      for (const Json& item : d) joined += (joined.empty() ? "" : ",") + scalar_string(item).value_or("");
-      out.default_value = joined;
+      out.default_value = parameter_string(d);
     } else {
       out.default_value = scalar_string(d);
     }

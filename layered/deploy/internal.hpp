@@ -105,8 +105,6 @@ Status destroy_stack(state::State& state, const std::string& name, const Progres
 // AWS::CloudFormation::Stack (CDK's NestedStack): deploys the nested
 // template as a stack of its own, in the parent's transaction (nested.cpp).
 Status apply_nested_stack(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
-// A parameter value as CloudFormation passes it: lists comma-joined, others as text.
-std::string value_string(const Json& value);
 // Whether the nested template is in the cloud assembly (one that is only in
 // S3, outside the app, cannot be read here: the resource is recorded only).
 bool nested_template_in_assembly(const StackContext& ctx, const cfn::Resource& resource,

@@ -18,14 +18,12 @@ Result<std::map<std::string, std::string>> parameters(const StackContext& ctx, c
     return make_error("Parameters must be an object of parameter names and values",
                       ctx.where(id, "Parameters"), "give each of the nested template's parameters a value");
   }
-  for (const auto& [name, value] : given->items()) out[name] = value_string(value);
+  for (const auto& [name, value] : given->items()) out[name] = cfn::parameter_string(value);
   return out;
 }
 
-// The last part of TemplateURL: the asset's object key.
-std::string template_key(const Json& properties) {
-  auto url = string_property(properties, "TemplateURL").value_or("");
-  return url.substr(url.find_last_of('/') + 1);
+std::string template_url(const Json& properties) {
+  return string_property(properties, "TemplateURL").value_or("");
 }
 
 // CloudFormation's quota of stacks per account and Region. Also what bounds
@@ -48,8 +46,7 @@ Status within_stack_quota(const StackContext& ctx, const std::string& id, const 
 
 bool nested_template_in_assembly(const StackContext& ctx, const cfn::Resource& resource,
                                  const Json& properties) {
-  return ctx.app.find_asset_by_metadata(ctx.stack, resource.logical_id) ||
-         ctx.app.find_asset_by_object_key(template_key(properties));
+  return ctx.app.nested_template(ctx.stack, resource.logical_id, template_url(properties)) != nullptr;
 }
 
 std::string nested_stack_name(const std::string& stack_arn) {
@@ -63,7 +60,7 @@ Status apply_nested_stack(StackContext& ctx, const cfn::Resource& resource, cons
   const std::string& id = resource.logical_id;
   if (!properties.contains("TemplateURL")) return required_property(ctx, id, "TemplateURL");
   const std::string name = generated_name(ctx.stack.name, id, 128);
-  auto nested = ctx.app.nested_stack(ctx.stack, id, template_key(properties), name);
+  auto nested = ctx.app.nested_stack(ctx.stack, id, template_url(properties), name);
   if (!nested.ok()) return nested.error();
   LAYERED_TRY(within_stack_quota(ctx, id, name));
   auto given = parameters(ctx, id, properties);

@@ -19,17 +19,6 @@ std::string now_utc() {
   return buffer;
 }
 
-// As CloudFormation passes a parameter: lists comma-joined, others as text.
-std::string value_string(const Json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_array()) {
-    std::string out;
-    for (const auto& v : value) out += (out.empty() ? "" : ",") + value_string(v);
-    return out;
-  }
-  return value.dump();
-}
-
 namespace {
 
 std::string joined(const std::vector<std::string>& names) {
@@ -258,7 +247,8 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
 
   for (const auto& o : *outputs) ctx.result.outputs.emplace_back(o.logical_id, o.value);
   state::Pairs parameters;
-  for (const auto& [name, value] : ev.parameter_values()) parameters.emplace_back(name, value_string(value));
+  for (const auto& [name, value] : ev.parameter_values())
+    parameters.emplace_back(name, cfn::parameter_string(value));
   std::string template_digest = digest(ev, ctx, *outputs);
   const auto& prev = *previous_stack;
   if (prev && !ctx.changed && prev->template_digest == template_digest) {

@@ -276,28 +276,20 @@ void record_products(StackRun& run, const cfn::Template& tpl, const cfn::Evaluat
 
 Status describe_stack(StackRun run, std::vector<Candidate>& out);
 
-// CloudFormation passes a nested stack's parameters as strings, lists comma-joined.
-std::string parameter_text(const Json& value) {
-  if (value.is_string()) return value.get<std::string>();
-  if (!value.is_array()) return value.dump();
-  std::string out;
-  for (const auto& item : value) out += (out.empty() ? "" : ",") + parameter_text(item);
-  return out;
-}
-
 // A nested stack (AWS::CloudFormation::Stack, CDK's NestedStack): its
 // functions are the app's too. What cannot be evaluated is left to deploy.
 void describe_nested(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r,
                      std::vector<Candidate>& out) {
   const std::string where = run.stack.name + "/" + r.logical_id + ".Properties";
   auto url = ev.evaluate(r.properties.value("TemplateURL", Json("")), where + ".TemplateURL");
-  const std::string key = url && url->is_string() ? url->get<std::string>() : "";
-  auto nested = run.app.nested_stack(run.stack, r.logical_id, key.substr(key.find_last_of('/') + 1),
-                                     run.stack.name + "/" + r.logical_id);
+  auto nested =
+      run.app.nested_stack(run.stack, r.logical_id, url && url->is_string() ? url->get<std::string>() : "",
+                           run.stack.name + "/" + r.logical_id);
   if (!nested) return;
   auto given = ev.evaluate(r.properties.value("Parameters", Json::object()), where + ".Parameters");
   if (given && given->is_object())
-    for (const auto& [name, value] : given->items()) nested->asset_parameters[name] = parameter_text(value);
+    for (const auto& [name, value] : given->items())
+      nested->asset_parameters[name] = cfn::parameter_string(value);
   (void)describe_stack(StackRun{run.app, *nested, run.state, run.known}, out);
 }
 
