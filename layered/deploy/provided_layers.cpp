@@ -3,48 +3,23 @@
 // download, recorded with content the user has so that functions naming the
 // ARN deploy and run. They belong to no stack: destroy leaves them, and a
 // later --layer with the same ARN gives them new content.
-#include <algorithm>
-#include <cctype>
-
 #include "deploy/internal.hpp"
 
 namespace layered::deploy::detail {
 
 namespace {
 
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts(1);
-  for (char c : text) {
-    if (c == separator) {
-      parts.emplace_back();
-    } else {
-      parts.back() += c;
-    }
-  }
-  return parts;
-}
-
-bool all_of(const std::string& text, int (*test)(int), const std::string& also = "") {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
-    return test(static_cast<unsigned char>(c)) || also.find(c) != std::string::npos;
-  });
-}
-
-// arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION, Lambda's patterns.
+// A layer version ARN by Lambda's pattern; version 0 is never published.
 Result<state::LayerVersionRecord> parse_layer_version_arn(const std::string& arn) {
-  const auto f = split(arn, ':');
-  const bool ok = f.size() == 8 && f[0] == "arn" && f[1].rfind("aws", 0) == 0 && f[2] == "lambda" &&
-                  all_of(f[3], std::isalnum, "-") && f[4].size() == 12 && all_of(f[4], std::isdigit) &&
-                  f[5] == "layer" && f[6].size() <= 140 && all_of(f[6], std::isalnum, "-_") &&
-                  f[7].size() <= 9 && all_of(f[7], std::isdigit) && std::stoi(f[7]) > 0;
-  if (!ok) {
+  const auto id = model::parse_layer_version_arn(arn);
+  if (!id || id->version == 0) {
     return make_error("'" + arn + "' is not a layer version ARN", "--layer",
                       "give it as arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION=DIR|ZIP");
   }
   state::LayerVersionRecord r;
   r.arn = arn;
-  r.layer_name = f[6];
-  r.version = std::stoi(f[7]);
+  r.layer_name = id->name;
+  r.version = id->version;
   return r;
 }
 

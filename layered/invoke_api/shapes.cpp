@@ -194,11 +194,7 @@ Api<std::string> get_layer_version(const Snapshot& snapshot, const std::string& 
 }
 
 Api<std::string> get_layer_version_by_arn(const Snapshot& snapshot, const std::string& arn) {
-  // arn:aws:lambda:region:account:layer:name:version
-  const auto colons = std::count(arn.begin(), arn.end(), ':');
-  const auto last = arn.rfind(':');
-  if (arn.rfind("arn:", 0) != 0 || colons != 7 || arn.find(":layer:") == std::string::npos ||
-      last + 1 == arn.size() || arn.find_first_not_of("0123456789", last + 1) != std::string::npos) {
+  if (!model::parse_layer_version_arn(arn)) {
     return invalid_parameter("1 validation error detected: Value '" + arn +
                              "' at 'arn' failed to satisfy constraint: Member must be a layer version ARN "
                              "(arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)");

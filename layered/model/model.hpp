@@ -145,6 +145,15 @@ struct Function {
 // "arn:aws:lambda:...:layer:external:3" -> "external:3"; anything else as is.
 std::string layer_display_name(const std::string& arn);
 
+// A layer version ARN's name and number, by Lambda's pattern
+// (arn:PARTITION:lambda:REGION:ACCOUNT:layer:NAME:VERSION: a 12-digit
+// account, a name of letters, digits, '-' and '_'); nullopt for anything else.
+struct LayerVersionId {
+  std::string name;
+  int version = 0;
+};
+std::optional<LayerVersionId> parse_layer_version_arn(const std::string& arn);
+
 // ---- /opt: layers merged in order ----------------------------------------
 //
 // Lambda extracts each layer's zip into /opt in the function's order, like

@@ -105,3 +105,17 @@ TEST(Function, IsAPlainValueWithADisplayName) {
   EXPECT_EQ(f.layers.size(), 1u);
   EXPECT_EQ(model::layer_display_name(f.layers[0].arn), "external:3");
 }
+
+TEST(Layer, VersionArnsFollowLambdasPattern) {
+  auto id = model::parse_layer_version_arn("arn:aws:lambda:us-east-1:017000801446:layer:Power_tools-V2:40");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(id->name, "Power_tools-V2");
+  EXPECT_EQ(id->version, 40);
+  EXPECT_TRUE(model::parse_layer_version_arn("arn:aws-cn:lambda:cn-north-1:017000801446:layer:x:0"));
+  for (const char* bad :
+       {"nonsense", "arn:aws:lambda:us-east-1:0170008014:layer:x:1",
+        "arn:aws:lambda:us-east-1:017000801446:layer:x", "arn:aws:lambda:us-east-1:017000801446:function:x:1",
+        "arn:aws:lambda:us-east-1:017000801446:layer:x.y:1",
+        "arn:aws:lambda:us-east-1:017000801446:layer:x:1a"})
+    EXPECT_FALSE(model::parse_layer_version_arn(bad)) << bad;
+}
