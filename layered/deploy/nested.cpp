@@ -73,12 +73,7 @@ Status apply_nested_stack(StackContext& ctx, const cfn::Resource& resource, cons
   Json attributes = Json::object();
   for (const auto& [output, value] : deployed->outputs) attributes["Outputs." + output] = value;
   record.attributes_json = attributes.dump();
-  auto prev = ctx.previous.find(id);
-  if (deployed->outcome != Outcome::unchanged ||
-      (prev != ctx.previous.end() && prev->second.attributes_json != record.attributes_json)) {
-    ctx.changed = true;
-    LAYERED_TRY(ctx.state.put_resource(record));
-  }
+  if (deployed->outcome != Outcome::unchanged) ctx.changed = true;
   return record_resource(ctx, resource, std::move(record));
 }
 

@@ -12,8 +12,10 @@ Status record_resource(StackContext& ctx, const cfn::Resource& resource, state::
                        const std::string& detail) {
   auto prev = ctx.previous.find(resource.logical_id);
   const bool existed = prev != ctx.previous.end();
+  // Attributes too: a nested stack's outputs change with its template alone.
   const bool same = existed && prev->second.properties_json == record.properties_json &&
-                    prev->second.physical_id == record.physical_id;
+                    prev->second.physical_id == record.physical_id &&
+                    prev->second.attributes_json == record.attributes_json;
   if (!same) {
     const bool replaced = existed && prev->second.physical_id != record.physical_id;
     ctx.action(!existed ? "creating" : replaced ? "replacing" : "updating", resource, detail);
