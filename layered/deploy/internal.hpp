@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct StackContext {
   StackResult result;
   std::map<std::string, std::uint64_t> tree_sizes;   // stored tree -> bytes, measured once
   std::map<std::string, store::StoredAsset> stored;  // asset path -> its entry, hashed once
+  std::set<std::string> placeholders;                // "Id.Attribute" given one, said once
 
   // "Stack/LogicalId.Properties.<path>" (path may be empty).
   std::string where(const std::string& logical_id, const std::string& path = {}) const;
@@ -52,6 +54,17 @@ Status apply_alias(StackContext& ctx, const cfn::Resource& resource, const Json&
 // attribute values so that what refers to them deploys.
 Status apply_not_emulated(StackContext& ctx, const cfn::Resource& resource, const Json& properties);
 bool is_known_not_emulated(const std::string& type);
+
+// What a recorded-only resource answers to Ref (its physical id) and to
+// Fn::GetAtt, shaped as CloudFormation's values for its type.
+struct Identity {
+  std::string physical_id;
+  Json attributes = Json::object();
+};
+using Describe = Identity (*)(const StackContext&, const cfn::Resource&, const Json&);
+// The services a function is most often wired to (storage, queues, APIs,
+// events, secrets, logs), by type (services.cpp).
+const std::map<std::string, Describe>& service_types();
 Status remove_version_or_alias(state::State& state, const state::ResourceRecord& record);
 
 // Shared tail of every handler: create, update or keep `record`.

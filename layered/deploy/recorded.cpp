@@ -32,13 +32,6 @@ std::string function_arn_of(const StackContext& ctx, const Json& properties) {
   return state::function_arn(ctx.env, rest.substr(0, colon)) + ":" + rest.substr(colon + 1);
 }
 
-struct Identity {
-  std::string physical_id;
-  Json attributes = Json::object();
-};
-
-using Describe = Identity (*)(const StackContext&, const cfn::Resource&, const Json&);
-
 Identity alarm(const StackContext& ctx, const cfn::Resource& r, const Json& p) {
   std::string name =
       string_property(p, "AlarmName").value_or(generated_name(ctx.stack.name, r.logical_id, 255));
@@ -86,15 +79,19 @@ Identity event_source_mapping(const StackContext& ctx, const cfn::Resource& r, c
 }
 
 const std::map<std::string, Describe>& known() {
-  static const std::map<std::string, Describe> types{
-      {"AWS::CloudWatch::Alarm", alarm},
-      {"AWS::CodeDeploy::Application", codedeploy_application},
-      {"AWS::CodeDeploy::DeploymentGroup", codedeploy_group},
-      {"AWS::Lambda::Permission", permission},
-      {"AWS::Lambda::Url", url},
-      {"AWS::Lambda::EventInvokeConfig", event_invoke_config},
-      {"AWS::Lambda::EventSourceMapping", event_source_mapping},
-  };
+  static const std::map<std::string, Describe> types = [] {
+    std::map<std::string, Describe> all{
+        {"AWS::CloudWatch::Alarm", alarm},
+        {"AWS::CodeDeploy::Application", codedeploy_application},
+        {"AWS::CodeDeploy::DeploymentGroup", codedeploy_group},
+        {"AWS::Lambda::Permission", permission},
+        {"AWS::Lambda::Url", url},
+        {"AWS::Lambda::EventInvokeConfig", event_invoke_config},
+        {"AWS::Lambda::EventSourceMapping", event_source_mapping},
+    };
+    all.insert(service_types().begin(), service_types().end());
+    return all;
+  }();
   return types;
 }
 

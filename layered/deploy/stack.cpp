@@ -91,11 +91,14 @@ cfn::Environment environment(StackContext& ctx, const std::optional<state::Stack
                             " in Fn::GetAtt",
                         "", "'" + it->second.type + "' has: " + attribute_names(attributes));
     }
-    return make_error(
-        "attribute '" + attribute + "' of '" + id + "' (" + it->second.type + ") is not emulated", "",
-        it->second.emulated
-            ? ""
-            : "'" + it->second.type + "' is recorded only; its attributes have no local value");
+    // CloudFormation would give a value that only the real service knows:
+    // a marked placeholder, said once, rather than failing the whole deploy
+    // for a resource that is recorded only.
+    const std::string placeholder = "<" + id + "." + attribute + ": not emulated>";
+    if (ctx.placeholders.insert(id + "." + attribute).second)
+      ctx.progress("note: " + it->second.type + " " + id + " is recorded only; Fn::GetAtt " + id + "." +
+                   attribute + " is given the placeholder '" + placeholder + "'");
+    return Json(placeholder);
   };
   return env;
 }
