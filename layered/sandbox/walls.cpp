@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/futex.h>
+#include <linux/keyctl.h>
 #include <linux/loop.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -264,6 +265,10 @@ int raise_walls(const WallsSpec& spec, const char** stage) {
   if (!set_limit(RLIMIT_NOFILE, kMaxFileDescriptors) || !set_limit(RLIMIT_NPROC, kMaxProcesses))
     return failed("set the limits");
   if (!change_ids(spec)) return failed("drop privileges and create the user namespace");
+  // Keyrings are not namespaced: the session keyring inherited from whoever
+  // started the engine (a login's, with its secrets) is left for a new one.
+  if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) < 0 && errno != ENOSYS)
+    return failed("leave the engine's session keyring");
   if (::unshare(CLONE_NEWNET) != 0) return failed("create the network namespace");
   if (!loopback_up()) return failed("bring up loopback");
   if (!hand_over_sockets(spec)) return failed("hand over the Runtime API socket");

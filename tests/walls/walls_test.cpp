@@ -5,6 +5,8 @@
 // attack is bounded in count and time and touches only its own processes
 // and files.
 #include <gtest/gtest.h>
+#include <linux/keyctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,6 +85,24 @@ TEST_F(Walls, CodeUnderAPrivateDirectoryRunsAndAPrivateCodeDirectoryIsExplained)
   EXPECT_NE(refused.error().message.find("is not readable by the function's user (mode 0700)"),
             std::string::npos)
       << format_error(refused.error());
+}
+
+// Keyrings are not namespaced: a function that inherited the session
+// keyring of whoever started the engine could read a login's secrets and
+// leave keys behind for the next function.
+TEST_F(Walls, TheEnginesSessionKeyringIsOutOfReach) {
+  // This test's own session keyring, holding a secret, as a login's would.
+  ASSERT_GE(::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, "layered-walls-test"), 0);
+  ASSERT_GE(::syscall(SYS_add_key, "user", "host-login-secret", "HOST-SESSION-SECRET", 19,
+                      KEY_SPEC_SESSION_KEYRING),
+            0);
+  auto fn = function("keys", "/var/task/probe keys\necho probed");
+  fs::copy_file(WALLS_PROBE, root_ / "keys/probe");
+  auto r = run(fn);
+  EXPECT_NE(r.logs.find("probed"), std::string::npos) << r.logs;
+  EXPECT_EQ(r.logs.find("HOST-SESSION-SECRET"), std::string::npos) << r.logs;
+  EXPECT_LT(::syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user", "left-by-function", 0), 0)
+      << "the function added a key to the engine's session keyring";
 }
 
 TEST_F(Walls, NoEscapeWritesAnythingOfTheHostOrTheState) {
@@ -269,8 +289,7 @@ TEST_F(Walls, ATmpFilesystemThatCannotBeMountedIsReportedAndLeavesNoLoopDevice) 
   fs::resize_file(root_ / "cache/ephemeral/ext4-200m-empty.img", 200ULL << 20);
   auto r = invoke::invoke_once(fn, "{}", options());
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("(mount /tmp)"), std::string::npos)
-      << format_error(r.error());
+  EXPECT_NE(r.error().message.find("(mount /tmp)"), std::string::npos) << format_error(r.error());
   for (const auto& block : fs::directory_iterator("/sys/block")) {
     std::ifstream backing(block.path() / "loop/backing_file");
     std::string file;
