@@ -69,6 +69,14 @@ class Builder {
     add({"--bind-fd", std::to_string(fd), "/tmp"});
     return Ok{};
   }
+  // The system calls the environment may not make (seccomp.cpp).
+  Status deny_syscalls() {
+    auto fd = seccomp_filter_fd();
+    if (!fd) return fd.error();
+    cmd_.data_fds.push_back(*fd);
+    add({"--seccomp", std::to_string(*fd)});
+    return Ok{};
+  }
   BwrapCommand take() { return std::move(cmd_); }
   void abandon() {
     for (int fd : cmd_.data_fds) ::close(fd);
@@ -138,6 +146,7 @@ Result<BwrapCommand> bwrap_command(const Plan& plan, bool disk_tmp, bool stage) 
          "--clearenv"});
   Status status = add_mounts(b, plan, disk_tmp);
   if (status) status = add_managed_runtime(b, plan);
+  if (status) status = b.deny_syscalls();
   if (!status) {
     b.abandon();
     return status.error();

@@ -35,4 +35,8 @@ std::vector<std::pair<std::string, std::string>> image_wrappers(const image::Bas
 // its loader included, as this machine's loader lists them.
 std::vector<std::string> host_closure(const std::string& file);
 
+// A new descriptor holding the environment's seccomp filter as a BPF
+// program, for bubblewrap's --seccomp (seccomp.cpp).
+Result<int> seccomp_filter_fd();
+
 }  // namespace layered::sandbox

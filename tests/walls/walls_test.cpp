@@ -105,6 +105,23 @@ TEST_F(Walls, TheEnginesSessionKeyringIsOutOfReach) {
       << "the function added a key to the engine's session keyring";
 }
 
+// What the namespaces leave shared: bubblewrap's init (a tracer could clear
+// its die-with-parent signal and outlive the engine), io_uring (a second
+// system call interface), vsock (the hypervisor's sockets). Lambda answers
+// ptrace with EPERM as well.
+TEST_F(Walls, SystemCallsTheNamespacesCannotCoverAreDenied) {
+  auto fn = function("syscalls", "/var/task/probe ptrace io_uring vsock keys\necho probed");
+  fs::copy_file(WALLS_PROBE, root_ / "syscalls/probe");
+  auto r = run(fn);
+  EXPECT_NE(r.logs.find("probed"), std::string::npos) << r.logs;
+  EXPECT_NE(r.logs.find("ptrace: Operation not permitted"), std::string::npos) << r.logs;
+  EXPECT_NE(r.logs.find("io_uring: Function not implemented"), std::string::npos) << r.logs;
+  EXPECT_NE(r.logs.find("vsock: Address family not supported by protocol"), std::string::npos) << r.logs;
+  EXPECT_NE(r.logs.find("keys: add: Operation not permitted"), std::string::npos) << r.logs;
+  for (const char* reached : {"ATTACHED", "IO_URING", "VSOCK socket", "keys: added"})
+    EXPECT_EQ(r.logs.find(reached), std::string::npos) << reached << "\n" << r.logs;
+}
+
 TEST_F(Walls, NoEscapeWritesAnythingOfTheHostOrTheState) {
   auto fn = function("escape",
                      "try() { \"$@\" >/dev/null 2>&1 && echo \"ESCAPED: $*\"; }\n"
