@@ -197,7 +197,17 @@ class CgroupMonitor : public MemoryMonitor {
   std::uint64_t hwm_read_at_ = ~std::uint64_t{0};  // the charge when the resident sets were last read
 };
 
-// Child cgroups of an engine that died without removing them.
+// Kills what is left in a cgroup: at once where the kernel can (cgroup v2's
+// cgroup.kill), else member by member. What dies leaves asynchronously.
+void kill_members(const std::string& dir) {
+  if (write_text(dir + "/cgroup.kill", "1")) return;
+  std::istringstream procs(read_text(dir + "/cgroup.procs"));
+  for (long pid = 0; procs >> pid;)
+    if (pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
+}
+
+// Child cgroups of an engine that died without removing them, with whatever
+// still runs in them: an environment must not outlive its engine.
 void remove_stale_cgroups(const std::string& parent) {
   DIR* dir = ::opendir(parent.c_str());
   if (!dir) return;
@@ -205,8 +215,11 @@ void remove_stale_cgroups(const std::string& parent) {
     std::string name = e->d_name;
     if (name.rfind("layered-", 0) != 0) continue;
     long pid = std::atol(name.c_str() + 8);
-    if (pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
-      ::rmdir((parent + "/" + name).c_str());
+    if (pid <= 0 || pid == ::getpid() || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    const std::string stale = parent + "/" + name;
+    kill_members(stale);
+    for (int tries = 0; ::rmdir(stale.c_str()) != 0 && errno == EBUSY && tries < 100; ++tries)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   ::closedir(dir);
 }
@@ -231,6 +244,7 @@ std::unique_ptr<MemoryMonitor> cgroup_v2(std::uint64_t limit) {
   std::string own = own_cgroup("");
   if (own == "-" || !exists("/sys/fs/cgroup/cgroup.controllers")) return nullptr;
   std::string parent = "/sys/fs/cgroup" + own;
+  remove_stale_cgroups(parent);
   if (read_text(parent + "/cgroup.subtree_control").find("memory") == std::string::npos)
     write_text(parent + "/cgroup.subtree_control", "+memory");
   std::string dir = parent + "/" + unique_name();
