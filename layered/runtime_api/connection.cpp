@@ -124,6 +124,11 @@ void Connection::answer(int status, const std::string& body, const std::string& 
   out_ += body;
 }
 
+int Connection::on_message_begin(http_parser* p) {
+  self(p).in_message_ = true;
+  return 0;
+}
+
 int Connection::on_url(http_parser* p, const char* at, std::size_t len) {
   self(p).request_.path.append(at, len);
   return 0;
@@ -150,6 +155,9 @@ int Connection::on_header_value(http_parser* p, const char* at, std::size_t len)
 
 void Connection::header_done() {
   if (::strcasecmp(field_.c_str(), "Lambda-Runtime-Function-Error-Type") == 0) request_.error_type = value_;
+  if (::strcasecmp(field_.c_str(), "Lambda-Runtime-Function-Error-Body") == 0) request_.error_body = value_;
+  if (::strcasecmp(field_.c_str(), "Lambda-Runtime-Function-Response-Mode") == 0)
+    request_.response_mode = value_;
   // curl waits a second for this before it sends a large body.
   if (::strcasecmp(field_.c_str(), "Expect") == 0 && ::strcasecmp(value_.c_str(), "100-continue") == 0)
     out_ += "HTTP/1.1 100 Continue\r\n\r\n";
@@ -173,6 +181,8 @@ int Connection::on_body(http_parser* p, const char* at, std::size_t len) {
 
 int Connection::on_message_complete(http_parser* p) {
   Connection& c = self(p);
+  c.in_message_ = false;
+  if (c.in_value_) c.header_done();  // a chunked body's last trailer
   Request request = std::move(c.request_);
   c.request_ = Request{};
   c.field_.clear();
@@ -191,6 +201,7 @@ const http_parser_settings& Connection::settings() {
   static const http_parser_settings table = [] {
     http_parser_settings s;
     http_parser_settings_init(&s);
+    s.on_message_begin = &Connection::on_message_begin;
     s.on_url = &Connection::on_url;
     s.on_header_field = &Connection::on_header_field;
     s.on_header_value = &Connection::on_header_value;

@@ -15,9 +15,11 @@ namespace layered::runtime_api::detail {
 struct Request {
   http_method method = HTTP_GET;
   std::string path;
-  std::string error_type;  // Lambda-Runtime-Function-Error-Type
-  std::string body;        // at most `body_limit` bytes of it, when kept
-  std::size_t size = 0;    // bytes the body really had
+  std::string error_type;     // Lambda-Runtime-Function-Error-Type (a header, or a streamed body's trailer)
+  std::string error_body;     // Lambda-Runtime-Function-Error-Body: a streamed body's trailer, base64
+  std::string response_mode;  // Lambda-Runtime-Function-Response-Mode
+  std::string body;           // at most `body_limit` bytes of it, when kept
+  std::size_t size = 0;       // bytes the body really had
   bool keep_body = false;
 };
 
@@ -43,6 +45,11 @@ class Connection {
   bool wants_read() const;
   bool wants_write() const { return written_ < out_.size(); }
   bool held() const { return held_; }
+  // The runtime shut its side: a held request may still be answered (nc -N
+  // does that), but a client that gave up on it did the same.
+  bool peer_closed() const { return peer_closed_; }
+  // Between requests, with nothing to write: closing it loses nothing.
+  bool idle() const { return !held_ && !in_message_ && in_.empty() && !wants_write(); }
 
   void answer(int status, const std::string& body, const std::string& headers = "");
   // Releases a held request (answered meanwhile) and goes on with what the
@@ -53,6 +60,7 @@ class Connection {
   bool parse();
   void header_done();
   static const http_parser_settings& settings();
+  static int on_message_begin(http_parser* p);
   static int on_url(http_parser* p, const char* at, std::size_t len);
   static int on_header_field(http_parser* p, const char* at, std::size_t len);
   static int on_header_value(http_parser* p, const char* at, std::size_t len);
@@ -73,6 +81,7 @@ class Connection {
   std::string value_;
   bool in_value_ = false;
   bool held_ = false;
+  bool in_message_ = false;   // a request is partly read
   bool closing_ = false;      // close once what is queued is written
   bool peer_closed_ = false;  // the runtime shut its side (nothing more to read)
 };

@@ -32,8 +32,9 @@ namespace {
 constexpr std::string_view kInvocation = "/2018-06-01/runtime/invocation/";
 constexpr std::string_view kNext = "/2018-06-01/runtime/invocation/next";
 constexpr std::string_view kInitError = "/2018-06-01/runtime/init/error";
-// A runtime needs one connection, two at most; more are refused. Each may
-// hold a body of up to Lambda's limit while it is read.
+// A runtime needs one connection, two at most; beyond eight, the oldest
+// idle one is closed, or the new one when none is idle. Each may hold a
+// body of up to Lambda's limit while it is read.
 constexpr std::size_t kMaxConnections = 8;
 // Read per connection and turn, so one runtime's flood cannot hold the
 // engine past its deadline.
@@ -49,6 +50,24 @@ std::string random_hex(std::size_t digits) {
 
 using detail::Connection;
 using detail::Request;
+
+// A header value as one line: a line break in it would end the head early
+// and turn the rest into the body (JSON may hold them between tokens).
+std::string one_line(std::string value) {
+  for (char& ch : value)
+    if (ch == '\r' || ch == '\n') ch = ' ';
+  return value;
+}
+
+// `text` as the inside of a JSON string.
+std::string json_text(const std::string& text) {
+  std::string out;
+  for (char ch : text) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    if (static_cast<unsigned char>(ch) >= 0x20) out += ch;
+  }
+  return out;
+}
 
 class EpollServer : public Server {
  public:
@@ -93,14 +112,18 @@ class EpollServer : public Server {
     pump();
     // pump() may have handed the event to a GET /next that came meanwhile.
     if (events_.empty()) return;
-    for (auto& [fd, c] : connections_) {
-      if (!c.connection->held()) continue;
-      give_event(*c.connection);
-      if (!c.connection->resume())
-        drop(fd);
-      else
-        watch(c);
-      return;
+    // A connection whose runtime shut its side may have given up on its
+    // request (a client's timeout, then a new GET /next): a live one first.
+    for (bool live : {true, false}) {
+      for (auto& [fd, c] : connections_) {
+        if (!c.connection->held() || (live && c.connection->peer_closed())) continue;
+        give_event(*c.connection);
+        if (!c.connection->resume())
+          drop(fd);
+        else
+          watch(c);
+        return;
+      }
     }
   }
 
@@ -116,7 +139,21 @@ class EpollServer : public Server {
   struct Watched {
     std::unique_ptr<Connection> connection;
     std::uint32_t events = 0;
+    std::uint64_t order = 0;  // when it was accepted
   };
+
+  bool drop_oldest_idle() {
+    int oldest = -1;
+    std::uint64_t order = UINT64_MAX;
+    for (const auto& [fd, w] : connections_) {
+      if (w.connection->idle() && w.order < order) {
+        oldest = fd;
+        order = w.order;
+      }
+    }
+    if (oldest >= 0) drop(oldest);
+    return oldest >= 0;
+  }
 
   // Does what the sockets are ready for, without waiting.
   void pump() {
@@ -146,7 +183,9 @@ class EpollServer : public Server {
     for (;;) {
       int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (fd < 0) return;
-      if (connections_.size() >= kMaxConnections) {
+      // A client that opens a connection per request and keeps the old ones
+      // (as some do) loses its oldest idle one, not the new request.
+      if (connections_.size() >= kMaxConnections && !drop_oldest_idle()) {
         ::close(fd);
         continue;
       }
@@ -157,7 +196,7 @@ class EpollServer : public Server {
           [this](const Request& r) { return wants_body(r); });
       epoll_event ev{EPOLLIN | EPOLLRDHUP, {.fd = fd}};
       if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) continue;  // closed with `connection`
-      connections_[fd] = Watched{std::move(connection), ev.events};
+      connections_[fd] = Watched{std::move(connection), ev.events, ++accepted_};
     }
   }
 
@@ -218,13 +257,14 @@ class EpollServer : public Server {
     events_.pop_front();
     active_ = e.request_id;
     initialized_ = true;
-    std::string headers = "Lambda-Runtime-Aws-Request-Id: " + e.request_id +
+    std::string headers = "Lambda-Runtime-Aws-Request-Id: " + one_line(e.request_id) +
                           "\r\nLambda-Runtime-Deadline-Ms: " + std::to_string(e.deadline_ms) +
-                          "\r\nLambda-Runtime-Invoked-Function-Arn: " + e.function_arn +
-                          "\r\nLambda-Runtime-Trace-Id: " + e.trace_id + "\r\n";
-    if (!e.client_context.empty()) headers += "Lambda-Runtime-Client-Context: " + e.client_context + "\r\n";
+                          "\r\nLambda-Runtime-Invoked-Function-Arn: " + one_line(e.function_arn) +
+                          "\r\nLambda-Runtime-Trace-Id: " + one_line(e.trace_id) + "\r\n";
+    if (!e.client_context.empty())
+      headers += "Lambda-Runtime-Client-Context: " + one_line(e.client_context) + "\r\n";
     if (!e.cognito_identity.empty())
-      headers += "Lambda-Runtime-Cognito-Identity: " + e.cognito_identity + "\r\n";
+      headers += "Lambda-Runtime-Cognito-Identity: " + one_line(e.cognito_identity) + "\r\n";
     c.answer(200, e.payload, headers);
   }
 
@@ -233,7 +273,14 @@ class EpollServer : public Server {
       c.answer(400, invalid_request_id_body());
       return true;
     }
+    if (response && !r.response_mode.empty() && r.response_mode != "streaming") {
+      c.answer(400, R"({"errorMessage":"Invalid function response mode: )" + json_text(r.response_mode) +
+                        R"(","errorType":"InvalidFunctionResponseMode"})");
+      return true;
+    }
     active_.clear();
+    // A streamed response that failed after it began says so in trailers.
+    if (response && !r.error_type.empty()) return streamed_error(c, r, request_id);
     Message m{response ? MessageKind::response : MessageKind::error, request_id, std::move(r.body),
               r.error_type, r.size};
     if (response && m.size > kMaxPayloadBytes) {
@@ -245,6 +292,18 @@ class EpollServer : public Server {
       c.answer(202, R"({"status":"OK"})");
     }
     messages_.push_back(std::move(m));
+    return true;
+  }
+
+  bool streamed_error(Connection& c, Request& r, const std::string& request_id) {
+    std::string body = base64_decode(r.error_body).value_or("");
+    if (body.empty()) {
+      body = R"({"errorMessage":"the function's response stream failed","errorType":")" +
+             json_text(r.error_type) + R"("})";
+    }
+    if (body.size() > kMaxPayloadBytes) body.resize(kMaxPayloadBytes);
+    c.answer(202, R"({"status":"OK"})");
+    messages_.push_back(Message{MessageKind::error, request_id, std::move(body), r.error_type, r.size});
     return true;
   }
 
@@ -265,6 +324,7 @@ class EpollServer : public Server {
   int listener_ = -1;
   int port_ = 0;
   std::map<int, Watched> connections_;
+  std::uint64_t accepted_ = 0;
   std::deque<Event> events_;
   std::deque<Message> messages_;
   std::string active_;

@@ -332,8 +332,9 @@ TEST_F(RuntimeApiTest, ConnectionCloseGetsItsEventAndTheConnectionEnds) {
 }
 
 // A runtime needs a connection or two: a function opening many cannot make
-// the engine hold a body of up to 6 MB for each.
-TEST_F(RuntimeApiTest, ConnectionsBeyondEightAreClosed) {
+// the engine hold a body of up to 6 MB for each. A client that opens one per
+// request and keeps the old ones loses its oldest idle one, not the request.
+TEST_F(RuntimeApiTest, ConnectionsBeyondEightReplaceTheOldestIdleOne) {
   std::vector<int> fds;
   for (int i = 0; i < 9; ++i) {
     int fd = connect_to(server_->port());
@@ -345,13 +346,72 @@ TEST_F(RuntimeApiTest, ConnectionsBeyondEightAreClosed) {
     }
   }
   timeval second{1, 0};
-  ::setsockopt(fds.back(), SOL_SOCKET, SO_RCVTIMEO, &second, sizeof second);
+  ::setsockopt(fds.front(), SOL_SOCKET, SO_RCVTIMEO, &second, sizeof second);
   char byte = 0;
-  EXPECT_EQ(::read(fds.back(), &byte, 1), 0) << "the ninth connection is closed";
+  EXPECT_EQ(::read(fds.front(), &byte, 1), 0) << "the oldest idle connection is closed";
   const std::string next = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n";
-  ASSERT_EQ(::write(fds.front(), next.data(), next.size()), static_cast<ssize_t>(next.size()));
-  EXPECT_EQ(message().kind, MessageKind::next_requested) << "the first still serves";
+  ASSERT_EQ(::write(fds.back(), next.data(), next.size()), static_cast<ssize_t>(next.size()));
+  EXPECT_EQ(message().kind, MessageKind::next_requested) << "the ninth serves";
   for (int fd : fds) ::close(fd);
+}
+
+// A client whose GET /next timed out closes that connection and asks again
+// on a new one: the event goes to the request that still waits for it.
+TEST_F(RuntimeApiTest, AnEventSkipsANextItsClientGaveUpOn) {
+  const std::string next = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n";
+  int abandoned = connect_to(server_->port());
+  ASSERT_GE(abandoned, 0);
+  ASSERT_EQ(::write(abandoned, next.data(), next.size()), static_cast<ssize_t>(next.size()));
+  EXPECT_EQ(message().kind, MessageKind::next_requested);
+  ::close(abandoned);
+  port_for_raw = server_->port();
+  auto pending = std::async(std::launch::async, [&] { return raw_blocking(next, "", "{\"a\":1}"); });
+  EXPECT_EQ(message().kind, MessageKind::next_requested);
+  server_->deliver(event("kept"));
+  std::string answer = serve_until(pending);
+  EXPECT_NE(answer.find("Lambda-Runtime-Aws-Request-Id: kept"), std::string::npos) << answer;
+}
+
+// Response streaming: an error after the stream began comes in trailers
+// (Lambda-Runtime-Function-Error-Type, -Error-Body in base64).
+TEST_F(RuntimeApiTest, AStreamedResponseThatFailsIsTheInvocationsError) {
+  ASSERT_TRUE(next_with(event("streamed")));
+  const std::string request =
+      "POST /2018-06-01/runtime/invocation/streamed/response HTTP/1.1\r\nHost: x\r\n"
+      "Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n"
+      "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n"
+      "6\r\npart1,\r\n0\r\nLambda-Runtime-Function-Error-Type: Function.StreamFailed\r\n"
+      "Lambda-Runtime-Function-Error-Body: eyJlcnJvck1lc3NhZ2UiOiJsb3N0In0=\r\n\r\n";
+  std::string answer = raw(request, "\r\n\r\n{");
+  EXPECT_EQ(answer.rfind("HTTP/1.1 202", 0), 0u) << answer;
+  auto m = message();
+  EXPECT_EQ(m.kind, MessageKind::error);
+  EXPECT_EQ(m.error_type, "Function.StreamFailed");
+  EXPECT_EQ(m.body, R"({"errorMessage":"lost"})");
+}
+
+TEST_F(RuntimeApiTest, AnUnknownResponseModeIsRefused) {
+  ASSERT_TRUE(next_with(event("moded")));
+  auto res = post("/2018-06-01/runtime/invocation/moded/response", "{}",
+                  {{"Lambda-Runtime-Function-Response-Mode", "bogus"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("InvalidFunctionResponseMode"), std::string::npos) << res->body;
+  auto ok = post("/2018-06-01/runtime/invocation/moded/response", R"("fine")");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 202);
+}
+
+// A client context is JSON, which may hold line breaks: in a header they
+// would end the head and make the rest the body.
+TEST_F(RuntimeApiTest, AClientContextWithLineBreaksStaysOneHeader) {
+  auto e = event("context");
+  e.client_context = "{\n  \"custom\": {\"k\": \"v\"},\r\n\n  \"env\": {}\n}";
+  auto res = next_with(e);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, R"({"a":1})");
+  EXPECT_EQ(res->get_header_value("Lambda-Runtime-Client-Context"),
+            R"({   "custom": {"k": "v"},     "env": {} })");
 }
 
 // `printf 'GET ...' | nc -N` ends its side once the request is sent.
