@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git file zip unzip
   libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libhttp-parser-dev libfmt-dev libsqlite3-dev
-  libarchive-dev libjsoncpp-dev libssl-dev libseccomp-dev
+  libarchive-dev libjsoncpp-dev libssl-dev libseccomp-dev libre2-dev
   bubblewrap busybox-static slirp4netns e2fsprogs iproute2 curl sqlite3 ca-certificates tzdata
   awscli python3-boto3
   nodejs npm

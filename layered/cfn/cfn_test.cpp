@@ -389,6 +389,41 @@ TEST(Cfn, SelfReferenceIsACycle) {
 namespace layered::cfn {
 namespace {
 
+// AllowedPattern is input: a pattern nested 100,000 deep overflowed the
+// stack of std::regex, and "(a|a)*" against a non-matching value never
+// ended. Each is now decided, in linear time.
+Status check_value_against(const std::string& pattern, const std::string& value) {
+  Json tpl = {{"Parameters", {{"P", {{"Type", "String"}, {"AllowedPattern", pattern}}}}},
+              {"Resources", {{"R", {{"Type", "AWS::CDK::Metadata"}}}}}};
+  auto parsed = parse(tpl, "S");
+  EXPECT_TRUE(parsed.ok());
+  World world;
+  Environment env = world.env("S");
+  env.parameter_overrides["P"] = value;
+  Evaluator ev(*parsed, env);
+  return ev.prepare();
+}
+
+TEST(Parameters, AllowedPatternIsCheckedInBoundedTimeAndSpace) {
+  EXPECT_TRUE(check_value_against("[a-z]+-[0-9]{2}", "stage-01").ok());
+  auto mismatch = check_value_against("[a-z]+-[0-9]{2}", "Stage-1");
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.error().message, "Parameter 'P' must match pattern [a-z]+-[0-9]{2}");
+  auto backtracking = check_value_against("(a|a)*", std::string(40, 'a') + "!");
+  ASSERT_FALSE(backtracking.ok());
+  EXPECT_EQ(backtracking.error().message, "Parameter 'P' must match pattern (a|a)*");
+  const std::string nested = std::string(100000, '(') + "a" + std::string(100000, ')');
+  EXPECT_TRUE(check_value_against(nested, "a").ok());
+  auto deep = check_value_against(nested, "b");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.error().where, "S/Parameters/P");
+  auto invalid = check_value_against("(?<=a)b", "b");  // lookbehind: not RE2's
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_EQ(invalid.error().message.rfind("AllowedPattern of Parameter 'P' is not a regular expression", 0),
+            0u)
+      << invalid.error().message;
+}
+
 TEST(Parameters, OnlyOnesWithoutADefaultKeepTheirPreviousValue) {
   auto tpl = parse(Json::parse(R"({"Parameters": {
       "Required": {"Type": "String"},

@@ -1,6 +1,7 @@
 // Template parameters: defaults, overrides, types (including SSM-backed
 // ones) and constraints, with CloudFormation's messages.
-#include <regex>
+
+#include <re2/re2.h>
 
 #include "cfn/internal.hpp"
 
@@ -38,6 +39,27 @@ bool is_list_type(const std::string& type) {
          type.find("<List<") != std::string::npos || type == "AWS::SSM::Parameter::Value<CommaDelimitedList>";
 }
 
+// RE2, not std::regex: a template is input, and libstdc++'s engine recurses
+// per nesting level and per character and backtracks without bound (a
+// deeply nested pattern overflowed the stack; "(a|a)*" never ended). RE2
+// matches in linear time and refuses patterns nested beyond its limit; it
+// lacks backreferences and lookaround, which AllowedPattern rarely needs.
+Status check_pattern(const Parameter& p, const std::string& value, const std::string& quoted,
+                     const std::string& where) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(8 << 20);
+  const RE2 pattern(p.allowed_pattern, options);
+  if (!pattern.ok()) {
+    return make_error("AllowedPattern of " + quoted + " is not a regular expression layered can check (" +
+                          pattern.error() + ")",
+                      where, "simplify the pattern (no backreferences or lookaround)");
+  }
+  if (!RE2::FullMatch(value, pattern))
+    return make_error(quoted + " must match pattern " + p.allowed_pattern, where);
+  return Ok{};
+}
+
 Status check_constraints(const Parameter& p, const std::string& value, const std::string& where) {
   const std::string quoted = "Parameter '" + p.name + "'";
   if (!p.allowed_values.empty()) {
@@ -49,17 +71,7 @@ Status check_constraints(const Parameter& p, const std::string& value, const std
       return make_error(quoted + " must be one of AllowedValues", where, "allowed values: " + list);
     }
   }
-  if (!p.allowed_pattern.empty()) {
-    std::regex pattern;
-    try {
-      pattern = std::regex(p.allowed_pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
-      return make_error("AllowedPattern of " + quoted + " is not a valid regular expression", where);
-    }
-    if (!std::regex_match(value, pattern)) {
-      return make_error(quoted + " must match pattern " + p.allowed_pattern, where);
-    }
-  }
+  if (!p.allowed_pattern.empty()) LAYERED_TRY(check_pattern(p, value, quoted, where));
   if (p.min_length && value.size() < *p.min_length) {
     return make_error(quoted + " must contain at least " + std::to_string(*p.min_length) + " characters",
                       where);

@@ -1,8 +1,10 @@
 // A small scanner for the imports of a Python module: enough to see, without
 // running Python, which top-level packages the handler module needs at init.
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
-#include <regex>
+#include <optional>
+#include <string_view>
 
 #include "doctor/internal.hpp"
 
@@ -47,25 +49,92 @@ std::string code_of(std::string_view line, std::string& open) {
   return code;
 }
 
-void add_names(const std::string& list, int line, std::vector<PythonImport>& out) {
-  static const std::regex item(
-      R"(\s*([A-Za-z_][A-Za-z0-9_]*)[A-Za-z0-9_.]*(\s+as\s+[A-Za-z_][A-Za-z0-9_]*)?\s*)");
+// Plain scans, not std::regex: libstdc++'s recurses per character, and a
+// 40 KB import line overflowed the stack.
+bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool space(char c) { return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == '\r'; }
+
+std::size_t skip_spaces(std::string_view s, std::size_t i) {
+  while (i < s.size() && space(s[i])) ++i;
+  return i;
+}
+
+// A dotted name at `i` ("a.b.c"): its first part, and where it ends; "" when
+// none starts there.
+std::string dotted_name(std::string_view s, std::size_t& i) {
+  if (i >= s.size() || !ident_start(s[i])) return "";
+  const std::size_t start = i;
+  while (i < s.size() && ident_char(s[i])) ++i;
+  std::string first(s.substr(start, i - start));
+  while (i < s.size() && (ident_char(s[i]) || s[i] == '.')) ++i;
+  return first;
+}
+
+// `word` at `i`, followed by at least one space: where what follows starts.
+std::optional<std::size_t> keyword(std::string_view s, std::size_t i, std::string_view word) {
+  if (s.substr(i, word.size()) != word) return std::nullopt;
+  const std::size_t after = i + word.size();
+  if (after >= s.size() || !space(s[after])) return std::nullopt;
+  return skip_spaces(s, after);
+}
+
+// One item of "import a.b as c, d": its top-level package, when it is one.
+std::string imported_name(std::string_view part) {
+  std::size_t i = skip_spaces(part, 0);
+  std::string first = dotted_name(part, i);
+  if (first.empty()) return "";
+  std::size_t rest = skip_spaces(part, i);
+  if (rest < part.size() && rest > i) {
+    auto alias = keyword(part, rest, "as");
+    if (!alias) return "";
+    std::size_t j = *alias;
+    if (dotted_name(part, j).empty() || part.substr(*alias, j - *alias).find('.') != std::string_view::npos)
+      return "";
+    rest = skip_spaces(part, j);
+  }
+  return rest == part.size() ? first : "";
+}
+
+void add_names(std::string_view list, int line, std::vector<PythonImport>& out) {
   std::size_t start = 0;
   while (start <= list.size()) {
-    std::size_t comma = list.find(',', start);
-    std::string part = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    std::smatch m;
-    if (std::regex_match(part, m, item)) out.push_back({m[1], line});
-    if (comma == std::string::npos) break;
+    const std::size_t comma = list.find(',', start);
+    std::string name =
+        imported_name(list.substr(start, comma == std::string_view::npos ? list.npos : comma - start));
+    if (!name.empty()) out.push_back({name, line});
+    if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
+}
+
+// "from pkg.mod import ...": pkg, else "".
+std::string from_package(std::string_view code) {
+  auto at = keyword(code, 0, "from");
+  if (!at) return "";
+  std::size_t i = *at;
+  std::string first = dotted_name(code, i);
+  if (first.empty() || i >= code.size() || !space(code[i])) return "";
+  i = skip_spaces(code, i);
+  if (code.substr(i, 6) != "import" || (i + 6 < code.size() && ident_char(code[i + 6]))) return "";
+  return first;
+}
+
+// "import a, b as c;": "a, b as c", or nullopt.
+std::optional<std::string_view> import_list(std::string_view code) {
+  auto at = keyword(code, 0, "import");
+  if (!at) return std::nullopt;
+  std::string_view rest = code.substr(*at);
+  while (!rest.empty() && space(rest.back())) rest.remove_suffix(1);
+  if (!rest.empty() && rest.back() == ';') rest.remove_suffix(1);
+  while (!rest.empty() && space(rest.back())) rest.remove_suffix(1);
+  if (rest.empty()) return std::nullopt;
+  return rest;
 }
 
 }  // namespace
 
 std::vector<PythonImport> top_level_imports(std::string_view source) {
-  static const std::regex plain(R"(import\s+(.+?)\s*;?\s*)");
-  static const std::regex from(R"(from\s+([A-Za-z_][A-Za-z0-9_]*)[A-Za-z0-9_.]*\s+import\b.*)");
   std::vector<PythonImport> out;
   std::string open;
   int number = 0;
@@ -83,11 +152,10 @@ std::vector<PythonImport> top_level_imports(std::string_view source) {
     bool starts_statement = !in_string && !continued;
     continued = !code.empty() && code.back() == '\\';
     if (!starts_statement || code.empty() || code[0] == ' ' || code[0] == '\t') continue;
-    std::smatch m;
-    if (std::regex_match(code, m, from)) {
-      if (m[1] != "__future__") out.push_back({m[1], number});
-    } else if (std::regex_match(code, m, plain)) {
-      add_names(m[1], number, out);
+    if (std::string package = from_package(code); !package.empty()) {
+      if (package != "__future__") out.push_back({package, number});
+    } else if (auto list = import_list(code)) {
+      add_names(*list, number, out);
     }
   }
   return out;

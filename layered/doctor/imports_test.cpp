@@ -35,6 +35,23 @@ TEST(PythonImports, CrlfAndSemicolons) {
   EXPECT_EQ(names("import boto3\r\nimport six;\r\n"), "boto3:1 six:2 ");
 }
 
+// One 60 KB line overflowed std::regex's recursion: doctor (and deploy,
+// which runs it) died with SIGSEGV.
+TEST(PythonImports, AVeryLongLineIsScannedWithoutRecursion) {
+  std::string from = "from os import a";
+  std::string plain = "import six";
+  for (int i = 0; i < 10000; ++i) from += ", a";
+  for (int i = 0; i < 10000; ++i) plain += ", six";
+  EXPECT_EQ(names(from + "\n" + plain + "\n").substr(0, 12), "os:1 six:2 s");
+  EXPECT_EQ(names("import " + std::string(200000, 'x') + " as y\n").size(), 200000u + 3);  // "x...x:1 "
+}
+
+TEST(PythonImports, WhatIsNotAnImportIsLeftOut) {
+  EXPECT_EQ(names("important = 1\nfromage = 2\nimport\nfrom x\nfrom x importer\nimport a-b\n"
+                  "import a as b.c\nimport a b\nfrom  pkg.sub  import  (x)\n"),
+            "pkg:9 ");
+}
+
 TEST(PythonStdlib, KnowsEachVersion) {
   EXPECT_TRUE(is_stdlib_module("3.11", "json"));
   EXPECT_TRUE(is_stdlib_module("3.11", "tomllib"));

@@ -2,7 +2,7 @@
 // (lambda-facts.md section 2: lib -> LD_LIBRARY_PATH, bin -> PATH, python,
 // nodejs/node_modules, java/lib, ruby/...).
 #include <algorithm>
-#include <regex>
+#include <string_view>
 
 #include "doctor/internal.hpp"
 
@@ -20,9 +20,47 @@ std::string top_of(const std::string& rel) { return rel.substr(0, rel.find('/'))
 bool at_top(const std::string& rel) { return rel.find('/') == std::string::npos; }
 bool is_noise(const std::string& name) { return name == "__MACOSX" || name == ".DS_Store"; }
 
+// Plain scans, not std::regex, whose recursion per character a long path
+// in a layer's zip could turn into a stack overflow.
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "libx.so", "libx.so.1.2": .so then numeric parts only. Taking every
+// trailing ".<digits>" off first is exact: a ".so" cannot be among them.
 bool is_shared_library(const std::string& rel) {
-  static const std::regex so(R"(.*\.so(\.[0-9]+)*$)");
-  return std::regex_match(rel.substr(rel.rfind('/') + 1), so);
+  std::string_view name(rel);
+  name.remove_prefix(rel.rfind('/') + 1);
+  for (auto dot = name.rfind('.'); dot != std::string_view::npos && all_digits(name.substr(dot + 1));
+       dot = name.rfind('.'))
+    name = name.substr(0, dot);
+  return name.ends_with(".so");
+}
+
+// The "3.x" of "python/lib/python3.x/site-packages[/...]", else "".
+std::string site_packages_version(const std::string& rel) {
+  constexpr std::string_view prefix = "python/lib/python";
+  if (!rel.starts_with(prefix)) return "";
+  const auto slash = rel.find('/', prefix.size());
+  const std::string version =
+      rel.substr(prefix.size(), slash == std::string::npos ? slash : slash - prefix.size());
+  if (version.size() < 3 || !version.starts_with("3.") || !all_digits(std::string_view(version).substr(2)))
+    return "";
+  const std::string rest = slash == std::string::npos ? "" : rel.substr(slash);
+  return rest == "/site-packages" || rest.starts_with("/site-packages/") ? version : "";
+}
+
+// "nodejs/node_modules[/...]" or "nodejs/nodeNN/node_modules[/...]".
+bool in_node_modules(const std::string& rel) {
+  std::string_view rest(rel);
+  if (!rest.starts_with("nodejs/")) return false;
+  rest.remove_prefix(7);
+  if (rest.starts_with("node") && !rest.starts_with("node_modules")) {
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos || !all_digits(rest.substr(4, slash - 4))) return false;
+    rest.remove_prefix(slash + 1);
+  }
+  return rest == "node_modules" || rest.starts_with("node_modules/");
 }
 
 // The single folder everything is in ("my-layer/lib/..."), or "".
@@ -137,7 +175,6 @@ void python_outside(Context& ctx, const Source& source, const std::vector<std::s
 }
 
 void python_layout(Context& ctx, const Source& source, const RuntimeInfo& runtime) {
-  static const std::regex site(R"(python/lib/python(3\.[0-9]+)/site-packages(/.*)?)");
   std::vector<std::string> modules, metadata;  // outside python/: .py files; .dist-info, site-packages
   std::set<std::string> wrong_versions;
   for (const auto& f : source.files) {
@@ -146,10 +183,9 @@ void python_layout(Context& ctx, const Source& source, const RuntimeInfo& runtim
     if (elsewhere && f.rel.ends_with(".py")) modules.push_back(f.rel);
     if (elsewhere && (f.rel.ends_with(".dist-info") || f.rel.ends_with("/site-packages")))
       metadata.push_back(f.rel);
-    std::smatch m;
-    if (runtime.family == model::Family::python && std::regex_match(f.rel, m, site) &&
-        m[1] != runtime.version)
-      wrong_versions.insert(m[1]);
+    const std::string version = site_packages_version(f.rel);
+    if (runtime.family == model::Family::python && !version.empty() && version != runtime.version)
+      wrong_versions.insert(version);
   }
   if (!modules.empty() || !metadata.empty())
     python_outside(ctx, source, modules.empty() ? metadata : modules);
@@ -164,13 +200,12 @@ void python_layout(Context& ctx, const Source& source, const RuntimeInfo& runtim
 }
 
 void nodejs_layout(Context& ctx, const Source& source) {
-  static const std::regex ok(R"(nodejs/(node[0-9]+/)?node_modules(/.*)?)");
   bool has_nodejs = false, has_modules = false;
   std::string outside;
   for (const auto& f : source.files) {
     if (top_of(f.rel) == "nodejs") {
       has_nodejs = true;
-      if (std::regex_match(f.rel, ok)) has_modules = true;
+      if (in_node_modules(f.rel)) has_modules = true;
     } else if ((f.rel.ends_with("node_modules") || f.rel == "package.json") && outside.empty()) {
       outside = f.rel;
     }
