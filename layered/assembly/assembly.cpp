@@ -40,6 +40,9 @@ Result<json> read_json_file(const fs::path& path, const std::string& shown, std:
       return make_error("invalid JSON: " + m[3].str(), shown + ":" + m[1].str() + ":" + m[2].str());
     }
     return make_error("invalid JSON: " + what, shown);
+  } catch (const json::exception& e) {
+    // Valid JSON nlohmann cannot hold, as a number beyond a double (1e400).
+    return make_error("JSON that layered cannot read: " + json_exception_text(e), shown);
   }
 }
 
@@ -163,7 +166,7 @@ struct Loader {
             "Template may not exceed " + std::to_string(kMaxTemplateBytes) + " bytes in size.");
         if (!tpl) return std::move(tpl.error());
         stack.template_json = std::move(*tpl);
-        detail::read_environment(artifact, stack);
+        LAYERED_TRY(detail::read_environment(artifact, stack, show(manifest_path)));
         for (Asset& asset : detail::read_legacy_assets(artifact, dir, stack)) add_asset(std::move(asset));
         raw_dependencies[id] = artifact.value("dependencies", std::vector<std::string>{});
         stack_index[id] = stacks->size();
@@ -205,7 +208,16 @@ Result<Assembly> load(const fs::path& dir) {
     assembly.directory_ = assembly.directory_.parent_path();
   }
   Loader loader{assembly.directory_, shown, &assembly, &assembly.stacks_, &assembly.assets_};
-  LAYERED_TRY(loader.load_manifest(assembly.directory_));
+  try {
+    LAYERED_TRY(loader.load_manifest(assembly.directory_));
+  } catch (const json::exception& e) {
+    // A value of another type than the cloud assembly schema says.
+    return make_error(
+        "the cloud assembly (its manifest.json or an asset manifest) does not follow its "
+        "schema: " +
+            json_exception_text(e),
+        shown, "synthesize it again ('npx cdk synth'); a hand-made one must follow the schema");
+  }
   std::vector<std::string> names;
   for (const Stack& s : assembly.stacks_) {
     for (const std::string& other : names) {

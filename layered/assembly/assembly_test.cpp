@@ -241,6 +241,46 @@ TEST(Assembly, ReadsEachStacksEnvironment) {
   EXPECT_EQ(unknown->stacks().front().region, "");   // unknown-region
 }
 
+// The environment goes into every ARN and into AWS_REGION: a line break or
+// a path in it would have gone there too.
+TEST(Assembly, AnEnvironmentAwsCouldNotNameIsRefused) {
+  for (const char* env : {"aws://1/us-east-1\nX", "aws://123456789012/y/z", "aws://12345/../../etc",
+                          "gcp://123456789012/us-east-1", "aws://123456789012"}) {
+    TempDir dir;
+    dir.write("manifest.json",
+              std::string(R"({"version":"36.0.0","artifacts":{"S":{"type":"aws:cloudformation:stack",
+      "environment":)") +
+                  nlohmann::json(env).dump() + R"(,"properties":{"templateFile":"S.template.json"}}}})");
+    dir.write("S.template.json", R"({"Resources":{}})");
+    auto a = load(dir.path());
+    ASSERT_FALSE(a.ok()) << env;
+    EXPECT_EQ(a.error().message, "stack 'S' has environment '" + std::string(env) +
+                                     "', which is not aws://<12-digit account>/<region>");
+    EXPECT_EQ(a.error().where, (dir.path() / "manifest.json").string());
+  }
+}
+
+// Valid JSON of another shape than the schema's, and numbers no double
+// holds, were internal errors (exit 70) with nlohmann's text.
+TEST(Assembly, ASchemaViolationOrAnOverflowingNumberIsOneMessage) {
+  TempDir dir;
+  dir.write("manifest.json", R"({"version":"36.0.0","artifacts":{"S":{"type":"aws:cloudformation:stack",
+    "dependencies":"x","properties":{"templateFile":"S.template.json"}}}})");
+  dir.write("S.template.json", R"({"Resources":{}})");
+  auto a = load(dir.path());
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(
+      a.error().message,
+      "the cloud assembly (its manifest.json or an asset manifest) does not follow its schema: type must "
+      "be array, but is string");
+  dir.write("manifest.json", kOneStack);
+  dir.write("S.template.json", R"({"Resources":{},"Outputs":{"Big":{"Value":1e400}}})");
+  a = load(dir.path());
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().message, "JSON that layered cannot read: number overflow parsing '1e400'");
+  EXPECT_EQ(a.error().where, (dir.path() / "S.template.json").string());
+}
+
 TEST(Assembly, FillsLegacyAssetParametersAsTheCliDoes) {
   auto a = load(fixture("legacy-assets"));
   ASSERT_TRUE(a.ok()) << format_error(a.error());

@@ -31,8 +31,8 @@ inline constexpr const char* kLegacyAssetKeySeparator = "||";
 
 // Reads the artifact's "environment" ("aws://<account>/<region>") into
 // stack.account / stack.region, leaving "unknown-account" and
-// "unknown-region" empty.
-void read_environment(const nlohmann::json& artifact, Stack& stack);
+// "unknown-region" empty; an error (at `where`) for one AWS could not name.
+Status read_environment(const nlohmann::json& artifact, Stack& stack, const std::string& where);
 
 // The "aws:cdk:asset" entries of a stack artifact's metadata (paths relative
 // to `dir`, the assembly directory): fills stack.asset_parameters as the CDK

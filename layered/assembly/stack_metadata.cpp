@@ -35,17 +35,31 @@ LegacyKey legacy_key(const json& data, const fs::path& path) {
 
 }  // namespace
 
-void read_environment(const json& artifact, Stack& stack) {
+Status read_environment(const json& artifact, Stack& stack, const std::string& where) {
   const std::string env = text_at(artifact, "environment");
   constexpr std::string_view kScheme = "aws://";
-  if (env.rfind(kScheme, 0) != 0) return;
-  const std::string rest = env.substr(kScheme.size());
-  const auto slash = rest.find('/');
-  if (slash == std::string::npos) return;
-  const std::string account = rest.substr(0, slash);
-  const std::string region = rest.substr(slash + 1);
+  if (env.empty()) return Ok{};
+  const auto slash = env.find('/', kScheme.size());
+  const std::string account =
+      slash == std::string::npos ? "" : env.substr(kScheme.size(), slash - kScheme.size());
+  const std::string region = slash == std::string::npos ? "" : env.substr(slash + 1);
+  // Account and region go into every ARN and into AWS_REGION: only what
+  // AWS could name (12 digits, a region's letters, digits and dashes).
+  const bool account_ok =
+      account == "unknown-account" ||
+      (account.size() == 12 && account.find_first_not_of("0123456789") == std::string::npos);
+  const bool region_ok =
+      region == "unknown-region" ||
+      (!region.empty() && region.size() <= 32 &&
+       region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos);
+  if (env.rfind(kScheme, 0) != 0 || !account_ok || !region_ok) {
+    return make_error("stack '" + stack.artifact_id + "' has environment '" + env +
+                          "', which is not aws://<12-digit account>/<region>",
+                      where, "synthesize it again; in the app, give env: { account, region } AWS's values");
+  }
   if (account != "unknown-account") stack.account = account;
   if (region != "unknown-region") stack.region = region;
+  return Ok{};
 }
 
 std::vector<Asset> read_legacy_assets(const json& artifact, const fs::path& dir, Stack& stack) {

@@ -1,5 +1,7 @@
 // `layered serve [--host 127.0.0.1] [--port 3001]`: its flags. Running it is
 // in serve_run.cpp (layered-serve) or serve_exec.cpp (layered); see serve.hpp.
+#include <cmath>
+#include <cstdlib>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -15,7 +17,16 @@ void add_serve(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0, 65535));
   app.add_option("--idle-timeout", args->idle_timeout_s,
                  "seconds a warm environment may stay unused before it is shut down (default 300)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            // NaN passes any range's comparisons: finite, and at most a week.
+            char* end = nullptr;
+            const double s = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() || *end != '\0' || !std::isfinite(s) || s <= 0 || s > 604800)
+              return "must be a number of seconds above 0 and at most 604800 (a week)";
+            return "";
+          },
+          "SECONDS"));
   app.add_option("--max-environments", args->max_environments,
                  "execution environments alive at once, all functions together (default 64); a request "
                  "that finds all busy waits for one (up to 30 s)")

@@ -86,4 +86,13 @@ std::size_t json_nesting_depth(std::string_view text) {
   return deepest;
 }
 
+std::string json_exception_text(const std::exception& e) {
+  std::string text = e.what();
+  if (text.rfind("[json.exception.", 0) == 0) {
+    const auto end = text.find("] ");
+    if (end != std::string::npos) text.erase(0, end + 2);
+  }
+  return text;
+}
+
 }  // namespace layered

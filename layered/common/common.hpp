@@ -144,6 +144,10 @@ std::size_t json_nesting_depth(std::string_view text);
 // hundred bytes to a few kilobytes of stack per level.
 inline constexpr std::size_t kMaxJsonDepth = 256;
 
+// An nlohmann::json exception's text without its "[json.exception.x.n] "
+// tag: what a user reads.
+std::string json_exception_text(const std::exception& e);
+
 }  // namespace layered
 
 // Propagates an error from an expression returning Result<T>/Status.

@@ -274,6 +274,15 @@ TEST(ValidateEvent, InvalidJsonIsRejectedWithWhere) {
       << status.error().message;
 }
 
+// Valid JSON, but a number no double holds: one message, not an internal error.
+TEST(ValidateEvent, ANumberBeyondADoubleIsOneMessage) {
+  auto status = invoke::validate_event(R"({"n":1e400})", "events/big.json");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message,
+            "the event holds JSON layered cannot read: number overflow parsing '1e400'");
+  EXPECT_EQ(status.error().where, "events/big.json");
+}
+
 TEST(ValidateEvent, SixMegabyteRequestLimit) {
   std::string big = "\"" + std::string(6291456, 'a') + "\"";
   auto status = invoke::validate_event(big, "-");

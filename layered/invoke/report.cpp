@@ -87,6 +87,10 @@ Status validate_event(const std::string& payload, const std::string& where) {
     if (auto colon = detail.find("parse error"); colon != std::string::npos) detail = detail.substr(colon);
     return make_error("the event is not valid JSON: " + detail, where,
                       "Lambda rejects it too (InvalidRequestContentException); fix the event or send '{}'");
+  } catch (const json::exception& e) {
+    // Valid JSON nlohmann cannot hold, as a number beyond a double (1e400).
+    return make_error("the event holds JSON layered cannot read: " + json_exception_text(e), where,
+                      "send numbers a double can hold");
   }
   return Ok{};
 }

@@ -35,7 +35,8 @@ ApiError service_error(const std::string& message) { return {500, "ServiceExcept
 std::string error_body(const ApiError& error) {
   nlohmann::json body{{"Type", error.status >= 500 ? "Service" : "User"}, {"message", error.message}};
   if (!error.reason.empty()) body["Reason"] = error.reason;
-  return body.dump();
+  // The message may quote what the client sent, which need not be UTF-8.
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string log_tail(const std::string& logs) {

@@ -39,6 +39,8 @@ std::string parse_failure(const std::string& payload) {
     std::string detail = e.what();
     if (auto at = detail.find("parse error"); at != std::string::npos) detail = detail.substr(at);
     return detail;
+  } catch (const nlohmann::json::exception& e) {
+    return json_exception_text(e);  // as a number beyond a double (1e400)
   }
   return "";
 }

@@ -36,6 +36,12 @@ check "  RequestTooLargeException for InvokeFunction" contains "$tmp/body" "6291
 check "a form body that is not JSON is 400" test "$(post -d 'Qualifier=nope')" = 400
 check "  InvalidRequestContentException, not a qualifier" contains "$tmp/body" "Could not parse request body into json"
 check "a multipart body is 400" test "$(post -F 'event={}')" = 400
+# What the client sends need not be UTF-8 or fit a double: its error, not a 500.
+check "a number beyond a double is 400" test "$(post -d '{"n":1e400}')" = 400
+check "  with number overflow named" contains "$tmp/body" "number overflow"
+check "a function name that is not UTF-8 is 400 (not a valid name)" test "$(curl -s -o "$tmp/body" -w '%{http_code}' \
+  -d '{}' "$endpoint/2015-03-31/functions/%FF/invocations")" = 400
+check "  with a JSON body" /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/body"
 
 # Clients that connect and wait (kept-alive SDK pools, a request never
 # finished) must not keep a new client out: 600 of them stay connected
@@ -71,4 +77,10 @@ check "  ServiceException, with the reason" contains "$tmp/body" "slirp4netns di
 check "  and serve's log says it too" contains "$tmp/serve.log" "layered: error: slirp4netns did not bring"
 stop_serve
 check "nothing is left behind after failed starts" no_leftovers
+
+# NaN passes any range check: serve would reap every environment at once.
+for bad in nan 1e308 -1; do
+  check "--idle-timeout $bad is refused" sh -c "! '$layered' serve --idle-timeout $bad --state '$tmp/state' 2>'$tmp/err'"
+  check "  saying what it must be" contains "$tmp/err" "must be a number of seconds above 0 and at most 604800"
+done
 finish
