@@ -31,6 +31,10 @@ using Clock = std::chrono::steady_clock;
 // Answers are gathered up to this size before they are sent: a whole answer
 // of any size Lambda allows goes out in a few writes, a small one in one.
 constexpr std::size_t kSendAt = 256U << 10U;
+// A request (head and body) must arrive within this, however it trickles:
+// a client sending a byte a second cannot hold a connection's thread.
+// Lambda's 6 MB take a second at 50 Mbit/s.
+constexpr std::chrono::seconds kRequestTime{60};
 std::string address_text(const sockaddr_storage& addr, int& port) {
   char text[INET6_ADDRSTRLEN] = "";
   if (addr.ss_family == AF_INET6) {
@@ -60,14 +64,14 @@ class ConnectionStream final : public httplib::Stream {
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   }
 
-  bool is_readable() const override { return start_ < end_ || poll_in(read_timeout_ms_) > 0; }
+  bool is_readable() const override { return start_ < end_ || poll_in(wait_ms()) > 0; }
   bool is_writable() const override { return true; }  // a failed send says otherwise
 
   ssize_t read(char* ptr, size_t size) override {
     // An interim answer (100 Continue) must leave before the body is awaited.
     if (!flush()) return -1;
     if (start_ == end_) {
-      if (poll_in(read_timeout_ms_) <= 0) return -1;
+      if (poll_in(wait_ms()) <= 0) return -1;
       auto n = fill(0);
       if (n <= 0) return n;
     }
@@ -115,12 +119,13 @@ class ConnectionStream final : public httplib::Stream {
   // Waits for the next request's first bytes, spinning first; false when
   // the client closed, stayed idle past `idle`, or `stop_fd` is readable.
   bool await_request(std::chrono::seconds idle, int stop_fd) {
-    if (start_ < end_) return true;
+    request_deadline_ = Clock::now() + kRequestTime + idle;
+    if (start_ < end_) return started();
     {
       const BusyWait busy;
       while (busy.spinning()) {
         auto n = fill(MSG_DONTWAIT);
-        if (n > 0) return true;
+        if (n > 0) return started();
         if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return false;
         ::sched_yield();
       }
@@ -132,11 +137,23 @@ class ConnectionStream final : public httplib::Stream {
       pollfd p[2] = {{fd_, POLLIN, 0}, {stop_fd, POLLIN, 0}};
       const int ready = ::poll(p, 2, static_cast<int>(left.count()));
       if (ready < 0 && errno != EINTR) return false;
-      if (ready > 0) return p[1].revents == 0;
+      if (ready > 0) return p[1].revents == 0 && started();
     }
   }
 
  private:
+  bool started() {
+    request_deadline_ = Clock::now() + kRequestTime;
+    return true;
+  }
+
+  // How long a read may wait: the read timeout, within the request's time.
+  int wait_ms() const {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(request_deadline_ - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, read_timeout_ms_));
+  }
+
   // poll(2) for input (or the close) within `timeout_ms`: 1, 0 on a
   // timeout, -1 with errno.
   int poll_in(int timeout_ms) const {
@@ -165,6 +182,7 @@ class ConnectionStream final : public httplib::Stream {
 
   int fd_;
   int read_timeout_ms_;
+  Clock::time_point request_deadline_ = Clock::now() + kRequestTime;
   std::vector<char> in_;
   std::size_t start_ = 0, end_ = 0;
   std::string out_;
@@ -174,6 +192,8 @@ class ConnectionStream final : public httplib::Stream {
 
 // The work handlers deferred on this thread; null outside a connection loop.
 thread_local std::vector<std::function<void()>>* deferred = nullptr;
+// The answer being handled ends its connection (close_after_answer).
+thread_local bool closing = false;
 
 void run_deferred(std::vector<std::function<void()>>& work) {
   for (auto& w : work) w();
@@ -196,6 +216,11 @@ void HttpServer::stop() {
   httplib::Server::stop();
 }
 
+void HttpServer::close_after_answer(httplib::Response& res) {
+  closing = true;
+  res.set_header("Connection", "close");
+}
+
 void HttpServer::after_answer(std::function<void()> work) {
   if (deferred) {
     deferred->push_back(std::move(work));
@@ -212,10 +237,11 @@ bool HttpServer::process_and_close_socket(socket_t sock) {
   for (std::size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
     if (!stream.await_request(std::chrono::seconds(keep_alive_timeout_sec_), stop_fd_)) break;
     bool closed = false;
+    closing = false;
     ok = process_request(stream, left == 1, closed, nullptr);
     if (!stream.flush()) ok = false;
     run_deferred(work);
-    if (!ok || closed) break;
+    if (!ok || closed || closing) break;
   }
   run_deferred(work);
   deferred = nullptr;

@@ -33,6 +33,10 @@ class HttpServer : public httplib::Server {
   // (at once outside a handler): what the caller need not wait for, such as
   // writing the invocation's log.
   static void after_answer(std::function<void()> work);
+  // Ends the connection once the answer being handled is sent: where what
+  // follows the request on the connection cannot be trusted to be the next
+  // request (a head or body httplib could not read, conflicting lengths).
+  static void close_after_answer(httplib::Response& res);
 
  private:
   // Called by httplib on a connection thread for each accepted connection.

@@ -33,6 +33,15 @@ void send_error(httplib::Response& res, const ApiError& error) {
   res.set_content(error_body(error), "application/json");
 }
 
+// A body's length given once: two Content-Length values that differ, or
+// one beside chunked transfer coding, let a request smuggle another in.
+bool one_body_length(const httplib::Request& req) {
+  const std::size_t lengths = req.get_header_value_count("Content-Length");
+  for (std::size_t i = 1; i < lengths; ++i)
+    if (req.get_header_value("Content-Length", i) != req.get_header_value("Content-Length", 0)) return false;
+  return lengths == 0 || !req.has_header("Transfer-Encoding");
+}
+
 template <class T>
 bool failed(httplib::Response& res, const Api<T>& answer) {
   if (const auto* error = std::get_if<ApiError>(&answer)) {
@@ -183,14 +192,22 @@ class HttpService final : public Service {
               [this](const httplib::Request& req, httplib::Response& res) { list_layer_versions(req, res); });
     http_.Get(R"(/2018-10-31/layers/([^/]+)/versions/([0-9]+))",
               [this](const httplib::Request& req, httplib::Response& res) { get_layer_version(req, res); });
-    http_.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    http_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
       res.set_header("x-amzn-RequestId", runtime_api::new_request_id());
+      if (!one_body_length(req)) {
+        HttpServer::close_after_answer(res);
+        send_error(res, invalid_request_content("the request gives its body's length more than once"));
+        return httplib::Server::HandlerResponse::Handled;
+      }
       return httplib::Server::HandlerResponse::Unhandled;
     });
     // Answers httplib made itself (no route, a body too large or unreadable)
     // get a body the SDKs can parse too.
     http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
+      // A head or body httplib could not read, or left unread: what follows
+      // on the connection is not a request.
+      if (res.status != 404 && res.status != 405) HttpServer::close_after_answer(res);
       if (res.status == 413) return send_error(res, request_too_large(kMaxSyncPayload, "InvokeFunction"));
       if (res.status == 404 || res.status == 405) {
         return send_error(res, {res.status, "UnknownOperationException",

@@ -43,6 +43,36 @@ check "a function name that is not UTF-8 is 400 (not a valid name)" test "$(curl
   -d '{}' "$endpoint/2015-03-31/functions/%FF/invocations")" = 400
 check "  with a JSON body" /usr/bin/python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/body"
 
+# What follows a request httplib could not read, or one that gives its
+# length twice, is not a request: it must not run (request smuggling).
+/usr/bin/python3 - "${endpoint##*:}" "$steady" >"$tmp/smuggle" <<'PY'
+import re, socket, sys
+port, name = int(sys.argv[1]), sys.argv[2]
+path = ("/2015-03-31/functions/%s/invocations" % name).encode()
+inner = b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 16\r\n\r\n{\"name\":\"SMUGG\"}"
+cases = {
+    "bad chunk": b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n" + inner,
+    "garbage line": b"GARBAGE LINE\r\n\r\n" + inner,
+    "two lengths": b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: %d\r\n\r\n" % len(inner) + inner,
+    "length and chunked": b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + inner,
+}
+for what, data in cases.items():
+    s = socket.create_connection(("127.0.0.1", port))
+    s.settimeout(10)
+    s.sendall(data)
+    got = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    answers = re.findall(rb"HTTP/1.1 (\d+)", got)
+    print(what, [a.decode() for a in answers], "closed")
+PY
+for what in "bad chunk" "garbage line" "two lengths" "length and chunked"; do
+  check "$what: one 400, then the connection is closed" contains "$tmp/smuggle" "$what ['400'] closed"
+done
+
 # Clients that connect and wait (kept-alive SDK pools, a request never
 # finished) must not keep a new client out: 600 of them stay connected
 # while curl invokes, with a 3 s limit (the keep-alive timeout is 5 s).
