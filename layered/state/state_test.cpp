@@ -169,6 +169,22 @@ TEST_F(StateTest, FindsFunctionByNameArnAndConstructPath) {
   }
 }
 
+// CDK's custom resource providers are "Stack/Custom::XProvider/Handler":
+// the "::" is part of the path, not a qualifier.
+TEST_F(StateTest, AConstructPathWithADoubleColonIsFoundWithAndWithoutAQualifier) {
+  State s = open();
+  ASSERT_TRUE(s.put_stack(StackRecord{"App", "CREATE_COMPLETE", "d", {}, {}, "t"}).ok());
+  ASSERT_TRUE(s.put_layer_version(layer(s, 1, "aaaa")).ok());
+  FunctionRecord provider = function(s);
+  provider.construct_path = "App/Custom::S3AutoDeleteObjectsCustomResourceProvider/Handler";
+  ASSERT_TRUE(s.put_function(provider).ok());
+  for (const std::string& key : {provider.construct_path, provider.construct_path + ":$LATEST"}) {
+    auto f = s.resolve_function(key);
+    ASSERT_TRUE(f.ok()) << key << ": " << format_error(f.error());
+    EXPECT_EQ(f->name, provider.name);
+  }
+}
+
 TEST_F(StateTest, FunctionMissSaysDidYouMeanAndHowToList) {
   State s = open();
   ASSERT_TRUE(s.put_stack(StackRecord{"App", "CREATE_COMPLETE", "d", {}, {}, "t"}).ok());

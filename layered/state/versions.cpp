@@ -95,13 +95,18 @@ bool all_digits(const std::string& text) {
 }
 
 // "NAME:Q", "Stack/Construct:Q" or "arn:...:function:NAME:Q" -> (base, Q).
+// A construct path may hold "::" (CDK's custom resource providers,
+// "Stack/Custom::XProvider/Handler"): a qualifier is after the last colon,
+// holds no '/' and is not the second half of a "::".
 std::pair<std::string, std::string> split_qualifier(const std::string& key) {
   const bool is_arn = key.rfind("arn:", 0) == 0;
   const auto at = key.find(":function:");
   const std::size_t from = is_arn && at != std::string::npos ? at + 10 : 0;
-  const auto colon = key.find(':', from);
-  if (colon == std::string::npos) return {key, ""};
-  return {key.substr(0, colon), key.substr(colon + 1)};
+  const auto colon = key.rfind(':');
+  if (colon == std::string::npos || colon < from) return {key, ""};
+  const std::string qualifier = key.substr(colon + 1);
+  if (qualifier.find('/') != std::string::npos || (colon > 0 && key[colon - 1] == ':')) return {key, ""};
+  return {key.substr(0, colon), qualifier};
 }
 
 std::string version_list(const std::vector<FunctionVersionRecord>& versions) {
