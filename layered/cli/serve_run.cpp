@@ -44,8 +44,11 @@ void print_usage(const std::string& host, int port) {
   const std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                           std::to_string(port);
   std::cerr << "layered serve: Lambda's Invoke API on " << url << " (Ctrl-C stops)\n"
-            << "  try: aws lambda invoke --endpoint-url " << url
-            << " --function-name FUNCTION --payload '{}' --cli-binary-format raw-in-base64-out out.json\n"
+            << "  try: aws lambda invoke --endpoint-url "
+            << url
+            // fileb:// reads the event as it is in AWS CLI v1 and v2 alike (v2
+            // takes an inline --payload as base64 unless told otherwise).
+            << " --function-name FUNCTION --payload fileb://event.json out.json\n"
             << "  (any credentials and region work: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x "
                "AWS_DEFAULT_REGION=us-east-1)\n";
 }

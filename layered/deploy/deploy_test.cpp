@@ -249,6 +249,32 @@ TEST_F(DeployTest, DestroyRefusesWhileExportsAreImported) {
   EXPECT_TRUE(store_->keys().empty());
 }
 
+// A layer version kept by DeletionPolicy Retain outlives its stack: the
+// text list said only "no stacks deployed" and hid it.
+TEST_F(DeployTest, ARetainedLayerVersionIsListedOnceNoStackIsLeft) {
+  auto dir = use("shared-layer-export");
+  const fs::path file = dir / (std::string(kLayers) + ".template.json");
+  Json tpl = read_json(file);
+  std::string layer_id;
+  for (auto& [id, resource] : tpl["Resources"].items()) {
+    if (resource["Type"] == "AWS::Lambda::LayerVersion" && layer_id.empty()) {
+      resource["DeletionPolicy"] = "Retain";
+      layer_id = id;
+    }
+  }
+  write_json(file, tpl);
+  ASSERT_TRUE(run(dir, {}, true).ok());
+  auto destroyed = destroy(*state_, *store_, {kApp, kLayers}, nullptr);
+  ASSERT_TRUE(destroyed.ok()) << format_error(destroyed.error());
+  auto inv = inventory(*state_);
+  ASSERT_TRUE(inv.ok());
+  ASSERT_EQ(inv->layer_versions.size(), 1u);
+  const std::string text = render_text(*inv);
+  EXPECT_EQ(text.rfind("no stacks deployed", 0), 0u) << text;
+  EXPECT_NE(text.find("Layer versions:\n  " + inv->layer_versions[0].layer.arn), std::string::npos) << text;
+  EXPECT_EQ(text.find("Functions:"), std::string::npos) << text;
+}
+
 TEST_F(DeployTest, NotEmulatedResourcesAreRecordedAndReported) {
   auto result = run(use("unsupported-resource"), {});
   ASSERT_TRUE(result.ok()) << format_error(result.error());

@@ -116,15 +116,17 @@ std::string render_text(const Inventory& inv) {
   if (inv.stacks.empty()) {
     out << "no stacks deployed (state account " << inv.settings.account_id << ", region "
         << inv.settings.region << "); run 'layered deploy'\n";
-    return out.str();
+    // What stacks retained (layer versions), or --layer gave, outlives them.
+    if (inv.functions.empty() && inv.layer_versions.empty() && inv.ssm_parameters.empty()) return out.str();
+  } else {
+    out << "Stacks:\n";
   }
-  out << "Stacks:\n";
   for (const auto& s : inv.stacks) {
     const auto env = state::resolve_environment(inv.settings, s.account_id, s.region);
     out << "  " << s.name << "  " << s.status << "  " << s.deployed_at << "  aws://" << env.account_id << "/"
         << env.region << "\n";
   }
-  out << "Functions:\n";
+  if (!inv.functions.empty()) out << "Functions:\n";
   for (const auto& f : inv.functions) {
     out << "  " << (f.construct_path.empty() ? f.stack + "/" + f.logical_id : f.construct_path) << "\n";
     out << "    name: " << f.name << "\n    arn: " << f.arn
@@ -134,7 +136,7 @@ std::string render_text(const Inventory& inv) {
     for (const auto& l : f.layers) out << "    layer: " << l.arn << "\n";
     versions_text(out, inv, f.name);
   }
-  out << "Layer versions:\n";
+  if (!inv.layer_versions.empty()) out << "Layer versions:\n";
   for (const auto& e : inv.layer_versions) {
     out << "  " << e.layer.arn << (e.layer.deleted ? "  (deleted, still serving its functions)" : "")
         << (e.layer.stack.empty() ? "  (provided with --layer)" : "") << "\n";
