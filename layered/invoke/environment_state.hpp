@@ -90,6 +90,9 @@ struct Environment::State {
   bool ready = false;      // a runtime is initialized and waiting for events
   bool was_reset = false;  // the next Init is a suppressed one inside an invoke
   bool held = false;       // a sandbox is laid out, its runtime not yet started
+  // It answered its last event but has not asked for the next one: until it
+  // does, the Invoke phase goes on (post-response work) and no event goes.
+  bool awaiting_next = false;
   std::uint64_t peak_bytes = 0;
 
   // Reads what is waiting, but at most kDrainBytes, so that a function
@@ -123,6 +126,7 @@ struct Environment::State {
     server.reset();
     ready = false;
     held = false;
+    awaiting_next = false;
   }
 
   Happening wait_until(Clock::time_point deadline) {

@@ -209,6 +209,33 @@ TEST_F(InvokeTest, CrashDuringInvokeResetsTheEnvironment) {
       << again->logs;
 }
 
+// A runtime is done with an event when it asks for the next one, not when
+// it answers: one that answers once and exits (as some hand-written
+// bootstraps do) must not fail the next invoke, which starts a new runtime.
+TEST_F(InvokeTest, ARuntimeThatExitsAfterAnsweringIsReplacedForTheNextInvoke) {
+  auto e = env("once");
+  for (int n = 1; n <= 3; ++n) {
+    const std::string event = R"({"n":)" + std::to_string(n) + "}";
+    auto r = e->invoke(event);
+    ASSERT_TRUE(r.ok()) << format_error(r.error());
+    EXPECT_EQ(r->payload, event) << r->logs;
+    EXPECT_EQ(r->function_error, "") << r->logs;
+  }
+}
+
+// Work after the answer (until GET /next) belongs to the invocation that
+// was answered: the next event waits for it instead of being lost to it.
+TEST_F(InvokeTest, TheNextEventWaitsForWorkAfterTheAnswer) {
+  auto e = env("linger");
+  auto first = e->invoke(R"({"n":1})");
+  ASSERT_TRUE(first.ok());
+  auto second = e->invoke(R"({"n":2})");
+  ASSERT_TRUE(second.ok()) << format_error(second.error());
+  EXPECT_EQ(second->payload, R"({"n":2})");
+  EXPECT_FALSE(second->report.init_duration_ms.has_value()) << "the same runtime, warm";
+  EXPECT_NE(second->logs.find("lingered"), std::string::npos) << second->logs;
+}
+
 TEST_F(InvokeTest, TimeoutKillsWithLambdasMessage) {
   auto s = spec("sleep");
   s.timeout_s = 1;

@@ -92,6 +92,35 @@ struct Environment::Phases {
          s.spec.arn, runtime_api::new_trace_id(), client_context, ""});
   }
 
+  // What the runtime sent since its last invoke is stale, but for its GET
+  // /next: until that comes, the runtime is still working on the last event
+  // (or about to exit, as a bootstrap that answers once does), and the next
+  // event waits. One that exits instead, or stays past the function's
+  // timeout, is reset: this invoke initializes a new runtime rather than
+  // failing for what the last one did.
+  Status await_next() {
+    for (int stale = 0; stale < 64 && s.server; ++stale) {
+      auto m = s.server->take();
+      if (!m) break;
+      if (m->kind == runtime_api::MessageKind::next_requested) s.awaiting_next = false;
+    }
+    if (!s.ready || !s.awaiting_next) return Ok{};
+    const auto deadline = Clock::now() + std::chrono::seconds(s.spec.timeout_s);
+    for (;;) {
+      Happening h = s.wait_until(deadline);
+      if (h.kind == Happening::aborted) return s.abandon();
+      if (h.kind == Happening::message && h.message_value.kind != runtime_api::MessageKind::next_requested)
+        continue;
+      if (h.kind == Happening::message) {
+        s.awaiting_next = false;
+        return Ok{};
+      }
+      s.discard();  // exited, or never came back
+      s.was_reset = true;
+      return Ok{};
+    }
+  }
+
   // What the runtime posted for this request, if it settles the invoke.
   static std::optional<Finish> answer(const runtime_api::Message& m, const std::string& request_id) {
     using runtime_api::MessageKind;
@@ -142,10 +171,7 @@ Result<InvokeResult> Environment::invoke(const std::string& payload, const std::
     s.was_reset = true;
   }
   if (s.held && s.box && s.box->poll_exit()) s.discard();  // a prepared sandbox that failed
-  // What the runtime sent since its last invoke (its next GET /next) is
-  // stale; a runtime that keeps sending cannot hold the invoke here.
-  for (int stale = 0; stale < 64 && s.server && s.server->take(); ++stale) {
-  }
+  if (auto back = phases.await_next(); !back) return back.error();
   auto failed_init = phases.initialize(inv);
   if (!failed_init) return failed_init.error();
   if (*failed_init) return std::move(**failed_init);
@@ -158,7 +184,10 @@ Result<InvokeResult> Environment::invoke(const std::string& payload, const std::
     Happening h = s.wait_until(deadline);
     if (h.kind == Happening::aborted) return s.abandon();
     if (h.kind != Happening::message) return phases.reset(inv, h);
-    if (auto settled = Phases::answer(h.message_value, inv.request_id)) return phases.finish(inv, *settled);
+    if (auto settled = Phases::answer(h.message_value, inv.request_id)) {
+      s.awaiting_next = true;
+      return phases.finish(inv, *settled);
+    }
   }
 }
 
