@@ -89,7 +89,11 @@ class Environment {
   // Runs one invocation. Errors of the function are in the result; the
   // Result is an error only when the engine itself could not run it.
   // `client_context` is decoded JSON (decode_client_context) or empty.
-  Result<InvokeResult> invoke(const std::string& payload, const std::string& client_context = {});
+  // `invoked_arn`: the ARN the caller named (an alias's, a version's, or
+  // unqualified), which the runtime sees as Lambda-Runtime-Invoked-Function-
+  // Arn; empty for the function's own.
+  Result<InvokeResult> invoke(const std::string& payload, const std::string& client_context = {},
+                              const std::string& invoked_arn = {});
   // True while a runtime is initialized and waiting for events.
   bool warm() const;
   // Lays out the sandbox ahead of the first invoke (mounts, network, /tmp)

@@ -82,14 +82,14 @@ struct Environment::Phases {
   }
 
   void deliver(const Invocation& inv, const std::string& payload, const std::string& client_context,
-               Clock::time_point deadline) {
+               Clock::time_point deadline, const std::string& invoked_arn) {
     auto wall_deadline =
         std::chrono::system_clock::now() +
         std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline - Clock::now());
     s.server->deliver(
         {inv.request_id, payload,
          std::chrono::duration_cast<std::chrono::milliseconds>(wall_deadline.time_since_epoch()).count(),
-         s.spec.arn, runtime_api::new_trace_id(), client_context, ""});
+         invoked_arn, runtime_api::new_trace_id(), client_context, ""});
   }
 
   // What the runtime sent since its last invoke is stale, but for its GET
@@ -160,7 +160,8 @@ struct Environment::Phases {
   }
 };
 
-Result<InvokeResult> Environment::invoke(const std::string& payload, const std::string& client_context) {
+Result<InvokeResult> Environment::invoke(const std::string& payload, const std::string& client_context,
+                                         const std::string& invoked_arn) {
   State& s = *state_;
   Phases phases{s};
   Invocation inv;
@@ -179,7 +180,7 @@ Result<InvokeResult> Environment::invoke(const std::string& payload, const std::
   s.was_reset = false;
 
   const auto deadline = inv.start + std::chrono::seconds(s.spec.timeout_s);
-  phases.deliver(inv, payload, client_context, deadline);
+  phases.deliver(inv, payload, client_context, deadline, invoked_arn.empty() ? s.spec.arn : invoked_arn);
   for (;;) {
     Happening h = s.wait_until(deadline);
     if (h.kind == Happening::aborted) return s.abandon();

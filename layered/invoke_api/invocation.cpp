@@ -69,6 +69,14 @@ Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name,
   auto function = resolve(std::get<FunctionRef>(ref), snapshot);
   if (auto* error = std::get_if<ApiError>(&function)) return *error;
   request.function = std::get<const Deployed*>(function);
+  // The ARN the context shows is the one the caller used (Lambda's
+  // invoked_function_arn): an alias's stays the alias's.
+  const std::string& arn = request.function->record.arn;
+  const auto name_at = arn.find(":function:");
+  const auto qualifier_at = name_at == std::string::npos ? arn.npos : arn.find(':', name_at + 10);
+  request.invoked_arn = arn.substr(0, qualifier_at);
+  if (const auto& qualifier = std::get<FunctionRef>(ref).qualifier; !qualifier.empty())
+    request.invoked_arn += ":" + qualifier;
   const bool async = request.type == InvocationType::event;
   const std::size_t limit = async ? kMaxAsyncPayload : kMaxSyncPayload;
   if (payload.size() > limit) return request_too_large(limit, async ? "InvokeAsync" : "InvokeFunction");
@@ -88,7 +96,7 @@ Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name,
 }
 
 Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std::string& payload,
-                              const std::string& client_context,
+                              const std::string& client_context, const std::string& invoked_arn,
                               const std::function<void(std::string_view)>& note, bool verbose) {
   auto acquired = pools.acquire(function);
   if (auto* error = std::get_if<ApiError>(&acquired)) {
@@ -100,7 +108,7 @@ Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std:
     note("serve: prepared an environment for '" + function.record.name + "' in " +
          std::to_string(*lease.prepared_ms) + " ms, on demand (before its Init)\n");
   }
-  auto result = lease.env->invoke(payload, client_context);
+  auto result = lease.env->invoke(payload, client_context, invoked_arn);
   const bool reusable = result.ok() && result->report.status.empty() && lease.env->warm();
   pools.release(std::move(lease), reusable);
   if (!result) {

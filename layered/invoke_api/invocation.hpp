@@ -16,6 +16,7 @@ struct Request {
   InvocationType type = InvocationType::request_response;
   std::string payload;
   std::string client_context;  // decoded JSON; synchronous invocations only
+  std::string invoked_arn;     // as the caller named it: with its alias or version, or none
 };
 
 // What Lambda checks before running anything: the function exists (at that
@@ -28,7 +29,7 @@ Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name,
 // Runs one invocation in an environment of the function's pool; the log goes
 // to `note`. `client_context` is decoded JSON or empty.
 Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std::string& payload,
-                              const std::string& client_context,
+                              const std::string& client_context, const std::string& invoked_arn,
                               const std::function<void(std::string_view)>& note, bool verbose);
 
 }  // namespace layered::invoke_api

@@ -164,6 +164,22 @@ TEST(Prepare, QualifiersNameTheVersionThatRuns) {
             "Function not found: arn:aws:lambda:us-east-1:123456789012:function:fn:3");
 }
 
+// The context's invoked_function_arn is the ARN the caller used: an
+// alias's stays the alias's even though a version runs.
+TEST(Prepare, TheInvokedArnIsTheOneTheCallerNamed) {
+  auto s = with_versions();
+  const std::string arn = "arn:aws:lambda:us-east-1:123456789012:function:fn";
+  auto invoked = [&](const std::string& name, const std::string& qualifier) {
+    auto r = prepare(s, name, qualifier, "DryRun", "");
+    return std::holds_alternative<Request>(r) ? std::get<Request>(r).invoked_arn : "<refused>";
+  };
+  EXPECT_EQ(invoked("fn", "live"), arn + ":live");
+  EXPECT_EQ(invoked("fn:live", ""), arn + ":live");
+  EXPECT_EQ(invoked("fn", "2"), arn + ":2");
+  EXPECT_EQ(invoked("fn", ""), arn);
+  EXPECT_EQ(invoked(arn + ":$LATEST", ""), arn + ":$LATEST");
+}
+
 TEST(ErrorBody, IsTheShapeTheSdksParse) {
   EXPECT_EQ(
       error_body(throttled("ReservedFunctionConcurrentInvocationLimitExceeded")),

@@ -55,6 +55,7 @@ struct EventJob {
   std::shared_ptr<const Snapshot> snapshot;  // keeps `function` alive
   const Deployed* function = nullptr;
   std::string payload;
+  std::string invoked_arn;
 };
 
 class HttpService final : public Service {
@@ -239,7 +240,7 @@ class HttpService final : public Service {
       return;
     }
     if (request.type == InvocationType::event) {
-      if (!enqueue({current, request.function, std::move(request.payload)})) {
+      if (!enqueue({current, request.function, std::move(request.payload), request.invoked_arn})) {
         return send_error(res, throttled("ConcurrentInvocationLimitExceeded"));
       }
       res.status = 202;
@@ -249,8 +250,8 @@ class HttpService final : public Service {
     auto log_later = [this](std::string_view text) {
       HttpServer::after_answer([this, text = std::string(text)] { options_.log(text); });
     };
-    auto result =
-        run(*pools_, *request.function, request.payload, request.client_context, log_later, options_.verbose);
+    auto result = run(*pools_, *request.function, request.payload, request.client_context,
+                      request.invoked_arn, log_later, options_.verbose);
     if (failed(res, result)) return;
     const auto& done = std::get<invoke::InvokeResult>(result);
     res.headers.erase("x-amzn-RequestId");  // the invocation's own id, as Lambda answers
@@ -327,7 +328,8 @@ class HttpService final : public Service {
       events_.pop_front();
       lock.unlock();
       for (;;) {
-        auto result = run(*pools_, *job.function, job.payload, "", options_.log, options_.verbose);
+        auto result =
+            run(*pools_, *job.function, job.payload, "", job.invoked_arn, options_.log, options_.verbose);
         const auto* error = std::get_if<ApiError>(&result);
         if (!error || error->status != 429) {
           if (error)
