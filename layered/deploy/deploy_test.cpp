@@ -275,6 +275,34 @@ TEST_F(DeployTest, ARetainedLayerVersionIsListedOnceNoStackIsLeft) {
   EXPECT_EQ(text.find("Functions:"), std::string::npos) << text;
 }
 
+// DockerImageFunction: layered runs no containers, but the stack around it
+// deploys (it was refused whole, zip functions beside it included).
+TEST_F(DeployTest, AContainerImageFunctionIsRecordedAndTheStackDeploys) {
+  auto dir = use("conditions");
+  const fs::path file = dir / "Conditions-example.template.json";
+  Json tpl = read_json(file);
+  Json image = tpl["Resources"]["Fn9270CBC0"];
+  image["Properties"].erase("Runtime");
+  image["Properties"].erase("Handler");
+  image["Properties"]["PackageType"] = "Image";
+  image["Properties"]["Code"] = {{"ImageUri", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"}};
+  tpl["Resources"]["ImageFn"] = image;
+  tpl["Outputs"]["ImageArn"] = {{"Value", {{"Fn::GetAtt", Json::array({"ImageFn", "Arn"})}}}};
+  write_json(file, tpl);
+  auto result = run(dir, {});
+  ASSERT_TRUE(result.ok()) << format_error(result.error());
+  EXPECT_EQ((*result)[0].not_emulated, std::vector<std::string>{"AWS::Lambda::Function ImageFn"});
+  auto functions = state_->functions();
+  ASSERT_EQ(functions->size(), 1u) << "the zip function runs; the image one is a record";
+  const auto outputs = (*result)[0].outputs;
+  auto arn =
+      std::find_if(outputs.begin(), outputs.end(), [](const auto& o) { return o.first == "ImageArn"; });
+  ASSERT_NE(arn, outputs.end());
+  EXPECT_EQ(
+      arn->second.rfind("arn:aws:lambda:us-east-1:123456789012:function:Conditions-example-ImageFn-", 0), 0u)
+      << arn->second;
+}
+
 TEST_F(DeployTest, NotEmulatedResourcesAreRecordedAndReported) {
   auto result = run(use("unsupported-resource"), {});
   ASSERT_TRUE(result.ok()) << format_error(result.error());

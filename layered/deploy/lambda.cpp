@@ -262,10 +262,6 @@ Result<state::FunctionRecord> function_record(StackContext& ctx, const cfn::Reso
   state::FunctionRecord f;
   if (!properties.contains("Code")) return required_property(ctx, id, "Code");
   const Json& code = properties["Code"];
-  if (code.is_object() && code.contains("ImageUri")) {
-    return make_error("Code.ImageUri is not emulated", ctx.where(id, "Code.ImageUri"),
-                      "package the function as an asset (lambda.Code.fromAsset)");
-  }
   const std::string runtime = string_property(properties, "Runtime").value_or("");
   f.handler = string_property(properties, "Handler").value_or("");
   if (runtime.empty() || f.handler.empty()) {
@@ -336,7 +332,32 @@ bool same_function(const state::FunctionRecord& a, const state::FunctionRecord& 
 
 }  // namespace
 
+bool is_image_function(const Json& properties) {
+  const auto code = properties.find("Code");
+  return string_property(properties, "PackageType").value_or("Zip") == "Image" ||
+         (code != properties.end() && code->is_object() && code->contains("ImageUri"));
+}
+
+// A container image function cannot run here (no Docker), but the stack
+// around it can: it is recorded, with Lambda's name and ARN, so that what
+// refers to it deploys and the zip functions beside it run.
+Status apply_image_function(StackContext& ctx, const cfn::Resource& resource, const Json& properties) {
+  // A zip function that became an image one no longer runs here.
+  auto prev = ctx.previous.find(resource.logical_id);
+  if (prev != ctx.previous.end() && prev->second.emulated)
+    LAYERED_TRY(ctx.state.remove_function(prev->second.physical_id));
+  auto record = new_record(ctx, resource, properties);
+  record.emulated = false;
+  const auto explicit_name = string_property(properties, "FunctionName");
+  if (explicit_name) LAYERED_TRY(check_function_name(ctx, resource.logical_id, *explicit_name));
+  record.physical_id = explicit_name.value_or(generated_name(ctx.stack.name, resource.logical_id));
+  record.attributes_json = Json{{"Arn", state::function_arn(ctx.env, record.physical_id)}}.dump();
+  ctx.result.not_emulated.push_back(resource.type + " " + resource.logical_id);
+  return record_resource(ctx, resource, std::move(record), "(a container image: recorded only, not run)");
+}
+
 Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Json& properties) {
+  if (is_image_function(properties)) return apply_image_function(ctx, resource, properties);
   auto prev = ctx.previous.find(resource.logical_id);
   std::optional<state::FunctionRecord> before;
   if (prev != ctx.previous.end()) {
