@@ -349,6 +349,19 @@ TEST_F(DoctorTest, PythonAndNodeLayouts) {
             "layout.nodejs-dir /opt/node_modules\n");
 }
 
+// Lambda starts /opt/extensions/* during Init; layered does not, and says so.
+TEST_F(DoctorTest, AnExtensionInALayerIsNamedAsNotRun) {
+  write("ext/extensions/telemetry-agent", "#!/bin/sh\n", true);
+  write("ext/extensions/README", "");  // not executable: not an extension
+  model::Function p = package({"ext"}, false);
+  p.runtime = model::Runtime::python3_12;
+  auto r = run(p);
+  EXPECT_EQ(codes(r), "layout.extension /opt/extensions/telemetry-agent\n");
+  auto f = with(r, "layout.extension");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].severity, Severity::warning);
+}
+
 TEST_F(DoctorTest, UnreadableInputsAreErrors) {
   model::Function p;
   p.layers.push_back({"", (root() / "nope.zip").string(), "gone"});

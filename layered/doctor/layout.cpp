@@ -220,6 +220,21 @@ void nodejs_layout(Context& ctx, const Source& source) {
             "put the modules in nodejs/node_modules/ (npm install --prefix nodejs)");
 }
 
+// Lambda starts each executable in /opt/extensions during Init (the
+// Extensions API); layered does not emulate that API, so the function runs
+// without them, which the user should hear before relying on one.
+void extensions(Context& ctx, const Source& source) {
+  for (const auto& f : source.files) {
+    if (f.directory || !f.executable || !f.rel.starts_with("extensions/") ||
+        f.rel.find('/', 11) != std::string::npos)
+      continue;
+    ctx.add(Severity::warning, "layout.extension", "/opt/" + f.rel, source.label,
+            "is a Lambda extension, which Lambda starts during Init; layered does not run extensions (nor "
+            "the Extensions and Telemetry APIs), so the function runs here without it",
+            "test what the function does without the extension, or on Lambda itself");
+  }
+}
+
 }  // namespace
 
 void check_layout(Context& ctx) {
@@ -240,6 +255,7 @@ void check_layout(Context& ctx) {
     misplaced_executables(ctx, source);
     python_layout(ctx, source, runtime);
     nodejs_layout(ctx, source);
+    extensions(ctx, source);
   }
 }
 
