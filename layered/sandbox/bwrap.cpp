@@ -99,7 +99,10 @@ Status add_mounts(Builder& b, const Plan& plan, bool disk_tmp) {
     return make_error("no image tree to build the sandbox from", "", "prepare one with prepare_image_tree");
   LAYERED_TRY(b.bind_dir(plan.image_dir, "/"));
   if (!plan.host_programs_dir.empty()) LAYERED_TRY(b.bind_dir(plan.host_programs_dir, kHostProgramsDir));
-  b.add({"--proc", "/proc", "--dev", "/dev"});
+  // Lambda has no /dev/shm (Python's multiprocessing.Queue and Pool fail
+  // there): bubblewrap's /dev is read-only, so nothing can be kept in
+  // memory outside the function's memory limit either.
+  b.add({"--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev"});
   if (disk_tmp) {
     LAYERED_TRY(b.reserve_tmp());
   } else {

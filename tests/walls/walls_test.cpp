@@ -137,11 +137,12 @@ TEST_F(Walls, NoEscapeWritesAnythingOfTheHostOrTheState) {
                      "try $BB chroot /proc/1/root true\n"
                      "try $BB nsenter -t 1 -m true\n"
                      "for f in /var/task/marker /opt/marker /opt/bin/marker /usr/lib64/marker /marker "
-                     "/proc/1/root/var/task/marker /proc/sys/kernel/hostname; do\n"
+                     "/proc/1/root/var/task/marker /proc/sys/kernel/hostname /dev/shm/fill /dev/marker; do\n"
                      "  (echo pwned > $f) 2>/dev/null && echo \"WROTE: $f\"\n"
                      "done\n"
                      "(echo pwned >> /opt/bin/busybox) 2>/dev/null && echo 'WROTE: busybox'\n"
                      "(echo pwned >> /usr/lib64/libc.so.6) 2>/dev/null && echo 'WROTE: libc'\n"
+                     "echo x > /dev/null && echo devnull-writable\n"
                      "echo attempts-done");
   const auto code_before = snapshot(root_ / "escape");
   const auto layer_before = snapshot(root_ / "layer");
@@ -149,6 +150,7 @@ TEST_F(Walls, NoEscapeWritesAnythingOfTheHostOrTheState) {
   EXPECT_NE(r.logs.find("attempts-done"), std::string::npos) << r.logs;
   EXPECT_EQ(r.logs.find("ESCAPED"), std::string::npos) << r.logs;
   EXPECT_EQ(r.logs.find("WROTE"), std::string::npos) << r.logs;
+  EXPECT_NE(r.logs.find("devnull-writable"), std::string::npos) << r.logs;
   EXPECT_EQ(snapshot(root_ / "escape"), code_before);
   EXPECT_EQ(snapshot(root_ / "layer"), layer_before);
   // The merged /opt in the cache holds links to the layer's files: unchanged too.
