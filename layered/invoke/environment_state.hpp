@@ -93,6 +93,7 @@ struct Environment::State {
   // It answered its last event but has not asked for the next one: until it
   // does, the Invoke phase goes on (post-response work) and no event goes.
   bool awaiting_next = false;
+  bool frozen = false;  // its processes are stopped (freeze)
   std::uint64_t peak_bytes = 0;
 
   // Reads what is waiting, but at most kDrainBytes, so that a function
@@ -122,6 +123,8 @@ struct Environment::State {
       drain_output();
       peak_bytes = std::max(peak_bytes, box->peak_memory_bytes());
     }
+    if (box && frozen) box->thaw();  // SIGKILL ends stopped processes too, but thaw for any left
+    frozen = false;
     box.reset();
     server.reset();
     ready = false;

@@ -96,6 +96,11 @@ class Environment {
                               const std::string& invoked_arn = {});
   // True while a runtime is initialized and waiting for events.
   bool warm() const;
+  // An idle environment's processes stop until its next invoke, as Lambda
+  // freezes one between invocations: what a function left running (a busy
+  // loop, a daemon) takes no CPU meanwhile. Not while the runtime still
+  // works on its last event (before its GET /next): true once frozen.
+  bool freeze();
   // Lays out the sandbox ahead of the first invoke (mounts, network, /tmp)
   // and holds it before the runtime starts, as Lambda prepares environments
   // before requests need them; the cold invoke's Init Duration is then the

@@ -236,6 +236,33 @@ TEST_F(InvokeTest, TheNextEventWaitsForWorkAfterTheAnswer) {
   EXPECT_NE(second->logs.find("lingered"), std::string::npos) << second->logs;
 }
 
+// What a function leaves running after its answer (a busy loop here) stops
+// while the environment is frozen, and goes on once it is invoked again.
+TEST_F(InvokeTest, AFrozenEnvironmentRunsNothingUntilItsNextInvoke) {
+  auto e = env("spin");
+  ASSERT_TRUE(e->invoke("{}").ok());
+  fs::path count;
+  for (int i = 0; i < 200 && count.empty(); ++i) {
+    for (const auto& entry : fs::directory_iterator(root_))
+      if (fs::exists(entry.path() / "count")) count = entry.path() / "count";
+    ::usleep(5000);
+  }
+  ASSERT_FALSE(count.empty()) << "the loop never started";
+  auto read_count = [&] { return static_cast<long>(fs::file_size(count)); };
+  // Not before the runtime is back at GET /next.
+  for (int i = 0; i < 400 && !e->freeze(); ++i) ::usleep(5000);
+  ::usleep(100000);  // a write in flight lands
+  const long frozen_at = read_count();
+  ::usleep(300000);
+  EXPECT_EQ(read_count(), frozen_at) << "the loop ran while frozen";
+  auto again = e->invoke(R"({"n":2})");
+  ASSERT_TRUE(again.ok()) << format_error(again.error());
+  EXPECT_EQ(again->payload, R"({"n":2})");
+  EXPECT_FALSE(again->report.init_duration_ms.has_value()) << "the same environment, thawed";
+  ::usleep(100000);
+  EXPECT_GT(read_count(), frozen_at) << "the loop did not go on";
+}
+
 TEST_F(InvokeTest, TimeoutKillsWithLambdasMessage) {
   auto s = spec("sleep");
   s.timeout_s = 1;

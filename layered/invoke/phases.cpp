@@ -172,6 +172,8 @@ Result<InvokeResult> Environment::invoke(const std::string& payload, const std::
     s.was_reset = true;
   }
   if (s.held && s.box && s.box->poll_exit()) s.discard();  // a prepared sandbox that failed
+  if (s.frozen && s.box) s.box->thaw();
+  s.frozen = false;
   if (auto back = phases.await_next(); !back) return back.error();
   auto failed_init = phases.initialize(inv);
   if (!failed_init) return failed_init.error();
@@ -190,6 +192,21 @@ Result<InvokeResult> Environment::invoke(const std::string& payload, const std::
       return phases.finish(inv, *settled);
     }
   }
+}
+
+bool Environment::freeze() {
+  State& s = *state_;
+  if (s.frozen) return true;
+  if (!s.ready || !s.box) return false;
+  for (int stale = 0; stale < 64 && s.server; ++stale) {
+    auto m = s.server->take();
+    if (!m) break;
+    if (m->kind == runtime_api::MessageKind::next_requested) s.awaiting_next = false;
+  }
+  if (s.awaiting_next) return false;
+  s.box->freeze();
+  s.frozen = true;
+  return true;
 }
 
 Result<InvokeResult> invoke_once(const model::Function& spec, const std::string& payload,

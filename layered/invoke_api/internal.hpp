@@ -164,6 +164,8 @@ class Pools {
   static constexpr auto kCapWait = std::chrono::seconds(30);
   // At the cap, an environment idle this long is taken for another function.
   static constexpr auto kEvictAfter = std::chrono::milliseconds(20);
+  // How long an environment stays idle before reap_idle freezes it.
+  static constexpr auto kFreezeAfter = std::chrono::milliseconds(50);
 
   // A warm environment of the function's deployed identity, else one
   // prepared ahead, else a new one prepared now; at the cap with none idle,

@@ -222,6 +222,11 @@ void Pools::reap_idle() {
       for (auto it = keep; it != f.idle.end(); ++it) expired.push_back(std::move(it->env));
       forget_locked(static_cast<int>(f.idle.end() - keep));
       f.idle.erase(keep, f.idle.end());
+      // Idle a moment: frozen until its next request, as on Lambda. Not at
+      // once, so that a busy function's next request finds it running.
+      const auto freeze_before = Clock::now() - kFreezeAfter;
+      for (auto& i : f.idle)
+        if (i.since <= freeze_before) i.env->freeze();
     }
   }
 }

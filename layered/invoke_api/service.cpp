@@ -344,8 +344,9 @@ class HttpService final : public Service {
   }
 
   void reap() {
-    const auto period =
-        std::clamp(options_.idle_timeout / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+    // Often enough to freeze an idle environment soon after kFreezeAfter.
+    const auto period = std::clamp(options_.idle_timeout / 4, std::chrono::milliseconds(10),
+                                   std::chrono::milliseconds(Pools::kFreezeAfter));
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
       lock.unlock();

@@ -171,6 +171,12 @@ class CgroupMonitor : public MemoryMonitor {
     std::istringstream in(read_text(dir_ + "/cgroup.procs"));
     for (long pid = 0; in >> pid;) ::kill(static_cast<pid_t>(pid), SIGKILL);
   }
+  std::vector<pid_t> members() override {
+    std::vector<pid_t> out;
+    std::istringstream in(read_text(dir_ + "/cgroup.procs"));
+    for (long pid = 0; in >> pid;) out.push_back(static_cast<pid_t>(pid));
+    return out;
+  }
   std::string method() const override { return v2_ ? "cgroup v2" : "cgroup v1"; }
   void set_has_peak(bool value) { has_peak_ = value; }
 
@@ -280,6 +286,7 @@ class ResidentSetMonitor : public MemoryMonitor {
   void kill_all() override {
     if (root_ > 0) ::kill(root_, SIGKILL);
   }
+  std::vector<pid_t> members() override { return root_ > 0 ? process_tree(root_) : std::vector<pid_t>{}; }
   std::string method() const override { return "resident set"; }
 
  private:
@@ -291,7 +298,7 @@ class ResidentSetMonitor : public MemoryMonitor {
 
 }  // namespace
 
-std::uint64_t tree_resident_bytes(pid_t root) {
+std::vector<pid_t> process_tree(pid_t root) {
   std::multimap<pid_t, pid_t> children;
   if (DIR* proc = ::opendir("/proc")) {
     while (dirent* e = ::readdir(proc)) {
@@ -307,17 +314,25 @@ std::uint64_t tree_resident_bytes(pid_t root) {
     }
     ::closedir(proc);
   }
-  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-  std::uint64_t total = 0;
+  std::vector<pid_t> tree;
   std::vector<pid_t> todo{root};
   while (!todo.empty()) {
     pid_t pid = todo.back();
     todo.pop_back();
+    tree.push_back(pid);
+    auto [from, to] = children.equal_range(pid);
+    for (auto it = from; it != to; ++it) todo.push_back(it->second);
+  }
+  return tree;
+}
+
+std::uint64_t tree_resident_bytes(pid_t root) {
+  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  std::uint64_t total = 0;
+  for (pid_t pid : process_tree(root)) {
     std::istringstream statm(read_text("/proc/" + std::to_string(pid) + "/statm"));
     std::uint64_t size = 0, resident = 0;
     if (statm >> size >> resident) total += resident * page;
-    auto [from, to] = children.equal_range(pid);
-    for (auto it = from; it != to; ++it) todo.push_back(it->second);
   }
   return total;
 }

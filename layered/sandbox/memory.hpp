@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sandbox/sandbox.hpp"
 
@@ -24,6 +25,8 @@ class MemoryMonitor {
   virtual bool out_of_memory() = 0;
   // Kills every process the monitor accounts for.
   virtual void kill_all() {}
+  // The processes it accounts for, now.
+  virtual std::vector<pid_t> members() = 0;
   virtual std::string method() const = 0;
 };
 
@@ -33,5 +36,7 @@ std::unique_ptr<MemoryMonitor> make_memory_monitor(std::uint64_t limit_bytes, Me
 
 // The resident set of `root` and all its descendants, in bytes (from /proc).
 std::uint64_t tree_resident_bytes(pid_t root);
+// `root` and all its descendants (from /proc).
+std::vector<pid_t> process_tree(pid_t root);
 
 }  // namespace layered::sandbox

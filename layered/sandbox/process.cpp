@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "sandbox/memory.hpp"
@@ -245,6 +246,24 @@ class ProcessSandbox : public Sandbox {
     (void)!::write(child_.release_fd, &go, 1);
     ::close(std::exchange(child_.release_fd, -1));
   }
+  // A process that forks while the others are stopped is caught in the
+  // next round; a few rounds catch a fork chain, a fork bomb is bounded by
+  // the process limit and stopped over the rounds that follow.
+  void freeze() override {
+    for (int round = 0; round < 8; ++round) {
+      bool stopped_any = false;
+      for (pid_t pid : memory_->members()) {
+        if (!frozen_.insert(pid).second) continue;
+        ::kill(pid, SIGSTOP);
+        stopped_any = true;
+      }
+      if (!stopped_any) return;
+    }
+  }
+  void thaw() override {
+    for (pid_t pid : frozen_) ::kill(pid, SIGCONT);
+    frozen_.clear();
+  }
   int output_fd() const override { return child_.output_fd; }
   int exit_fd() const override { return child_.exit_fd; }
   std::optional<ExitStatus> poll_exit() override {
@@ -284,6 +303,7 @@ class ProcessSandbox : public Sandbox {
   Child child_;
   std::unique_ptr<MemoryMonitor> memory_;
   bool through_bwrap_;
+  std::set<pid_t> frozen_;  // stopped by freeze(), to go on at thaw()
   std::optional<ExitStatus> status_;
 };
 

@@ -191,6 +191,10 @@ class Sandbox {
   // Reaps the process if it has exited.
   virtual std::optional<ExitStatus> poll_exit() = 0;
   virtual void kill() = 0;
+  // Stops every process of the environment (SIGSTOP), as Lambda freezes an
+  // environment between invocations, and lets them go on (SIGCONT).
+  virtual void freeze() {}
+  virtual void thaw() {}
   // Memory: `sample_interval_ms()` > 0 means call `sample_memory()` that
   // often (resident-set watch); a cgroup needs no sampling.
   virtual int sample_interval_ms() const = 0;
