@@ -117,6 +117,17 @@ struct Environment::State {
 
   void log_line(const std::string& line) { logs.line(line); }
 
+  // What the runtime sent since its last invoke is stale, but for its GET
+  // /next, which ends that invoke's phase; a runtime that keeps sending
+  // cannot hold the engine here.
+  void drain_stale_messages() {
+    for (int stale = 0; stale < 64 && server; ++stale) {
+      auto m = server->take();
+      if (!m) break;
+      if (m->kind == runtime_api::MessageKind::next_requested) awaiting_next = false;
+    }
+  }
+
   void discard() {
     if (box) {
       box->kill();

@@ -99,11 +99,7 @@ struct Environment::Phases {
   // timeout, is reset: this invoke initializes a new runtime rather than
   // failing for what the last one did.
   Status await_next() {
-    for (int stale = 0; stale < 64 && s.server; ++stale) {
-      auto m = s.server->take();
-      if (!m) break;
-      if (m->kind == runtime_api::MessageKind::next_requested) s.awaiting_next = false;
-    }
+    s.drain_stale_messages();
     if (!s.ready || !s.awaiting_next) return Ok{};
     const auto deadline = Clock::now() + std::chrono::seconds(s.spec.timeout_s);
     for (;;) {
@@ -198,11 +194,7 @@ bool Environment::freeze() {
   State& s = *state_;
   if (s.frozen) return true;
   if (!s.ready || !s.box) return false;
-  for (int stale = 0; stale < 64 && s.server; ++stale) {
-    auto m = s.server->take();
-    if (!m) break;
-    if (m->kind == runtime_api::MessageKind::next_requested) s.awaiting_next = false;
-  }
+  s.drain_stale_messages();
   if (s.awaiting_next) return false;
   s.box->freeze();
   s.frozen = true;
