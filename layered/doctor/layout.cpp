@@ -39,11 +39,11 @@ bool is_shared_library(const std::string& rel) {
 
 // The "3.x" of "python/lib/python3.x/site-packages[/...]", else "".
 std::string site_packages_version(const std::string& rel) {
-  constexpr std::string_view prefix = "python/lib/python";
-  if (!rel.starts_with(prefix)) return "";
-  const auto slash = rel.find('/', prefix.size());
+  constexpr std::string_view kPrefix = "python/lib/python";
+  if (!rel.starts_with(kPrefix)) return "";
+  const auto slash = rel.find('/', kPrefix.size());
   const std::string version =
-      rel.substr(prefix.size(), slash == std::string::npos ? slash : slash - prefix.size());
+      rel.substr(kPrefix.size(), slash == std::string::npos ? slash : slash - kPrefix.size());
   if (version.size() < 3 || !version.starts_with("3.") || !all_digits(std::string_view(version).substr(2)))
     return "";
   const std::string rest = slash == std::string::npos ? "" : rel.substr(slash);
