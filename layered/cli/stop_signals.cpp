@@ -1,4 +1,4 @@
-// SIGINT and SIGTERM as a descriptor. The handler only writes a byte; the
+// SIGINT, SIGTERM and SIGHUP as a descriptor. The handler only writes a byte; the
 // command waits on the pipe, or hands it to the engine as the abort signal
 // of its waits, and ends outside signal context. Handlers (unlike a blocked
 // signal mask) do not pass to the sandboxes' processes across exec. A second
@@ -40,6 +40,11 @@ Status install_stop_signals() {
   // SIGINT): `kill -INT` is how a script stops what it started.
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
+  // A closed terminal stops it as cleanly, unless started to outlive one
+  // (nohup ignores SIGHUP: that choice is kept).
+  struct sigaction hangup {};
+  if (::sigaction(SIGHUP, nullptr, &hangup) == 0 && hangup.sa_handler != SIG_IGN)
+    ::sigaction(SIGHUP, &action, nullptr);
   return Ok{};
 }
 

@@ -64,4 +64,16 @@ serve_pid=$!
 for _ in $(seq 1 100); do grep -q 'http://127' "$tmp/onpath.err" && break; sleep 0.1; done
 check "a layered-serve on PATH serves when none is beside layered" contains "$tmp/onpath.err" "Lambda's Invoke API on"
 check "  and stops on SIGTERM with status 0" stop_serve
+
+# A closed terminal (SIGHUP) stops it as cleanly as Ctrl-C.
+"$layered" serve --state "$tmp/state" --port 0 2>"$tmp/hup.err" &
+serve_pid=$!
+for _ in $(seq 1 100); do grep -q 'http://127' "$tmp/hup.err" && break; sleep 0.1; done
+descendants "$serve_pid" >"$tmp/children"
+kill -HUP "$serve_pid"
+rc=0
+wait "$serve_pid" || rc=$?
+serve_pid=""
+check "serve stops on SIGHUP with status 0" test "$rc" = 0
+check "  leaving nothing behind" no_leftovers
 finish
