@@ -260,8 +260,10 @@ class ProcessSandbox : public Sandbox {
       if (!stopped_any) return;
     }
   }
+  // The members now, not the pids stopped: one that died meanwhile (the
+  // memory limit's kill) may have left its number to a process elsewhere.
   void thaw() override {
-    for (pid_t pid : frozen_) ::kill(pid, SIGCONT);
+    for (pid_t pid : memory_->members()) ::kill(pid, SIGCONT);
     frozen_.clear();
   }
   int output_fd() const override { return child_.output_fd; }
@@ -303,7 +305,7 @@ class ProcessSandbox : public Sandbox {
   Child child_;
   std::unique_ptr<MemoryMonitor> memory_;
   bool through_bwrap_;
-  std::set<pid_t> frozen_;  // stopped by freeze(), to go on at thaw()
+  std::set<pid_t> frozen_;  // stopped by the freeze() under way (its rounds)
   std::optional<ExitStatus> status_;
 };
 
