@@ -249,6 +249,39 @@ TEST_F(DeployTest, DestroyRefusesWhileExportsAreImported) {
   EXPECT_TRUE(store_->keys().empty());
 }
 
+// DeletionPolicy Retain on a function: on AWS it outlives its stack and is
+// still invoked; it was deleted with the stack while "retaining" was said.
+// Deployed again, the stack takes its retained function over (its name is
+// derived here, where AWS's would be new).
+TEST_F(DeployTest, ARetainedFunctionOutlivesItsStackAndIsListed) {
+  auto dir = use("conditions");
+  const fs::path file = dir / "Conditions-example.template.json";
+  Json tpl = read_json(file);
+  tpl["Resources"]["Fn9270CBC0"]["DeletionPolicy"] = "Retain";
+  write_json(file, tpl);
+  ASSERT_TRUE(run(dir, {}).ok());
+  auto before = state_->find_function("Conditions-example/Fn");
+  ASSERT_TRUE(before.ok());
+  auto destroyed = destroy(*state_, *store_, {"Conditions-example"}, nullptr);
+  ASSERT_TRUE(destroyed.ok()) << format_error(destroyed.error());
+  EXPECT_TRUE(state_->stacks()->empty());
+  auto after = state_->resolve_function(before->name);
+  ASSERT_TRUE(after.ok()) << format_error(after.error());
+  EXPECT_EQ(after->stack, "");
+  EXPECT_TRUE(fs::exists(after->code_dir)) << "its code was collected";
+  auto inv = inventory(*state_);
+  ASSERT_TRUE(inv.ok());
+  const std::string text = render_text(*inv);
+  EXPECT_NE(text.find("Conditions-example/Fn  (retained: its stack is gone)"), std::string::npos) << text;
+  auto again = run(dir, {});
+  ASSERT_TRUE(again.ok()) << format_error(again.error());
+  auto adopted = state_->find_function("Conditions-example/Fn");
+  ASSERT_TRUE(adopted.ok());
+  EXPECT_EQ(adopted->name, before->name);
+  EXPECT_EQ(adopted->stack, "Conditions-example");
+  EXPECT_EQ(state_->stacks()->size(), 1u);
+}
+
 // A layer version kept by DeletionPolicy Retain outlives its stack: the
 // text list said only "no stacks deployed" and hid it.
 TEST_F(DeployTest, ARetainedLayerVersionIsListedOnceNoStackIsLeft) {

@@ -377,7 +377,12 @@ Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Js
     if (!before || replaced) {
       auto clash = ctx.state.function(f->name);
       if (!clash.ok()) return clash.error();
-      if (clash->has_value()) {
+      // A generated name is unique on AWS (its suffix is random); here it is
+      // derived, so a stack deployed again meets the function it retained:
+      // it takes that one over. A name given in the template clashes, as on AWS.
+      const bool retained_here =
+          clash->has_value() && (*clash)->stack.empty() && !string_property(properties, "FunctionName");
+      if (clash->has_value() && !retained_here) {
         auto owner = ctx.state.stack_environment((*clash)->stack);
         if (!owner.ok()) return owner.error();
         return make_error(f->name + " already exists in stack " + stack_id(*owner, (*clash)->stack),

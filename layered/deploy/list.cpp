@@ -128,7 +128,8 @@ std::string render_text(const Inventory& inv) {
   }
   if (!inv.functions.empty()) out << "Functions:\n";
   for (const auto& f : inv.functions) {
-    out << "  " << (f.construct_path.empty() ? f.stack + "/" + f.logical_id : f.construct_path) << "\n";
+    out << "  " << (f.construct_path.empty() ? f.stack + "/" + f.logical_id : f.construct_path)
+        << (f.stack.empty() ? "  (retained: its stack is gone)" : "") << "\n";
     out << "    name: " << f.name << "\n    arn: " << f.arn
         << "\n    runtime: " << model::to_string(f.runtime) << " (" << model::to_string(f.architecture)
         << "), handler: " << f.handler << ", memory: " << f.memory_mb << " MB, timeout: " << f.timeout_s

@@ -121,6 +121,8 @@ Status apply_resource(StackContext& ctx, const cfn::Resource& resource, const Js
 }
 
 Status remove_physical(state::State& state, const state::ResourceRecord& record, bool retain) {
+  // A retained function outlives its stack, as on AWS: still invokable.
+  if (retain && record.type == "AWS::Lambda::Function") return state.orphan_function(record.physical_id);
   if (retain) return Ok{};
   if (record.type == "AWS::Lambda::LayerVersion") return state.mark_layer_version_deleted(record.physical_id);
   // With all its versions and aliases, as Lambda's DeleteFunction.

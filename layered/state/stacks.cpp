@@ -36,7 +36,8 @@ Result<std::vector<std::string>> strings(Statement& q) {
 }  // namespace
 
 Result<std::vector<StackRecord>> State::stacks() const {
-  auto q = impl_->query(stack_columns(*impl_) + "ORDER BY rowid");
+  // "" holds the functions their stacks retained (orphan_function).
+  auto q = impl_->query(stack_columns(*impl_) + "WHERE name != '' ORDER BY rowid");
   std::vector<StackRecord> out;
   LAYERED_TRY(q.each([&] { out.push_back(read_stack(q)); }));
   return out;

@@ -226,6 +226,10 @@ class State {
   Status delete_alias(const std::string& function, const std::string& name);
   // Lambda's DeleteFunction: the function with all its versions and aliases.
   Status remove_function(const std::string& name);
+  // A function its stack let go of (DeletionPolicy Retain): it stays, with
+  // its versions and aliases, owned by no stack (stack ""); on AWS it
+  // outlives the stack and is still invoked.
+  Status orphan_function(const std::string& name);
   // What `invoke` runs for FUNCTION[:QUALIFIER] (name, construct path or ARN,
   // qualifier $LATEST, a version number or an alias): the function's
   // configuration at that version, with `version` the number that runs and

@@ -231,6 +231,16 @@ Status State::remove_function(const std::string& name) {
   return delete_function(name);
 }
 
+Status State::orphan_function(const std::string& name) {
+  // functions.stack names a stack row (and goes with it): the retained ones
+  // belong to a row of their own, named "", which stacks() never lists.
+  LAYERED_TRY(impl_
+                  ->query("INSERT OR IGNORE INTO stacks(name, status, template_digest, outputs, parameters, "
+                          "deployed_at) VALUES('', 'RETAINED', '', '{}', '{}', '')")
+                  .run());
+  return impl_->query("UPDATE functions SET stack = '' WHERE name = ?1").bind(1, name).run();
+}
+
 Result<FunctionRecord> State::resolve_function(const std::string& key, double draw) const {
   auto [base, qualifier] = split_qualifier(key);
   auto function = find_function(base);
