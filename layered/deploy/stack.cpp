@@ -222,6 +222,7 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
                    false,
                    {},
                    {},
+                   {},
                    {}};
   ctx.result.name = stack.name;
   ctx.result.stack_id = stack_id(ctx.env, stack.name);

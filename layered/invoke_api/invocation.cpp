@@ -75,8 +75,8 @@ Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name,
   const auto name_at = arn.find(":function:");
   const auto qualifier_at = name_at == std::string::npos ? arn.npos : arn.find(':', name_at + 10);
   request.invoked_arn = arn.substr(0, qualifier_at);
-  if (const auto& qualifier = std::get<FunctionRef>(ref).qualifier; !qualifier.empty())
-    request.invoked_arn += ":" + qualifier;
+  if (const auto& given = std::get<FunctionRef>(ref).qualifier; !given.empty())
+    request.invoked_arn += ":" + given;
   const bool async = request.type == InvocationType::event;
   const std::size_t limit = async ? kMaxAsyncPayload : kMaxSyncPayload;
   if (payload.size() > limit) return request_too_large(limit, async ? "InvokeAsync" : "InvokeFunction");
