@@ -1,7 +1,8 @@
 // The services a function is wired to are recorded only, but what refers to
 // them reads CloudFormation's shapes: a queue's Ref is its URL, a topic's its
 // ARN, a bucket's name is lower case. An attribute nothing here can know is
-// a marked placeholder, not a failed deploy.
+// a marked placeholder, not a failed deploy. A container image function is
+// recorded the same way, so the stack around it deploys.
 #include <gtest/gtest.h>
 
 #include "deploy/deploy.hpp"
@@ -100,6 +101,34 @@ TEST_F(ServiceResources, AnAttributeNothingHereKnowsIsAMarkedPlaceholder) {
            "Fn::GetAtt Cache.RedisEndpoint.Address is given the placeholder "
            "'<Cache.RedisEndpoint.Address: not emulated>'"))
       << ::testing::PrintToString(progress_);
+}
+
+// DockerImageFunction: layered runs no containers, but the stack around it
+// deploys (it was refused whole, zip functions beside it included).
+TEST_F(ServiceResources, AContainerImageFunctionIsRecordedAndTheStackDeploys) {
+  auto dir = use("conditions");
+  const fs::path file = dir / "Conditions-example.template.json";
+  Json tpl = read_json(file);
+  Json image = tpl["Resources"]["Fn9270CBC0"];
+  image["Properties"].erase("Runtime");
+  image["Properties"].erase("Handler");
+  image["Properties"]["PackageType"] = "Image";
+  image["Properties"]["Code"] = {{"ImageUri", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"}};
+  tpl["Resources"]["ImageFn"] = image;
+  tpl["Outputs"]["ImageArn"] = {{"Value", {{"Fn::GetAtt", Json::array({"ImageFn", "Arn"})}}}};
+  write_json(file, tpl);
+  auto result = run(dir, {});
+  ASSERT_TRUE(result.ok()) << format_error(result.error());
+  EXPECT_EQ((*result)[0].not_emulated, std::vector<std::string>{"AWS::Lambda::Function ImageFn"});
+  auto functions = state_->functions();
+  ASSERT_EQ(functions->size(), 1u) << "the zip function runs; the image one is a record";
+  const auto outputs = (*result)[0].outputs;
+  auto arn =
+      std::find_if(outputs.begin(), outputs.end(), [](const auto& o) { return o.first == "ImageArn"; });
+  ASSERT_NE(arn, outputs.end());
+  EXPECT_EQ(
+      arn->second.rfind("arn:aws:lambda:us-east-1:123456789012:function:Conditions-example-ImageFn-", 0), 0u)
+      << arn->second;
 }
 
 }  // namespace
