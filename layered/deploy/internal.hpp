@@ -62,6 +62,10 @@ struct Identity {
   Json attributes = Json::object();
 };
 using Describe = Identity (*)(const StackContext&, const cfn::Resource&, const Json&);
+// A UUID-shaped identifier derived from `seed`; "<region>:<account>" of the
+// stack, as ARNs hold it (recorded.cpp).
+std::string uuid(const std::string& seed);
+std::string region_account(const StackContext& ctx);
 // The services a function is most often wired to (storage, queues, APIs,
 // events, secrets, logs), by type (services.cpp).
 const std::map<std::string, Describe>& service_types();

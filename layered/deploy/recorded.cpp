@@ -9,9 +9,6 @@
 
 namespace layered::deploy::detail {
 
-namespace {
-
-// A UUID-shaped identifier derived from `seed` (event source mappings).
 std::string uuid(const std::string& seed) {
   std::string h = store::sha256_hex(seed);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
@@ -19,6 +16,8 @@ std::string uuid(const std::string& seed) {
 }
 
 std::string region_account(const StackContext& ctx) { return ctx.env.region + ":" + ctx.env.account_id; }
+
+namespace {
 
 // The function a FunctionName property names, as its unqualified ARN plus
 // the qualifier when there is one.

@@ -11,8 +11,6 @@ namespace layered::deploy::detail {
 
 namespace {
 
-std::string region_account(const StackContext& ctx) { return ctx.env.region + ":" + ctx.env.account_id; }
-
 std::string arn(const StackContext& ctx, const std::string& service, const std::string& resource) {
   return "arn:aws:" + service + ":" + region_account(ctx) + ":" + resource;
 }
@@ -37,12 +35,6 @@ std::string derived(const StackContext& ctx, const cfn::Resource& r, const std::
 
 const std::string kLowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789";
 const std::string kUpperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-std::string uuid(const StackContext& ctx, const cfn::Resource& r) {
-  const std::string h = store::sha256_hex("uuid:" + ctx.stack.name + "/" + r.logical_id);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
-         h.substr(20, 12);
-}
 
 // S3 generates lower-case names of at most 63 characters.
 Identity bucket(const StackContext& ctx, const cfn::Resource& r, const Json& p) {
@@ -94,7 +86,7 @@ Identity secret(const StackContext& ctx, const cfn::Resource& r, const Json& p) 
 
 Identity key(const StackContext& ctx, const cfn::Resource& r, const Json& p) {
   (void)p;
-  const std::string id = uuid(ctx, r);
+  const std::string id = uuid("key:" + ctx.stack.name + "/" + r.logical_id);
   return {id, {{"Arn", arn(ctx, "kms", "key/" + id)}, {"KeyId", id}}};
 }
 
