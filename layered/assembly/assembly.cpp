@@ -241,6 +241,14 @@ std::string trim_cdk_path(std::string_view cdk_path) {
   return path;
 }
 
+bool is_image_package(const json& properties) {
+  if (!properties.is_object()) return false;
+  const auto type = properties.find("PackageType");
+  const auto code = properties.find("Code");
+  return (type != properties.end() && type->is_string() && *type == "Image") ||
+         (code != properties.end() && code->is_object() && code->contains("ImageUri"));
+}
+
 std::string construct_path(const json& resource) {
   if (!resource.is_object()) return {};
   auto metadata = resource.find("Metadata");

@@ -144,6 +144,10 @@ Result<Assembly> load(const std::filesystem::path& dir);
 // "Lambda-layers-example/GreetingFunction" (a trailing "/Resource" or
 // "/Default" is dropped). "" when the resource has no such metadata.
 std::string construct_path(const nlohmann::json& resource);
+// Whether a function's Properties make it a container image (PackageType
+// Image, or Code.ImageUri: CDK's DockerImageFunction), which layered
+// records but cannot run.
+bool is_image_package(const nlohmann::json& properties);
 // The same for a raw "aws:cdk:path" value.
 std::string trim_cdk_path(std::string_view cdk_path);
 

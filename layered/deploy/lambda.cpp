@@ -332,12 +332,6 @@ bool same_function(const state::FunctionRecord& a, const state::FunctionRecord& 
 
 }  // namespace
 
-bool is_image_function(const Json& properties) {
-  const auto code = properties.find("Code");
-  return string_property(properties, "PackageType").value_or("Zip") == "Image" ||
-         (code != properties.end() && code->is_object() && code->contains("ImageUri"));
-}
-
 // A container image function cannot run here (no Docker), but the stack
 // around it can: it is recorded, with Lambda's name and ARN, so that what
 // refers to it deploys and the zip functions beside it run.
@@ -357,7 +351,7 @@ Status apply_image_function(StackContext& ctx, const cfn::Resource& resource, co
 }
 
 Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Json& properties) {
-  if (is_image_function(properties)) return apply_image_function(ctx, resource, properties);
+  if (assembly::is_image_package(properties)) return apply_image_function(ctx, resource, properties);
   auto prev = ctx.previous.find(resource.logical_id);
   std::optional<state::FunctionRecord> before;
   if (prev != ctx.previous.end()) {

@@ -213,15 +213,6 @@ std::optional<std::string> inline_code(const StackRun& run, const cfn::Evaluator
   return value->is_string() ? std::optional<std::string>(value->get<std::string>()) : std::nullopt;
 }
 
-// PackageType Image, or Code.ImageUri (CDK's DockerImageFunction).
-bool is_image_package(const Json& properties) {
-  if (!properties.is_object()) return false;
-  const auto type = properties.find("PackageType");
-  const auto code = properties.find("Code");
-  return (type != properties.end() && type->is_string() && *type == "Image") ||
-         (code != properties.end() && code->is_object() && code->contains("ImageUri"));
-}
-
 Candidate describe(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r, const Json& raw) {
   Candidate c;
   model::Function& f = c.function;
@@ -232,7 +223,7 @@ Candidate describe(const StackRun& run, const cfn::Evaluator& ev, const cfn::Res
   f.name = literal_or(r.properties, "FunctionName", f.construct_path);
   c.names = {r.logical_id, f.construct_path, f.name};
   const std::string where = run.stack.name + "/" + r.logical_id + ".Properties.Runtime";
-  if (is_image_package(r.properties)) {
+  if (assembly::is_image_package(r.properties)) {
     c.findings.push_back(
         {Severity::warning, "package.image", run.stack.name + "/" + r.logical_id + ".Properties.Code", "",
          "function '" + f.construct_path +
