@@ -62,9 +62,7 @@ struct Identity {
   Json attributes = Json::object();
 };
 using Describe = Identity (*)(const StackContext&, const cfn::Resource&, const Json&);
-// A UUID-shaped identifier derived from `seed`; "<region>:<account>" of the
-// stack, as ARNs hold it (recorded.cpp).
-std::string uuid(const std::string& seed);
+// "<region>:<account>" of the stack, as ARNs hold it (recorded.cpp).
 std::string region_account(const StackContext& ctx);
 // The services a function is most often wired to (storage, queues, APIs,
 // events, secrets, logs), by type (services.cpp).
@@ -99,9 +97,6 @@ Error required_property(const StackContext& ctx, const std::string& logical_id, 
 // Stores an asset named by a Code / Content object ({S3Bucket, S3Key}).
 Result<store::StoredAsset> store_asset(StackContext& ctx, const std::string& logical_id, const Json& location,
                                        const std::string& where);
-
-// arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>, in `env`.
-std::string stack_id(const state::Settings& env, const std::string& stack);
 
 // Now, in UTC, as CloudFormation and Lambda record times.
 std::string now_utc();

@@ -379,7 +379,7 @@ Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Js
       if (clash->has_value() && !retained_here) {
         auto owner = ctx.state.stack_environment((*clash)->stack);
         if (!owner.ok()) return owner.error();
-        return make_error(f->name + " already exists in stack " + stack_id(*owner, (*clash)->stack),
+        return make_error(f->name + " already exists in stack " + state::stack_arn(*owner, (*clash)->stack),
                           ctx.where(resource.logical_id, "FunctionName"),
                           "function names are unique: choose another");
       }

@@ -9,12 +9,6 @@
 
 namespace layered::deploy::detail {
 
-std::string uuid(const std::string& seed) {
-  std::string h = store::sha256_hex(seed);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
-         h.substr(20, 12);
-}
-
 std::string region_account(const StackContext& ctx) { return ctx.env.region + ":" + ctx.env.account_id; }
 
 namespace {
@@ -70,7 +64,7 @@ Identity event_invoke_config(const StackContext& ctx, const cfn::Resource& r, co
 
 Identity event_source_mapping(const StackContext& ctx, const cfn::Resource& r, const Json& p) {
   (void)p;
-  std::string id = uuid(ctx.stack.name + "/" + r.logical_id);
+  std::string id = store::uuid_of(ctx.stack.name + "/" + r.logical_id);
   return {
       id,
       {{"Id", id},

@@ -200,11 +200,4 @@ Result<store::StoredAsset> store_asset(StackContext& ctx, const std::string& log
   return stored;
 }
 
-std::string stack_id(const state::Settings& env, const std::string& stack) {
-  std::string h = store::sha256_hex("stack:" + env.account_id + "/" + stack);
-  return "arn:aws:cloudformation:" + env.region + ":" + env.account_id + ":stack/" + stack + "/" +
-         h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
-         h.substr(20, 12);
-}
-
 }  // namespace layered::deploy::detail

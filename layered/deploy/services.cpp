@@ -86,7 +86,7 @@ Identity secret(const StackContext& ctx, const cfn::Resource& r, const Json& p) 
 
 Identity key(const StackContext& ctx, const cfn::Resource& r, const Json& p) {
   (void)p;
-  const std::string id = uuid("key:" + ctx.stack.name + "/" + r.logical_id);
+  const std::string id = store::uuid_of("key:" + ctx.stack.name + "/" + r.logical_id);
   return {id, {{"Arn", arn(ctx, "kms", "key/" + id)}, {"KeyId", id}}};
 }
 

@@ -63,7 +63,7 @@ cfn::Environment environment(StackContext& ctx, const std::optional<state::Stack
   env.account_id = ctx.env.account_id;
   env.region = ctx.env.region;
   env.stack_name = ctx.stack.name;
-  env.stack_id = stack_id(ctx.env, ctx.stack.name);
+  env.stack_id = state::stack_arn(ctx.env, ctx.stack.name);
   env.parameter_overrides = parameter_values(ctx, before);
   env.ssm = [&ctx](const std::string& name) -> std::optional<std::string> {
     auto p = ctx.state.ssm_parameter(name);
@@ -225,7 +225,7 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
                    {},
                    {}};
   ctx.result.name = stack.name;
-  ctx.result.stack_id = stack_id(ctx.env, stack.name);
+  ctx.result.stack_id = state::stack_arn(ctx.env, stack.name);
   auto previous_stack = state.stack(stack.name);
   if (!previous_stack.ok()) return previous_stack.error();
   auto before = state.resources(stack.name);

@@ -85,8 +85,7 @@ cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
   env.account_id = resolved.account_id;
   env.region = resolved.region;
   env.stack_name = run.stack.name;
-  env.stack_id =
-      "arn:aws:cloudformation:" + env.region + ":" + env.account_id + ":stack/" + run.stack.name + "/doctor";
+  env.stack_id = state::stack_arn(resolved, run.stack.name);
   env.parameter_overrides = run.stack.asset_parameters;
   // A parameter given at the last deploy (--parameters) keeps its value, as in deploy.
   if (run.state) {

@@ -91,9 +91,10 @@ class Environment {
   // `client_context` is decoded JSON (decode_client_context) or empty.
   // `invoked_arn`: the ARN the caller named (an alias's, a version's, or
   // unqualified), which the runtime sees as Lambda-Runtime-Invoked-Function-
-  // Arn; empty for the function's own.
+  // Arn; empty for the function's own. `request_id`: the id an Event
+  // invocation's 202 already gave its caller; empty for a new one.
   Result<InvokeResult> invoke(const std::string& payload, const std::string& client_context = {},
-                              const std::string& invoked_arn = {});
+                              const std::string& invoked_arn = {}, const std::string& request_id = {});
   // True while a runtime is initialized and waiting for events.
   bool warm() const;
   // An idle environment's processes stop until its next invoke, as Lambda

@@ -157,10 +157,11 @@ struct Environment::Phases {
 };
 
 Result<InvokeResult> Environment::invoke(const std::string& payload, const std::string& client_context,
-                                         const std::string& invoked_arn) {
+                                         const std::string& invoked_arn, const std::string& request_id) {
   State& s = *state_;
   Phases phases{s};
   Invocation inv;
+  if (!request_id.empty()) inv.request_id = request_id;
   inv.result.report.request_id = inv.request_id;
   inv.result.report.memory_mb = s.spec.memory_mb;
   if (s.ready && s.box && s.box->poll_exit()) {  // died while idle

@@ -42,6 +42,25 @@ std::string string_property(const state::ResourceRecord& resource, const char* n
   return "";
 }
 
+// The function's tags as GetFunction lists them: its template's Tags, and
+// the three that CloudFormation adds to whatever a stack creates.
+std::map<std::string, std::string> tags_of(const state::ResourceRecord& resource,
+                                           const std::string& stack_arn) {
+  std::map<std::string, std::string> tags;
+  json props = json::parse(resource.properties_json, nullptr, false);
+  if (props.is_object() && props.contains("Tags") && props["Tags"].is_array()) {
+    for (const auto& tag : props["Tags"]) {
+      if (tag.is_object() && tag.contains("Key") && tag["Key"].is_string() && tag.contains("Value") &&
+          tag["Value"].is_string())
+        tags[tag["Key"].get<std::string>()] = tag["Value"].get<std::string>();
+    }
+  }
+  tags["aws:cloudformation:stack-name"] = resource.stack;
+  tags["aws:cloudformation:stack-id"] = stack_arn;
+  tags["aws:cloudformation:logical-id"] = resource.logical_id;
+  return tags;
+}
+
 std::string identity_of(const state::FunctionRecord& f) {
   json id{f.name,        f.code_key,
           f.code_dir,    model::to_string(f.runtime),
@@ -77,6 +96,7 @@ Status read_versions(const state::State& state, Snapshot& snapshot) {
     Deployed d;
     d.reserved_concurrency = latest->reserved_concurrency;
     d.role = latest->role;
+    d.tags = latest->tags;
     d.description = v.description.empty() ? latest->description : v.description;
     d.record = std::move(v.function);
     d.record.arn = v.arn;
@@ -98,6 +118,7 @@ Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state)
   snapshot->layers = std::move(*layers);
   std::map<std::string, std::vector<state::ResourceRecord>> resources;
   std::map<std::string, std::string> deployed_at;
+  std::map<std::string, std::string> stack_arns;
   for (auto& f : *functions) {
     if (!resources.contains(f.stack)) {
       auto rs = state.resources(f.stack);
@@ -105,7 +126,11 @@ Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state)
       resources[f.stack] = std::move(*rs);
       auto stack = state.stack(f.stack);
       if (!stack) return stack.error();
-      if (*stack) deployed_at[f.stack] = (*stack)->deployed_at;
+      if (*stack) {
+        deployed_at[f.stack] = (*stack)->deployed_at;
+        stack_arns[f.stack] = state::stack_arn(
+            state::resolve_environment(snapshot->settings, (*stack)->account_id, (*stack)->region), f.stack);
+      }
     }
     Deployed d;
     for (const auto& r : resources[f.stack]) {
@@ -113,6 +138,7 @@ Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state)
       d.reserved_concurrency = reserved_concurrency(r);
       d.role = string_property(r, "Role");
       d.description = string_property(r, "Description");
+      d.tags = tags_of(r, stack_arns[f.stack]);
     }
     d.identity = identity_of(f);
     d.last_modified = lambda_time(deployed_at[f.stack]);

@@ -1,6 +1,7 @@
 // Lambda's error responses as the SDKs parse them (restJson): the code in the
-// x-amzn-ErrorType header, the text in the body's "message" (botocore's
-// RestJSONParser and the JS SDK v3's loadRestJsonErrorCode read both).
+// x-amzn-ErrorType header, the text in the body's "message" or "Message"
+// (botocore's RestJSONParser and the JS SDK v3's loadRestJsonErrorCode read
+// either, and the exception's modelled field the one its shape names).
 #include <nlohmann/json.hpp>
 
 #include "invoke_api/internal.hpp"
@@ -26,6 +27,8 @@ ApiError invalid_parameter(const std::string& message) {
   return {400, "InvalidParameterValueException", message, ""};
 }
 
+ApiError validation_error(const std::string& message) { return {400, "ValidationException", message, ""}; }
+
 ApiError throttled(const std::string& reason) {
   return {429, "TooManyRequestsException", "Rate Exceeded.", reason};
 }
@@ -33,7 +36,12 @@ ApiError throttled(const std::string& reason) {
 ApiError service_error(const std::string& message) { return {500, "ServiceException", message, ""}; }
 
 std::string error_body(const ApiError& error) {
-  nlohmann::json body{{"Type", error.status >= 500 ? "Service" : "User"}, {"message", error.message}};
+  // The Lambda API model spells the member "Message" for these (botocore
+  // and the JS SDK read it into the exception's Message field).
+  const bool capital = error.type == "ResourceNotFoundException" || error.type == "ServiceException";
+  nlohmann::json body{{capital ? "Message" : "message", error.message}};
+  // ValidationException is the front end's, outside the model: no Type.
+  if (error.type != "ValidationException") body["Type"] = error.status >= 500 ? "Service" : "User";
   if (!error.reason.empty()) body["Reason"] = error.reason;
   // The message may quote what the client sent, which need not be UTF-8.
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -45,9 +45,12 @@ ApiError function_not_found(const std::string& arn);
 ApiError request_too_large(std::size_t limit, const std::string& operation);
 ApiError invalid_request_content(const std::string& detail);
 ApiError invalid_parameter(const std::string& message);
+// A request outside the API model's constraints (a pattern, an enum).
+ApiError validation_error(const std::string& message);
 ApiError throttled(const std::string& reason);
 ApiError service_error(const std::string& message);
-// {"Type":"User"|"Service","message":...[,"Reason":...]}
+// {"Type":"User"|"Service","message":...[,"Reason":...]}, with "Message"
+// for the exceptions whose model member is spelled so.
 std::string error_body(const ApiError& error);
 
 // base64 of the log's last kLogTailBytes.
@@ -59,11 +62,13 @@ struct FunctionRef {
   std::string qualifier;  // "" when none
   std::string region;     // "" unless an ARN gave one
   std::string account;    // "" unless an (partial) ARN gave one
+  std::string partition;  // "" unless an ARN gave one ("aws" when it left it out)
 };
 
 // name | name:qualifier | account:function:name[:qualifier] |
+// [region:]account:function:name[:qualifier] |
 // arn:aws:lambda:region:account:function:name[:qualifier]; `query_qualifier`
-// is ?Qualifier=. An error is InvalidParameterValueException.
+// is ?Qualifier=. A name outside Lambda's pattern is a ValidationException.
 Api<FunctionRef> parse_function_name(const std::string& function_name, const std::string& query_qualifier);
 
 // One deployed function as serve sees it at a point in time.
@@ -72,6 +77,7 @@ struct Deployed {
   std::optional<int> reserved_concurrency;  // ReservedConcurrentExecutions
   std::string role;                         // the Role property, as deployed
   std::string description;
+  std::map<std::string, std::string> tags;  // the function's, as GetFunction lists them
   // Changes whenever a redeploy changes what an environment would run.
   std::string identity;
   std::string last_modified;  // Lambda's format: 2024-01-01T00:00:00.000+0000
@@ -113,11 +119,37 @@ class Catalog {
   std::shared_ptr<const Snapshot> snapshot_;
 };
 
+// Marker: the index to start at, as Lambda's opaque token; MaxItems 1..10000.
+struct Page {
+  std::size_t start = 0;
+  std::size_t size = 50;
+};
+Api<Page> page_of(const std::string& marker, const std::string& max_items);
+
+// One page of `items` under `key`, at most `most` whatever MaxItems asks,
+// with NextMarker when more follow.
+template <class Item, class ToJson>
+Api<std::string> paged(const std::vector<Item>& items, const char* key, const std::string& marker,
+                       const std::string& max_items, ToJson to_json, std::size_t most = 10000) {
+  auto page = page_of(marker, max_items);
+  if (auto* error = std::get_if<ApiError>(&page)) return *error;
+  const std::size_t start = std::get<Page>(page).start;
+  const std::size_t size = std::min(std::get<Page>(page).size, most);
+  nlohmann::json listed = nlohmann::json::array();
+  for (std::size_t i = start; i < items.size() && i < start + size; ++i) listed.push_back(to_json(items[i]));
+  nlohmann::json body{{key, listed}};
+  if (start + size < items.size()) body["NextMarker"] = std::to_string(start + size);
+  return body.dump();
+}
+
 // The read APIs' response bodies (Lambda API reference shapes).
 nlohmann::json configuration(const Deployed& function);
-Api<std::string> list_functions(const Snapshot& snapshot, const std::string& marker,
-                                const std::string& max_items);
-std::string get_function(const Deployed& function);
+// Each item once per function, or with FunctionVersion=ALL each published
+// version after its $LATEST.
+Api<std::string> list_functions(const Snapshot& snapshot, const std::string& function_version,
+                                const std::string& marker, const std::string& max_items);
+// `function_arn`: as the caller named it (an alias's or $LATEST's qualified).
+std::string get_function(const Deployed& function, const std::string& function_arn);
 // CompatibleRuntime and CompatibleArchitecture of ListLayers and
 // ListLayerVersions; "" matches every layer version.
 struct LayerFilter {
@@ -132,11 +164,14 @@ Api<std::string> list_layer_versions(const Snapshot& snapshot, const std::string
 Api<std::string> get_layer_version(const Snapshot& snapshot, const std::string& layer,
                                    const std::string& version);
 Api<std::string> get_layer_version_by_arn(const Snapshot& snapshot, const std::string& arn);
-// Versions, aliases and concurrency (invoke_api/versions.cpp); every item,
-// no paging.
-Api<std::string> list_versions(const Snapshot& snapshot, const std::string& function_name);
+// Versions, aliases and concurrency (invoke_api/versions.cpp).
+Api<std::string> list_versions(const Snapshot& snapshot, const std::string& function_name,
+                               const std::string& marker, const std::string& max_items);
 Api<std::string> get_function_concurrency(const Snapshot& snapshot, const std::string& function_name);
-Api<std::string> list_aliases(const Snapshot& snapshot, const std::string& function_name);
+// `function_version`: "" for all, else only the aliases pointing at it.
+Api<std::string> list_aliases(const Snapshot& snapshot, const std::string& function_name,
+                              const std::string& function_version, const std::string& marker,
+                              const std::string& max_items);
 Api<std::string> get_alias(const Snapshot& snapshot, const std::string& function_name,
                            const std::string& alias);
 

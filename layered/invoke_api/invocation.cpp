@@ -10,25 +10,43 @@ namespace layered::invoke_api {
 
 namespace {
 
-Api<const Deployed*> resolve(const FunctionRef& ref, const Snapshot& snapshot) {
+// `route`: an alias's weighted routing draws a version (Invoke); else the
+// alias's own version (the read APIs).
+Api<const Deployed*> resolve(const FunctionRef& ref, const Snapshot& snapshot, bool route) {
   // A function lives in its stack's account and region: an ARN naming
   // another one names another function.
   const Deployed* found = snapshot.find(ref.name);
-  std::string region = found ? state::arn_region(found->record.arn) : snapshot.settings.region;
-  std::string account = found ? state::arn_account(found->record.arn) : snapshot.settings.account_id;
-  if ((!ref.region.empty() && ref.region != region) || (!ref.account.empty() && ref.account != account)) {
-    found = nullptr;
-    region = ref.region.empty() ? region : ref.region;
-    account = ref.account.empty() ? account : ref.account;
+  const std::string region = found ? state::arn_region(found->record.arn) : snapshot.settings.region;
+  const std::string account = found ? state::arn_account(found->record.arn) : snapshot.settings.account_id;
+  if (!ref.region.empty() && ref.region != region) {
+    return ApiError{404, "ResourceNotFoundException",
+                    "Functions from '" + ref.region + "' are not reachable in this region ('" + region + "')",
+                    ""};
   }
-  std::string arn = "arn:aws:lambda:" + region + ":" + account + ":function:" + ref.name;
+  std::string arn = "arn:" + (ref.partition.empty() ? std::string("aws") : ref.partition) +
+                    ":lambda:" + region + ":" + (ref.account.empty() ? account : ref.account) +
+                    ":function:" + ref.name;
   if (!ref.qualifier.empty()) arn += ":" + ref.qualifier;
-  if (!found) return function_not_found(arn);
+  if (!found || (!ref.account.empty() && ref.account != account) ||
+      (!ref.partition.empty() && ref.partition != "aws"))
+    return function_not_found(arn);
   // Each alias invocation draws its own share of a weighted routing.
   thread_local std::mt19937 random{std::random_device{}()};
-  found = snapshot.find(ref.name, ref.qualifier, std::uniform_real_distribution<double>(0, 1)(random));
+  found = snapshot.find(ref.name, ref.qualifier,
+                        route ? std::uniform_real_distribution<double>(0, 1)(random) : 1.0);
   if (!found) return function_not_found(arn);
   return found;
+}
+
+// The function's ARN qualified as the caller named it: by its alias, its
+// version, $LATEST, or not at all.
+std::string arn_as_named(const Deployed& function, const FunctionRef& ref) {
+  const std::string& arn = function.record.arn;
+  const auto name_at = arn.find(":function:");
+  const auto qualifier_at = name_at == std::string::npos ? arn.npos : arn.find(':', name_at + 10);
+  std::string named = arn.substr(0, qualifier_at);
+  if (!ref.qualifier.empty()) named += ":" + ref.qualifier;
+  return named;
 }
 
 std::string parse_failure(const std::string& payload) {
@@ -62,21 +80,16 @@ Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name,
   } else if (invocation_type == "DryRun") {
     request.type = InvocationType::dry_run;
   } else {
-    return invalid_parameter("1 validation error detected: Value '" + invocation_type +
-                             "' at 'invocationType' failed to satisfy constraint: Member must satisfy enum "
-                             "value set: [Event, RequestResponse, DryRun]");
+    return validation_error("1 validation error detected: Value '" + invocation_type +
+                            "' at 'invocationType' failed to satisfy constraint: Member must satisfy enum "
+                            "value set: [Event, RequestResponse, DryRun]");
   }
-  auto function = resolve(std::get<FunctionRef>(ref), snapshot);
+  auto function = resolve(std::get<FunctionRef>(ref), snapshot, true);
   if (auto* error = std::get_if<ApiError>(&function)) return *error;
   request.function = std::get<const Deployed*>(function);
   // The ARN the context shows is the one the caller used (Lambda's
   // invoked_function_arn): an alias's stays the alias's.
-  const std::string& arn = request.function->record.arn;
-  const auto name_at = arn.find(":function:");
-  const auto qualifier_at = name_at == std::string::npos ? arn.npos : arn.find(':', name_at + 10);
-  request.invoked_arn = arn.substr(0, qualifier_at);
-  if (const auto& given = std::get<FunctionRef>(ref).qualifier; !given.empty())
-    request.invoked_arn += ":" + given;
+  request.invoked_arn = arn_as_named(*request.function, std::get<FunctionRef>(ref));
   const bool async = request.type == InvocationType::event;
   const std::size_t limit = async ? kMaxAsyncPayload : kMaxSyncPayload;
   if (payload.size() > limit) return request_too_large(limit, async ? "InvokeAsync" : "InvokeFunction");
@@ -95,9 +108,18 @@ Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name,
   return request;
 }
 
-Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std::string& payload,
-                              const std::string& client_context, const std::string& invoked_arn,
+Api<Named> look_up(const Snapshot& snapshot, const std::string& function_name, const std::string& qualifier) {
+  auto ref = parse_function_name(function_name, qualifier);
+  if (auto* error = std::get_if<ApiError>(&ref)) return *error;
+  auto function = resolve(std::get<FunctionRef>(ref), snapshot, false);
+  if (auto* error = std::get_if<ApiError>(&function)) return *error;
+  const Deployed* found = std::get<const Deployed*>(function);
+  return Named{found, arn_as_named(*found, std::get<FunctionRef>(ref))};
+}
+
+Api<invoke::InvokeResult> run(Pools& pools, const Request& request,
                               const std::function<void(std::string_view)>& note, bool verbose) {
+  const Deployed& function = *request.function;
   auto acquired = pools.acquire(function);
   if (auto* error = std::get_if<ApiError>(&acquired)) {
     if (error->status >= 500) note(error->message + "\n");  // serve's terminal sees it too
@@ -108,7 +130,8 @@ Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std:
     note("serve: prepared an environment for '" + function.record.name + "' in " +
          std::to_string(*lease.prepared_ms) + " ms, on demand (before its Init)\n");
   }
-  auto result = lease.env->invoke(payload, client_context, invoked_arn);
+  auto result =
+      lease.env->invoke(request.payload, request.client_context, request.invoked_arn, request.request_id);
   const bool reusable = result.ok() && result->report.status.empty() && lease.env->warm();
   pools.release(std::move(lease), reusable);
   if (!result) {

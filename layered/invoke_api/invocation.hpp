@@ -17,6 +17,7 @@ struct Request {
   std::string payload;
   std::string client_context;  // decoded JSON; synchronous invocations only
   std::string invoked_arn;     // as the caller named it: with its alias or version, or none
+  std::string request_id;      // given to the caller ahead (an Event's 202); "" = a new one
 };
 
 // What Lambda checks before running anything: the function exists (at that
@@ -26,10 +27,18 @@ Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name,
                      const std::string& invocation_type, std::string payload,
                      const std::string& client_context = {});
 
+// The function a read API (GetFunction, GetFunctionConfiguration) names:
+// for an alias, the alias's own version (never a weighted draw); with its
+// ARN as named ($LATEST and aliases qualified, as Lambda answers).
+struct Named {
+  const Deployed* function = nullptr;
+  std::string arn;
+};
+Api<Named> look_up(const Snapshot& snapshot, const std::string& function_name, const std::string& qualifier);
+
 // Runs one invocation in an environment of the function's pool; the log goes
-// to `note`. `client_context` is decoded JSON or empty.
-Api<invoke::InvokeResult> run(Pools& pools, const Deployed& function, const std::string& payload,
-                              const std::string& client_context, const std::string& invoked_arn,
+// to `note`.
+Api<invoke::InvokeResult> run(Pools& pools, const Request& request,
                               const std::function<void(std::string_view)>& note, bool verbose);
 
 }  // namespace layered::invoke_api

@@ -24,6 +24,18 @@ FunctionRef parsed(const std::string& name, const std::string& qualifier = "") {
   return std::get<FunctionRef>(ref);
 }
 
+TEST(FunctionName, TakesWhatLambdasPatternTakes) {
+  // A name Lambda could never have created is still a well-formed request:
+  // its answer is a 404, not a 400.
+  EXPECT_EQ(parsed(std::string(100, 'a')).name, std::string(100, 'a'));
+  EXPECT_EQ(parsed("a.b").name, "a.b");
+  auto regional = parsed("us-east-1:123456789012:function:fn");
+  EXPECT_EQ(regional.region, "us-east-1");
+  EXPECT_EQ(regional.account, "123456789012");
+  EXPECT_EQ(parsed("arn:aws-cn:lambda:cn-north-1:123456789012:function:fn").partition, "aws-cn");
+  EXPECT_EQ(parsed("fn:$LATEST.PUBLISHED").qualifier, "$LATEST.PUBLISHED");
+}
+
 TEST(FunctionName, TakesEveryFormLambdaTakes) {
   EXPECT_EQ(parsed("my-fn").name, "my-fn");
   EXPECT_EQ(parsed("my-fn:$LATEST").qualifier, "$LATEST");
@@ -40,7 +52,9 @@ TEST(FunctionName, TakesEveryFormLambdaTakes) {
 TEST(FunctionName, RejectsMalformedNamesAndConflictingQualifiers) {
   auto bad = parse_function_name("a/b:c:d", "");
   ASSERT_TRUE(std::holds_alternative<ApiError>(bad));
-  EXPECT_EQ(std::get<ApiError>(bad).type, "InvalidParameterValueException");
+  EXPECT_EQ(std::get<ApiError>(bad).type, "ValidationException");
+  EXPECT_EQ(std::get<ApiError>(bad).status, 400);
+  EXPECT_TRUE(std::holds_alternative<ApiError>(parse_function_name(std::string(257, 'a'), "")));
   for (const char* qualifier : {"a b", "v\x01", "x/y"}) {
     auto refused = parse_function_name("fn", qualifier);
     ASSERT_TRUE(std::holds_alternative<ApiError>(refused)) << qualifier;
@@ -85,7 +99,8 @@ TEST(Prepare, AnswersLambdasErrorsBeforeAnyEnvironmentRuns) {
   auto not_json = refused(s, "fn", "", "{oops");
   EXPECT_EQ(not_json.status, 400);
   EXPECT_EQ(not_json.type, "InvalidRequestContentException");
-  EXPECT_EQ(refused(s, "fn", "Later", "{}").type, "InvalidParameterValueException");
+  EXPECT_EQ(refused(s, "fn", "Later", "{}").type, "ValidationException");
+  EXPECT_EQ(refused(s, "arn:aws-cn:lambda:us-east-1:123456789012:function:fn", "", "{}").status, 404);
   EXPECT_EQ(refused(s, "nope", "Later", "{}").status, 400) << "the request's shape first, then the lookup";
 }
 
@@ -127,7 +142,11 @@ TEST(Prepare, AFunctionLivesInItsStacksRegionNotTheStatesDefault) {
   EXPECT_TRUE(std::holds_alternative<Request>(prepare(s, "fn", "", "", "{}")));
   auto elsewhere = refused(s, "arn:aws:lambda:us-east-1:123456789012:function:fn", "", "{}");
   EXPECT_EQ(elsewhere.status, 404);
-  EXPECT_EQ(elsewhere.message, "Function not found: arn:aws:lambda:us-east-1:123456789012:function:fn");
+  EXPECT_EQ(elsewhere.message,
+            "Functions from 'us-east-1' are not reachable in this region ('eu-central-1')");
+  auto other_account = refused(s, "arn:aws:lambda:eu-central-1:123456789012:function:fn", "", "{}");
+  EXPECT_EQ(other_account.message,
+            "Function not found: arn:aws:lambda:eu-central-1:123456789012:function:fn");
   EXPECT_EQ(refused(s, "fn:3", "", "{}").message,
             "Function not found: arn:aws:lambda:eu-central-1:000000000000:function:fn:3");
 }
@@ -184,7 +203,11 @@ TEST(ErrorBody, IsTheShapeTheSdksParse) {
   EXPECT_EQ(
       error_body(throttled("ReservedFunctionConcurrentInvocationLimitExceeded")),
       R"({"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."})");
-  EXPECT_EQ(error_body(service_error("x")), R"({"Type":"Service","message":"x"})");
+  // The model spells ResourceNotFoundException's and ServiceException's
+  // member "Message"; ValidationException, outside the model, has no Type.
+  EXPECT_EQ(error_body(service_error("x")), R"({"Message":"x","Type":"Service"})");
+  EXPECT_EQ(error_body(function_not_found("arn")), R"({"Message":"Function not found: arn","Type":"User"})");
+  EXPECT_EQ(error_body(validation_error("v")), R"({"message":"v"})");
 }
 
 state::LayerVersionRecord layer_version(const std::string& name, int version, const std::string& runtime,

@@ -51,12 +51,21 @@ bool failed(httplib::Response& res, const Api<T>& answer) {
   return false;
 }
 
+// An Event invocation waiting in serve's queue. A throttled one goes back
+// in with a later attempt time, as Lambda's queue retries it with backoff
+// until its maximum event age, so it never holds a worker others need.
 struct EventJob {
-  std::shared_ptr<const Snapshot> snapshot;  // keeps `function` alive
-  const Deployed* function = nullptr;
-  std::string payload;
-  std::string invoked_arn;
+  using Clock = std::chrono::steady_clock;
+  std::shared_ptr<const Snapshot> snapshot;  // keeps request.function alive
+  Request request;
+  Clock::time_point queued = Clock::now();
+  Clock::time_point next_try = queued;
+  std::chrono::milliseconds backoff{20};
 };
+
+// Lambda's default maximum event age (docs/lambda-facts.md).
+constexpr auto kMaxEventAge = std::chrono::hours(6);
+constexpr auto kMaxThrottleBackoff = std::chrono::milliseconds(1000);
 
 class HttpService final : public Service {
  public:
@@ -130,6 +139,7 @@ class HttpService final : public Service {
         events_.clear();
       }
       wake_.notify_all();
+      event_queued_.notify_all();
       for (auto& w : workers_) w.join();
       if (reaper_.joinable()) reaper_.join();
       if (preparer_.joinable()) preparer_.join();
@@ -164,12 +174,18 @@ class HttpService final : public Service {
               [this](const httplib::Request& req, httplib::Response& res) { get_function(req, res, true); });
     http_.Get(R"(/2015-03-31/functions/([^/]+)/versions/?)",
               [this](const httplib::Request& req, httplib::Response& res) {
-                answer(res, [&](const Snapshot& s) { return invoke_api::list_versions(s, req.matches[1]); });
+                answer(res, [&](const Snapshot& s) {
+                  return invoke_api::list_versions(s, req.matches[1], req.get_param_value("Marker"),
+                                                   req.get_param_value("MaxItems"));
+                });
               });
-    http_.Get(R"(/2015-03-31/functions/([^/]+)/aliases/?)",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                answer(res, [&](const Snapshot& s) { return invoke_api::list_aliases(s, req.matches[1]); });
-              });
+    http_.Get(R"(/2015-03-31/functions/([^/]+)/aliases/?)", [this](const httplib::Request& req,
+                                                                   httplib::Response& res) {
+      answer(res, [&](const Snapshot& s) {
+        return invoke_api::list_aliases(s, req.matches[1], req.get_param_value("FunctionVersion"),
+                                        req.get_param_value("Marker"), req.get_param_value("MaxItems"));
+      });
+    });
     http_.Get(R"(/2015-03-31/functions/([^/]+)/aliases/([^/]+))",
               [this](const httplib::Request& req, httplib::Response& res) {
                 answer(res, [&](const Snapshot& s) {
@@ -204,19 +220,40 @@ class HttpService final : public Service {
     });
     // Answers httplib made itself (no route, a body too large or unreadable)
     // get a body the SDKs can parse too.
-    http_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    http_.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       // A head or body httplib could not read, or left unread: what follows
       // on the connection is not a request.
       if (res.status != 404 && res.status != 405) HttpServer::close_after_answer(res);
       if (res.status == 413) return send_error(res, request_too_large(kMaxSyncPayload, "InvokeFunction"));
-      if (res.status == 404 || res.status == 405) {
-        return send_error(res, {res.status, "UnknownOperationException",
-                                "no operation of the Lambda API at " + req.method + " " + req.path, ""});
-      }
+      if (res.status == 404 || res.status == 405) return send_error(res, unroutable(req));
       send_error(res, {res.status, "InvalidRequestContentException",
                        "the request could not be read (HTTP " + std::to_string(res.status) + ")", ""});
     });
+  }
+
+  // A request no route took. A FunctionName with a '/' (httplib decodes
+  // %2F before routing) is outside Lambda's pattern: its 400, naming the
+  // function when it is a construct path `layered list` shows.
+  ApiError unroutable(const httplib::Request& req) {
+    constexpr std::string_view prefix = "/2015-03-31/functions/";
+    std::string_view path = req.path;
+    if (path.ends_with('/')) path.remove_suffix(1);
+    if (req.method != "POST" || !path.starts_with(prefix) || !path.ends_with("/invocations"))
+      return {404, "UnknownOperationException",
+              "no operation of the Lambda API at " + req.method + " " + req.path, ""};
+    const std::string name(path.substr(prefix.size(), path.size() - prefix.size() - 12));
+    auto refused = parse_function_name(name, "");
+    ApiError error = std::holds_alternative<ApiError>(refused) ? std::get<ApiError>(refused)
+                                                               : validation_error("invalid FunctionName");
+    auto snap = catalog_->current();
+    if (!snap) return error;
+    for (const auto& f : (*snap)->functions) {
+      if (f.record.construct_path == name)
+        error.message += " (layered: '" + name + "' is the construct path of the function named '" +
+                         f.record.name + "': invoke it by that name)";
+    }
+    return error;
   }
 
   Api<std::shared_ptr<const Snapshot>> snapshot() {
@@ -234,13 +271,20 @@ class HttpService final : public Service {
                             req.get_header_value("X-Amz-Client-Context"));
     if (failed(res, prepared)) return;
     auto& request = std::get<Request>(prepared);
-    res.set_header("X-Amz-Executed-Version", request.function->record.version);
+    const std::string log_type = req.get_header_value("X-Amz-Log-Type");
+    if (!log_type.empty() && log_type != "None" && log_type != "Tail") {
+      return send_error(res,
+                        validation_error("1 validation error detected: Value '" + log_type +
+                                         "' at 'logType' failed to satisfy constraint: Member must satisfy "
+                                         "enum value set: [Tail, None]"));
+    }
     if (request.type == InvocationType::dry_run) {
       res.status = 204;
       return;
     }
     if (request.type == InvocationType::event) {
-      if (!enqueue({current, request.function, std::move(request.payload), request.invoked_arn})) {
+      request.request_id = res.get_header_value("x-amzn-RequestId");  // the 202's, as Lambda's logs show it
+      if (!enqueue({current, std::move(request)})) {
         return send_error(res, throttled("ConcurrentInvocationLimitExceeded"));
       }
       res.status = 202;
@@ -250,15 +294,14 @@ class HttpService final : public Service {
     auto log_later = [this](std::string_view text) {
       HttpServer::after_answer([this, text = std::string(text)] { options_.log(text); });
     };
-    auto result = run(*pools_, *request.function, request.payload, request.client_context,
-                      request.invoked_arn, log_later, options_.verbose);
+    auto result = run(*pools_, request, log_later, options_.verbose);
     if (failed(res, result)) return;
     const auto& done = std::get<invoke::InvokeResult>(result);
+    res.set_header("X-Amz-Executed-Version", request.function->record.version);
     res.headers.erase("x-amzn-RequestId");  // the invocation's own id, as Lambda answers
     res.set_header("x-amzn-RequestId", done.report.request_id);
     if (!done.function_error.empty()) res.set_header("X-Amz-Function-Error", done.function_error);
-    if (req.get_header_value("X-Amz-Log-Type") == "Tail")
-      res.set_header("X-Amz-Log-Result", log_tail(done.logs));
+    if (log_type == "Tail") res.set_header("X-Amz-Log-Result", log_tail(done.logs));
     res.status = 200;
     res.set_content(done.payload, "application/json");
   }
@@ -275,7 +318,8 @@ class HttpService final : public Service {
 
   void list_functions(const httplib::Request& req, httplib::Response& res) {
     answer(res, [&](const Snapshot& s) {
-      return invoke_api::list_functions(s, req.get_param_value("Marker"), req.get_param_value("MaxItems"));
+      return invoke_api::list_functions(s, req.get_param_value("FunctionVersion"),
+                                        req.get_param_value("Marker"), req.get_param_value("MaxItems"));
     });
   }
 
@@ -284,15 +328,15 @@ class HttpService final : public Service {
   }
 
   void get_function(const httplib::Request& req, httplib::Response& res, bool configuration_only) {
-    auto snap = snapshot();
-    if (failed(res, snap)) return;
-    const auto& current = std::get<std::shared_ptr<const Snapshot>>(snap);
-    // The same resolution as Invoke: a name, an ARN, a qualifier.
-    auto prepared = prepare(*current, req.matches[1], req.get_param_value("Qualifier"), "DryRun", "");
-    if (failed(res, prepared)) return;
-    const Deployed& function = *std::get<Request>(prepared).function;
-    res.set_content(configuration_only ? configuration(function).dump() : invoke_api::get_function(function),
-                    "application/json");
+    answer(res, [&](const Snapshot& s) -> Api<std::string> {
+      auto named = look_up(s, req.matches[1], req.get_param_value("Qualifier"));
+      if (auto* error = std::get_if<ApiError>(&named)) return *error;
+      const auto& [function, arn] = std::get<Named>(named);
+      if (!configuration_only) return invoke_api::get_function(*function, arn);
+      nlohmann::json configured = configuration(*function);
+      configured["FunctionArn"] = arn;
+      return configured.dump();
+    });
   }
 
   void list_layer_versions(const httplib::Request& req, httplib::Response& res) {
@@ -314,33 +358,52 @@ class HttpService final : public Service {
       if (events_.size() >= kMaxQueuedEvents) return false;
       events_.push_back(std::move(job));
     }
-    wake_.notify_one();
+    event_queued_.notify_one();
     return true;
   }
 
-  // An event waits while its function is throttled, as Lambda's queue does.
+  // Runs queued events, each as soon as its next attempt is due.
   void run_events() {
     std::unique_lock lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [this] { return stopping_ || !events_.empty(); });
-      if (stopping_) return;
-      EventJob job = std::move(events_.front());
-      events_.pop_front();
-      lock.unlock();
-      for (;;) {
-        auto result =
-            run(*pools_, *job.function, job.payload, "", job.invoked_arn, options_.log, options_.verbose);
-        const auto* error = std::get_if<ApiError>(&result);
-        if (!error || error->status != 429) {
-          if (error)
-            options_.log("serve: event for '" + job.function->record.name + "': " + error->message + "\n");
-          break;
-        }
-        std::unique_lock wait(mutex_);
-        if (wake_.wait_for(wait, std::chrono::milliseconds(20), [this] { return stopping_; })) return;
+    while (!stopping_) {
+      const auto now = EventJob::Clock::now();
+      auto due =
+          std::find_if(events_.begin(), events_.end(), [&](const EventJob& j) { return j.next_try <= now; });
+      if (due == events_.end()) {
+        event_queued_.wait_until(lock, earliest_attempt());
+        continue;
       }
+      EventJob job = std::move(*due);
+      events_.erase(due);
+      lock.unlock();
+      auto result = run(*pools_, job.request, options_.log, options_.verbose);
       lock.lock();
+      if (const auto* error = std::get_if<ApiError>(&result)) retry_or_drop(std::move(job), *error);
     }
+  }
+
+  // With mutex_ held: when a worker should look at the queue again (an
+  // hour ahead when it is empty; an enqueue wakes it anyway).
+  EventJob::Clock::time_point earliest_attempt() const {
+    auto when = EventJob::Clock::now() + std::chrono::hours(1);
+    for (const auto& job : events_) when = std::min(when, job.next_try);
+    return when;
+  }
+
+  // With mutex_ held. A throttled event waits its turn again; any other
+  // failure, or an event past Lambda's maximum age, is dropped with a line.
+  void retry_or_drop(EventJob job, const ApiError& error) {
+    const std::string what =
+        "serve: event " + job.request.request_id + " for '" + job.request.function->record.name + "'";
+    if (error.status != 429) return options_.log(what + ": " + error.message + "\n");
+    const auto now = EventJob::Clock::now();
+    if (stopping_ || now - job.queued >= kMaxEventAge) {
+      return options_.log(what + " dropped: throttled past the maximum event age\n");
+    }
+    job.next_try = now + job.backoff;
+    job.backoff = std::min(job.backoff * 2, kMaxThrottleBackoff);
+    events_.push_back(std::move(job));
+    event_queued_.notify_all();  // sleeping workers recompute their wake-up time
   }
 
   void reap() {
@@ -386,8 +449,9 @@ class HttpService final : public Service {
   std::vector<std::thread> workers_;
   std::thread reaper_;
   std::thread preparer_;
-  std::mutex mutex_;  // events_ and stopping_
-  std::condition_variable wake_;
+  std::mutex mutex_;                      // events_ and stopping_
+  std::condition_variable wake_;          // stopping_ (the reaper, the preparer)
+  std::condition_variable event_queued_;  // stopping_, or events_ changed
   std::deque<EventJob> events_;
   bool stopping_ = false;
   std::once_flag stopped_;

@@ -29,42 +29,6 @@ std::string sha256_base64(const std::string& hex) {
   return base64_encode(bytes);
 }
 
-// Marker: the index to start at, as Lambda's opaque token; MaxItems 1..10000.
-struct Page {
-  std::size_t start = 0;
-  std::size_t size = 50;
-};
-
-Api<Page> page_of(const std::string& marker, const std::string& max_items) {
-  Page page;
-  try {
-    if (!marker.empty()) page.start = std::stoul(marker);
-    if (!max_items.empty()) page.size = std::stoul(max_items);
-  } catch (const std::exception&) {
-    return invalid_parameter("Invalid Marker or MaxItems: '" + marker + "', '" + max_items + "'");
-  }
-  if (page.size < 1 || page.size > 10000) {
-    return invalid_parameter("1 validation error detected: Value '" + max_items +
-                             "' at 'maxItems' failed to satisfy constraint: Member must have value between 1 "
-                             "and 10000");
-  }
-  return page;
-}
-
-// One page of `items` under `key`, with NextMarker when more follow.
-template <class Item, class ToJson>
-Api<std::string> paged(const std::vector<Item>& items, const char* key, const std::string& marker,
-                       const std::string& max_items, ToJson to_json) {
-  auto page = page_of(marker, max_items);
-  if (auto* error = std::get_if<ApiError>(&page)) return *error;
-  const auto [start, size] = std::get<Page>(page);
-  json listed = json::array();
-  for (std::size_t i = start; i < items.size() && i < start + size; ++i) listed.push_back(to_json(items[i]));
-  json body{{key, listed}};
-  if (start + size < items.size()) body["NextMarker"] = std::to_string(start + size);
-  return body.dump();
-}
-
 std::string layer_name_of(const std::string& name_or_arn) {
   // arn:aws:lambda:region:account:layer:name
   if (name_or_arn.rfind("arn:", 0) == 0) return name_or_arn.substr(name_or_arn.rfind(':') + 1);
@@ -115,6 +79,22 @@ std::string layer_version_body(const state::LayerVersionRecord& l) {
 
 }  // namespace
 
+Api<Page> page_of(const std::string& marker, const std::string& max_items) {
+  Page page;
+  try {
+    if (!marker.empty()) page.start = std::stoul(marker);
+    if (!max_items.empty()) page.size = std::stoul(max_items);
+  } catch (const std::exception&) {
+    return invalid_parameter("Invalid Marker or MaxItems: '" + marker + "', '" + max_items + "'");
+  }
+  if (page.size < 1 || page.size > 10000) {
+    return invalid_parameter("1 validation error detected: Value '" + max_items +
+                             "' at 'maxItems' failed to satisfy constraint: Member must have value between 1 "
+                             "and 10000");
+  }
+  return page;
+}
+
 json configuration(const Deployed& function) {
   const auto& f = function.record;
   json variables = json::object();
@@ -147,15 +127,32 @@ json configuration(const Deployed& function) {
   return config;
 }
 
-Api<std::string> list_functions(const Snapshot& snapshot, const std::string& marker,
-                                const std::string& max_items) {
-  return paged(snapshot.functions, "Functions", marker, max_items, configuration);
+Api<std::string> list_functions(const Snapshot& snapshot, const std::string& function_version,
+                                const std::string& marker, const std::string& max_items) {
+  if (!function_version.empty() && function_version != "ALL") {
+    return validation_error("1 validation error detected: Value '" + function_version +
+                            "' at 'functionVersion' failed to satisfy constraint: Member must satisfy enum "
+                            "value set: [ALL]");
+  }
+  std::vector<const Deployed*> listed;
+  for (const auto& f : snapshot.functions) {
+    listed.push_back(&f);
+    if (function_version.empty()) continue;
+    for (const auto& v : snapshot.versions)  // by name, then number
+      if (v.record.name == f.record.name) listed.push_back(&v);
+  }
+  // "returns a maximum of 50 items in each response, even if you set the
+  // number higher" (ListFunctions, Lambda API reference).
+  return paged(
+      listed, "Functions", marker, max_items, [](const Deployed* f) { return configuration(*f); }, 50);
 }
 
-std::string get_function(const Deployed& function) {
-  json body{{"Configuration", configuration(function)},
+std::string get_function(const Deployed& function, const std::string& function_arn) {
+  json configured = configuration(function);
+  configured["FunctionArn"] = function_arn;
+  json body{{"Configuration", configured},
             {"Code", {{"RepositoryType", "S3"}, {"Location", "file://" + function.record.code_dir}}},
-            {"Tags", json::object()}};
+            {"Tags", function.tags}};
   if (function.reserved_concurrency) {
     body["Concurrency"] = {{"ReservedConcurrentExecutions", *function.reserved_concurrency}};
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "invoke_api/internal.hpp"
+#include "invoke_api/invocation.hpp"
 #include "store/store.hpp"
 
 namespace layered::invoke_api {
@@ -17,14 +18,14 @@ std::string unqualified_arn(const Snapshot& snapshot, const std::string& name) {
          ":function:" + name;
 }
 
-// The function a FunctionName path parameter names (no qualifier allowed).
+// The function a FunctionName path parameter names, in its own account and
+// region; a qualifier names no function here.
 Api<const Deployed*> function_of(const Snapshot& snapshot, const std::string& function_name) {
-  auto ref = parse_function_name(function_name, "");
-  if (auto* error = std::get_if<ApiError>(&ref)) return *error;
-  const auto& r = std::get<FunctionRef>(ref);
-  const Deployed* found = snapshot.find(r.name);
-  if (!found || !r.qualifier.empty()) return function_not_found(unqualified_arn(snapshot, r.name));
-  return found;
+  auto named = look_up(snapshot, function_name, "");
+  if (auto* error = std::get_if<ApiError>(&named)) return *error;
+  const auto& [function, arn] = std::get<Named>(named);
+  if (function->record.version != "$LATEST") return function_not_found(arn);
+  return function;
 }
 
 json alias_configuration(const state::AliasRecord& a) {
@@ -32,7 +33,7 @@ json alias_configuration(const state::AliasRecord& a) {
             {"Name", a.name},
             {"FunctionVersion", a.function_version},
             {"Description", a.description},
-            {"RevisionId", store::sha256_hex(a.arn + a.function_version).substr(0, 36)}};
+            {"RevisionId", store::uuid_of(a.arn + a.function_version)}};
   if (!a.routing.empty()) {
     json weights = json::object();
     for (const auto& [version, weight] : a.routing) weights[version] = weight;
@@ -43,18 +44,19 @@ json alias_configuration(const state::AliasRecord& a) {
 
 }  // namespace
 
-Api<std::string> list_versions(const Snapshot& snapshot, const std::string& function_name) {
+Api<std::string> list_versions(const Snapshot& snapshot, const std::string& function_name,
+                               const std::string& marker, const std::string& max_items) {
   auto function = function_of(snapshot, function_name);
   if (auto* error = std::get_if<ApiError>(&function)) return *error;
   const Deployed* latest = std::get<const Deployed*>(function);
   // $LATEST first, with its unqualified ARN qualified as Lambda lists it.
   json latest_config = configuration(*latest);
   latest_config["FunctionArn"] = latest->record.arn + ":$LATEST";
-  json versions = json::array({latest_config});
+  std::vector<json> versions{latest_config};
   for (const auto& v : snapshot.versions) {
     if (v.record.name == latest->record.name) versions.push_back(configuration(v));
   }
-  return json{{"Versions", versions}}.dump();
+  return paged(versions, "Versions", marker, max_items, [](const json& v) { return v; });
 }
 
 Api<std::string> get_function_concurrency(const Snapshot& snapshot, const std::string& function_name) {
@@ -67,15 +69,20 @@ Api<std::string> get_function_concurrency(const Snapshot& snapshot, const std::s
   return body.dump();
 }
 
-Api<std::string> list_aliases(const Snapshot& snapshot, const std::string& function_name) {
+Api<std::string> list_aliases(const Snapshot& snapshot, const std::string& function_name,
+                              const std::string& function_version, const std::string& marker,
+                              const std::string& max_items) {
   auto function = function_of(snapshot, function_name);
   if (auto* error = std::get_if<ApiError>(&function)) return *error;
   const std::string& name = std::get<const Deployed*>(function)->record.name;
-  json aliases = json::array();
+  std::vector<const state::AliasRecord*> aliases;
   for (const auto& a : snapshot.aliases) {
-    if (a.function == name) aliases.push_back(alias_configuration(a));
+    // FunctionVersion: only the aliases that point at that version.
+    if (a.function == name && (function_version.empty() || a.function_version == function_version))
+      aliases.push_back(&a);
   }
-  return json{{"Aliases", aliases}}.dump();
+  return paged(aliases, "Aliases", marker, max_items,
+               [](const state::AliasRecord* a) { return alias_configuration(*a); });
 }
 
 Api<std::string> get_alias(const Snapshot& snapshot, const std::string& function_name,

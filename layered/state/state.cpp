@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "state/impl.hpp"
+#include "store/store.hpp"
 
 namespace layered::state {
 
@@ -318,6 +319,11 @@ std::string layer_version_arn(const Settings& env, const std::string& layer_name
 
 std::string function_arn(const Settings& env, const std::string& function_name) {
   return "arn:aws:lambda:" + env.region + ":" + env.account_id + ":function:" + function_name;
+}
+
+std::string stack_arn(const Settings& env, const std::string& stack) {
+  return "arn:aws:cloudformation:" + env.region + ":" + env.account_id + ":stack/" + stack + "/" +
+         store::uuid_of("stack:" + env.account_id + "/" + stack);
 }
 
 namespace {

@@ -33,6 +33,9 @@ Settings resolve_environment(const Settings& defaults, const std::string& accoun
 // ARNs in an environment.
 std::string layer_version_arn(const Settings& env, const std::string& layer_name, int version);
 std::string function_arn(const Settings& env, const std::string& function_name);
+// A stack's id (AWS::StackId): stable for a name in an account, as
+// CloudFormation's stays for a stack's life.
+std::string stack_arn(const Settings& env, const std::string& stack);
 // The region of an ARN ("arn:aws:lambda:<region>:..."), or "" if it has none.
 std::string arn_region(const std::string& arn);
 // The account of an ARN ("arn:aws:lambda:<region>:<account>:..."), or "".

@@ -106,4 +106,10 @@ Result<std::string> sha256_tree(const fs::path& dir) {
   return h.hex();
 }
 
+std::string uuid_of(const std::string& seed) {
+  const std::string h = sha256_hex(seed);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+         h.substr(20, 12);
+}
+
 }  // namespace layered::store

@@ -96,5 +96,8 @@ std::uint64_t unpacked_size(const std::filesystem::path& dir);
 
 // SHA-256 of bytes in memory, lower-case hex.
 std::string sha256_hex(const std::string& bytes);
+// The first 128 bits of sha256_hex(seed) in a UUID's 8-4-4-4-12 shape: the
+// same seed, the same id (stack ids, RevisionIds, generated names).
+std::string uuid_of(const std::string& seed);
 
 }  // namespace layered::store

@@ -139,6 +139,19 @@ check "cli: reserved concurrency 0 throttles (TooManyRequestsException)" contain
 lambda get-function-concurrency --function-name "$catalog" >"$tmp/concurrency0.json" 2>&1
 check "cli: get-function-concurrency reads the redeployed reservation" contains "$tmp/concurrency0.json" \
   '"ReservedConcurrentExecutions": 0'
+# Events for a throttled function wait in the queue without holding the
+# workers: after more of them than serve has workers, an event for another
+# function still runs, under the request id its 202 gave (Lambda's logs show it).
+for i in 1 2 3 4 5 6; do
+  curl -s -o /dev/null -H 'X-Amz-Invocation-Type: Event' -d '{}' \
+    "$endpoint/2015-03-31/functions/$catalog/invocations"
+done
+curl -s -o /dev/null -D "$tmp/event.head" -H 'X-Amz-Invocation-Type: Event' \
+  --data-binary "@$events/GreetingFunction.json" "$endpoint/2015-03-31/functions/$greeting/invocations"
+event_id=$(tr -d '\r' <"$tmp/event.head" | sed -n 's/^x-amzn-RequestId: //Ip')
+for _ in $(seq 100); do grep -q "END RequestId: $event_id" "$tmp/serve.log" && break; sleep 0.1; done
+check "an Event runs while another function's events are throttled" test -n "$event_id"
+check "  under the request id of its 202" contains "$tmp/serve.log" "START RequestId: $event_id"
 /usr/bin/python3 "$here/boto3_client.py" throttled >"$tmp/boto3t.out" 2>&1
 check "boto3: TooManyRequestsException with its Reason" test $? = 0 || cat "$tmp/boto3t.out"
 (cd "$root" && SERVE_PHASE=throttled node --test --test-reporter=tap "$here/sdk_v3.test.mjs") >"$tmp/jst.out" 2>&1
