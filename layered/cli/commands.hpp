@@ -54,7 +54,8 @@ bool wants_json(int argc, char** argv);
 // SIGINT and SIGTERM stop the command instead of killing it, so that it can
 // shut its sandboxes down (stop_signals.cpp). After install_stop_signals,
 // stop_signal_fd() is readable once either arrived, and stop_signal() says
-// which (0: none yet).
+// which (0: none yet). SIGPIPE then fails the write that caused it (EPIPE)
+// instead of ending the command.
 Status install_stop_signals();
 int stop_signal_fd();
 int stop_signal();

@@ -15,16 +15,6 @@ namespace layered::cli {
 
 namespace {
 
-// A client that hangs up must cost its request, not the server: EPIPE
-// instead of SIGPIPE. A handler rather than SIG_IGN, which would pass to the
-// functions' processes.
-void ignore_broken_pipes() {
-  struct sigaction pipe_action {};
-  pipe_action.sa_handler = [](int) {};
-  sigemptyset(&pipe_action.sa_mask);
-  ::sigaction(SIGPIPE, &pipe_action, nullptr);
-}
-
 // Every connection is a descriptor: a soft limit of 1,024 (a common default)
 // would refuse clients long before serve is busy. The environments' own
 // limit is Lambda's, set in each sandbox (sandbox/walls.hpp).
@@ -61,7 +51,6 @@ int run_serve(const ServeArgs& args, const Context& ctx) {
               << "', not loopback: anyone who can reach it can run the deployed functions\n";
   }
   if (auto installed = install_stop_signals(); !installed) return report(installed.error());
-  ignore_broken_pipes();
   raise_descriptor_limit();
   invoke_api::Options options;
   options.state_dir = ctx.global.state_dir();

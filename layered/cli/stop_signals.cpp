@@ -45,6 +45,13 @@ Status install_stop_signals() {
   struct sigaction hangup {};
   if (::sigaction(SIGHUP, nullptr, &hangup) == 0 && hangup.sa_handler != SIG_IGN)
     ::sigaction(SIGHUP, &action, nullptr);
+  // A pipe whose reader is gone (a sandbox that died before its start byte,
+  // a client that hung up) must cost that write an EPIPE, not the engine its
+  // life. A handler rather than SIG_IGN, which would pass to the functions.
+  struct sigaction broken_pipe {};
+  broken_pipe.sa_handler = [](int) {};
+  sigemptyset(&broken_pipe.sa_mask);
+  ::sigaction(SIGPIPE, &broken_pipe, nullptr);
   return Ok{};
 }
 

@@ -218,9 +218,13 @@ bool Catalog::nothing_written_since_last_look() {
 
 Result<std::shared_ptr<const Snapshot>> Catalog::current() {
   std::lock_guard lock(mutex_);
-  // Drained before the PRAGMA: a commit after it is seen on the next look.
-  if (!nothing_written_since_last_look()) stale_ = true;
-  if (!stale_ && snapshot_) return snapshot_;
+  // inotify reports the write of a commit's last frame, and SQLite makes the
+  // commit visible just after, through the mapped -shm that inotify never
+  // reports: a look in between sees nothing new. So SQLite is asked on every
+  // look until kSettle after the last write, not only on the first.
+  const auto now = std::chrono::steady_clock::now();
+  if (!nothing_written_since_last_look()) unsettled_until_ = now + kSettle;
+  if (snapshot_ && now >= unsettled_until_) return snapshot_;
   auto counter = state_.change_counter();
   if (!counter) return counter.error();
   if (!snapshot_ || *counter != seen_) {
@@ -229,7 +233,6 @@ Result<std::shared_ptr<const Snapshot>> Catalog::current() {
     snapshot_ = std::move(*fresh);
     seen_ = *counter;
   }
-  stale_ = false;
   return snapshot_;
 }
 

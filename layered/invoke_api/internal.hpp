@@ -111,10 +111,13 @@ class Catalog {
  private:
   Catalog(state::State state, int watch) : state_(std::move(state)), watch_(watch) {}
   bool nothing_written_since_last_look();
+  // How long after a write SQLite is still asked (Catalog::current).
+  static constexpr auto kSettle = std::chrono::seconds(1);
   std::mutex mutex_;
   state::State state_;
-  int watch_ = -1;     // inotify on the state directory; -1: ask SQLite every time
-  bool stale_ = true;  // something was written since the snapshot was checked
+  int watch_ = -1;  // inotify on the state directory; -1: ask SQLite every time
+  // Until then every look asks SQLite (always, without a watch).
+  std::chrono::steady_clock::time_point unsettled_until_{};
   std::int64_t seen_ = -1;
   std::shared_ptr<const Snapshot> snapshot_;
 };

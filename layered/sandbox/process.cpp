@@ -116,6 +116,7 @@ constexpr int kHeld = -1;
     (void)!::read(spec.hold_fd, &go, 1);
     ::close(spec.hold_fd);
   }
+  if (spec.walls && !lower_limits()) fail(5, "set the limits");
   ::execve(argv[0], argv, envp);
   fail(4);
   ::_exit(127);
@@ -196,9 +197,13 @@ Result<Child> spawn(SpawnSpec spec, const RuntimeApiBinder& bind = nullptr) {
   auto envp = exec_args(spec.env);
   auto body = [&] { exec_child(spec, argv.data(), envp.data(), p.out[1], p.err[1]); };
   // A child that waits for the engine before it execs (the direct launcher's
-  // held start) needs the engine running.
-  pid_t pid = spec.hold_fd >= 0 ? ::fork() : vfork_child(body);
-  if (pid == 0) body();
+  // held start) needs the engine running: a fork, from the lasting thread too.
+  pid_t pid = spec.hold_fd >= 0 ? start_from_lasting_thread([&] {
+    const pid_t forked = ::fork();
+    if (forked == 0) body();
+    return forked;
+  })
+                                : vfork_child(body);
   if (pid > 0 && spec.walls) walls_child_gone(pid);
   for (int* end : {&p.out[1], &p.err[1], &p.control[1]}) ::close(Pipes::take(*end));
   if (pid < 0) return make_error("cannot fork: " + std::string(strerror(errno)), spec.argv[0]);

@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -49,9 +53,86 @@ int trampoline(void* raw) {
   ::_exit(127);
 }
 
+pid_t vfork_child_here(int (*body)(void*), void* arg);
+
+// One request to the lasting thread; the caller waits for `done`.
+struct StartRequest {
+  const std::function<pid_t()>* start = nullptr;
+  pid_t pid = -1;
+  int error = 0;
+  bool done = false;
+};
+
+class LastingThread {
+ public:
+  static LastingThread& get() {
+    // Never destroyed: it must outlive every thread that starts a process,
+    // static destructors included. A forked child of the engine has none of
+    // its threads, and so starts a lasting thread of its own.
+    static std::mutex guard;
+    static LastingThread* lasting = nullptr;
+    static pid_t owner = 0;
+    std::lock_guard lock(guard);
+    if (!lasting || owner != ::getpid()) {
+      lasting = new LastingThread;
+      owner = ::getpid();
+    }
+    return *lasting;
+  }
+  pid_t run(const std::function<pid_t()>& start) {
+    if (std::this_thread::get_id() == id_) return start();
+    StartRequest request{&start};
+    std::unique_lock lock(mutex_);
+    queue_.push_back(&request);
+    wake_.notify_all();
+    done_.wait(lock, [&] { return request.done; });
+    errno = request.error;
+    return request.pid;
+  }
+
+ private:
+  LastingThread() {
+    std::thread thread([this] { serve(); });
+    id_ = thread.get_id();
+    thread.detach();
+  }
+  [[noreturn]] void serve() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [this] { return !queue_.empty(); });
+      StartRequest* request = queue_.front();
+      queue_.pop_front();
+      lock.unlock();
+      errno = 0;
+      const pid_t pid = (*request->start)();
+      const int error = errno;
+      lock.lock();
+      request->pid = pid;
+      request->error = error;
+      request->done = true;
+      done_.notify_all();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::deque<StartRequest*> queue_;
+  std::thread::id id_;
+};
+
 }  // namespace
 
+pid_t start_from_lasting_thread(const std::function<pid_t()>& start) {
+  return LastingThread::get().run(start);
+}
+
 pid_t vfork_child(int (*body)(void*), void* arg) {
+  return start_from_lasting_thread([&] { return vfork_child_here(body, arg); });
+}
+
+namespace {
+
+pid_t vfork_child_here(int (*body)(void*), void* arg) {
   // The child's own stack: it must not write on the caller's frames.
   constexpr std::size_t kStackBytes = std::size_t{256} * 1024;
   void* stack =
@@ -86,6 +167,8 @@ pid_t vfork_child(int (*body)(void*), void* arg) {
   errno = error;
   return pid;
 }
+
+}  // namespace
 
 std::vector<char*> exec_args(std::vector<std::string>& words) {
   std::vector<char*> out;

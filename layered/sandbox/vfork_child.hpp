@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,15 @@ pid_t vfork_child(Body& body) {
       },
       &body);
 }
+
+// Runs `start` (which creates a process and returns its pid, or -1 with
+// errno set) on a thread that lasts as long as the engine, and returns what
+// it returned, errno included. A process's parent is the *thread* that
+// created it, and bubblewrap's --die-with-parent (PR_SET_PDEATHSIG) kills
+// the sandbox when that thread ends: serve's connection threads come and go,
+// and an environment must live until it is shut down. vfork_child goes
+// through it; so must every other start of a process that outlives a call.
+pid_t start_from_lasting_thread(const std::function<pid_t()>& start);
 
 // What exec takes: pointers into `words`, then a null (made before the child
 // starts, as it may not allocate).

@@ -262,8 +262,6 @@ int raise_walls(const WallsSpec& spec, const char** stage) {
   // What needs root comes first: the staged directories and /tmp's mount.
   if (spec.as_root && (::unshare(CLONE_NEWNS) != 0 || !stage_binds(spec))) return failed("stage the mounts");
   if (spec.tmp_backing_fd >= 0 && !mount_tmp(spec)) return failed("mount /tmp");
-  if (!set_limit(RLIMIT_NOFILE, kMaxFileDescriptors) || !set_limit(RLIMIT_NPROC, kMaxProcesses))
-    return failed("set the limits");
   if (!change_ids(spec)) return failed("drop privileges and create the user namespace");
   // Keyrings are not namespaced: the session keyring inherited from whoever
   // started the engine (a login's, with its secrets) is left for a new one.
@@ -274,6 +272,10 @@ int raise_walls(const WallsSpec& spec, const char** stage) {
   if (!hand_over_sockets(spec)) return failed("hand over the Runtime API socket");
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failed("forbid new privileges");
   return 0;
+}
+
+bool lower_limits() {
+  return set_limit(RLIMIT_NOFILE, kMaxFileDescriptors) && set_limit(RLIMIT_NPROC, kMaxProcesses);
 }
 
 Result<NetworkSockets> receive_network_sockets(int control_fd, int timeout_ms) {

@@ -69,6 +69,12 @@ struct WallsSpec {
 // Child half: raises the walls. Returns 0, or the errno of the step that
 // failed with `*stage` set to a word naming it.
 int raise_walls(const WallsSpec& spec, const char** stage);
+// Child half, the last step before exec: Lambda's limits on descriptors and
+// processes. Last, because this child holds a copy of the engine's
+// descriptors (past 1,024 under serve) until exec; and after the user
+// namespace exists, so that its processes count against the limit within it,
+// not with every process of a user who runs the engine without root.
+bool lower_limits();
 
 // Engine half, once vfork_child has returned (the child has exec'd or died):
 // frees what the child may still hold for changing its ids, as a child

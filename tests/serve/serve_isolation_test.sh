@@ -26,6 +26,28 @@ passed=$((passed + $(grep -c '^ok - ' "$tmp/isolation.out")))
 failed=$((failed + $(grep -c '^not ok - ' "$tmp/isolation.out")))
 check "isolation.py exits 0" test "$rc" = 0
 
+# Environments outlive the connection threads that started them: 24 clients
+# at once start 24 environments on 24 threads; serve ends idle threads past
+# 16 after 10 s, and the sandboxes they started must live on (bubblewrap's
+# --die-with-parent follows the thread that started it).
+/usr/bin/python3 - "$endpoint" "$steady" <<'PY'
+import http.client, sys, threading
+host, port = sys.argv[1].rsplit("/", 1)[-1].split(":")
+def one():
+    c = http.client.HTTPConnection(host, int(port), timeout=60)
+    c.request("POST", f"/2015-03-31/functions/{sys.argv[2]}/invocations", b"{}")
+    c.getresponse().read()
+    c.close()
+threads = [threading.Thread(target=one) for _ in range(24)]
+for t in threads: t.start()
+for t in threads: t.join()
+PY
+sandboxes() { ps -o stat=,comm= --ppid "$serve_pid" | grep -c '^[^Z].*bwrap'; }
+before=$(sandboxes)
+sleep 12
+check "environments outlive the connection threads that started them ($before sandboxes)" \
+  test "$(sandboxes)" = "$before" -a "$before" -ge 20
+
 # SIGTERM during an invocation that would take a minute: serve ends it (a
 # 500 ServiceException for its caller) instead of waiting for it.
 curl -s -o "$tmp/linger.json" -w '%{http_code}' --max-time 90 -d '{}' \
@@ -47,6 +69,11 @@ check "nothing is left behind" no_leftovers
 "$layered" invoke "$lingerer" --state "$tmp/state" >"$tmp/interrupted.out" 2>&1 &
 invoker=$!
 sleep 2
+# SIGPIPE (a sandbox gone before its start byte) fails a write, not the
+# command: it is caught (bit 13 of SigCgt), and not ignored (which the
+# function's processes would inherit).
+caught=$(sed -n 's/^SigCgt:\t//p' "/proc/$invoker/status")
+check "layered invoke catches SIGPIPE" test $(( 0x$caught >> 12 & 1 )) = 1
 kill -TERM "$invoker"
 stopping=$(date +%s%N)
 wait "$invoker"

@@ -16,6 +16,20 @@ namespace layered::walls_test {
 
 namespace fs = std::filesystem;
 
+// A Runtime API loop in busybox sh: answers each event with `answer`.
+inline std::string serve_loop(const std::string& answer) {
+  return "API=http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\n"
+         "while true; do\n"
+         "  $BB wget -S -q -O /tmp/event $API/invocation/next 2>/tmp/headers || exit 1\n"
+         "  ID=$(sed -n 's/^ *[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: *//p' /tmp/headers | tr -d "
+         "'\\r')\n"
+         "  " +
+         answer +
+         " > /tmp/out\n"
+         "  $BB wget -q -O /dev/null --post-file /tmp/out $API/invocation/$ID/response\n"
+         "done\n";
+}
+
 class Walls : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -22,6 +22,7 @@
 
 namespace fs = std::filesystem;
 using namespace layered;
+using layered::walls_test::serve_loop;
 using layered::walls_test::Walls;
 
 namespace {
@@ -68,20 +69,6 @@ class HostListener {
   std::atomic<int> accepted_{0};
   std::thread thread_;
 };
-
-// A Runtime API loop in busybox sh: answers each event with `answer`.
-std::string serve_loop(const std::string& answer) {
-  return "API=http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\n"
-         "while true; do\n"
-         "  $BB wget -S -q -O /tmp/event $API/invocation/next 2>/tmp/headers || exit 1\n"
-         "  ID=$(sed -n 's/^ *[Ll]ambda-[Rr]untime-[Aa]ws-[Rr]equest-[Ii]d: *//p' /tmp/headers | tr -d "
-         "'\\r')\n"
-         "  " +
-         answer +
-         " > /tmp/out\n"
-         "  $BB wget -q -O /dev/null --post-file /tmp/out $API/invocation/$ID/response\n"
-         "done\n";
-}
 
 TEST_F(Walls, AFunctionCannotStealAnotherFunctionsInvocation) {
   // The thief scans every TCP listener it can see for a bounded time and

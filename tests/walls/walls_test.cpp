@@ -4,14 +4,20 @@
 // together, floods. The network's walls are in walls_network_test.cpp. Each
 // attack is bounded in count and time and touches only its own processes
 // and files.
+#include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <linux/keyctl.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -24,6 +30,7 @@
 
 namespace fs = std::filesystem;
 using namespace layered;
+using layered::walls_test::serve_loop;
 using layered::walls_test::Walls;
 
 namespace {
@@ -272,6 +279,71 @@ TEST_F(Walls, ProcessesAreLimitedTo1024) {
   int started = std::stoi(r.logs.substr(at + 8));
   EXPECT_LT(started, 1024);
   EXPECT_GT(started, 900);
+}
+
+// serve holds about nine descriptors per environment: past a hundred
+// environments the engine has more than the 1,024 an environment may open,
+// and the walls' child, which starts with a copy of them, must still raise
+// its walls.
+TEST_F(Walls, AnEngineHoldingManyDescriptorsStillStartsEnvironments) {
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &before), 0);
+  if (before.rlim_max < 2048) GTEST_SKIP() << "the hard limit leaves no room for 1,100 descriptors";
+  rlimit raised = before;
+  raised.rlim_cur = 2048;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &raised), 0);
+  std::vector<int> held;
+  for (int i = 0; i < 1100; ++i) held.push_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  auto r = invoke::invoke_once(function("many", serve_loop("echo ok")), "{}", options());
+  for (int fd : held) ::close(fd);
+  ::setrlimit(RLIMIT_NOFILE, &before);
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  EXPECT_EQ(r->payload, "ok\n") << r->logs;
+}
+
+// Without root an environment runs as the user who runs the engine: the
+// 1,024-process limit must count the environment's processes, not every
+// process of that user (a desktop's browser and editor are past 1,024).
+TEST_F(Walls, WithoutRootTheProcessLimitCountsOnlyTheEnvironment) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become another user";
+  auto fn = function("busy-user", serve_loop("( $BB sleep 1 & wait ) && echo forked"));
+  auto opts = options();
+  fs::create_directories(opts.cache_dir);
+  const uid_t nobody = 65534;
+  for (const auto& dir :
+       {root_, root_ / "busy-user", root_ / "layer", root_ / "layer/bin", fs::path(opts.cache_dir)})
+    ASSERT_EQ(::chown(dir.c_str(), nobody, nobody), 0);
+  // In a child, as nobody with 1,100 threads asleep: 0 the function forked,
+  // 1 it did not.
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // Dumpable again after the change of ids, as a user who logged in is.
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody, nobody, nobody) != 0 ||
+        ::setresuid(nobody, nobody, nobody) != 0 || ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+      ::_exit(1);
+    int hold[2];
+    if (::pipe(hold) != 0) ::_exit(1);
+    for (int i = 0; i < 1100; ++i) {
+      pthread_t t;
+      if (::pthread_create(
+              &t, nullptr,
+              [](void* fd) -> void* {
+                char byte;
+                (void)::read(*static_cast<int*>(fd), &byte, 1);
+                return nullptr;
+              },
+              &hold[0]) != 0) {
+        ::_exit(1);
+      }
+    }
+    auto r = invoke::invoke_once(fn, "{}", opts);
+    if (!r.ok()) std::fprintf(stderr, "%s\n", format_error(r.error()).c_str());
+    ::_exit(r.ok() && r->payload == "forked\n" ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST_F(Walls, TmpIsOnDiskNotChargedToMemoryAndLimitedToEphemeralStorage) {
