@@ -223,6 +223,9 @@ class Pools {
   void release(Lease lease, bool reusable);
   // Shuts down environments idle longer than the idle timeout.
   void reap_idle();
+  // Shuts down idle environments (prepared ahead or warm) of what is no
+  // longer deployed: a redeployed identity, a destroyed function.
+  void retire_undeployed(const Snapshot& snapshot);
   void clear();
   int live() const;
 

@@ -138,6 +138,21 @@ void Pools::retire_stale_locked(Function& f, const std::string& identity,
   f.idle.erase(stale, f.idle.end());
 }
 
+void Pools::retire_undeployed(const Snapshot& snapshot) {
+  std::set<std::string> deployed;
+  for (const auto* list : {&snapshot.functions, &snapshot.versions})
+    for (const auto& d : *list) deployed.insert(d.identity);
+  std::vector<std::unique_ptr<invoke::Environment>> retired;  // shut down after unlocking
+  std::lock_guard lock(mutex_);
+  for (auto& [key, f] : functions_) {
+    auto gone = std::stable_partition(f.idle.begin(), f.idle.end(),
+                                      [&](const Idle& i) { return deployed.count(i.identity) != 0; });
+    for (auto it = gone; it != f.idle.end(); ++it) retired.push_back(std::move(it->env));
+    forget_locked(static_cast<int>(f.idle.end() - gone));
+    f.idle.erase(gone, f.idle.end());
+  }
+}
+
 void Pools::forget_locked(int environments) {
   if (environments <= 0) return;
   live_ -= environments;

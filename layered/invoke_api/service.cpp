@@ -22,7 +22,6 @@ namespace {
 
 // Lambda queues events without bound; serve bounds what it holds in memory.
 constexpr std::size_t kMaxQueuedEvents = 1000;
-constexpr int kEventWorkers = 4;
 // Bodies beyond Lambda's limit are still read so the answer is Lambda's 413.
 constexpr std::size_t kMaxBodyRead = 16U << 20U;
 
@@ -54,10 +53,13 @@ bool failed(httplib::Response& res, const Api<T>& answer) {
 // An Event invocation waiting in serve's queue. A throttled one goes back
 // in with a later attempt time, as Lambda's queue retries it with backoff
 // until its maximum event age, so it never holds a worker others need.
+// It names its function as the caller did and is looked up again when it
+// runs: a redeploy meanwhile runs the new code (the old may be gone).
 struct EventJob {
   using Clock = std::chrono::steady_clock;
-  std::shared_ptr<const Snapshot> snapshot;  // keeps request.function alive
-  Request request;
+  std::string function_name;  // as in the request's path, and its ?Qualifier=
+  std::string qualifier;
+  Request request;  // its payload, invoked ARN and request id
   Clock::time_point queued = Clock::now();
   Clock::time_point next_try = queued;
   std::chrono::milliseconds backoff{20};
@@ -117,7 +119,6 @@ class HttpService final : public Service {
     // once would be reset. Listening again raises the backlog.
     ::listen(listen_fd_, SOMAXCONN);
     listener_ = std::thread([this] { http_.listen_after_bind(); });
-    for (int i = 0; i < kEventWorkers; ++i) workers_.emplace_back([this] { run_events(); });
     reaper_ = std::thread([this] { reap(); });
     if (options_.prepare_functions > 0) preparer_ = std::thread([this] { prepare_ahead(); });
     return Ok{};
@@ -284,7 +285,7 @@ class HttpService final : public Service {
     }
     if (request.type == InvocationType::event) {
       request.request_id = res.get_header_value("x-amzn-RequestId");  // the 202's, as Lambda's logs show it
-      if (!enqueue({current, std::move(request)})) {
+      if (!enqueue({req.matches[1], req.get_param_value("Qualifier"), std::move(request)})) {
         return send_error(res, throttled("ConcurrentInvocationLimitExceeded"));
       }
       res.status = 202;
@@ -353,11 +354,13 @@ class HttpService final : public Service {
   }
 
   bool enqueue(EventJob job) {
-    {
-      std::lock_guard lock(mutex_);
-      if (events_.size() >= kMaxQueuedEvents) return false;
-      events_.push_back(std::move(job));
-    }
+    std::lock_guard lock(mutex_);
+    if (stopping_ || events_.size() >= kMaxQueuedEvents) return false;
+    events_.push_back(std::move(job));
+    // Events run as concurrently as requests do, up to the machine's cap;
+    // a worker is started when none is free.
+    if (idle_workers_ == 0 && workers_.size() < static_cast<std::size_t>(options_.max_environments))
+      workers_.emplace_back([this] { run_events(); });
     event_queued_.notify_one();
     return true;
   }
@@ -370,16 +373,29 @@ class HttpService final : public Service {
       auto due =
           std::find_if(events_.begin(), events_.end(), [&](const EventJob& j) { return j.next_try <= now; });
       if (due == events_.end()) {
+        ++idle_workers_;
         event_queued_.wait_until(lock, earliest_attempt());
+        --idle_workers_;
         continue;
       }
       EventJob job = std::move(*due);
       events_.erase(due);
       lock.unlock();
-      auto result = run(*pools_, job.request, options_.log, options_.verbose);
+      auto result = run_event(job);
       lock.lock();
       if (const auto* error = std::get_if<ApiError>(&result)) retry_or_drop(std::move(job), *error);
     }
+  }
+
+  Api<invoke::InvokeResult> run_event(const EventJob& job) {
+    auto snap = snapshot();
+    if (auto* error = std::get_if<ApiError>(&snap)) return *error;
+    const auto& current = std::get<std::shared_ptr<const Snapshot>>(snap);
+    auto prepared = prepare(*current, job.function_name, job.qualifier, "Event", job.request.payload);
+    if (auto* error = std::get_if<ApiError>(&prepared)) return *error;
+    Request& request = std::get<Request>(prepared);
+    request.request_id = job.request.request_id;
+    return run(*pools_, request, options_.log, options_.verbose);
   }
 
   // With mutex_ held: when a worker should look at the queue again (an
@@ -393,9 +409,8 @@ class HttpService final : public Service {
   // With mutex_ held. A throttled event waits its turn again; any other
   // failure, or an event past Lambda's maximum age, is dropped with a line.
   void retry_or_drop(EventJob job, const ApiError& error) {
-    const std::string what =
-        "serve: event " + job.request.request_id + " for '" + job.request.function->record.name + "'";
-    if (error.status != 429) return options_.log(what + ": " + error.message + "\n");
+    const std::string what = "serve: event " + job.request.request_id + " for '" + job.function_name + "'";
+    if (error.status != 429) return options_.log(what + " dropped: " + error.message + "\n");
     const auto now = EventJob::Clock::now();
     if (stopping_ || now - job.queued >= kMaxEventAge) {
       return options_.log(what + " dropped: throttled past the maximum event age\n");
@@ -414,6 +429,7 @@ class HttpService final : public Service {
     while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
       lock.unlock();
       pools_->reap_idle();
+      if (auto current = catalog_->current()) pools_->retire_undeployed(**current);
       lock.lock();
     }
   }
@@ -453,6 +469,7 @@ class HttpService final : public Service {
   std::condition_variable wake_;          // stopping_ (the reaper, the preparer)
   std::condition_variable event_queued_;  // stopping_, or events_ changed
   std::deque<EventJob> events_;
+  std::size_t idle_workers_ = 0;  // workers waiting for an event
   bool stopping_ = false;
   std::once_flag stopped_;
   std::mutex log_mutex_;

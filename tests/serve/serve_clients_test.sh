@@ -157,8 +157,19 @@ check "boto3: TooManyRequestsException with its Reason" test $? = 0 || cat "$tmp
 (cd "$root" && SERVE_PHASE=throttled node --test --test-reporter=tap "$here/sdk_v3.test.mjs") >"$tmp/jst.out" 2>&1
 check "JS SDK v3: TooManyRequestsException with its Reason" test $? = 0 || cat "$tmp/jst.out"
 
-# 4. SIGTERM: a clean exit, no sandbox, process or temporary file left.
 check "serve has environments while running" test -n "$(descendants "$serve_pid")"
+
+# 4. A destroy while serve runs: every environment of what is gone, warm or
+# prepared ahead, is shut down without waiting for the idle timeout, and
+# the functions answer 404.
+"$layered" destroy --all --force --app "$tmp/cdk.v2" --state "$tmp/state" >"$tmp/destroy.log" 2>&1
+check "destroy while serve runs" test $? = 0 || cat "$tmp/destroy.log"
+for _ in $(seq 50); do [ -z "$(descendants "$serve_pid")" ] && break; sleep 0.1; done
+check "  shuts every environment down" test -z "$(descendants "$serve_pid")"
+check "  and the functions are gone (404)" test "$(curl -s -o /dev/null -w '%{http_code}' -d '{}' \
+  "$endpoint/2015-03-31/functions/$greeting/invocations")" = 404
+
+# 5. SIGTERM: a clean exit, no sandbox, process or temporary file left.
 stop_serve
 check "serve exits 0 on SIGTERM" test $? = 0
 check "nothing is left behind" no_leftovers
