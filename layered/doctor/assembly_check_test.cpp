@@ -38,13 +38,16 @@ class AssemblyCheckTest : public ::testing::Test {
     std::ofstream(dir() / rel) << text;
   }
 
-  // The function made python3.11 with the handler app.handler and `layers`.
-  void python_function(const Json& layers) {
+  // The function with `layers`, made python3.11 with the handler app.handler
+  // unless `python` is false.
+  void python_function(const Json& layers, bool python = true) {
     const fs::path file = dir() / (std::string(kApp) + ".template.json");
     Json tpl = Json::parse(std::ifstream(file));
     Json& properties = tpl["Resources"][kFunction]["Properties"];
-    properties["Runtime"] = "python3.11";
-    properties["Handler"] = "app.handler";
+    if (python) {
+      properties["Runtime"] = "python3.11";
+      properties["Handler"] = "app.handler";
+    }
     properties["Layers"] = layers;
     std::ofstream(file) << tpl.dump(1);
   }
@@ -85,6 +88,18 @@ TEST_F(AssemblyCheckTest, ImportsALayerNotCheckedCouldProvideAreWarnings) {
       "resolved before deploy and was not checked, so unless it provides it, every invoke fails with "
       "Runtime.ImportModuleError: Unable to import module 'app': No module named 'tool'");
   EXPECT_EQ(f.fix.rfind("check that layer with 'layered doctor --layer DIR|ZIP', or ", 0), 0u) << f.fix;
+}
+
+TEST_F(AssemblyCheckTest, BootstrapALayerNotCheckedCouldProvideIsAWarning) {
+  fs::remove(dir() / kCodeAsset / "bootstrap");
+  python_function(Json::array({"arn:aws:lambda:us-east-1:123456789012:layer:runtime:1"}), false);
+  auto r = check_function();
+  EXPECT_EQ(codes(r), "warning bootstrap.missing\ninfo layer.unresolved\n");
+  EXPECT_EQ(
+      r.findings.at(0).message,
+      "there is no bootstrap: a provided.al2023 function starts /var/task/bootstrap, else /opt/bootstrap; "
+      "layer 'arn:aws:lambda:us-east-1:123456789012:layer:runtime:1' cannot be resolved before deploy and "
+      "was not checked, so unless it has bootstrap at its top, Runtime.InvalidEntrypoint");
 }
 
 TEST_F(AssemblyCheckTest, LayerEntryThatDoesNotEvaluateIsNotChecked) {

@@ -185,11 +185,20 @@ class Walker {
                                    ") point to the library, or put the library where it points");
       return;
     }
-    ctx_.add(Severity::error, "deps.unresolved", object.path, object.entry->source->label,
-             "needs '" + name + "', which is in none of the directories the loader searches on " +
-                 ctx_.image.runtime + " (error while loading shared libraries: " + name +
-                 ": cannot open shared object file)",
-             unresolved_fix(ctx_, name));
+    const std::string message = "needs '" + name +
+                                "', which is in none of the directories the loader searches on " +
+                                ctx_.image.runtime;
+    const std::string error =
+        "error while loading shared libraries: " + name + ": cannot open shared object file";
+    if (ctx_.unchecked_layers.empty()) {
+      ctx_.add(Severity::error, "deps.unresolved", object.path, object.entry->source->label,
+               message + " (" + error + ")", unresolved_fix(ctx_, name));
+      return;
+    }
+    ctx_.add(Severity::warning, "deps.unresolved", object.path, object.entry->source->label,
+             message + "; " + ctx_.unchecked_note() + ", so unless it has " + name +
+                 " in lib/, starting fails (" + error + ")",
+             "check that layer with 'layered doctor --layer DIR|ZIP', or " + unresolved_fix(ctx_, name));
   }
 
   void seed_interpreter(const ElfFile& exe, std::map<std::string, std::string>& loaded) {

@@ -125,6 +125,10 @@ struct Context {
 
   void add(Severity severity, std::string code, std::string file, std::string source, std::string message,
            std::string fix);
+
+  // "layer 'arn:...' cannot be resolved before deploy and was not checked":
+  // for a finding about something such a layer may provide, then a warning.
+  std::string unchecked_note() const;
 };
 
 // check(function) for a function some of whose layers could not be resolved

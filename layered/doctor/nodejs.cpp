@@ -159,8 +159,7 @@ void handler_missing(Context& ctx, const std::string& root, const std::string& n
     return;
   }
   ctx.add(Severity::warning, "nodejs.handler-missing", "/var/task/" + root + name + ".js", "function",
-          message + ", and a layer it lists cannot be resolved before deploy and was not checked: unless " +
-              "that layer has it on NODE_PATH, " + fails,
+          message + "; " + ctx.unchecked_note() + ", so unless it has the module on NODE_PATH, " + fails,
           "check that layer with 'layered doctor --layer DIR|ZIP', or " + fix);
 }
 

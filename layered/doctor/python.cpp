@@ -156,13 +156,6 @@ std::string import_error(const std::string& shown, const std::string& error) {
   return "Runtime.ImportModuleError: Unable to import module '" + shown + "': " + error;
 }
 
-// The layers doctor could not look into, for a message: "layer 'arn:...'".
-std::string unchecked_list(const Context& ctx) {
-  std::string out;
-  for (const auto& layer : ctx.unchecked_layers) out += (out.empty() ? "'" : ", '") + layer + "'";
-  return (ctx.unchecked_layers.size() > 1 ? "layers " : "layer ") + out;
-}
-
 // An import of the AWS SDK that only Lambda's runtime would provide.
 void runtime_provided(Context& ctx, const std::string& shown, const Located& where,
                       const PythonImport& import) {
@@ -209,10 +202,8 @@ void missing_import(Context& ctx, const PythonPath& path, const std::string& sho
   } else if (!ctx.unchecked_layers.empty()) {
     ctx.add(Severity::warning, "python.import-missing", where.path, where.label(),
             at + ", which neither the function, the layers doctor checked nor " + runtime +
-                "'s standard library provide; " + unchecked_list(ctx) +
-                " cannot be resolved before deploy and was not checked, so unless it provides it, every "
-                "invoke fails with " +
-                fails,
+                "'s standard library provide; " + ctx.unchecked_note() +
+                ", so unless it provides it, every invoke fails with " + fails,
             "check that layer with 'layered doctor --layer DIR|ZIP', or " + fix);
   } else {
     ctx.add(Severity::error, "python.import-missing", where.path, where.label(),
@@ -266,8 +257,7 @@ void handler_missing(Context& ctx, const std::string& module, const std::string&
     return;
   }
   ctx.add(Severity::warning, "python.handler-missing", file + ".py", "function",
-          message + "; " + unchecked_list(ctx) +
-              " cannot be resolved before deploy and was not checked, so unless it has the module, " + fails,
+          message + "; " + ctx.unchecked_note() + ", so unless it has the module, " + fails,
           "check that layer with 'layered doctor --layer DIR|ZIP', or " + fix);
 }
 

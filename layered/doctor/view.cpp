@@ -178,6 +178,13 @@ void Context::add(Severity severity, std::string code, std::string file, std::st
                              std::move(message), std::move(fix)});
 }
 
+std::string Context::unchecked_note() const {
+  std::string list;
+  for (const auto& layer : unchecked_layers) list += (list.empty() ? "'" : ", '") + layer + "'";
+  return (unchecked_layers.size() > 1 ? "layers " + list + " cannot" : "layer " + list + " cannot") +
+         " be resolved before deploy and " + (unchecked_layers.size() > 1 ? "were" : "was") + " not checked";
+}
+
 std::string read_head(const fs::path& path, std::uint64_t limit) {
   std::ifstream in(path, std::ios::binary);
   std::string text(static_cast<std::size_t>(limit), '\0');
