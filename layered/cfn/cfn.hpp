@@ -246,6 +246,10 @@ class Evaluator {
   // location for errors. AWS::NoValue at the top yields null.
   Result<Json> evaluate(const Json& value, const std::string& where) const;
 
+  // `value` (evaluated) with its dynamic references ({{resolve:ssm:NAME}})
+  // replaced, as evaluate_properties() does after the intrinsics.
+  Result<Json> resolve_dynamic_references(Json value, const std::string& where) const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

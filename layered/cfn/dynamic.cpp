@@ -72,4 +72,9 @@ Status Evaluator::Impl::resolve_dynamic_references(Json& v, const std::string& w
   return Ok{};
 }
 
+Result<Json> Evaluator::resolve_dynamic_references(Json value, const std::string& where) const {
+  LAYERED_TRY(impl_->resolve_dynamic_references(value, where));
+  return value;
+}
+
 }  // namespace layered::cfn

@@ -8,6 +8,7 @@
 #include "assembly/assembly.hpp"
 #include "cfn/cfn.hpp"
 #include "doctor/doctor.hpp"
+#include "doctor/internal.hpp"
 #include "state/state.hpp"
 
 namespace layered::doctor {
@@ -27,9 +28,10 @@ struct Known {
 
 struct Candidate {
   model::Function function;
-  std::vector<std::string> names;  // what FUNCTION may say
-  std::vector<Finding> findings;   // what the template evaluation found
-  bool checkable = true;           // false when the runtime is not known
+  std::vector<std::string> names;      // what FUNCTION may say
+  std::vector<Finding> findings;       // what the template evaluation found
+  std::vector<std::string> unchecked;  // layers that could not be resolved, as the template gives them
+  bool checkable = true;               // false when the runtime is not known
 };
 
 struct StackRun {
@@ -157,28 +159,58 @@ std::optional<model::Layer> layer_of(const StackRun& run, const std::string& arn
   return model::Layer{arn, (*found)->content_dir, model::layer_display_name(arn)};
 }
 
+void layer_not_checked(const std::string& at, const std::string& shown, const std::string& why,
+                       Candidate& c) {
+  c.findings.push_back(unresolved(at, why));
+  c.unchecked.push_back(shown);
+}
+
+// One evaluated entry of Layers: its dynamic references resolved as deploy
+// resolves them, then the layer it names.
+void add_layer(const StackRun& run, const cfn::Evaluator& ev, const Json& value, const std::string& at,
+               Candidate& c) {
+  const std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
+  auto arn = ev.resolve_dynamic_references(value, at);
+  if (!arn) {
+    layer_not_checked(at, shown, arn.error().message, c);
+    return;
+  }
+  auto layer = arn->is_string() ? layer_of(run, arn->get<std::string>()) : std::nullopt;
+  if (layer) {
+    c.function.layers.push_back(std::move(*layer));
+    return;
+  }
+  const std::string named = arn->is_string() ? arn->get<std::string>() : arn->dump();
+  layer_not_checked(at, named, "'" + named + "' is neither a layer of this app nor one deployed locally", c);
+}
+
 void resolve_layers(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r, Candidate& c) {
   auto raw = r.properties.find("Layers");
   if (raw == r.properties.end()) return;
   const std::string where = run.stack.name + "/" + r.logical_id + ".Properties.Layers";
   auto layers = ev.evaluate(*raw, where);
-  if (!layers) {  // deploy stops here too, with the same error
-    const Error& e = layers.error();
-    c.findings.push_back({Severity::error, "template.error", e.where.empty() ? where : e.where, "", e.message,
-                          e.hint.empty() ? "'layered deploy' fails the same way: fix the template" : e.hint});
+  if (layers) {
+    if (!layers->is_array()) return;
+    for (std::size_t i = 0; i < layers->size(); ++i)
+      add_layer(run, ev, (*layers)[i], where + "[" + std::to_string(i) + "]", c);
     return;
   }
-  if (!layers->is_array()) return;
-  for (std::size_t i = 0; i < layers->size(); ++i) {
-    const Json& arn = (*layers)[i];
+  // Deploy stops here too, with the same error; the entries that do
+  // evaluate are still checked, and the others are layers not checked.
+  const Error& e = layers.error();
+  c.findings.push_back({Severity::error, "template.error", e.where.empty() ? where : e.where, "", e.message,
+                        e.hint.empty() ? "'layered deploy' fails the same way: fix the template" : e.hint});
+  if (!raw->is_array()) {
+    c.unchecked.push_back(raw->dump());
+    return;
+  }
+  for (std::size_t i = 0; i < raw->size(); ++i) {
     const std::string at = where + "[" + std::to_string(i) + "]";
-    auto layer = arn.is_string() ? layer_of(run, arn.get<std::string>()) : std::nullopt;
-    if (layer) {
-      c.function.layers.push_back(std::move(*layer));
-    } else {
-      c.findings.push_back(unresolved(at, "'" + (arn.is_string() ? arn.get<std::string>() : arn.dump()) +
-                                              "' is neither a layer of this app nor one deployed locally"));
-    }
+    auto one = ev.evaluate((*raw)[i], at);
+    if (!one)
+      c.unchecked.push_back((*raw)[i].dump());
+    else if (!one->is_null())
+      add_layer(run, ev, *one, at, c);
   }
 }
 
@@ -358,7 +390,7 @@ Result<std::vector<const Candidate*>> choose(const std::vector<Candidate>& all,
 Result<FunctionReport> report_of(const Candidate& c) {
   FunctionReport fr;
   if (c.checkable) {
-    auto r = check(c.function);
+    auto r = check(c.function, c.unchecked);
     if (!r) return r.error();
     fr = std::move(r->functions.front());
   } else {

@@ -67,11 +67,20 @@ void check_bootstrap(Context& ctx) {
   if (!where) {
     if (ctx.function.code_dir.empty()) return;  // checking layers alone: the function brings it
     std::string other = misplaced(ctx);
-    ctx.add(Severity::error, "bootstrap.missing", "/var/task/bootstrap", "function",
-            "there is no bootstrap: a " + std::string(model::to_string(ctx.function.runtime)) +
-                " function starts /var/task/bootstrap, else /opt/bootstrap (Runtime.InvalidEntrypoint)",
-            other.empty() ? "add an executable file named 'bootstrap' at the top of the function's zip"
-                          : "move '" + other + "' to the top of the function's zip (or of a layer's)");
+    const std::string message = "there is no bootstrap: a " +
+                                std::string(model::to_string(ctx.function.runtime)) +
+                                " function starts /var/task/bootstrap, else /opt/bootstrap";
+    const std::string fix = other.empty()
+                                ? "add an executable file named 'bootstrap' at the top of the function's zip"
+                                : "move '" + other + "' to the top of the function's zip (or of a layer's)";
+    if (ctx.unchecked_layers.empty())
+      ctx.add(Severity::error, "bootstrap.missing", "/var/task/bootstrap", "function",
+              message + " (Runtime.InvalidEntrypoint)", fix);
+    else
+      ctx.add(Severity::warning, "bootstrap.missing", "/var/task/bootstrap", "function",
+              message + "; " + ctx.unchecked_note() +
+                  ", so unless it has bootstrap at its top, Runtime.InvalidEntrypoint",
+              "check that layer with 'layered doctor --layer DIR|ZIP', or " + fix);
     return;
   }
   if (!where->entry) return;  // the image's own: not possible for these paths

@@ -122,7 +122,9 @@ Result<image::BaseImage> os_image_of(model::Runtime runtime) {
 
 }  // namespace
 
-Result<Report> check(const model::Function& function) {
+Result<Report> check(const model::Function& function) { return check(function, {}); }
+
+Result<Report> check(const model::Function& function, const std::vector<std::string>& unchecked_layers) {
   LAYERED_TRY(validate(function));
   Report report;
   report.functions.push_back(report_of(function));
@@ -146,7 +148,7 @@ Result<Report> check(const model::Function& function) {
   auto sources = load_sources(checked, scratch);
   if (!sources) return sources.error();
   View view(*image, *sources);
-  Context ctx{checked, *image, *sources, view, {}, {}, {}};
+  Context ctx{checked, *image, *sources, view, unchecked_layers, {}, {}, {}};
   check_elves(ctx);
   check_layout(ctx);
   check_bootstrap(ctx);

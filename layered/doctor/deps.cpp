@@ -141,11 +141,7 @@ class Walker {
         } else {
           auto all = resolver_.candidates(name, current);
           if (all.empty()) {
-            ctx_.add(Severity::error, "deps.unresolved", object.path, object.entry->source->label,
-                     "needs '" + name + "', which is in none of the directories the loader searches on " +
-                         ctx_.image.runtime + " (error while loading shared libraries: " + name +
-                         ": cannot open shared object file)",
-                     unresolved_fix(ctx_, name));
+            unresolved(name, current);
             continue;
           }
           report_shadowing(ctx_, name, all, object);
@@ -169,6 +165,42 @@ class Walker {
   const std::set<std::string>& reached() const { return reached_; }
 
  private:
+  void unresolved(const std::string& name, const std::vector<const ElfFile*>& chain) {
+    const ElfFile& object = *chain.back();
+    const std::string fails = "error while loading shared libraries: " + name +
+                              ": cannot open shared object file: No such file or directory";
+    // A link where the loader looks that goes nowhere: moving files would not help.
+    for (const auto& step : search_order(name, chain, ctx_.image, arch_name(ctx_))) {
+      auto broken = broken_link(ctx_.view, step.path);
+      if (!broken) continue;
+      const std::string& first = broken->paths.front();
+      ctx_.add(Severity::error, "deps.unresolved", object.path, object.entry->source->label,
+               "needs '" + name + "', but " + first + " is a symbolic link that " +
+                   (broken->loops ? "loops (" + describe(*broken) + "), so opening it fails (ELOOP)"
+                                  : "points to nothing (" + describe(*broken) + ")") +
+                   " and no other directory the loader searches has it (" + fails + ")",
+               broken->loops ? "make '" + first + "' (" + broken->links.front()->source->label +
+                                   ") the library itself, or a link to it, not to a link that leads back"
+                             : "make '" + first + "' (" + broken->links.front()->source->label +
+                                   ") point to the library, or put the library where it points");
+      return;
+    }
+    const std::string message = "needs '" + name +
+                                "', which is in none of the directories the loader searches on " +
+                                ctx_.image.runtime;
+    const std::string error =
+        "error while loading shared libraries: " + name + ": cannot open shared object file";
+    if (ctx_.unchecked_layers.empty()) {
+      ctx_.add(Severity::error, "deps.unresolved", object.path, object.entry->source->label,
+               message + " (" + error + ")", unresolved_fix(ctx_, name));
+      return;
+    }
+    ctx_.add(Severity::warning, "deps.unresolved", object.path, object.entry->source->label,
+             message + "; " + ctx_.unchecked_note() + ", so unless it has " + name +
+                 " in lib/, starting fails (" + error + ")",
+             "check that layer with 'layered doctor --layer DIR|ZIP', or " + unresolved_fix(ctx_, name));
+  }
+
   void seed_interpreter(const ElfFile& exe, std::map<std::string, std::string>& loaded) {
     if (exe.info.interpreter.empty()) return;
     auto found = ctx_.view.find(exe.info.interpreter);
@@ -266,23 +298,27 @@ std::optional<ElfFile> bundled_loader(Context& ctx) {
 std::vector<SearchStep> search_order(const std::string& name, const std::vector<const ElfFile*>& chain,
                                      const image::BaseImage& image, const std::string& arch) {
   std::vector<SearchStep> out;
+  std::set<std::string> seen;  // a path found once is not looked at again
+  auto step = [&](std::string path, const char* via) {
+    if (seen.insert(path).second) out.push_back({std::move(path), via});
+  };
   const ElfFile& object = *chain.back();
   auto join = [&arch](const std::string& dir, const std::string& file, const std::string& origin_of) {
     return expand(dir, origin_of, arch) + "/" + file;
   };
   if (name.find('/') != std::string::npos) {
-    out.push_back({name[0] == '/' ? name : "/var/task/" + name, "path"});
+    step(name[0] == '/' ? name : "/var/task/" + name, "path");
     return out;
   }
   if (object.info.runpath.empty()) {
     for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
       if (!(*it)->info.runpath.empty()) continue;  // ld.so ignores DT_RPATH next to DT_RUNPATH
-      for (const auto& dir : (*it)->info.rpath) out.push_back({join(dir, name, (*it)->path), "DT_RPATH"});
+      for (const auto& dir : (*it)->info.rpath) step(join(dir, name, (*it)->path), "DT_RPATH");
     }
   }
-  for (const auto& dir : image.ld_library_path()) out.push_back({dir + "/" + name, "LD_LIBRARY_PATH"});
-  for (const auto& dir : object.info.runpath) out.push_back({join(dir, name, object.path), "DT_RUNPATH"});
-  for (const auto& dir : image.loader_default_dirs) out.push_back({dir + "/" + name, "default"});
+  for (const auto& dir : image.ld_library_path()) step(dir + "/" + name, "LD_LIBRARY_PATH");
+  for (const auto& dir : object.info.runpath) step(join(dir, name, object.path), "DT_RUNPATH");
+  for (const auto& dir : image.loader_default_dirs) step(dir + "/" + name, "default");
   return out;
 }
 

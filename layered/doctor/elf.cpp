@@ -1,6 +1,7 @@
 #include "doctor/elf.hpp"
 
 #include <optional>
+#include <set>
 
 namespace layered::doctor::elf {
 
@@ -142,26 +143,42 @@ class Parser {
       std::uint64_t size = std::min<std::uint64_t>(dyn.value(kDtStrsz), file_.size() - *at);
       strtab_ = *file_.sub(*at, size);
     }
+    // ld.so keeps one entry per tag, the last (elf/get-dynamic-info.h:
+    // info[tag] = dyn), so only the last DT_RPATH and DT_RUNPATH count.
+    std::optional<std::uint64_t> rpath, runpath;
+    std::set<std::string> needed;
     for (const auto& [tag, value] : dyn.entries) {
-      if (tag != kDtNeeded && tag != kDtSoname && tag != kDtRpath && tag != kDtRunpath) continue;
+      if (tag == kDtRpath) rpath = value;
+      if (tag == kDtRunpath) runpath = value;
+      if (tag != kDtNeeded && tag != kDtSoname) continue;
       auto text = str(value);
       if (!text) return malformed("a dynamic entry names a string outside the string table");
-      if (tag == kDtNeeded) info.needed.push_back(*text);
+      // A name needed twice is loaded once.
+      if (tag == kDtNeeded && needed.insert(*text).second) info.needed.push_back(*text);
       if (tag == kDtSoname) info.soname = *text;
-      if (tag == kDtRpath) split_into(*text, info.rpath);
-      if (tag == kDtRunpath) split_into(*text, info.runpath);
+    }
+    for (auto [index, out] : {std::pair{rpath, &info.rpath}, std::pair{runpath, &info.runpath}}) {
+      if (!index) continue;
+      auto text = str(*index);
+      if (!text) return malformed("a dynamic entry names a string outside the string table");
+      split_into(*text, *out);
     }
     if (dyn.has(kDtVerneed)) LAYERED_TRY(read_verneed(dyn.value(kDtVerneed), dyn.value(kDtVerneednum), info));
     if (dyn.has(kDtVerdef)) LAYERED_TRY(read_verdef(dyn.value(kDtVerdef), dyn.value(kDtVerdefnum), info));
     return Ok{};
   }
 
+  // The directories of a search path, each once: ld.so drops a directory
+  // already in the list (elf/dl-load.c, fillin_rpath), and a crafted
+  // "a:a:a:..." must not cost a search per repetition.
   static void split_into(const std::string& text, std::vector<std::string>& out) {
+    std::set<std::string> seen;
     std::size_t start = 0;
     while (start <= text.size()) {
       std::size_t end = text.find(':', start);
       if (end == std::string::npos) end = text.size();
-      if (end > start) out.push_back(text.substr(start, end - start));
+      std::string dir = text.substr(start, end - start);
+      if (!dir.empty() && seen.insert(dir).second) out.push_back(std::move(dir));
       start = end + 1;
     }
   }

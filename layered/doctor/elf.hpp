@@ -19,12 +19,14 @@ struct Info {
   bool little_endian = true;
   std::uint16_t type = 0;  // ET_EXEC = 2, ET_DYN = 3, ...
   std::uint16_t machine = 0;
-  std::string interpreter;  // PT_INTERP, "" if none
-  bool dynamic = false;     // has a PT_DYNAMIC segment
-  std::vector<std::string> needed;
+  std::string interpreter;          // PT_INTERP, "" if none
+  bool dynamic = false;             // has a PT_DYNAMIC segment
+  std::vector<std::string> needed;  // DT_NEEDED, in order, each name once
   std::string soname;
-  std::vector<std::string> rpath;    // DT_RPATH, split at ':'
-  std::vector<std::string> runpath;  // DT_RUNPATH, split at ':'
+  // The last DT_RPATH and DT_RUNPATH (ld.so uses only those), split at ':',
+  // each directory once.
+  std::vector<std::string> rpath;
+  std::vector<std::string> runpath;
   // DT_VERNEED: needed file -> version names (e.g. "libc.so.6" -> GLIBC_2.34).
   std::map<std::string, std::vector<std::string>> version_needs;
   // DT_VERDEF: the versions this object defines (its own name included).

@@ -71,6 +71,14 @@ class View {
   // image, or nullopt. Directories do not count.
   std::optional<Located> find(const std::string& path) const;
 
+  // `path` with the symlinks of /var/task and /opt resolved, or nullopt
+  // when they loop (or chain more than 16 links): open() fails with ELOOP.
+  std::optional<std::string> resolve(const std::string& path) const { return follow(path); }
+
+  // True if `path`, symlinks followed, is a directory of /var/task or /opt
+  // holding at least one file.
+  bool is_directory(const std::string& path) const;
+
   const std::map<std::string, Entry>& entries() const { return entries_; }
   const std::vector<Dropped>& dropped() const { return dropped_; }
   const image::BaseImage& image() const { return image_; }
@@ -81,6 +89,19 @@ class View {
   std::map<std::string, Entry> entries_;  // absolute path -> winner
   std::vector<Dropped> dropped_;
 };
+
+// A symlink of the package that never reaches a file: the links followed
+// from it, in order, and whether they come back to one of them (a loop: the
+// kernel's ELOOP, "Too many levels of symbolic links") or end at nothing.
+struct BrokenLink {
+  std::vector<const Entry*> links;
+  std::vector<std::string> paths;  // of each link, then where the last one points
+  bool loops = false;
+};
+std::optional<BrokenLink> broken_link(const View& view, const std::string& path);
+
+// "/opt/lib/libx.so (layer 'a') -> /opt/lib/libx2.so (layer 'b') -> /opt/lib/libx.so".
+std::string describe(const BrokenLink& broken);
 
 // Parsed ELF files of the view, by absolute path (winners only).
 struct ElfFile {
@@ -94,13 +115,25 @@ struct Context {
   const image::BaseImage& image;
   const std::vector<Source>& sources;
   const View& view;
+  // Layers the function lists that doctor could not resolve (a public
+  // layer's ARN before `deploy --layer`): what they may provide is not
+  // reported as missing, only as not checked.
+  std::vector<std::string> unchecked_layers;
   std::map<std::string, ElfFile> elves;
   std::vector<Finding> findings;
   std::set<std::string> seen;  // de-duplicates findings
 
   void add(Severity severity, std::string code, std::string file, std::string source, std::string message,
            std::string fix);
+
+  // "layer 'arn:...' cannot be resolved before deploy and was not checked":
+  // for a finding about something such a layer may provide, then a warning.
+  std::string unchecked_note() const;
 };
+
+// check(function) for a function some of whose layers could not be resolved
+// (`unchecked_layers`, as the template names them): check_assembly.
+Result<Report> check(const model::Function& function, const std::vector<std::string>& unchecked_layers);
 
 // One place glibc's ld.so looks for a DT_NEEDED name, and why there.
 struct SearchStep {
@@ -112,7 +145,7 @@ struct SearchStep {
 // executable first, then the objects that loaded it), in its order
 // (elf/dl-load.c, _dl_map_object): DT_RPATH of the object and of its loaders
 // (not for an object with DT_RUNPATH), LD_LIBRARY_PATH, DT_RUNPATH, the
-// loader's default directories; duplicates are kept.
+// loader's default directories; each path once, where it comes first.
 std::vector<SearchStep> search_order(const std::string& name, const std::vector<const ElfFile*>& chain,
                                      const image::BaseImage& image, const std::string& arch);
 
@@ -152,6 +185,9 @@ std::string python_handler_module(const std::string& handler);
 // when the handler or its module is not known.
 std::vector<std::string> handler_import_names(const Context& ctx);
 
+// The first `limit` bytes of a file of this machine ("" when unreadable).
+std::string read_head(const std::filesystem::path& path, std::uint64_t limit);
+
 // "1.2 MB", "250 MB".
 std::string human_size(std::uint64_t bytes);
 
@@ -166,5 +202,41 @@ RuntimeInfo runtime_info(const Context& ctx);
 
 // Lambda's name of the function's architecture ("x86_64", "arm64").
 std::string arch_name(const Context& ctx);
+
+// A module as Python's import system finds it on Lambda (python_path.cpp).
+struct PythonModule {
+  enum class Kind { module, package, namespace_package };
+  Kind kind = Kind::module;
+  std::string file;                 // the module, or its package's __init__; "" for a namespace package
+  std::vector<std::string> search;  // a package's __path__
+};
+
+struct PythonLookup {
+  std::optional<PythonModule> module;
+  std::string error;  // when not found, Python's ImportError text: "No module named 'a.b'"
+};
+
+// importlib's lookup over Lambda's sys.path as far as the package reaches:
+// /var/task, /opt/python/lib/python3.X/site-packages, /opt/python (the
+// runtime's own directories, standard library included, come after them).
+class PythonPath {
+ public:
+  PythonPath(const View& view, const RuntimeInfo& runtime, const std::string& arch);
+
+  // `name` (one component) in `dirs`, as PathFinder finds it.
+  std::optional<PythonModule> find_in(const std::vector<std::string>& dirs, const std::string& name) const;
+  // `dotted` ("a.b.c"), each parent imported first, as import_module does.
+  PythonLookup import(const std::string& dotted) const;
+  const std::vector<std::string>& sys_path() const { return sys_path_; }
+
+ private:
+  bool is_file(const std::string& path) const;
+  const View& view_;
+  std::vector<std::string> suffixes_;
+  std::vector<std::string> sys_path_;
+};
+
+// True if `name` is compiled into CPython (sys.builtin_module_names).
+bool is_builtin_module(const std::string& name);
 
 }  // namespace layered::doctor

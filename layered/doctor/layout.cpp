@@ -174,18 +174,45 @@ void python_outside(Context& ctx, const Source& source, const std::vector<std::s
               " python/, or pip install --target python/ ...), so that it lands in /opt/python/");
 }
 
+// Where the layer's symlinks under python/ point, relative to the layer's
+// root ("python/mylib -> ../src/mylib": "src/mylib"): Python reaches what is
+// there through the link.
+std::vector<std::string> linked_from_python(const Source& source) {
+  std::vector<std::string> targets;
+  for (const auto& f : source.files) {
+    if (f.link.empty() || top_of(f.rel) != "python") continue;
+    std::filesystem::path target(f.link);
+    std::string rel =
+        target.is_absolute()
+            ? target.lexically_relative("/opt").generic_string()
+            : (std::filesystem::path(f.rel).parent_path() / target).lexically_normal().generic_string();
+    while (rel.ends_with("/")) rel.pop_back();
+    if (!rel.empty() && !rel.starts_with("..")) targets.push_back(rel);
+  }
+  return targets;
+}
+
+bool under_any(const std::string& rel, const std::vector<std::string>& dirs) {
+  return std::any_of(dirs.begin(), dirs.end(),
+                     [&](const std::string& d) { return d == "." || rel == d || rel.starts_with(d + "/"); });
+}
+
+// Python code and metadata outside python/ matter only to a Python
+// function: a Node.js or OS-only function's layer may well carry .py files
+// (libstdc++'s GDB pretty-printers under share/gdb, node-gyp).
 void python_layout(Context& ctx, const Source& source, const RuntimeInfo& runtime) {
+  if (runtime.family != model::Family::python) return;
   std::vector<std::string> modules, metadata;  // outside python/: .py files; .dist-info, site-packages
   std::set<std::string> wrong_versions;
+  const std::vector<std::string> linked = linked_from_python(source);
   for (const auto& f : source.files) {
     std::string top = top_of(f.rel);
-    bool elsewhere = top != "python" && top != "bin" && top != "nodejs";  // node-gyp ships .py files
+    bool elsewhere = top != "python" && top != "bin" && top != "nodejs" && !under_any(f.rel, linked);
     if (elsewhere && f.rel.ends_with(".py")) modules.push_back(f.rel);
     if (elsewhere && (f.rel.ends_with(".dist-info") || f.rel.ends_with("/site-packages")))
       metadata.push_back(f.rel);
     const std::string version = site_packages_version(f.rel);
-    if (runtime.family == model::Family::python && !version.empty() && version != runtime.version)
-      wrong_versions.insert(version);
+    if (!version.empty() && version != runtime.version) wrong_versions.insert(version);
   }
   if (!modules.empty() || !metadata.empty())
     python_outside(ctx, source, modules.empty() ? metadata : modules);
@@ -218,6 +245,57 @@ void nodejs_layout(Context& ctx, const Source& source) {
     ctx.add(Severity::error, "layout.nodejs-dir", "/opt/nodejs/", source.label,
             "has no node_modules/ folder, so Node.js finds none of its modules",
             "put the modules in nodejs/node_modules/ (npm install --prefix nodejs)");
+}
+
+// "18" for "nodejs/node18/node_modules/...", "" for "nodejs/node_modules/...".
+std::string node_version_of(const std::string& rel) {
+  if (!rel.starts_with("nodejs/node") || rel.starts_with("nodejs/node_modules")) return "";
+  return rel.substr(11, rel.find('/', 11) - 11);
+}
+
+// The package a file under node_modules belongs to: "m", "@scope/m"; "" for
+// node_modules' own files (.bin, .package-lock.json).
+std::string node_package_of(const std::string& rel) {
+  const auto at = rel.find("node_modules/");
+  if (at == std::string::npos) return "";
+  std::string rest = rel.substr(at + 13);
+  std::string package = rest.substr(0, rest.find('/'));
+  if (package.starts_with("@") && rest.find('/') != std::string::npos)
+    package = rest.substr(0, rest.find('/', package.size() + 1));
+  return package.starts_with(".") ? "" : package;
+}
+
+// nodejs/nodeNN/node_modules of another major version: NODE_PATH has only
+// /opt/nodejs/nodeNN/node_modules of the runtime's own (nodejs20.x: node20),
+// so those packages are not found unless another folder on NODE_PATH has them.
+void nodejs_versions(Context& ctx, const Source& source, const RuntimeInfo& runtime) {
+  if (runtime.family != model::Family::nodejs) return;
+  std::map<std::string, std::set<std::string>> hidden;  // version -> packages
+  bool visible = false;                                 // the layer gives the function some package
+  for (const auto& f : source.files) {
+    const std::string package = node_package_of(f.rel);
+    if (!in_node_modules(f.rel) || package.empty()) continue;
+    const std::string version = node_version_of(f.rel);
+    if (version.empty() || version == runtime.version) {
+      visible = true;
+    } else if (!ctx.view.is_directory("/opt/nodejs/node_modules/" + package) &&
+               !ctx.view.is_directory("/opt/nodejs/node" + runtime.version + "/node_modules/" + package)) {
+      hidden[version].insert(package);
+    }
+  }
+  for (const auto& [version, packages] : hidden) {
+    std::string names;
+    for (const auto& p : packages) names += (names.empty() ? "'" : ", '") + p + "'";
+    ctx.add(visible ? Severity::warning : Severity::error, "layout.nodejs-version",
+            "/opt/nodejs/node" + version + "/node_modules", source.label,
+            "is on NODE_PATH only for Node.js " + version + ", but the function runs " +
+                std::string(model::to_string(ctx.function.runtime)) +
+                ", whose NODE_PATH has /opt/nodejs/node" + runtime.version +
+                "/node_modules and /opt/nodejs/node_modules: " + names +
+                " cannot be found there (Cannot find module '" + *packages.begin() + "')",
+            "install them into nodejs/node" + runtime.version +
+                "/node_modules, or into nodejs/node_modules (searched by every version)");
+  }
 }
 
 // Lambda starts each executable in /opt/extensions during Init (the
@@ -255,6 +333,7 @@ void check_layout(Context& ctx) {
     misplaced_executables(ctx, source);
     python_layout(ctx, source, runtime);
     nodejs_layout(ctx, source);
+    nodejs_versions(ctx, source, runtime);
     extensions(ctx, source);
   }
 }

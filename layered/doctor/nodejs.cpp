@@ -2,7 +2,9 @@
 // from /var/task as the file named, then .js, .mjs, .cjs, then node's own
 // resolution (a directory, node_modules of the function or of a layer on
 // NODE_PATH); when none is there every invoke fails with
-// Runtime.ImportModuleError.
+// Runtime.ImportModuleError. Also the AWS SDK, which Lambda's runtime has
+// and layered's sandbox does not.
+#include <cctype>
 #include <string>
 
 #include "doctor/internal.hpp"
@@ -10,6 +12,8 @@
 namespace layered::doctor {
 
 namespace {
+
+constexpr std::uint64_t kMaxTextBytes = 1u << 20;
 
 // Whether the view has `path` itself, or anything under it as a file name
 // stem or directory: "<path>", "<path>.<ext>", "<path>/...".
@@ -22,18 +26,141 @@ bool has_stem(const View& view, const std::string& path) {
   return false;
 }
 
+// The layers' directories on NODE_PATH: /opt/nodejs/nodeNN/node_modules for
+// the runtime's own major version only, then /opt/nodejs/node_modules
+// (lambda-facts.md section 10).
+std::vector<std::string> node_path(const Context& ctx) {
+  return {"/opt/nodejs/node" + runtime_info(ctx).version + "/node_modules", "/opt/nodejs/node_modules"};
+}
+
 bool module_found(const Context& ctx, const std::string& root, const std::string& name) {
   if (has_stem(ctx.view, "/var/task/" + root + name)) return true;
   if (has_stem(ctx.view, "/var/task/node_modules/" + name)) return true;
-  if (has_stem(ctx.view, "/opt/nodejs/node_modules/" + name)) return true;
-  // NODE_PATH also has /opt/nodejs/nodeNN/node_modules for each major version.
-  for (const auto& [path, entry] : ctx.view.entries()) {
-    if (!path.starts_with("/opt/nodejs/node") || path.starts_with("/opt/nodejs/node_modules")) continue;
-    const auto slash = path.find('/', 12);
-    if (slash != std::string::npos && has_stem(ctx.view, path.substr(0, slash) + "/node_modules/" + name))
-      return true;
-  }
+  for (const auto& dir : node_path(ctx))
+    if (has_stem(ctx.view, dir + "/" + name)) return true;
   return false;
+}
+
+// The handler's own file, in the runtime's order; nullopt when it is found
+// only through node's resolution (a directory, node_modules).
+std::optional<Located> handler_file(const Context& ctx, const std::string& root, const std::string& name) {
+  for (const char* ext : {"", ".js", ".mjs", ".cjs"})
+    if (auto where = ctx.view.find("/var/task/" + root + name + ext); where && where->entry) return where;
+  return std::nullopt;
+}
+
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$'; }
+
+struct NodeImport {
+  std::string specifier;
+  int line = 0;
+};
+
+// What `require('x')`, `import ... from 'x'`, `import 'x'`, `import('x')`
+// and `export ... from 'x'` load, outside comments. A scan, not a parser: a
+// string that only looks like one counts too, which is why what follows
+// from it are warnings.
+std::vector<NodeImport> node_imports(std::string_view text) {
+  std::vector<NodeImport> out;
+  int line = 1;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (text.substr(i, 2) == "//") {
+      i = std::min(text.find('\n', i), text.size()) - 1;
+    } else if (text.substr(i, 2) == "/*") {
+      const std::size_t end = std::min(text.find("*/", i + 2), text.size());
+      for (std::size_t k = i; k < end; ++k) line += text[k] == '\n';
+      i = end + 1;
+    } else if (word_char(c) && (i == 0 || !word_char(text[i - 1]))) {
+      std::size_t j = i;
+      while (j < text.size() && word_char(text[j])) ++j;
+      const std::string_view word = text.substr(i, j - i);
+      if (word == "require" || word == "import" || word == "from") {
+        std::size_t k = j;
+        while (k < text.size() && (text[k] == ' ' || text[k] == '\t')) ++k;
+        if (word != "from" && k < text.size() && text[k] == '(') ++k;
+        while (k < text.size() && (text[k] == ' ' || text[k] == '\t')) ++k;
+        if (k < text.size() && (text[k] == '\'' || text[k] == '"')) {
+          const std::size_t end = text.find(text[k], k + 1);
+          if (end != std::string_view::npos && end - k < 256)
+            out.push_back({std::string(text.substr(k + 1, end - k - 1)), line});
+        }
+      }
+      i = j - 1;
+    }
+  }
+  return out;
+}
+
+// The package of an AWS SDK specifier ("@aws-sdk/client-s3/dist" ->
+// "@aws-sdk/client-s3", "aws-sdk/clients/s3" -> "aws-sdk"), else "".
+std::string sdk_package(const std::string& specifier) {
+  if (specifier.starts_with("@aws-sdk/")) return specifier.substr(0, specifier.find('/', 9));
+  if (specifier == "aws-sdk" || specifier.starts_with("aws-sdk/")) return "aws-sdk";
+  return "";
+}
+
+// Node's resolution of a bare package from the handler's folder up to
+// /var/task, then NODE_PATH.
+bool package_found(const Context& ctx, const std::string& root, const std::string& package) {
+  std::string dir = "/var/task/" + root;
+  while (!dir.empty() && dir.back() == '/') dir.pop_back();
+  for (; dir.starts_with("/var/task"); dir = dir.substr(0, dir.rfind('/')))
+    if (ctx.view.is_directory(dir + "/node_modules/" + package)) return true;
+  for (const auto& path : node_path(ctx))
+    if (ctx.view.is_directory(path + "/" + package)) return true;
+  return false;
+}
+
+void sdk_imports(Context& ctx, const std::string& root, const Located& where) {
+  const std::string runtime(model::to_string(ctx.function.runtime));
+  std::set<std::string> reported;
+  for (const auto& import : node_imports(read_head(where.entry->file->host, kMaxTextBytes))) {
+    const std::string package = sdk_package(import.specifier);
+    if (package.empty() || !reported.insert(package).second || package_found(ctx, root, package)) continue;
+    const std::string at = "imports '" + import.specifier + "' (line " + std::to_string(import.line) + ")";
+    if (package == "aws-sdk") {
+      ctx.add(Severity::warning, "nodejs.sdk-v2", where.path, where.label(),
+              at + ", the AWS SDK for JavaScript v2, which " + runtime +
+                  " does not include (Lambda's Node.js 18 and later runtimes have v3, @aws-sdk/*) and "
+                  "neither the function nor its layers provide: loading it fails (Cannot find module "
+                  "'aws-sdk')",
+              "bundle aws-sdk with the function (npm install aws-sdk), or use the v3 clients "
+              "(@aws-sdk/client-*)");
+      continue;
+    }
+    ctx.add(Severity::warning, "nodejs.runtime-provided", where.path, where.label(),
+            at + ": Lambda's " + runtime +
+                " runtime provides it (the AWS SDK for JavaScript v3), layered's " +
+                "does not, so here loading it fails (Cannot find module '" + package + "')",
+            "Lambda's runtime provides " + package + "; layered does not: add it to a layer or the bundle " +
+                "to run it here (npm install --prefix nodejs " + package + " in a layer)");
+  }
+}
+
+void handler_missing(Context& ctx, const std::string& root, const std::string& name) {
+  const std::string& handler = ctx.function.handler;
+  const std::string fails =
+      "every invoke fails with Runtime.ImportModuleError: Error: Cannot find module '" + name + "'";
+  const std::string message = "the handler '" + handler + "' names the module '" + root + name +
+                              "', which the function does not have";
+  std::string fix =
+      "put " + root + name +
+      ".js (or .mjs, .cjs) in the function's zip, or set the handler to <file>.<export> of a file "
+      "that is there";
+  if (!ctx.function.inline_code.empty())  // Code.ZipFile: CloudFormation writes it to index.js, always
+    fix = "inline code (Code.ZipFile) is always the file index.js: set the handler to index." +
+          handler.substr(root.size() + name.size() + 1);
+  if (ctx.unchecked_layers.empty()) {
+    ctx.add(Severity::error, "nodejs.handler-missing", "/var/task/" + root + name + ".js", "function",
+            message + ", so " + fails, fix);
+    return;
+  }
+  ctx.add(Severity::warning, "nodejs.handler-missing", "/var/task/" + root + name + ".js", "function",
+          message + "; " + ctx.unchecked_note() + ", so unless it has the module on NODE_PATH, " + fails,
+          "check that layer with 'layered doctor --layer DIR|ZIP', or " + fix);
 }
 
 }  // namespace
@@ -49,15 +176,11 @@ void check_nodejs(Context& ctx) {
   const auto dot = last.find('.');
   if (dot == std::string::npos || dot == 0) return;  // the runtime's "Bad handler", not a missing file
   const std::string name = last.substr(0, dot);
-  if (module_found(ctx, root, name)) return;
-  ctx.add(Severity::error, "nodejs.handler-missing", "/var/task/" + root + name + ".js", "function",
-          "the handler '" + handler + "' names the module '" + root + name +
-              "', which the function does not have, so every invoke fails with Runtime.ImportModuleError: "
-              "Error: Cannot find module '" +
-              name + "'",
-          "put " + root + name +
-              ".js (or .mjs, .cjs) in the function's zip, or set the handler to <file>.<export> of a file "
-              "that is there");
+  if (!module_found(ctx, root, name)) {
+    handler_missing(ctx, root, name);
+    return;
+  }
+  if (auto where = handler_file(ctx, root, name)) sdk_imports(ctx, root, *where);
 }
 
 }  // namespace layered::doctor

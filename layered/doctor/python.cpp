@@ -2,7 +2,6 @@
 // sys.path is /var/task, then /opt/python/lib/python3.X/site-packages, then
 // /opt/python (lambda-facts.md section 2), then the runtime's own modules.
 #include <algorithm>
-#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -17,55 +16,21 @@ constexpr std::uint64_t kMaxTextBytes = 1u << 20;
 // What Lambda's Python runtimes bring besides the standard library: the AWS
 // SDK for Python and its dependencies ("Lambda's Python runtimes include the
 // AWS SDK for Python (Boto3)", docs.aws.amazon.com/lambda/latest/dg/lambda-python.html).
+// layered's sandbox has none of them (lambda-facts.md section 10), so an
+// import of one that the package does not bring is a warning.
 const std::set<std::string> kRuntimeProvided = {"boto3",    "botocore", "s3transfer", "jmespath",
                                                 "dateutil", "urllib3",  "six",        "awslambdaric"};
 
 std::string basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 std::string dirname(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
-std::vector<std::string> sys_path(const RuntimeInfo& runtime) {
-  return {"/var/task", "/opt/python/lib/python" + runtime.version + "/site-packages", "/opt/python"};
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string text(kMaxTextBytes, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  return text;
-}
-
-bool has_prefix(const std::map<std::string, Entry>& entries, const std::string& prefix) {
-  auto it = entries.lower_bound(prefix);
-  return it != entries.end() && it->first.starts_with(prefix);
-}
-
-// Where `name` is importable from directory `dir` of the view: a package
-// folder (regular or namespace), a module, or an extension; "" if nowhere.
-std::string module_in(const Context& ctx, const std::string& dir, const std::string& name) {
-  const auto& entries = ctx.view.entries();
-  const std::string base = dir + "/" + name;
-  if (has_prefix(entries, base + "/")) return base + "/";
-  for (auto it = entries.lower_bound(base + "."); it != entries.end() && it->first.starts_with(base + ".");
-       ++it) {
-    std::string rest = it->first.substr(base.size());
-    if (rest.find('/') != std::string::npos) continue;
-    if (rest == ".py" || rest == ".pyc" || rest.ends_with(".so")) return it->first;
-  }
-  return "";
-}
-
-bool importable(const Context& ctx, const RuntimeInfo& runtime, const std::string& name) {
-  const auto dirs = sys_path(runtime);
-  return std::any_of(dirs.begin(), dirs.end(),
-                     [&](const std::string& d) { return !module_in(ctx, d, name).empty(); });
-}
+std::string read_text(const std::filesystem::path& path) { return read_head(path, kMaxTextBytes); }
 
 // The dotted module a file is imported as, from the most specific sys.path
 // directory that holds it.
-std::string module_name(const std::string& path, const RuntimeInfo& runtime) {
+std::string module_name(const std::string& path, const std::vector<std::string>& sys_path) {
   std::string best;
-  for (const auto& dir : sys_path(runtime))
+  for (const auto& dir : sys_path)
     if (path.starts_with(dir + "/") && dir.size() > best.size()) best = dir;
   std::string rel = best.empty() ? basename(path) : path.substr(best.size() + 1);
   rel = rel.substr(0, rel.find('.'));
@@ -87,7 +52,7 @@ std::string pip_install(const Context& ctx, const std::string& version,
 // C extensions tagged for another CPython: Python loads only the suffixes in
 // importlib.machinery.EXTENSION_SUFFIXES (.cpython-3XY-<platform>.so,
 // .abi3.so, .so), so another version's file is simply not found.
-void extension_versions(Context& ctx, const RuntimeInfo& runtime) {
+void extension_versions(Context& ctx, const RuntimeInfo& runtime, const PythonPath& python) {
   static const std::regex tagged(R"(.*\.cpython-3([0-9]+)d?-([A-Za-z0-9_-]+)\.so)");
   std::map<std::pair<const Source*, std::string>, std::vector<std::string>>
       groups;  // (source, minor) -> files
@@ -100,7 +65,7 @@ void extension_versions(Context& ctx, const RuntimeInfo& runtime) {
   const std::string ours = runtime.version.substr(runtime.version.find('.') + 1);
   for (const auto& [key, files] : groups) {
     const auto& [source, minor] = key;
-    std::string module = module_name(files.front(), runtime);
+    std::string module = module_name(files.front(), python.sys_path());
     std::string more = files.size() > 1
                            ? " (and " + std::to_string(files.size() - 1) + " more in " + source->label + ")"
                            : "";
@@ -139,17 +104,18 @@ std::vector<std::string> installed_names(const Context& ctx, const std::string& 
   return names;
 }
 
-void orphan_metadata(Context& ctx, const RuntimeInfo& runtime) {
-  const auto dirs = sys_path(runtime);
+void orphan_metadata(Context& ctx, const PythonPath& path) {
+  const auto& dirs = path.sys_path();
   std::set<std::string> done;
-  for (const auto& [path, entry] : ctx.view.entries()) {
-    std::string meta = dirname(path);
+  for (const auto& [file, entry] : ctx.view.entries()) {
+    std::string meta = dirname(file);
     if (!meta.ends_with(".dist-info") && !meta.ends_with(".egg-info")) continue;
     std::string dir = dirname(meta);
     if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end() || !done.insert(meta).second) continue;
     auto names = installed_names(ctx, meta);
-    if (names.empty() || std::any_of(names.begin(), names.end(),
-                                     [&](const std::string& n) { return !module_in(ctx, dir, n).empty(); }))
+    if (names.empty() || std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+          return path.find_in({dir}, n).has_value();
+        }))
       continue;
     std::string dist = basename(meta).substr(0, basename(meta).find('-'));
     std::string kind = meta.substr(meta.rfind('.'));
@@ -175,67 +141,170 @@ std::optional<Located> misplaced(const Context& ctx, const std::string& name) {
   return std::nullopt;
 }
 
-void imports_of(Context& ctx, const RuntimeInfo& runtime, const std::string& shown, const Located& where) {
-  std::string text = read_text(where.entry->file->host);
-  std::set<std::string> reported;
-  for (const auto& import : top_level_imports(text)) {
-    if (is_stdlib_module(runtime.version, import.name) || kRuntimeProvided.count(import.name) ||
-        importable(ctx, runtime, import.name) || !reported.insert(import.name).second)
-      continue;
-    auto other = misplaced(ctx, import.name);
-    ctx.add(
-        Severity::error, "python.import-missing", where.path, "function",
-        "imports '" + import.name + "' (line " + std::to_string(import.line) +
-            "), but neither the function, its layers' python/ folders nor " +
-            std::string(model::to_string(ctx.function.runtime)) +
-            "'s standard library provide it, so every invoke fails with Runtime.ImportModuleError: Unable "
-            "to import module '" +
-            shown + "': No module named '" + import.name + "'",
-        other ? "'" + other->path + "' (" + other->label() +
-                    ") is not on sys.path: move it into python/ in that layer (it ends up in /opt/python/" +
-                    import.name + ")"
-              : "add '" + import.name + "' to a layer under python/ (" +
-                    pip_install(ctx, runtime.version, import.name) + ") or to the function's zip");
+// Code that changes sys.path itself (a vendored folder) may import what
+// doctor does not see.
+bool extends_sys_path(std::string_view text) {
+  for (const char* change : {"sys.path.insert", "sys.path.append", "sys.path.extend", "sys.path[",
+                             "sys.path +=", "sys.path+=", "sys.path =", "sys.path=", "site.addsitedir"})
+    if (text.find(change) != std::string_view::npos) return true;
+  return false;
+}
+
+std::string runtime_name(const Context& ctx) { return std::string(model::to_string(ctx.function.runtime)); }
+
+std::string import_error(const std::string& shown, const std::string& error) {
+  return "Runtime.ImportModuleError: Unable to import module '" + shown + "': " + error;
+}
+
+// An import of the AWS SDK that only Lambda's runtime would provide.
+void runtime_provided(Context& ctx, const std::string& shown, const Located& where,
+                      const PythonImport& import) {
+  ctx.add(Severity::warning, "python.runtime-provided", where.path, where.label(),
+          "imports '" + import.name + "' (line " + std::to_string(import.line) + "): Lambda's " +
+              runtime_name(ctx) + " runtime provides it, layered's does not, so " +
+              "here every invoke fails with " + import_error(shown, "No module named '" + import.name + "'"),
+          "Lambda's runtime provides " + import.name +
+              "; layered does not: add it to a layer or the bundle " + "to run it here (" +
+              pip_install(ctx, runtime_info(ctx).version, import.name) + ")");
+}
+
+// The fix when a link in sys.path has the name but goes nowhere.
+std::optional<std::string> broken_link_fix(const Context& ctx, const PythonPath& path,
+                                           const std::string& name) {
+  for (const auto& dir : path.sys_path())
+    if (auto broken = broken_link(ctx.view, dir + "/" + name))
+      return "'" + broken->paths.front() + "' is a symbolic link that " +
+             (broken->loops ? "loops" : "points to nothing") + " (" + describe(*broken) +
+             "): make it point to the package's folder";
+  return std::nullopt;
+}
+
+void missing_import(Context& ctx, const PythonPath& path, const std::string& shown, const Located& where,
+                    const PythonImport& import, bool own_path) {
+  const std::string runtime = runtime_name(ctx);
+  const std::string version = runtime_info(ctx).version;
+  const std::string fails = import_error(shown, "No module named '" + import.name + "'");
+  const std::string at = "imports '" + import.name + "' (line " + std::to_string(import.line) + ")";
+  auto other = misplaced(ctx, import.name);
+  std::string fix = other ? "'" + other->path + "' (" + other->label() +
+                                ") is not on sys.path: move it into python/ in that layer (it ends up in "
+                                "/opt/python/" +
+                                import.name + ")"
+                          : "add '" + import.name + "' to a layer under python/ (" +
+                                pip_install(ctx, version, import.name) + ") or to the function's zip";
+  if (auto link = broken_link_fix(ctx, path, import.name)) fix = *link;
+  if (own_path) {
+    ctx.add(Severity::warning, "python.import-missing", where.path, where.label(),
+            at + " after changing sys.path itself; neither the function, its layers' python/ folders nor " +
+                runtime + "'s standard library provide it, so unless the folder the code adds does, every " +
+                "invoke fails with " + fails,
+            "check that the folder added to sys.path has '" + import.name + "', or " + fix);
+  } else if (!ctx.unchecked_layers.empty()) {
+    ctx.add(Severity::warning, "python.import-missing", where.path, where.label(),
+            at + ", which neither the function, the layers doctor checked nor " + runtime +
+                "'s standard library provide; " + ctx.unchecked_note() +
+                ", so unless it provides it, every invoke fails with " + fails,
+            "check that layer with 'layered doctor --layer DIR|ZIP', or " + fix);
+  } else {
+    ctx.add(Severity::error, "python.import-missing", where.path, where.label(),
+            at + ", but neither the function, its layers' python/ folders nor " + runtime +
+                "'s standard library provide it, so every invoke fails with " + fails,
+            fix);
   }
 }
 
-// The handler's module file: /var/task/<module>.py or its package's
-// __init__.py; nullopt when absent.
-std::optional<Located> handler_file(const Context& ctx, const std::string& module) {
-  std::string file = "/var/task/" + module;
-  std::replace(file.begin(), file.end(), '.', '/');
-  auto where = ctx.view.find(file + ".py");
-  if (!where) where = ctx.view.find(file + "/__init__.py");
-  if (!where || !where->entry) return std::nullopt;
-  return where;
+void imports_of(Context& ctx, const PythonPath& path, const std::string& shown, const Located& where) {
+  const RuntimeInfo runtime = runtime_info(ctx);
+  const std::string text = read_text(where.entry->file->host);
+  const bool own_path = extends_sys_path(text);
+  std::set<std::string> reported;
+  for (const auto& import : top_level_imports(text)) {
+    if (is_stdlib_module(runtime.version, import.name) || !reported.insert(import.name).second ||
+        path.find_in(path.sys_path(), import.name))
+      continue;
+    if (kRuntimeProvided.count(import.name))
+      runtime_provided(ctx, shown, where, import);
+    else
+      missing_import(ctx, path, shown, where, import, own_path);
+  }
 }
 
-void handler_imports(Context& ctx, const RuntimeInfo& runtime) {
+// The handler's module as Lambda's runtime imports it: "src/app" is
+// imported as "src.app".
+std::string dotted(const std::string& module) {
+  std::string out = module;
+  std::replace(out.begin(), out.end(), '/', '.');
+  return out;
+}
+
+void handler_missing(Context& ctx, const std::string& module, const std::string& error) {
+  const std::string& handler = ctx.function.handler;
+  std::string file = "/var/task/" + dotted(module);
+  std::replace(file.begin(), file.end(), '.', '/');
+  const std::string has = ctx.function.layers.empty() ? "which the function does not have"
+                                                      : "which neither the function nor its layers have";
+  std::string fix = "put " + module +
+                    ".py at the top of the function's zip, or set the handler to <module>.<function> of a "
+                    "module that is there";
+  if (!ctx.function.inline_code.empty())  // Code.ZipFile: CloudFormation writes it to index.py, always
+    fix = "inline code (Code.ZipFile) is always the module 'index' (index.py): set the handler to index." +
+          handler.substr(handler.rfind('.') + 1);
+  const std::string message = "the handler '" + handler + "' names the module '" + module + "', " + has;
+  const std::string fails = "every invoke fails with " + import_error(module, error);
+  if (ctx.unchecked_layers.empty()) {
+    ctx.add(Severity::error, "python.handler-missing", file + ".py", "function", message + ", so " + fails,
+            fix);
+    return;
+  }
+  ctx.add(Severity::warning, "python.handler-missing", file + ".py", "function",
+          message + "; " + ctx.unchecked_note() + ", so unless it has the module, " + fails,
+          "check that layer with 'layered doctor --layer DIR|ZIP', or " + fix);
+}
+
+// The handler module's file, when the function or a layer has it: the
+// module's own file or its package's __init__ (a source, an extension or
+// bytecode); nullopt for a namespace package, and when it is missing (then
+// reported).
+std::optional<Located> handler_file(Context* report, const Context& ctx, const PythonPath& path,
+                                    const std::string& module) {
+  const std::string name = dotted(module);
+  const std::string top = name.substr(0, name.find('.'));
+  if (is_builtin_module(top)) {
+    if (report)
+      report->add(Severity::error, "python.handler-builtin", "", "",
+                  "the handler '" + ctx.function.handler + "' names the module '" + module +
+                      "', which is built into Python, so every invoke fails with "
+                      "Runtime.BuiltInModuleConflict: Cannot use built-in module " +
+                      module + " as a handler module",
+                  "give the handler's module another name (e.g. app.py, handler app.handler)");
+    return std::nullopt;
+  }
+  const PythonLookup found = path.import(name);
+  if (found.module) {
+    if (found.module->file.empty()) return std::nullopt;
+    auto where = ctx.view.find(found.module->file);
+    return where && where->entry ? where : std::nullopt;
+  }
+  // A module of the runtime's own (the standard library) is imported from
+  // there; what the handler then lacks is not an import error.
+  if (report && !(is_stdlib_module(runtime_info(ctx).version, top) && !path.find_in(path.sys_path(), top)))
+    handler_missing(*report, module, found.error);
+  return std::nullopt;
+}
+
+void handler_imports(Context& ctx, const PythonPath& path) {
   if (ctx.function.code_dir.empty()) return;
   const std::string& handler = ctx.function.handler;
   if (handler.empty()) {  // unknown handler: every module at the top of the function
-    for (const auto& [path, entry] : ctx.view.entries())
-      if (path.starts_with("/var/task/") && path.ends_with(".py") && path.find('/', 10) == std::string::npos)
-        imports_of(ctx, runtime, basename(path).substr(0, basename(path).size() - 3), Located{path, &entry});
+    for (const auto& [file, entry] : ctx.view.entries())
+      if (file.starts_with("/var/task/") && file.ends_with(".py") && file.find('/', 10) == std::string::npos)
+        imports_of(ctx, path, basename(file).substr(0, basename(file).size() - 3), Located{file, &entry});
     return;
   }
   std::string module = python_handler_module(handler);
   if (module.empty()) return;
-  auto where = handler_file(ctx, module);
-  if (!where) {
-    std::string file = "/var/task/" + module;
-    std::replace(file.begin(), file.end(), '.', '/');
-    ctx.add(Severity::error, "python.handler-missing", file + ".py", "function",
-            "the handler '" + handler + "' names the module '" + module +
-                "', which the function does not have, " +
-                "so every invoke fails with Runtime.ImportModuleError: Unable to import module '" + module +
-                "': No module named '" + module + "'",
-            "put " + module +
-                ".py at the top of the function's zip, or set the handler to <module>.<function> "
-                "of a module that is there");
-    return;
-  }
-  imports_of(ctx, runtime, module, *where);
+  auto where = handler_file(&ctx, ctx, path, module);
+  if (where && where->path.ends_with(".py")) imports_of(ctx, path, module, *where);
 }
 
 }  // namespace
@@ -244,7 +313,8 @@ std::vector<std::string> handler_import_names(const Context& ctx) {
   std::vector<std::string> names;
   std::string module = python_handler_module(ctx.function.handler);
   if (ctx.function.code_dir.empty() || module.empty()) return names;
-  if (auto where = handler_file(ctx, module))
+  const PythonPath path(ctx.view, runtime_info(ctx), arch_name(ctx));
+  if (auto where = handler_file(nullptr, ctx, path, module); where && where->path.ends_with(".py"))
     for (const auto& import : top_level_imports(read_text(where->entry->file->host)))
       names.push_back(import.name);
   return names;
@@ -258,9 +328,10 @@ std::string python_handler_module(const std::string& handler) {
 void check_python(Context& ctx) {
   const RuntimeInfo runtime = runtime_info(ctx);
   if (runtime.family != model::Family::python) return;
-  extension_versions(ctx, runtime);
-  orphan_metadata(ctx, runtime);
-  handler_imports(ctx, runtime);
+  const PythonPath path(ctx.view, runtime, arch_name(ctx));
+  extension_versions(ctx, runtime, path);
+  orphan_metadata(ctx, path);
+  handler_imports(ctx, path);
 }
 
 }  // namespace layered::doctor

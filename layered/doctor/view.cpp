@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 
 #include "doctor/internal.hpp"
 
@@ -86,11 +87,22 @@ View::View(const image::BaseImage& image, const std::vector<Source>& sources) : 
   }
 }
 
+namespace {
+
+// "/opt/python/." -> "/opt/python": the form the entries have.
+std::string normal(const fs::path& path) {
+  std::string out = path.lexically_normal().generic_string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
 // Resolves symlinks component by component (a link may be a directory:
 // /opt/lib64 -> lib). Image links (/lib64 -> usr/lib64) are left for the
 // image to resolve.
 std::optional<std::string> View::follow(const std::string& path) const {
-  std::string current = fs::path(path).lexically_normal().generic_string();
+  std::string current = normal(path);
   for (int hops = 0; hops < 16; ++hops) {
     bool changed = false;
     fs::path built = "/";
@@ -102,7 +114,7 @@ std::optional<std::string> View::follow(const std::string& path) const {
       fs::path target(it->second.file->link);
       fs::path resolved = target.is_absolute() ? target : built.parent_path() / target;
       for (auto rest = std::next(part); rest != p.end(); ++rest) resolved /= *rest;
-      current = resolved.lexically_normal().generic_string();
+      current = normal(resolved);
       changed = true;
       break;
     }
@@ -120,12 +132,65 @@ std::optional<Located> View::find(const std::string& path) const {
   return std::nullopt;
 }
 
+bool View::is_directory(const std::string& path) const {
+  auto resolved = follow(path);
+  if (!resolved) return false;
+  const std::string prefix = *resolved == "/" ? "/" : *resolved + "/";
+  auto it = entries_.lower_bound(prefix);
+  return it != entries_.end() && it->first.starts_with(prefix);
+}
+
+std::optional<BrokenLink> broken_link(const View& view, const std::string& path) {
+  BrokenLink out;
+  std::string current = normal(path);
+  std::set<std::string> seen;
+  for (auto it = view.entries().find(current); it != view.entries().end() && !it->second.file->link.empty();
+       it = view.entries().find(current)) {
+    if (!seen.insert(current).second) {
+      out.paths.push_back(current);
+      out.loops = true;
+      return out;
+    }
+    out.links.push_back(&it->second);
+    out.paths.push_back(current);
+    const fs::path target(it->second.file->link);
+    current = normal(target.is_absolute() ? target : fs::path(current).parent_path() / target);
+  }
+  if (out.links.empty() || view.find(path) || view.is_directory(current)) return std::nullopt;
+  out.paths.push_back(current);
+  return out;
+}
+
+std::string describe(const BrokenLink& broken) {
+  std::string out;
+  for (std::size_t i = 0; i < broken.paths.size(); ++i) {
+    out += (i ? " -> " : "") + broken.paths[i];
+    if (i < broken.links.size()) out += " (" + broken.links[i]->source->label + ")";
+  }
+  return out;
+}
+
 void Context::add(Severity severity, std::string code, std::string file, std::string source,
                   std::string message, std::string fix) {
   std::string key = code + "\n" + file + "\n" + message;
   if (!seen.insert(key).second) return;
   findings.push_back(Finding{severity, std::move(code), std::move(file), std::move(source),
                              std::move(message), std::move(fix)});
+}
+
+std::string Context::unchecked_note() const {
+  std::string list;
+  for (const auto& layer : unchecked_layers) list += (list.empty() ? "'" : ", '") + layer + "'";
+  return (unchecked_layers.size() > 1 ? "layers " + list + " cannot" : "layer " + list + " cannot") +
+         " be resolved before deploy and " + (unchecked_layers.size() > 1 ? "were" : "was") + " not checked";
+}
+
+std::string read_head(const fs::path& path, std::uint64_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text(static_cast<std::size_t>(limit), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
 }
 
 std::string human_size(std::uint64_t bytes) {
