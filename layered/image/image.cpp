@@ -69,6 +69,11 @@ BaseImage from_json(const std::string& runtime, const json& j) {
   image.library_dir = j.at("library_dir").get<std::string>();
   image.libraries = j.at("libraries").get<std::vector<std::string>>();
   image.symlinks = pairs(j.at("symlinks"));
+  // Where the interpreter this machine lends a managed runtime looks for CA
+  // certificates, leading to the image's bundle (interpreter_symlinks).
+  if (!image.language.empty() && j.contains("interpreter_symlinks")) {
+    for (auto& link : pairs(j.at("interpreter_symlinks"))) image.symlinks.push_back(std::move(link));
+  }
   image.directories = j.at("directories").get<std::vector<std::string>>();
   image.tools = j.at("tools").get<std::vector<std::string>>();
   image.tool_aliases = j.value("tool_aliases", std::map<std::string, std::string>{});

@@ -74,6 +74,27 @@ TEST(Image, ManagedRuntimesExtendTheirOsImage) {
   EXPECT_TRUE(provided->env("AWS_EXECUTION_ENV").empty());
 }
 
+// The interpreter is this machine's: its OpenSSL's CA locations lead to the
+// image's bundle in managed runtimes, and nowhere in the OS-only images (a
+// native function bringing Debian's libssl finds no certificates on Lambda).
+TEST(Image, InterpretersFindTheImagesCaBundle) {
+  const std::pair<std::string, std::string> debian_file = {"/usr/lib/ssl/cert.pem",
+                                                           "/etc/pki/tls/certs/ca-bundle.crt"};
+  for (const char* runtime : {"python3.11", "python3.13", "nodejs20.x"}) {
+    auto image = load(runtime);
+    ASSERT_TRUE(image.ok());
+    EXPECT_NE(std::find(image->symlinks.begin(), image->symlinks.end(), debian_file), image->symlinks.end())
+        << runtime;
+    EXPECT_EQ(image->canonical("/usr/lib/ssl/certs/ca-bundle.crt"), "/etc/pki/tls/certs/ca-bundle.crt");
+  }
+  for (const char* runtime : {"provided.al2023", "provided.al2"}) {
+    auto image = load(runtime);
+    ASSERT_TRUE(image.ok());
+    EXPECT_EQ(std::find(image->symlinks.begin(), image->symlinks.end(), debian_file), image->symlinks.end())
+        << runtime;
+  }
+}
+
 TEST(Image, EveryImageNamesItsSources) {
   for (const auto& name : runtimes()) {
     auto image = load(name);

@@ -390,12 +390,32 @@ std::vector<std::string> managed_runtime_hidden(const Plan& plan) {
   return plan.managed ? plan.managed->hidden : std::vector<std::string>{};
 }
 
+namespace {
+
+std::string variable(const Plan& plan, const std::string& name) {
+  for (const auto& [key, value] : plan.environment)
+    if (key == name) return value;
+  return {};
+}
+
+// What Lambda's /var/runtime/bootstrap does with AWS_LAMBDA_EXEC_WRAPPER:
+// checks the wrapper, with its own words and exit statuses, then runs it
+// with the runtime's command line as its arguments (lambda-facts.md
+// section 10). Only then is a shell in the start path.
+constexpr const char* kWrapperScript =
+    R"(w=$1; shift; )"
+    R"(if [ ! -f "$w" ]; then echo "$w: does not exist"; exit 127; fi; )"
+    R"(if [ ! -x "$w" ]; then echo "$w: is not an executable"; exit 126; fi; )"
+    R"(exec "$w" "$@")";
+
+}  // namespace
+
 std::vector<std::string> bootstrap_command(const Plan& plan) {
   if (!plan.managed) return {plan.bootstrap};
-  std::string node_options;
-  for (const auto& [name, value] : plan.environment)
-    if (name == "NODE_OPTIONS") node_options = value;
+  const std::string node_options = variable(plan, "NODE_OPTIONS");
+  const std::string wrapper = variable(plan, "AWS_LAMBDA_EXEC_WRAPPER");
   std::vector<std::string> command;
+  if (!wrapper.empty()) command = {"/bin/sh", "-c", kWrapperScript, "sh", wrapper};
   for (const auto& word : plan.managed->command) {
     // NODE_OPTIONS=--experimental-require-module drops Lambda's --no-... flag.
     bool reenabled =

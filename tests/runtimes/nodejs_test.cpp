@@ -1,6 +1,5 @@
 // Node.js functions through the real sandbox with our runtime interface
 // client and this machine's node (its major version names the runtime).
-#include <cstdio>
 #include <regex>
 
 #include "runtime_fixture.hpp"
@@ -8,25 +7,7 @@
 namespace runtimes_e2e {
 namespace {
 
-// "nodejs20.x" for this machine's node 20, or "" when node is missing.
-std::string this_machines_runtime() {
-  FILE* out = ::popen("node -p 'process.versions.node.split(\".\")[0]' 2>/dev/null", "r");
-  if (!out) return {};
-  char buf[16] = {};
-  std::string major = std::fgets(buf, sizeof buf, out) ? buf : "";
-  ::pclose(out);
-  while (!major.empty() && (major.back() == '\n' || major.back() == ' ')) major.pop_back();
-  return major.empty() ? "" : "nodejs" + major + ".x";
-}
-
-class Node : public RuntimeTest {
- protected:
-  void SetUp() override {
-    runtime_ = this_machines_runtime();
-    if (runtime_.empty()) GTEST_SKIP() << "node is not installed";
-  }
-  std::string runtime_;
-};
+class Node : public NodeTest {};
 
 TEST_F(Node, CommonJsAsyncHandlerWithContextAndInitOnce) {
   write("code/index.js",

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +40,18 @@ class ScopedEnv {
   std::string name_;
   std::optional<std::string> old_;
 };
+
+// "nodejs20.x" for `node` (this machine's, or another named by its path)
+// of major version 20, or "" when it does not run.
+inline std::string node_runtime(const std::string& node = "node") {
+  FILE* out = ::popen(("'" + node + "' -p 'process.versions.node.split(\".\")[0]' 2>/dev/null").c_str(), "r");
+  if (!out) return {};
+  char buf[16] = {};
+  std::string major = std::fgets(buf, sizeof buf, out) ? buf : "";
+  ::pclose(out);
+  while (!major.empty() && (major.back() == '\n' || major.back() == ' ')) major.pop_back();
+  return major.empty() ? "" : "nodejs" + major + ".x";
+}
 
 class RuntimeTest : public ::testing::Test {
  protected:
@@ -95,8 +108,24 @@ class RuntimeTest : public ::testing::Test {
     return r.ok() ? *r : layered::invoke::InvokeResult{};
   }
   static json parse(const std::string& text) { return json::parse(text, nullptr, false); }
+  // One field of a JSON object answer, null when the answer is something else.
+  static json field(const std::string& text, const std::string& name) {
+    json j = parse(text);
+    return j.is_object() && j.contains(name) ? j[name] : json();
+  }
 
   fs::path root_;
+};
+
+// Node.js functions on this machine's node, whose major version names the
+// runtime (runtime_).
+class NodeTest : public RuntimeTest {
+ protected:
+  void SetUp() override {
+    runtime_ = node_runtime();
+    if (runtime_.empty()) GTEST_SKIP() << "node is not installed";
+  }
+  std::string runtime_;
 };
 
 }  // namespace runtimes_e2e

@@ -3,19 +3,22 @@
 // Started by the sandbox as `/var/lang/bin/node /var/runtime/index.mjs`, as
 // Lambda's /var/runtime/bootstrap does. It implements Lambda's contract for
 // Node.js handlers over the Runtime API (2018-06-01) with node's built-ins
-// alone: CommonJS and ES modules, async and callback handlers,
-// callbackWaitsForEmptyEventLoop, and errors worded as Lambda words them
-// (docs/lambda-facts.md section 10).
+// alone: CommonJS and ES modules (which also find packages in NODE_PATH),
+// async and callback handlers, callbackWaitsForEmptyEventLoop, response
+// streaming, and errors worded as Lambda words them (docs/lambda-facts.md
+// section 10).
 import fs from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
 import path from 'node:path';
 import util from 'node:util';
+import { defineGlobals, invokeStreaming, isStreaming } from './streaming.mjs';
 
 // Resolving from this file makes a missing module's "Require stack" name
 // /var/runtime/index.mjs, as Lambda's does.
 const require = createRequire(import.meta.url);
 const API = '/2018-06-01/runtime';
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
 class RuntimeError extends Error {}
 const runtimeError = (name) => {
@@ -28,6 +31,8 @@ const HandlerNotFound = runtimeError('HandlerNotFound');
 const MalformedHandlerName = runtimeError('MalformedHandlerName');
 const UserCodeSyntaxError = runtimeError('UserCodeSyntaxError');
 const UnhandledPromiseRejection = runtimeError('UnhandledPromiseRejection');
+const JSONStringifyError = runtimeError('JSONStringifyError');
+const CallbackHandlerDeprecated = runtimeError('CallbackHandlerDeprecated');
 class NodeJsExit extends RuntimeError {
   constructor() {
     super(
@@ -81,6 +86,7 @@ class RuntimeClient {
     const colon = address.lastIndexOf(':');
     this.host = address.slice(0, colon);
     this.port = Number(address.slice(colon + 1));
+    this.api = API;
     // Idle keep-alive sockets are unreferenced by node: they never keep the
     // event loop alive, so callbackWaitsForEmptyEventLoop sees only the
     // function's own work.
@@ -110,8 +116,8 @@ class RuntimeClient {
     return res;
   }
 
-  respond(id, result) {
-    const body = JSON.stringify(result === undefined ? null : result);
+  // `body` is the result already serialized (serialize() below).
+  respond(id, body) {
     return this.request('POST', `/invocation/${encodeURIComponent(id)}/response`, body);
   }
 
@@ -127,6 +133,17 @@ class RuntimeClient {
     return this.request('POST', '/init/error', JSON.stringify(response), {
       'Lambda-Runtime-Function-Error-Type': response.errorType,
     });
+  }
+}
+
+// A result JSON cannot encode (a BigInt, a cycle) fails the invocation, in
+// Lambda's words: a plain Error up to Node.js 22, its own type from 24 on.
+function serialize(result) {
+  try {
+    return JSON.stringify(result === undefined ? null : result);
+  } catch {
+    const message = 'Unable to stringify response body';
+    throw NODE_MAJOR >= 24 ? new JSONStringifyError(message) : new Error(message);
   }
 }
 
@@ -149,15 +166,44 @@ function packageTypeIsModule(dir) {
 
 const exists = (file) => fs.existsSync(file);
 
+// ES modules find NODE_PATH's packages through resolution hooks
+// (node-path-hooks.mjs), needed only when a layer has a node_modules folder.
+// node 22.15+ runs them in the loading thread (module.registerHooks), at no
+// cost worth counting, for every function. Older nodes run them in a thread
+// of their own (module.register), which adds 60-80 ms to a cold start on a
+// busy 2-core machine: only for a handler that is an ES module, so there a
+// CommonJS handler's import() of a layer's package is not found.
+let nodePathHooks = false;
+async function searchNodePath({ esModule }) {
+  if (nodePathHooks) return;
+  const folders = (process.env.NODE_PATH ?? '').split(':').filter((d) => path.basename(d) === 'node_modules');
+  if (!folders.some(exists)) return;
+  const hooks = new URL('./node-path-hooks.mjs', import.meta.url);
+  if (typeof module.registerHooks === 'function') {
+    module.registerHooks({ resolve: (await import(hooks)).resolveSync });
+  } else if (esModule && typeof module.register === 'function') {
+    module.register(hooks);
+  } else {
+    return;
+  }
+  nodePathHooks = true;
+}
+
+async function importEsModule(file) {
+  await searchNodePath({ esModule: true });
+  return import(file);
+}
+
 // Lambda's order: the file as named, then .js (CommonJS unless package.json
 // says "type": "module"), .mjs, .cjs, and finally node's own resolution.
 async function loadModule(appRoot, moduleRoot, name) {
+  await searchNodePath({ esModule: false });
   const base = path.resolve(appRoot, moduleRoot, name);
   if (exists(base)) return require(base);
   const esm = exists(base + '.js') && packageTypeIsModule(path.dirname(base));
   if (exists(base + '.js') && !esm) return require(base + '.js');
-  if (esm) return import(base + '.js');
-  if (exists(base + '.mjs')) return import(base + '.mjs');
+  if (esm) return importEsModule(base + '.js');
+  if (exists(base + '.mjs')) return importEsModule(base + '.mjs');
   if (exists(base + '.cjs')) return require(base + '.cjs');
   return require(require.resolve(name, { paths: [appRoot, moduleRoot] }));
 }
@@ -187,6 +233,30 @@ async function loadHandler(appRoot, fullHandler) {
   return handler;
 }
 
+const isAsyncFunction = (fn) => fn.constructor?.name === 'AsyncFunction';
+
+// Callback handlers (a third parameter): refused from Node.js 24 on, a
+// warning before (lambda-facts.md section 10).
+function checkCallbackHandler(handler) {
+  if (NODE_MAJOR >= 24 && handler.length >= 3) {
+    throw new CallbackHandlerDeprecated(
+      'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. ' +
+        'You need to modify this function to use a supported handler signature to use Node.js 24 or later. ' +
+        'For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.',
+    );
+  }
+  const warn = process.env.AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING === undefined;
+  if (warn && handler.length === 3 && !isAsyncFunction(handler)) {
+    console.warn(
+      'AWS Lambda plans to remove support for callback-based function handlers starting with Node.js 24. ' +
+        'You will need to update this function to use an async handler to use Node.js 24 or later. ' +
+        'For more information and to provide feedback on this change, see ' +
+        'https://github.com/aws/aws-lambda-nodejs-runtime-interface-client/issues/137. ' +
+        'To disable this warning, set the AWS_LAMBDA_NODEJS_DISABLE_CALLBACK_WARNING environment variable.',
+    );
+  }
+}
+
 // ---- one invocation --------------------------------------------------------
 
 // Called when the event loop has nothing left to do (node's 'beforeExit').
@@ -197,16 +267,22 @@ function callbackContext(client, id, next) {
   let waitForEmptyLoop = true;
   let reported = false;
   let finished = false;
-  const complete = (result) => {
-    if (reported) return;
-    reported = true;
-    client.respond(id, result).then(next, next);
-  };
   const failWith = (error) => {
     if (reported) return;
     reported = true;
     logError('Invoke Error', error);
     client.fail(id, error).then(next, next);
+  };
+  const complete = (result) => {
+    if (reported) return;
+    let body;
+    try {
+      body = serialize(result);
+    } catch (error) {
+      return failWith(error);
+    }
+    reported = true;
+    client.respond(id, body).then(next, next);
   };
   const callback = (error, result) => {
     whenLoopEmpty = () => {};
@@ -268,21 +344,44 @@ function attachEnvironment(context, headers) {
 
 const isPromise = (value) => value && typeof value.then === 'function';
 
-async function invokeOnce(client, handler) {
+async function invokeOnce(client, handler, streaming) {
   const { headers, body } = await client.next();
   const id = headers['lambda-runtime-aws-request-id'];
   currentRequestId = id;
   if (headers['lambda-runtime-trace-id']) process.env._X_AMZN_TRACE_ID = headers['lambda-runtime-trace-id'];
   else delete process.env._X_AMZN_TRACE_ID;
-  const next = () => setImmediate(() => invokeOnce(client, handler).catch(fatal));
+  const next = () => setImmediate(() => invokeOnce(client, handler, streaming).catch(fatal));
   const { callback, context, markReported } = callbackContext(client, id, next);
   onUncaught = (error, code) => {
     logError(code === 128 ? 'Unhandled Promise Rejection' : 'Uncaught Exception', error);
     client.fail(id, error).finally(() => process.exit(code));
   };
+  let event;
+  let handlerContext;
+  try {
+    event = JSON.parse(body.toString('utf8'));
+    handlerContext = attachEnvironment(context, headers);
+  } catch (error) {
+    return callback(error);
+  }
+  if (streaming) {
+    await invokeStreaming({
+      client,
+      handler,
+      id,
+      event,
+      context: handlerContext,
+      errorResponse,
+      logError,
+      onLoopEmpty: (fn) => (whenLoopEmpty = fn),
+      exitError: () => new NodeJsExit(),
+    });
+    whenLoopEmpty = () => {};
+    return next();
+  }
   // Nothing was reported and nothing is left to run: an async handler whose
   // promise never settled is an error; a plain one answered null.
-  const isAsync = handler.constructor?.name === 'AsyncFunction';
+  const isAsync = isAsyncFunction(handler);
   whenLoopEmpty = () => {
     whenLoopEmpty = () => {};
     markReported();
@@ -291,11 +390,11 @@ async function invokeOnce(client, handler) {
       logError('Invoke Error', error);
       client.fail(id, error).then(next, next);
     } else {
-      client.respond(id, null).then(next, next);
+      client.respond(id, 'null').then(next, next);
     }
   };
   try {
-    const result = handler(JSON.parse(body.toString('utf8')), attachEnvironment(context, headers), callback);
+    const result = handler(event, handlerContext, callback);
     if (isPromise(result)) result.then(context.succeed, context.fail).catch(context.fail);
   } catch (error) {
     callback(error);
@@ -309,6 +408,7 @@ function fatal(error) {
 
 async function main() {
   patchConsole();
+  defineGlobals();
   const client = new RuntimeClient(process.env.AWS_LAMBDA_RUNTIME_API);
   onUncaught = (error, code) => {
     logError(code === 128 ? 'Unhandled Promise Rejection' : 'Uncaught Exception', error);
@@ -324,13 +424,16 @@ async function main() {
   process.on('beforeExit', () => whenLoopEmpty());
   const appRoot = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
   let handler;
+  let streaming;
   try {
     handler = await loadHandler(appRoot, process.env._HANDLER ?? '');
+    streaming = isStreaming(handler);
+    if (!streaming) checkCallbackHandler(handler);
   } catch (error) {
     onUncaught(error, 129);
     return;
   }
-  setImmediate(() => invokeOnce(client, handler).catch(fatal));
+  setImmediate(() => invokeOnce(client, handler, streaming).catch(fatal));
 }
 
 main();

@@ -10,9 +10,13 @@ standard library alone; the wording of errors and logs is Lambda's
 import decimal
 import http.client
 import importlib
+import itertools
 import json
+import logging
 import math
+import operator
 import os
+import re
 import site
 import sys
 import time
@@ -28,6 +32,12 @@ RUNTIME_SITE = "/var/lang/lib/python%s/site-packages" % VERSION
 # no-break spaces for the indentation.
 LINE_BREAK = "\r"
 INDENT = "\u00a0"
+# What logging's records say on Lambda: level, UTC time, request id, message.
+LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
+LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+# The invocation under way ("" during init), for the log records.
+current_request_id = ""
 
 
 class Fault(Exception):
@@ -99,16 +109,87 @@ class RuntimeClient:
         self.post("/init/error", to_json(error).encode(), error_type=error["errorType"])
 
 
-class Encoder(json.JSONEncoder):
-    def default(self, o):
-        if isinstance(o, decimal.Decimal):
-            return math.nan if o.is_nan() else float(o) if o != o.to_integral_value() else int(o)
-        return super().default(o)
-
-
 def to_json(value):
-    # python3.12+ keep non-ASCII characters as they are; older runtimes escape them.
-    return json.dumps(value, cls=Encoder, ensure_ascii=sys.version_info < (3, 12))
+    """JSON as Lambda's client writes it with simplejson: a Decimal keeps its
+    exact digits, a namedtuple (anything with _asdict()) is an object, bytes
+    inside a value are UTF-8 text. python3.12+ keep non-ASCII characters as
+    they are; older runtimes escape them."""
+    decimals = []
+    nonce = os.urandom(8).hex()
+
+    def default(o):
+        if isinstance(o, decimal.Decimal):
+            if o.is_nan():
+                return math.nan
+            decimals.append(str(o))
+            return "\0%s:%d\0" % (nonce, len(decimals) - 1)
+        if isinstance(o, bytes):
+            return o.decode("utf-8")
+        as_dict = getattr(o, "_asdict", None)
+        if callable(as_dict):
+            return as_dict()
+        raise TypeError("Object of type %s is not JSON serializable" % type(o).__name__)
+
+    if _holds_records(value):
+        value = _records_as_dicts(value, set())
+    text = json.dumps(value, default=default, ensure_ascii=sys.version_info < (3, 12))
+    if not decimals:
+        return text
+    # Each Decimal went through json as a string only it can spell (NULs
+    # around a random tag); its quoted form becomes the Decimal's digits.
+    pattern = re.compile(r'"\\u0000%s:(\d+)\\u0000"' % nonce)
+    return pattern.sub(lambda m: decimals[int(m.group(1))], text)
+
+
+LEAF_TYPES = frozenset((str, int, float, bool, type(None)))
+CONTAINERS = (dict, list, tuple)
+
+
+def is_record(o):
+    return isinstance(o, tuple) and callable(getattr(o, "_asdict", None))
+
+
+def _holds_records(value):
+    """Whether value may hold a namedtuple, which json would write as an
+    array. It looks one level of containers at a time, with the per-value
+    work done in C (map, chain, compress), so that checking a large result
+    costs about what encoding it does. A container met twice (shared or a
+    cycle) answers yes: _records_as_dicts then walks it with care."""
+    level, seen = [value], set()
+    while level:
+        types = set(map(type, level))
+        if any(issubclass(t, tuple) and callable(getattr(t, "_asdict", None)) for t in types):
+            return True
+        others = {t for t in types if not issubclass(t, CONTAINERS)}
+        if others:  # Decimals, bytes, objects: json's default() takes them
+            level = [o for o in level if type(o) not in others]
+        ids = set(map(id, level))
+        if len(ids) < len(level) or not seen.isdisjoint(ids):
+            return True
+        seen |= ids
+        if types <= {dict}:
+            items = list(itertools.chain.from_iterable(map(dict.values, level)))
+        else:
+            items = list(itertools.chain.from_iterable(o.values() if isinstance(o, dict) else o for o in level))
+        level = list(itertools.compress(items, map(operator.not_, map(LEAF_TYPES.__contains__, map(type, items)))))
+    return False
+
+
+def _records_as_dicts(o, active):
+    """o with every namedtuple replaced by its _asdict()."""
+    if is_record(o):
+        o = o._asdict()
+    elif not isinstance(o, (list, tuple, dict)):
+        return o
+    if id(o) in active:
+        raise ValueError("Circular reference detected")
+    active.add(id(o))
+    if isinstance(o, dict):
+        plain = {k: _records_as_dicts(v, active) for k, v in o.items()}
+    else:
+        plain = [_records_as_dicts(v, active) for v in o]
+    active.discard(id(o))
+    return plain
 
 
 def error_body(message, error_type, trace, request_id=""):
@@ -129,8 +210,13 @@ def exception_body(exc, request_id=""):
 
 
 def log_error(error):
-    lines = ["[ERROR] %s: %s" % (error["errorType"], error["errorMessage"])]
-    lines.append("Traceback (most recent call last):")
+    # "[ERROR] Type: message", or "[ERROR] Type" when the message is empty.
+    description = "[ERROR]"
+    if error["errorType"]:
+        description += " " + error["errorType"]
+    if error["errorMessage"]:
+        description += (":" if error["errorType"] else "") + " " + error["errorMessage"]
+    lines = [description, "Traceback (most recent call last):"]
     for frame in error["stackTrace"]:
         for line in frame.splitlines():
             stripped = line.lstrip(" ")
@@ -221,7 +307,9 @@ def parse_header(headers, name):
 
 
 def handle(client, handler, response, body):
+    global current_request_id
     request_id = response.getheader("Lambda-Runtime-Aws-Request-Id")
+    current_request_id = request_id or ""
     trace_id = response.getheader("Lambda-Runtime-Trace-Id")
     if trace_id:
         os.environ["_X_AMZN_TRACE_ID"] = trace_id
@@ -252,6 +340,35 @@ def handle(client, handler, response, body):
     client.fail(request_id, error)
 
 
+class RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        record.aws_request_id = current_request_id
+        return True
+
+
+class LogHandler(logging.Handler):
+    """Writes each record, formatted, where print() writes."""
+
+    def emit(self, record):
+        sys.stdout.write(self.format(record))
+
+
+def setup_logging():
+    """Lambda's client puts this handler on the root logger (times in UTC),
+    so the function's logging reaches the log once it sets a level, and
+    AWS_LAMBDA_LOG_LEVEL (TRACE meaning DEBUG) sets the root's level."""
+    logging.Formatter.converter = time.gmtime
+    handler = LogHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+    level = {None: "", "TRACE": "DEBUG"}.get(level, level).upper()
+    if level in logging._nameToLevel:  # as Lambda's client checks it
+        root.setLevel(level)
+    root.addHandler(handler)
+
+
 class Unbuffered:
     """What the function prints reaches the log at once, as on Lambda."""
 
@@ -274,6 +391,7 @@ class Unbuffered:
 def main():
     sys.stdout = Unbuffered(sys.stdout)
     sys.stderr = Unbuffered(sys.stderr)
+    setup_logging()
     arrange_search_path()
     client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
     try:
