@@ -22,8 +22,9 @@ std::string role_account(const std::string& role_arn) {
 std::string elsewhere_hint(const std::string& what, const std::string& elsewhere, const Environment& env) {
   return what + " exists in " + elsewhere + ", not in this stack's account " + env.account_id +
          " and region " + env.region +
-         ": exports and SSM parameters belong to one account and region; create it in this stack's too, or "
-         "deploy this stack where it is";
+         ": exports and SSM parameters belong to one account and region; create it in this stack's account "
+         "and "
+         "region too, or deploy this stack where it is";
 }
 
 }  // namespace

@@ -149,7 +149,7 @@ TEST(Elsewhere, AMissingExportOrParameterSaysWhereItExists) {
       import.error().hint,
       "the export 'LayerArn' exists in region eu-west-1 (stack 'Producer'), not in this stack's account "
       "123456789012 and region us-east-1: exports and SSM parameters belong to one account and region; "
-      "create it in this stack's too, or deploy this stack where it is");
+      "create it in this stack's account and region too, or deploy this stack where it is");
   auto ssm = evaluate(R"("{{resolve:ssm:LayerArn}}")", env);
   ASSERT_FALSE(ssm.ok());
   EXPECT_EQ(ssm.error().hint.rfind("the SSM parameter 'LayerArn' exists in region eu-west-1", 0), 0u)

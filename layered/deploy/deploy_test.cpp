@@ -140,7 +140,7 @@ TEST_F(DeployTest, SsmParametersOfAnotherRegionAreNotSeen) {
             "the SSM parameter '/lambda-layers-example/external-layer-arn' exists in region eu-central-1 "
             "(stack 'Lambda-layers-example-layers'), not in this stack's account 000000000000 and region "
             "us-west-2: exports and SSM parameters belong to one account and region; create it in this "
-            "stack's too, or deploy this stack where it is");
+            "stack's account and region too, or deploy this stack where it is");
   EXPECT_TRUE(state_->stack(kLayers)->has_value());
   EXPECT_FALSE(state_->stack(kApp)->has_value());
 }
