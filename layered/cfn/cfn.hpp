@@ -164,6 +164,15 @@ struct ResourceResolver {
   std::function<Result<Json>(const std::string& logical_id, const std::string& attribute)> get_att;
 };
 
+// What Fn::GetStackOutput finds for a stack name in one account and region.
+struct StackOutputs {
+  bool exists = false;
+  std::vector<std::pair<std::string, std::string>> outputs;  // output logical id -> value
+  // Where a stack of that name is deployed instead ("account 111111111111,
+  // region eu-west-1"), for the error's hint; "" when nowhere.
+  std::string elsewhere;
+};
+
 struct Environment {
   std::string account_id = "123456789012";
   std::string region = "us-east-1";
@@ -184,6 +193,17 @@ struct Environment {
   std::function<std::optional<std::string>(const std::string& name, long version)> ssm_version;
   // The value exported under `export_name` by some deployed stack, or nullopt.
   std::function<std::optional<std::string>(const std::string& export_name)> import_value;
+  // Where an export or SSM parameter that this stack's account and region
+  // lack exists instead ("region eu-west-1 (stack 'Producer')"), for the
+  // error's hint; "" (or unset) when it exists nowhere.
+  std::function<std::string(const std::string& export_name)> export_elsewhere;
+  std::function<std::string(const std::string& parameter_name)> ssm_elsewhere;
+  // The outputs of the stack `stack` deployed in `account_id` / `region`
+  // (Fn::GetStackOutput, a weak reference: nothing is locked by reading
+  // them). Unset: no stack exists.
+  std::function<StackOutputs(const std::string& stack, const std::string& account_id,
+                             const std::string& region)>
+      stack_outputs;
   ResourceResolver resources;
 };
 
@@ -241,6 +261,11 @@ class Evaluator {
   // Fn::ImportValue evaluated; Fn::If branches not taken are skipped),
   // without evaluating anything else and without asking import_value.
   Result<std::set<std::string>> imported_exports() const;
+
+  // Fails as CloudFormation does before it changes anything when an active
+  // resource imports an export that does not exist ("No export named X
+  // found"). Names that need a resource's value are left to evaluation.
+  Status check_imports() const;
 
   // Evaluates any template value (e.g. one property) with `where` as the
   // location for errors. AWS::NoValue at the top yields null.

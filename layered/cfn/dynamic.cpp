@@ -2,6 +2,8 @@
 // {{resolve:ssm:name:version}}. CloudFormation resolves them after the
 // intrinsics, so they may be assembled with Fn::Join (CDK does that for
 // parameter names that are tokens).
+#include <climits>
+
 #include "cfn/internal.hpp"
 
 namespace layered::cfn {
@@ -28,7 +30,8 @@ Result<std::string> Evaluator::Impl::resolve_dynamic_string(const std::string& s
     // A version is a trailing ":<digits>"; names with ':' otherwise (ARNs) stay whole.
     if (auto colon = name.rfind(':'); colon != std::string::npos && colon + 1 < name.size() &&
                                       name.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
-      version = std::stol(name.substr(colon + 1));
+      // Past 18 digits no version exists (and std::stol would throw).
+      version = name.size() - colon - 1 <= 18 ? std::stol(name.substr(colon + 1)) : LONG_MAX;
       name = name.substr(0, colon);
     }
     if (name.empty()) return make_error("dynamic reference '" + reference + "' names no parameter", where);
@@ -40,13 +43,18 @@ Result<std::string> Evaluator::Impl::resolve_dynamic_string(const std::string& s
             "use {{resolve:ssm:" + name + "}} for the current value");
       }
       value = env.ssm_version(name, *version);
+      // SSM's own answer (ParameterVersionNotFound) when the parameter exists.
+      if (!value && env.ssm && env.ssm(name)) {
+        return make_error("Systems Manager could not find version " + std::to_string(*version) + " of " +
+                              name + ". Verify the version and try again.",
+                          where, "'layered list' shows the parameter's current version");
+      }
     } else if (env.ssm) {
       value = env.ssm(name);
     }
     if (!value) {
       return make_error("Unable to fetch parameters [" + name + "] from parameter store for this account.",
-                        where,
-                        "create the SSM parameter '" + name + "' (deploy the stack that defines it first)");
+                        where, missing_ssm_hint(name));
     }
     LAYERED_TRY(check_string(out.size() + value->size(), where));
     out += *value;

@@ -173,7 +173,7 @@ Result<std::vector<ResolvedOutput>> Evaluator::evaluate_outputs() const {
 }
 
 Status Evaluator::Impl::walk_imports(const Json& v, const std::string& where, Context ctx,
-                                     std::set<std::string>& out) const {
+                                     std::vector<std::pair<std::string, std::string>>& out) const {
   if (v.is_array()) {
     for (std::size_t i = 0; i < v.size(); ++i) {
       LAYERED_TRY(walk_imports(v[i], where + "[" + std::to_string(i) + "]", ctx, out));
@@ -184,7 +184,7 @@ Status Evaluator::Impl::walk_imports(const Json& v, const std::string& where, Co
   if (v.size() == 1 && v.contains("Fn::ImportValue")) {
     auto name = eval_string(v["Fn::ImportValue"], where + ".Fn::ImportValue", ctx);
     if (!name) return std::move(name.error());
-    out.insert(*name);
+    out.emplace_back(*name, where);
     return Ok{};
   }
   if (v.size() == 1 && v.contains("Fn::If") && v["Fn::If"].is_array() && v["Fn::If"].size() == 3 &&
@@ -199,7 +199,7 @@ Status Evaluator::Impl::walk_imports(const Json& v, const std::string& where, Co
 }
 
 Result<std::set<std::string>> Evaluator::imported_exports() const {
-  std::set<std::string> out;
+  std::vector<std::pair<std::string, std::string>> out;
   for (const Resource& r : impl_->tpl->resources) {
     if (!is_active(r.logical_id)) continue;
     LAYERED_TRY(impl_->walk_imports(r.properties, impl_->prefix() + r.logical_id + ".Properties",
@@ -210,7 +210,27 @@ Result<std::set<std::string>> Evaluator::imported_exports() const {
     LAYERED_TRY(impl_->walk_imports(o.value, impl_->prefix() + "Outputs/" + o.logical_id + ".Value",
                                     Context::output, out));
   }
-  return out;
+  std::set<std::string> names;
+  for (const auto& [name, where] : out) names.insert(name);
+  return names;
+}
+
+Status Evaluator::check_imports() const {
+  // In the order deploy evaluates them, so the error is the one it would meet first.
+  auto order = resource_order();
+  if (!order) return Ok{};  // the cycle is reported when the resources are evaluated
+  for (const std::string& id : *order) {
+    // A name that needs a resource's value is checked when it is evaluated.
+    std::vector<std::pair<std::string, std::string>> imports;
+    if (!impl_->walk_imports(impl_->tpl->find_resource(id)->properties, impl_->prefix() + id + ".Properties",
+                             Context::resource, imports))
+      continue;
+    for (const auto& [name, where] : imports) {
+      if (impl_->env.import_value && impl_->env.import_value(name)) continue;
+      return make_error("No export named " + name + " found", where, impl_->missing_export_hint(name));
+    }
+  }
+  return Ok{};
 }
 
 Result<Json> Evaluator::evaluate(const Json& value, const std::string& where) const {

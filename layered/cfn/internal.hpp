@@ -48,10 +48,18 @@ struct Evaluator::Impl {
   Result<Value> ref(const std::string& name, const std::string& where, Context ctx) const;
   Result<Value> get_att(const Json& arg, const std::string& where, Context ctx) const;
   Result<Value> sub(const Json& arg, const std::string& where, Context ctx) const;
+  Result<Value> import_value(const Json& arg, const std::string& where, Context ctx) const;
+  Result<Value> get_stack_output(const Json& arg, const std::string& where, Context ctx) const;
   Result<Value> condition_fn(const std::string& fn, const Json& arg, const std::string& where,
                              Context ctx) const;
   Result<bool> condition_value(const std::string& name, const std::string& where) const;
   Result<Value> list_fn(const std::string& fn, const Json& arg, const std::string& where, Context ctx) const;
+
+  // The hint for an export or SSM parameter this stack's account and region
+  // lack: where it exists instead (Environment::export_elsewhere /
+  // ssm_elsewhere), else `otherwise` (references.cpp).
+  std::string missing_export_hint(const std::string& name) const;
+  std::string missing_ssm_hint(const std::string& name) const;
 
   // Replaces {{resolve:ssm:...}} in every string of `v` (dynamic.cpp).
   Status resolve_dynamic_references(Json& v, const std::string& where) const;
@@ -62,7 +70,9 @@ struct Evaluator::Impl {
   Result<Json> parameter_value(const Parameter& p, const std::string& given) const;
   Status check_rules() const;
   void compute_dependencies();
-  Status walk_imports(const Json& v, const std::string& where, Context ctx, std::set<std::string>& out) const;
+  // Each import as (export name, where), in the order evaluation meets them.
+  Status walk_imports(const Json& v, const std::string& where, Context ctx,
+                      std::vector<std::pair<std::string, std::string>>& out) const;
 
   // "Stack/"
   std::string prefix() const { return tpl->stack_name + "/"; }

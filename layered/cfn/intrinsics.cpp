@@ -24,6 +24,7 @@ const std::vector<std::string>& supported_functions() {
                                                  "Fn::Select",
                                                  "Fn::Split",
                                                  "Fn::ImportValue",
+                                                 "Fn::GetStackOutput",
                                                  "Fn::If",
                                                  "Fn::Equals",
                                                  "Fn::And",
@@ -106,17 +107,8 @@ Result<Value> Evaluator::Impl::call(const std::string& fn, const Json& arg, cons
   }
   if (fn == "Fn::GetAtt") return get_att(arg, where, ctx);
   if (fn == "Fn::Sub") return sub(arg, where, ctx);
-  if (fn == "Fn::ImportValue") {
-    auto name = eval_string(arg, inner, ctx);
-    if (!name) return std::move(name.error());
-    std::optional<std::string> value;
-    if (env.import_value) value = env.import_value(*name);
-    if (!value) {
-      return make_error("No export named " + *name + " found", where,
-                        "deploy the stack that exports '" + *name + "' first, or fix the export name");
-    }
-    return Value(*value);
-  }
+  if (fn == "Fn::ImportValue") return import_value(arg, where, ctx);
+  if (fn == "Fn::GetStackOutput") return get_stack_output(arg, where, ctx);
   if (fn == "Fn::Base64") {
     auto text = eval_string(arg, inner, ctx);
     if (!text) return std::move(text.error());
@@ -150,7 +142,7 @@ Result<Value> Evaluator::Impl::call(const std::string& fn, const Json& arg, cons
     return list_fn(fn, arg, where, ctx);
   }
   if (fn == "Fn::Cidr" || fn == "Fn::Transform" || fn == "Fn::ValueOf" || fn == "Fn::ValueOfAll" ||
-      fn == "Fn::RefAll" || fn == "Fn::GetStackOutput") {
+      fn == "Fn::RefAll") {
     return make_error("function '" + fn + "' is not emulated by layered", where,
                       "replace it with a literal value for local runs");
   }

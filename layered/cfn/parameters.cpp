@@ -107,11 +107,8 @@ Result<Json> Evaluator::Impl::parameter_value(const Parameter& p, const std::str
     std::optional<std::string> value;
     if (env.ssm) value = env.ssm(given);
     if (!value) {
-      std::string hint = "create the SSM parameter '" + given + "' (deploy the stack that defines it first)";
-      if (given == kBootstrapVersionParameter)
-        hint = "the local SSM store must be seeded with the CDK bootstrap version";
       return make_error("Unable to fetch parameters [" + given + "] from parameter store for this account.",
-                        where, hint);
+                        where, missing_ssm_hint(given));
     }
     return is_list_type(p.type) ? split_list(*value) : Json(*value);
   }

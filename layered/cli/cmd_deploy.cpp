@@ -104,6 +104,7 @@ int run_deploy(const Context& ctx, const DeployFlags& flags) {
   auto result = deploy::deploy(*app, *state, store, options);
   if (!result.ok()) return report(result.error());
   if (auto note = deploy::not_emulated_summary(*result); !note.empty()) std::cerr << note << "\n";
+  if (auto note = deploy::not_emulated_settings_summary(*result); !note.empty()) std::cerr << note << "\n";
   return 0;
 }
 

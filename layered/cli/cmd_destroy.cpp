@@ -1,6 +1,7 @@
 // `layered destroy [STACK...] [--all] [--exclusively] [--force]`
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
@@ -58,8 +59,17 @@ int run_destroy(const Context& ctx, const DestroyFlags& flags) {
     std::cerr << "destroy cancelled\n";
     return 1;
   }
+  // What --exclusively leaves out, for the error of a stack still imported.
+  std::vector<std::string> left_out;
+  if (flags.exclusively) {
+    options.exclusively = false;
+    auto whole = deploy::plan_destroy(*app, *state, options);
+    if (!whole.ok()) return report(whole.error());
+    for (const auto& name : *whole)
+      if (std::find(plan->begin(), plan->end(), name) == plan->end()) left_out.push_back(name);
+  }
   auto progress = [](const std::string& line) { std::cerr << line << "\n"; };
-  auto status = deploy::destroy(*state, deploy::store_for(*state), *plan, progress);
+  auto status = deploy::destroy(*state, deploy::store_for(*state), *plan, progress, left_out);
   return status.ok() ? 0 : report(status.error());
 }
 

@@ -57,9 +57,10 @@ Result<StackResult> deploy_one(const assembly::Assembly& app, const assembly::St
   say(options.progress, stack.name + ": deploying...");
   auto tx = state.begin();
   if (!tx.ok()) return tx.error();
+  bool validated = false;
   Result<StackResult> result = [&]() -> Result<StackResult> {
     LAYERED_TRY(seed_bootstrap_version(state));
-    return detail::deploy_stack(app, stack, state, store, options);
+    return detail::deploy_stack(app, stack, state, store, options, &validated);
   }();
   Status committed = Ok{};
   if (result.ok() && result->outcome != Outcome::unchanged) {
@@ -68,9 +69,13 @@ Result<StackResult> deploy_one(const assembly::Assembly& app, const assembly::St
     tx->rollback();  // failed, or nothing to write
   }
   if (!result.ok() || !committed.ok()) {
-    if (before->has_value()) mark_update_rolled_back(state, **before);
+    // CloudFormation refuses a template that fails validation before it
+    // starts: nothing to roll back, and the stack keeps its status.
+    const bool refused = !validated;
+    if (before->has_value() && !refused) mark_update_rolled_back(state, **before);
     detail::collect_garbage(state, store);
-    say(options.progress, " ❌  " + stack.name + " failed, rolled back: " + stack.name +
+    say(options.progress, " ❌  " + stack.name +
+                              (refused ? " failed validation: " : " failed, rolled back: ") + stack.name +
                               (before->has_value() ? " is unchanged" : " was not created"));
     return result.ok() ? committed.error() : result.error();
   }
@@ -112,12 +117,12 @@ Result<std::vector<std::string>> plan_destroy(const assembly::Assembly& app, con
 }
 
 Status destroy(state::State& state, const store::Store& store, const std::vector<std::string>& stacks,
-               const Progress& progress) {
+               const Progress& progress, const std::vector<std::string>& left_out) {
   for (const auto& name : stacks) {
     say(progress, name + ": destroying...");
     auto tx = state.begin();
     if (!tx.ok()) return tx.error();
-    Status status = detail::destroy_stack(state, name, progress);
+    Status status = detail::destroy_stack(state, name, progress, left_out);
     if (status.ok()) status = tx->commit();
     if (!status.ok()) {
       tx->rollback();
@@ -134,16 +139,22 @@ store::Store store_for(const state::State& state) { return store::Store(state.di
 
 namespace detail {
 
-Status destroy_stack(state::State& state, const std::string& name, const Progress& progress) {
+Status destroy_stack(state::State& state, const std::string& name, const Progress& progress,
+                     const std::vector<std::string>& left_out) {
   auto exports = state.exports_of(name);
   if (!exports.ok()) return exports.error();
   for (const auto& e : *exports) {
     if (e.importers.empty()) continue;
-    std::string users;
-    for (const auto& i : e.importers) users += (users.empty() ? "" : ", ") + i;
-    return make_error(
-        "Export " + e.name + " cannot be deleted as it is in use by " + users, name,
-        "destroy " + quoted_names(e.importers) + " first (or name '" + name + "' without --exclusively)");
+    // Without --exclusively the app's stacks that depend on this one go
+    // first; that helps only when every importer is one of them.
+    const bool dependents = std::all_of(e.importers.begin(), e.importers.end(), [&](const std::string& i) {
+      return std::find(left_out.begin(), left_out.end(), i) != left_out.end();
+    });
+    return make_error("Export " + e.name + " cannot be deleted as it is in use by " +
+                          (e.importers.size() == 1 ? e.importers.front() : quoted_names(e.importers)),
+                      name,
+                      "destroy " + quoted_names(e.importers) + " first" +
+                          (dependents ? " (or name '" + name + "' without --exclusively)" : ""));
   }
   auto resources = state.resources(name);
   if (!resources.ok()) return resources.error();

@@ -32,6 +32,7 @@ struct StackResult {
   Outcome outcome = Outcome::unchanged;
   state::Pairs outputs;                               // output logical id -> value, template order
   std::vector<std::string> not_emulated;              // "<Type> <LogicalId>", recorded only
+  std::vector<std::string> not_emulated_settings;     // "<Property> <LogicalId>", recorded only
   std::vector<std::string> published_layer_versions;  // ARNs published by this deploy
 };
 
@@ -72,6 +73,9 @@ Result<std::vector<StackResult>> deploy(const assembly::Assembly& app, state::St
 // "not emulated (recorded only): 1 AWS::CloudWatch::Alarm, 2 AWS::Lambda::Permission
 // in 'App'; 'layered list' shows them".
 std::string not_emulated_summary(const std::vector<StackResult>& results);
+// One line for the recorded-only settings of a whole deploy, "" when none, e.g.
+// "not emulated (recorded only): ProvisionedConcurrencyConfig of 'App/Live'; ...".
+std::string not_emulated_settings_summary(const std::vector<StackResult>& results);
 
 struct DestroyOptions {
   std::vector<std::string> stacks;
@@ -87,8 +91,12 @@ Result<std::vector<std::string>> plan_destroy(const assembly::Assembly& app, con
 
 // Deletes `stacks` in the given order, each in one transaction. A stack whose
 // exports another stack imports is refused with CloudFormation's wording.
+// `left_out`: the deployed stacks that depend on `stacks` but --exclusively
+// left out (plan_destroy without it, minus with it); when the importers are
+// among them, the error says that naming the stack without --exclusively
+// would destroy them first.
 Status destroy(state::State& state, const store::Store& store, const std::vector<std::string>& stacks,
-               const Progress& progress);
+               const Progress& progress, const std::vector<std::string>& left_out = {});
 
 // What `layered list` shows.
 struct LayerVersionEntry {

@@ -136,8 +136,43 @@ TEST_F(DeployTest, SsmParametersOfAnotherRegionAreNotSeen) {
       result.error().message,
       "Unable to fetch parameters [/lambda-layers-example/external-layer-arn] from parameter store for this "
       "account.");
+  EXPECT_EQ(result.error().hint,
+            "the SSM parameter '/lambda-layers-example/external-layer-arn' exists in region eu-central-1 "
+            "(stack 'Lambda-layers-example-layers'), not in this stack's account 000000000000 and region "
+            "us-west-2: exports and SSM parameters belong to one account and region; create it in this "
+            "stack's account and region too, or deploy this stack where it is");
   EXPECT_TRUE(state_->stack(kLayers)->has_value());
   EXPECT_FALSE(state_->stack(kApp)->has_value());
+}
+
+TEST_F(DeployTest, AnExportOfAnotherRegionIsNamedWhereItIs) {
+  auto result = run(use("explicit-environment"), {}, true);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message, "No export named ExternalLayerArn found");
+  EXPECT_EQ(result.error().hint.rfind("the export 'ExternalLayerArn' exists in region eu-central-1 (stack "
+                                      "'Lambda-layers-example-layers'), not in this stack's account "
+                                      "000000000000 and region us-west-2",
+                                      0),
+            0u)
+      << result.error().hint;
+}
+
+TEST_F(DeployTest, AValidationFailureKeepsTheStacksStatus) {
+  auto dir = use("ssm-sharing");
+  ASSERT_TRUE(run(dir, {}, true).ok());
+  // The producer stops publishing the parameter (SSM sharing locks nothing).
+  Json tpl = read_json(dir / (std::string(kLayers) + ".template.json"));
+  for (auto it = tpl["Resources"].begin(); it != tpl["Resources"].end();) {
+    it = (*it)["Type"] == "AWS::SSM::Parameter" ? tpl["Resources"].erase(it) : std::next(it);
+  }
+  write_json(dir / (std::string(kLayers) + ".template.json"), tpl);
+  ASSERT_TRUE(run(dir, {kLayers}).ok());
+  const std::string before = snapshot();
+  auto result = run(dir, {kApp});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message.rfind("Unable to fetch parameters [", 0), 0u) << result.error().message;
+  EXPECT_TRUE(said(std::string(" ❌  ") + kApp + " failed validation: " + kApp + " is unchanged"));
+  EXPECT_EQ(snapshot(), before);  // UPDATE_COMPLETE still, not UPDATE_ROLLBACK_COMPLETE
 }
 
 TEST_F(DeployTest, MissingExportFixture) {
@@ -216,7 +251,8 @@ TEST_F(DeployTest, DestroyRefusesWhileExportsAreImported) {
   auto plan = plan_destroy(app, *state_, DestroyOptions{{kLayers}, false, true, nullptr});
   ASSERT_TRUE(plan.ok());
   EXPECT_EQ(*plan, std::vector<std::string>{kLayers});
-  auto status = destroy(*state_, *store_, *plan, nullptr);
+  // What --exclusively left out (cmd_destroy's difference of the two plans).
+  auto status = destroy(*state_, *store_, *plan, nullptr, {kApp});
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(
       format_error(status.error()),
@@ -225,6 +261,11 @@ TEST_F(DeployTest, DestroyRefusesWhileExportsAreImported) {
       "by Lambda-layers-example\n"
       "  destroy 'Lambda-layers-example' first (or name 'Lambda-layers-example-layers' without "
       "--exclusively)");
+  // An importer the app does not have (another app's stack): naming the
+  // stack without --exclusively would not help, so it is not suggested.
+  status = destroy(*state_, *store_, *plan, nullptr);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().hint, "destroy 'Lambda-layers-example' first");
   EXPECT_EQ(snapshot(), before);
   plan = plan_destroy(app, *state_, DestroyOptions{{kLayers}, false, false, nullptr});
   EXPECT_EQ(*plan, (std::vector<std::string>{kApp, kLayers}));

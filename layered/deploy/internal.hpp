@@ -102,17 +102,21 @@ Result<store::StoredAsset> store_asset(StackContext& ctx, const std::string& log
 std::string now_utc();
 
 // Deploys one stack inside an open transaction. Outcome::unchanged means the
-// caller should roll back (nothing to write).
+// caller should roll back (nothing to write). `validated` becomes true once
+// the checks CloudFormation makes before it changes anything have passed
+// (template, parameters, rules, imports): a failure before that is its
+// ValidationError, which leaves a deployed stack's status as it was.
 Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::Stack& stack,
-                                 state::State& state, const store::Store& store,
-                                 const DeployOptions& options);
+                                 state::State& state, const store::Store& store, const DeployOptions& options,
+                                 bool* validated = nullptr);
 
 // Deletes store entries nobody references, holding the state's write lock.
 void collect_garbage(state::State& state, const store::Store& store);
 
 // Deletes a deployed stack's resources, newest first, and its rows; refuses
 // while another stack imports one of its exports. In the caller's transaction.
-Status destroy_stack(state::State& state, const std::string& name, const Progress& progress);
+Status destroy_stack(state::State& state, const std::string& name, const Progress& progress,
+                     const std::vector<std::string>& left_out = {});
 
 // AWS::CloudFormation::Stack (CDK's NestedStack): deploys the nested
 // template as a stack of its own, in the parent's transaction (nested.cpp).

@@ -141,6 +141,16 @@ Result<std::vector<model::Layer>> resolve_layers(const StackContext& ctx, const 
   std::vector<model::Layer> layers;
   for (std::size_t i = 0; i < arns->size(); ++i) {
     const std::string& arn = (*arns)[i];
+    // Lambda's check comes before it looks for the layer (InvalidParameterValueException).
+    if (const std::string region = state::arn_region(arn); !region.empty() && region != ctx.env.region) {
+      return make_error(
+          "Layers are not in the same region as the function. Layers are expected to be in "
+          "region " +
+              ctx.env.region + ".",
+          ctx.where(id, "Layers[" + std::to_string(i) + "]"),
+          "'" + arn + "' is a layer of " + region + ": publish the layer in " + ctx.env.region +
+              " too and use that version's ARN");
+    }
     auto layer = ctx.state.find_layer_version(arn);
     if (!layer.ok()) return layer.error();
     bool kept = false;  // a deleted version serves only functions that already had it

@@ -59,6 +59,17 @@ TEST_F(FunctionProperty, EnvironmentKeysAndSizeFollowLambdasRules) {
   EXPECT_TRUE(fits.ok()) << format_error(fits.error());
 }
 
+TEST_F(FunctionProperty, ALayerOfAnotherRegionIsRefusedWithLambdasWording) {
+  // Refused before the layer is looked up: it need not exist.
+  auto result = deploy_with("Layers", Json::array({"arn:aws:lambda:eu-west-1:123456789012:layer:shared:1"}));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(format_error(result.error()),
+            "layered: error: Conditions-example/Fn9270CBC0.Properties.Layers[0]: Layers are not in the same "
+            "region as the function. Layers are expected to be in region us-east-1.\n"
+            "  'arn:aws:lambda:eu-west-1:123456789012:layer:shared:1' is a layer of eu-west-1: publish the "
+            "layer in us-east-1 too and use that version's ARN");
+}
+
 TEST_F(FunctionProperty, FunctionNamesFollowLambdasPatternAndLength) {
   const std::string pattern =
       "' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: "

@@ -83,3 +83,43 @@ TEST_F(Parameters, OnlyTheNamedStackOrAStackThatDeclaresTheKeyTakesIt) {
 
 }  // namespace
 }  // namespace layered::deploy::testing
+
+namespace layered::deploy::testing {
+namespace {
+
+// {{resolve:ssm:NAME:N}} reads version N of the parameter, from the state's
+// history of it, as CloudFormation reads Parameter Store's.
+using PinnedSsmVersion = DeployFixture;
+
+TEST_F(PinnedSsmVersion, ReadsThatVersionOrFailsAsSsmDoes) {
+  constexpr const char* kLayers = "Lambda-layers-example-layers";
+  constexpr const char* kApp = "Lambda-layers-example";
+  constexpr const char* kName = "/lambda-layers-example/external-layer-arn";
+  auto dir = use("ssm-sharing");
+  ASSERT_TRUE(run(dir, {}, true).ok());
+  rebuild_layer(dir, kLayers, "ExternalLayerE23CF025", "v2");
+  ASSERT_TRUE(run(dir, {kLayers}).ok());
+  const auto first = state_->ssm_parameter_version(kName, 1);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_NE(**first, (*state_->ssm_parameter(kName))->value);
+
+  const fs::path file = dir / (std::string(kApp) + ".template.json");
+  Json tpl = read_json(file);
+  tpl["Resources"]["GreetingFunction16D8FDDB"]["Properties"]["Layers"][0] =
+      std::string("{{resolve:ssm:") + kName + ":1}}";
+  write_json(file, tpl);
+  auto pinned = run(dir, {kApp});
+  ASSERT_TRUE(pinned.ok()) << format_error(pinned.error());
+  EXPECT_EQ(state_->find_function("Lambda-layers-example/GreetingFunction")->layers[0].arn, **first);
+
+  tpl["Resources"]["GreetingFunction16D8FDDB"]["Properties"]["Layers"][0] =
+      std::string("{{resolve:ssm:") + kName + ":3}}";
+  write_json(file, tpl);
+  auto missing = run(dir, {kApp});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message, std::string("Systems Manager could not find version 3 of ") + kName +
+                                         ". Verify the version and try again.");
+}
+
+}  // namespace
+}  // namespace layered::deploy::testing

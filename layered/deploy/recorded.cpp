@@ -121,4 +121,15 @@ std::string not_emulated_summary(const std::vector<StackResult>& results) {
   return "not emulated (recorded only): " + types + " in " + stacks + "; 'layered list' shows them";
 }
 
+std::string not_emulated_settings_summary(const std::vector<StackResult>& results) {
+  std::vector<std::string> where;
+  for (const auto& result : results)
+    for (const auto& entry : result.not_emulated_settings)
+      where.push_back(result.name + "/" + entry.substr(entry.find(' ') + 1));
+  if (where.empty()) return "";
+  // Only provisioned concurrency is reported so far.
+  return "not emulated (recorded only): ProvisionedConcurrencyConfig of " + quoted_names(where) +
+         "; every invocation starts an environment on demand, with its cold start";
+}
+
 }  // namespace layered::deploy

@@ -2,6 +2,7 @@
 // delete what disappeared, then enforce the export rules and record the stack.
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <ctime>
 #include <set>
 
@@ -21,10 +22,9 @@ std::string now_utc() {
 
 namespace {
 
+// One stack as CloudFormation names it; several quoted one by one.
 std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
+  return names.size() == 1 ? names.front() : quoted_names(names);
 }
 
 // Exports and SSM parameters belong to one account and region: a stack sees
@@ -36,9 +36,40 @@ bool same_environment(const StackContext& ctx, const std::string& owner) {
   return env.ok() && env->account_id == ctx.env.account_id && env->region == ctx.env.region;
 }
 
+// Where the stack `owner` lives when it is not this stack's account and
+// region ("region eu-west-1 (stack 'Producer')"), else "".
+std::string other_environment(const StackContext& ctx, const std::string& owner) {
+  if (owner.empty() || same_environment(ctx, owner)) return "";
+  auto env = ctx.state.stack_environment(owner);
+  if (!env.ok()) return "";
+  const std::string account =
+      env->account_id == ctx.env.account_id ? "" : "account " + env->account_id + ", ";
+  return account + "region " + env->region + " (stack '" + owner + "')";
+}
+
+// Fn::GetStackOutput reads a deployed stack's recorded outputs, and locks
+// nothing: the producer may change or go (a weak reference).
+cfn::StackOutputs stack_outputs(const StackContext& ctx, const std::string& stack, const std::string& account,
+                                const std::string& region) {
+  cfn::StackOutputs out;
+  auto record = ctx.state.stack(stack);
+  if (!record.ok() || !record->has_value()) return out;
+  auto env = ctx.state.stack_environment(stack);
+  if (!env.ok()) return out;
+  if (env->account_id == account && env->region == region) {
+    out.exists = true;
+    out.outputs = (*record)->outputs;
+  } else {
+    out.elsewhere = "account " + env->account_id + ", region " + env->region;
+  }
+  return out;
+}
+
 std::string attribute_names(const Json& attributes) {
   std::string out;
-  for (const auto& [name, value] : attributes.items()) out += (out.empty() ? "" : ", ") + name;
+  for (const auto& [name, value] : attributes.items())
+    if (name.rfind("layered:", 0) != 0)
+      out += (out.empty() ? "" : ", ") + name;  // ours, not CloudFormation's
   return out.empty() ? "no attributes" : out;
 }
 
@@ -70,10 +101,29 @@ cfn::Environment environment(StackContext& ctx, const std::optional<state::Stack
     if (!p.ok() || !p->has_value() || !same_environment(ctx, (*p)->stack)) return std::nullopt;
     return (*p)->value;
   };
+  env.ssm_version = [&ctx](const std::string& name, long version) -> std::optional<std::string> {
+    auto p = ctx.state.ssm_parameter(name);
+    if (!p.ok() || !p->has_value() || !same_environment(ctx, (*p)->stack) || version < 1 || version > INT_MAX)
+      return std::nullopt;
+    auto value = ctx.state.ssm_parameter_version(name, static_cast<int>(version));
+    return value.ok() ? *value : std::nullopt;
+  };
+  env.ssm_elsewhere = [&ctx](const std::string& name) -> std::string {
+    auto p = ctx.state.ssm_parameter(name);
+    return p.ok() && p->has_value() ? other_environment(ctx, (*p)->stack) : "";
+  };
   env.import_value = [&ctx](const std::string& name) -> std::optional<std::string> {
     auto e = ctx.state.find_export(name);
     if (!e.ok() || !e->has_value() || !same_environment(ctx, (*e)->stack)) return std::nullopt;
     return (*e)->value;
+  };
+  env.export_elsewhere = [&ctx](const std::string& name) -> std::string {
+    auto e = ctx.state.find_export(name);
+    return e.ok() && e->has_value() ? other_environment(ctx, (*e)->stack) : "";
+  };
+  env.stack_outputs = [&ctx](const std::string& stack, const std::string& account,
+                             const std::string& region) {
+    return stack_outputs(ctx, stack, account, region);
   };
   env.resources.ref = [&ctx](const std::string& id) -> Result<std::string> {
     auto it = ctx.current.find(id);
@@ -205,8 +255,8 @@ Status evaluate_resources(StackContext& ctx, const cfn::Evaluator& ev) {
 }  // namespace
 
 Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::Stack& stack,
-                                 state::State& state, const store::Store& store,
-                                 const DeployOptions& options) {
+                                 state::State& state, const store::Store& store, const DeployOptions& options,
+                                 bool* validated) {
   auto tpl = cfn::parse(stack.template_json, stack.name);
   if (!tpl.ok()) return tpl.error();
   StackContext ctx{app,
@@ -239,6 +289,8 @@ Result<StackResult> deploy_stack(const assembly::Assembly& app, const assembly::
 
   cfn::Evaluator ev(*tpl, environment(ctx, *previous_stack));
   LAYERED_TRY(ev.prepare());
+  LAYERED_TRY(ev.check_imports());
+  if (validated) *validated = true;
   LAYERED_TRY(evaluate_resources(ctx, ev));
   auto outputs = ev.evaluate_outputs();
   if (!outputs.ok()) return outputs.error();

@@ -98,12 +98,95 @@ Status check_alias_name(const StackContext& ctx, const std::string& id, const st
                     "an alias name has letters, digits, '-' and '_', and is not a number");
 }
 
+// What a function's code and configuration are, as its template resolved
+// them (Tags and reserved concurrency are not a version's configuration):
+// what Lambda compares with its latest version before it publishes one.
+// "" when no stack records the function.
+std::string configuration_digest(const StackContext& ctx, const state::FunctionRecord& function) {
+  std::optional<state::ResourceRecord> record;
+  if (function.stack == ctx.stack.name) {
+    if (auto it = ctx.current.find(function.logical_id); it != ctx.current.end()) record = it->second;
+  } else if (auto all = ctx.state.resources(function.stack); all.ok()) {
+    for (auto& r : *all)
+      if (r.logical_id == function.logical_id) record = std::move(r);
+  }
+  if (!record || record->physical_id != function.name) return "";
+  Json properties = Json::parse(record->properties_json, nullptr, false);
+  if (!properties.is_object()) return "";
+  properties.erase("Tags");
+  properties.erase("ReservedConcurrentExecutions");
+  return store::sha256_hex(properties.dump());
+}
+
+// Where a version keeps that digest: beside its Fn::GetAtt values, under a
+// name no template asks for.
+constexpr const char* kDigestAttribute = "layered:ConfigurationDigest";
+
+// The digest recorded for a published version, "" when its resource is gone
+// (a retained version) or was published before digests were recorded.
+std::string published_digest(const StackContext& ctx, const state::FunctionVersionRecord& version) {
+  auto all = ctx.state.resources(version.stack);
+  if (!all.ok()) return "";
+  for (const auto& r : *all) {
+    if (r.physical_id != version.arn) continue;
+    Json attributes = Json::parse(r.attributes_json, nullptr, false);
+    if (attributes.is_object() && attributes.contains(kDigestAttribute) &&
+        attributes[kDigestAttribute].is_string())
+      return attributes[kDigestAttribute].get<std::string>();
+  }
+  return "";
+}
+
+// Without a digest: what layered models of the function.
+bool same_model(const state::FunctionRecord& a, const state::FunctionRecord& b) {
+  auto arns = [](const state::FunctionRecord& f) {
+    std::vector<std::string> out;
+    for (const auto& l : f.layers) out.push_back(l.arn);
+    return out;
+  };
+  return a.code_key == b.code_key && a.runtime == b.runtime && a.architecture == b.architecture &&
+         a.handler == b.handler && a.memory_mb == b.memory_mb && a.timeout_s == b.timeout_s &&
+         a.ephemeral_mb == b.ephemeral_mb && a.environment == b.environment && arns(a) == arns(b);
+}
+
+// Lambda publishes a version only when the function changed since its latest
+// one, and CloudFormation's AWS::Lambda::Version fails otherwise.
+Status check_function_changed(const StackContext& ctx, const std::string& id,
+                              const state::FunctionRecord& function, const std::string& digest) {
+  auto next = ctx.state.next_function_version(function.name);
+  if (!next.ok()) return next.error();
+  if (*next <= 1) return Ok{};
+  auto latest = ctx.state.function_version(function.name, *next - 1);
+  if (!latest.ok()) return latest.error();
+  if (!latest->has_value()) return Ok{};
+  const std::string before = published_digest(ctx, **latest);
+  const bool same =
+      !before.empty() && !digest.empty() ? before == digest : same_model((*latest)->function, function);
+  if (!same) return Ok{};
+  return make_error("A version for this Lambda function exists ( " + std::to_string((*latest)->version) +
+                        " ). Modify the function to create a new version.",
+                    ctx.where(id),
+                    "version " + std::to_string((*latest)->version) + " (" + (*latest)->logical_id + " in '" +
+                        (*latest)->stack +
+                        "') already holds this code and configuration: publish one Version per change "
+                        "(CDK: fn.currentVersion), and change the function, not only the Version's "
+                        "Description, to publish another");
+}
+
+// Lambda keeps environments initialized ahead for a version or an alias;
+// locally every invocation starts on demand. Said once per deploy.
+void note_provisioned_concurrency(StackContext& ctx, const cfn::Resource& resource, const Json& properties) {
+  if (properties.contains("ProvisionedConcurrencyConfig"))
+    ctx.result.not_emulated_settings.push_back("ProvisionedConcurrencyConfig " + resource.logical_id);
+}
+
 }  // namespace
 
 Status apply_version(StackContext& ctx, const cfn::Resource& resource, const Json& properties) {
   const std::string& id = resource.logical_id;
   auto function = target_function(ctx, id, properties);
   if (!function.ok()) return function.error();
+  note_provisioned_concurrency(ctx, resource, properties);
   auto record = new_record(ctx, resource, properties);
   auto prev = ctx.previous.find(id);
   if (prev != ctx.previous.end() && prev->second.properties_json == record.properties_json) {
@@ -112,6 +195,8 @@ Status apply_version(StackContext& ctx, const cfn::Resource& resource, const Jso
     record.attributes_json = prev->second.attributes_json;
     return record_resource(ctx, resource, std::move(record));
   }
+  const std::string digest = configuration_digest(ctx, *function);
+  LAYERED_TRY(check_function_changed(ctx, id, *function, digest));
   // Reserved outside the deploy's transaction: a rollback still uses it up.
   auto number = ctx.state.reserve_function_version(*function);
   if (!number.ok()) return number.error();
@@ -126,7 +211,9 @@ Status apply_version(StackContext& ctx, const cfn::Resource& resource, const Jso
   v.function.version = std::to_string(v.version);
   LAYERED_TRY(ctx.state.put_function_version(v));
   record.physical_id = v.arn;
-  record.attributes_json = Json{{"FunctionArn", v.arn}, {"Version", std::to_string(v.version)}}.dump();
+  Json attributes{{"FunctionArn", v.arn}, {"Version", std::to_string(v.version)}};
+  if (!digest.empty()) attributes[kDigestAttribute] = digest;
+  record.attributes_json = attributes.dump();
   return record_resource(ctx, resource, std::move(record),
                          "(publishing version " + std::to_string(v.version) + ")");
 }
@@ -141,6 +228,13 @@ Status apply_alias(StackContext& ctx, const cfn::Resource& resource, const Json&
   auto version = string_property(properties, "FunctionVersion");
   if (!version) return required_property(ctx, id, "FunctionVersion");
   LAYERED_TRY(check_target_version(ctx, id, *function, *version, "FunctionVersion"));
+  if (*version == "$LATEST" && properties.contains("ProvisionedConcurrencyConfig")) {
+    return make_error(
+        "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
+        ctx.where(id, "ProvisionedConcurrencyConfig"),
+        "point the alias at a published version (CDK: fn.currentVersion, not fn.latestVersion)");
+  }
+  note_provisioned_concurrency(ctx, resource, properties);
   auto weights = routing(ctx, id, *function, properties);
   if (!weights.ok()) return weights.error();
 

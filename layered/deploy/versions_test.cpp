@@ -178,6 +178,71 @@ TEST_F(VersionsDeployTest, AFunctionHasNoVersionAttribute) {
       << format_error(result.error());
 }
 
+TEST_F(VersionsDeployTest, ASecondVersionOfAnUnchangedFunctionFailsAsOnCloudFormation) {
+  auto dir = use("alias-canary");
+  const fs::path tpl_file = dir / (std::string(kApp) + ".template.json");
+  Json tpl = read_json(tpl_file);
+  tpl["Resources"]["ManualV"] = {
+      {"Type", "AWS::Lambda::Version"},
+      {"Properties", {{"FunctionName", {{"Ref", "GreetingFunction16D8FDDB"}}}, {"Description", "manual"}}}};
+  write_json(tpl_file, tpl);
+  auto result = run(dir, {}, true);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message,
+            "A version for this Lambda function exists ( 1 ). Modify the function to create a new version.");
+  EXPECT_EQ(result.error().where, "Lambda-layers-example/ManualV");
+  EXPECT_TRUE(state_->function_versions()->empty());  // the stack was not created
+}
+
+TEST_F(VersionsDeployTest, ChangingOnlyTheVersionsDescriptionPublishesNothingAndFails) {
+  auto dir = use("alias-canary");
+  ASSERT_TRUE(run(dir, {}, true).ok());
+  const std::string before = snapshot();
+  const fs::path tpl_file = dir / (std::string(kApp) + ".template.json");
+  Json tpl = read_json(tpl_file);
+  tpl["Resources"][kVersion1]["Properties"]["Description"] = "second";
+  write_json(tpl_file, tpl);
+  auto result = run(dir, {kApp});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message,
+            "A version for this Lambda function exists ( 1 ). Modify the function to create a new version.");
+  EXPECT_EQ(snapshot(), after_failed_update(before, kApp));
+  // The function changed: now the replacement publishes version 2.
+  rebuild_function(dir, "v2");
+  Json changed = read_json(tpl_file);
+  changed["Resources"][kVersion2]["Properties"]["Description"] = "second";
+  write_json(tpl_file, changed);
+  auto second = run(dir, {kApp});
+  ASSERT_TRUE(second.ok()) << format_error(second.error());
+  EXPECT_EQ(output((*second)[1], "CurrentVersionNumber"), "2");
+}
+
+TEST_F(VersionsDeployTest, ProvisionedConcurrencyNeedsAPublishedVersionAndIsSaidToBeRecordedOnly) {
+  auto dir = use("alias-canary");
+  const fs::path tpl_file = dir / (std::string(kApp) + ".template.json");
+  Json tpl = read_json(tpl_file);
+  tpl["Resources"]["AliasLive8346AEFA"]["Properties"]["ProvisionedConcurrencyConfig"] = {
+      {"ProvisionedConcurrentExecutions", 2}};
+  tpl["Resources"][kVersion1]["Properties"]["ProvisionedConcurrencyConfig"] = {
+      {"ProvisionedConcurrentExecutions", 1}};
+  write_json(tpl_file, tpl);
+  auto result = run(dir, {}, true);
+  ASSERT_TRUE(result.ok()) << format_error(result.error());
+  EXPECT_EQ(not_emulated_settings_summary(*result),
+            "not emulated (recorded only): ProvisionedConcurrencyConfig of 'Lambda-layers-example/" +
+                std::string(kVersion1) +
+                "' and 'Lambda-layers-example/AliasLive8346AEFA'; every invocation starts an environment "
+                "on demand, with its cold start");
+  tpl["Resources"]["AliasLive8346AEFA"]["Properties"]["FunctionVersion"] = "$LATEST";
+  write_json(tpl_file, tpl);
+  auto latest = run(dir, {kApp});
+  ASSERT_FALSE(latest.ok());
+  EXPECT_EQ(latest.error().message,
+            "Provisioned Concurrency Configs cannot be applied to unpublished function versions.");
+  EXPECT_EQ(latest.error().where,
+            "Lambda-layers-example/AliasLive8346AEFA.Properties.ProvisionedConcurrencyConfig");
+}
+
 TEST_F(VersionsDeployTest, ListShowsVersionsAndAliases) {
   auto dir = use("alias-canary");
   ASSERT_TRUE(run(dir, {}, true).ok());

@@ -2,6 +2,7 @@
 // its runtime, handler and layers evaluated with the cfn module exactly as
 // `layered deploy` evaluates them (Conditions, Fn::If, Fn::ImportValue, SSM
 // parameters), so that the two never disagree about a function.
+#include <climits>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -21,9 +22,11 @@ using Json = nlohmann::json;
 // deployed them before the next stack: exports, SSM parameters, and the
 // layer versions each LayerVersion resource stands for.
 struct Known {
-  std::map<std::string, std::string> exports;
-  std::map<std::string, std::string> ssm;
+  std::map<std::string, std::string> exports;  // by scoped() name
+  std::map<std::string, std::string> ssm;      // by scoped() name
   std::map<std::string, model::Layer> layers;  // by ARN
+  // Each stack's environment ("account/region") and outputs, for Fn::GetStackOutput.
+  std::map<std::string, std::pair<std::string, state::Pairs>> stacks;
 };
 
 struct Candidate {
@@ -77,6 +80,56 @@ bool same_environment(const StackRun& run, const cfn::Environment& env, const st
   return other.ok() && other->account_id == env.account_id && other->region == env.region;
 }
 
+// Where `name` (an export or SSM parameter of `known`, scoped()) exists in
+// another account or region than `env`'s, for the error's hint; "" when not.
+std::string known_elsewhere(const std::map<std::string, std::string>& known, const cfn::Environment& env,
+                            const std::string& name) {
+  for (const auto& [key, value] : known) {
+    const auto slash = key.find('/', key.find('/') + 1);
+    if (key.substr(slash + 1) != name || key.substr(0, slash) == env.account_id + "/" + env.region) continue;
+    const std::string account = key.substr(0, key.find('/'));
+    return (account == env.account_id ? "" : "account " + account + ", ") + "region " +
+           key.substr(key.find('/') + 1, slash - key.find('/') - 1);
+  }
+  return "";
+}
+
+// The same for the local state: the environment of the stack that owns it.
+std::string state_elsewhere(const StackRun& run, const cfn::Environment& env, const std::string& owner) {
+  if (!run.state || owner.empty() || same_environment(run, env, owner)) return "";
+  auto other = run.state->stack_environment(owner);
+  if (!other.ok()) return "";
+  return (other->account_id == env.account_id ? "" : "account " + other->account_id + ", ") + "region " +
+         other->region + " (stack '" + owner + "')";
+}
+
+// Fn::GetStackOutput: a stack of this app evaluated before, else one the
+// local state has deployed, in the account and region asked for.
+cfn::StackOutputs stack_outputs(const StackRun& run, const std::string& stack, const std::string& account,
+                                const std::string& region) {
+  cfn::StackOutputs out;
+  std::string found_in;
+  if (auto it = run.known.stacks.find(stack); it != run.known.stacks.end()) {
+    found_in = it->second.first;
+    out.outputs = it->second.second;
+  } else if (run.state) {
+    auto record = run.state->stack(stack);
+    auto env = run.state->stack_environment(stack);
+    if (!record.ok() || !record->has_value() || !env.ok()) return out;
+    found_in = env->account_id + "/" + env->region;
+    out.outputs = (*record)->outputs;
+  } else {
+    return out;
+  }
+  out.exists = found_in == account + "/" + region;
+  if (!out.exists) {
+    out.outputs.clear();
+    out.elsewhere = "account " + found_in.substr(0, found_in.find('/')) + ", region " +
+                    found_in.substr(found_in.find('/') + 1);
+  }
+  return out;
+}
+
 // The stack's environment as deploy resolves it: the manifest's account and
 // region, the state's (or the configured) defaults for unknown ones.
 cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
@@ -103,6 +156,32 @@ cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
     }
     if (name == cfn::kBootstrapVersionParameter) return std::string(cfn::kBootstrapVersion);
     return std::nullopt;
+  };
+  env.ssm_version = [&run, scope = env](const std::string& name, long version) -> std::optional<std::string> {
+    // The app's own parameter is at version 1 when this stack deploys first.
+    if (auto it = run.known.ssm.find(scoped(scope, name)); it != run.known.ssm.end() && version == 1)
+      return it->second;
+    if (!run.state || version < 1 || version > INT_MAX) return std::nullopt;
+    auto p = run.state->ssm_parameter(name);
+    if (!p.ok() || !p->has_value() || !same_environment(run, scope, (*p)->stack)) return std::nullopt;
+    auto value = run.state->ssm_parameter_version(name, static_cast<int>(version));
+    return value.ok() ? *value : std::nullopt;
+  };
+  env.ssm_elsewhere = [&run, scope = env](const std::string& name) -> std::string {
+    std::string found = known_elsewhere(run.known.ssm, scope, name);
+    if (!found.empty() || !run.state) return found;
+    auto p = run.state->ssm_parameter(name);
+    return p.ok() && p->has_value() ? state_elsewhere(run, scope, (*p)->stack) : "";
+  };
+  env.export_elsewhere = [&run, scope = env](const std::string& name) -> std::string {
+    std::string found = known_elsewhere(run.known.exports, scope, name);
+    if (!found.empty() || !run.state) return found;
+    auto e = run.state->find_export(name);
+    return e.ok() && e->has_value() ? state_elsewhere(run, scope, (*e)->stack) : "";
+  };
+  env.stack_outputs = [&run](const std::string& stack, const std::string& account,
+                             const std::string& region) {
+    return stack_outputs(run, stack, account, region);
   };
   env.import_value = [&run, scope = env](const std::string& name) -> std::optional<std::string> {
     if (auto it = run.known.exports.find(scoped(scope, name)); it != run.known.exports.end())
@@ -294,7 +373,7 @@ void record_layers(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator
   }
 }
 
-// The SSM parameters and exports this stack makes for the stacks after it.
+// The SSM parameters, exports and outputs this stack makes for the stacks after it.
 void record_products(StackRun& run, const cfn::Template& tpl, const cfn::Evaluator& ev,
                      const cfn::Environment& env) {
   for (const auto& r : tpl.resources) {
@@ -306,12 +385,16 @@ void record_products(StackRun& run, const cfn::Template& tpl, const cfn::Evaluat
         run.known.ssm[scoped(env, *name)] = *value;
     }
   }
+  auto& [where, outputs] = run.known.stacks[run.stack.name];
+  where = env.account_id + "/" + env.region;
   for (const auto& o : tpl.outputs) {
-    if (o.export_name.is_null() || (!o.condition.empty() && !ev.condition(o.condition))) continue;
-    auto name = ev.evaluate(o.export_name, run.stack.name + "/Outputs/" + o.logical_id);
+    if (!o.condition.empty() && !ev.condition(o.condition)) continue;
     auto value = ev.evaluate(o.value, run.stack.name + "/Outputs/" + o.logical_id);
-    if (name && value && name->is_string() && value->is_string())
-      run.known.exports[scoped(env, *name)] = *value;
+    if (!value || !value->is_string()) continue;
+    outputs.emplace_back(o.logical_id, *value);
+    if (o.export_name.is_null()) continue;
+    auto name = ev.evaluate(o.export_name, run.stack.name + "/Outputs/" + o.logical_id);
+    if (name && name->is_string()) run.known.exports[scoped(env, *name)] = *value;
   }
 }
 

@@ -34,19 +34,43 @@ Result<std::optional<SsmParameterRecord>> State::ssm_parameter(const std::string
 
 Status State::put_ssm_parameter(const SsmParameterRecord& r) {
   // Like SSM, a write bumps the version only when it changes something.
+  LAYERED_TRY(
+      impl_
+          ->query("INSERT INTO ssm_parameters(name, type, value, version, stack) VALUES(?1, ?2, ?3, 1, ?4) "
+                  "ON CONFLICT(name) DO UPDATE SET version = version + (value != ?3 OR type != ?2), "
+                  "type = ?2, value = ?3, stack = ?4")
+          .bind(1, r.name)
+          .bind(2, r.type)
+          .bind(3, r.value)
+          .bind(4, r.stack)
+          .run());
+  LAYERED_TRY(impl_
+                  ->query("INSERT OR IGNORE INTO ssm_parameter_history(name, version, type, value) "
+                          "SELECT name, version, type, value FROM ssm_parameters WHERE name = ?1")
+                  .bind(1, r.name)
+                  .run());
+  // SSM keeps a parameter's last 100 versions.
   return impl_
       ->query(
-          "INSERT INTO ssm_parameters(name, type, value, version, stack) VALUES(?1, ?2, ?3, 1, ?4) "
-          "ON CONFLICT(name) DO UPDATE SET version = version + (value != ?3 OR type != ?2), type = ?2, "
-          "value = ?3, stack = ?4")
+          "DELETE FROM ssm_parameter_history WHERE name = ?1 AND version <= "
+          "(SELECT version FROM ssm_parameters WHERE name = ?1) - ?2")
       .bind(1, r.name)
-      .bind(2, r.type)
-      .bind(3, r.value)
-      .bind(4, r.stack)
+      .bind(2, kSsmVersionsKept)
       .run();
 }
 
+Result<std::optional<std::string>> State::ssm_parameter_version(const std::string& name, int version) const {
+  auto q = impl_->query("SELECT value FROM ssm_parameter_history WHERE name = ?1 AND version = ?2");
+  q.bind(1, name).bind(2, version);
+  auto row = q.step();
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<std::string>{};
+  return std::optional<std::string>{q.text(0)};
+}
+
 Status State::delete_ssm_parameter(const std::string& name) {
+  // Its history goes with it: a parameter created again starts at version 1.
+  LAYERED_TRY(impl_->query("DELETE FROM ssm_parameter_history WHERE name = ?1").bind(1, name).run());
   return impl_->query("DELETE FROM ssm_parameters WHERE name = ?1").bind(1, name).run();
 }
 

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Bump kSchemaVersion and add a migration step whenever the schema changes.
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,6 +96,24 @@ CREATE TABLE IF NOT EXISTS function_aliases(
 CREATE INDEX IF NOT EXISTS function_version_layers_by_layer ON function_version_layers(layer_arn);
 )sql";
 
+// Version 5: each SSM parameter's earlier values, for references that pin a
+// version ({{resolve:ssm:NAME:3}}). A parameter's current value is its
+// newest row; states from before start their history there.
+constexpr int kSsmHistorySchema = 5;
+constexpr const char* kSsmHistory = R"sql(
+CREATE TABLE IF NOT EXISTS ssm_parameter_history(
+  name TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL, value TEXT NOT NULL,
+  PRIMARY KEY(name, version));
+INSERT OR IGNORE INTO ssm_parameter_history(name, version, type, value)
+  SELECT name, version, type, value FROM ssm_parameters;
+)sql";
+
+// A reader of a state from before version 5 sees each parameter's current
+// value as its only one.
+constexpr const char* kSsmHistoryOfOldStates = R"sql(
+CREATE TEMP TABLE ssm_parameter_history AS SELECT name, version, type, value FROM ssm_parameters;
+)sql";
+
 // A reader of a state from before version 3 (nothing published yet) sees the
 // version tables empty: temporary ones on its own connection, so that it
 // neither writes nor waits for the write lock to migrate.
@@ -151,6 +169,9 @@ Status create_schema(State::Impl& impl, const Settings& settings) {
   }
   if (*version < 4) {
     if (auto s = detail::exec(impl.db, kVersions); !s.ok()) return fail(s.error());
+  }
+  if (*version < kSsmHistorySchema) {
+    if (auto s = detail::exec(impl.db, kSsmHistory); !s.ok()) return fail(s.error());
   }
   if (*version < kSchemaVersion) {
     if (auto s = detail::exec(impl.db, kIndexes); !s.ok()) return fail(s.error());
@@ -259,6 +280,7 @@ Result<State> State::open_read_only(const std::string& dir) {
   auto version = user_version(impl->db);
   if (!version.ok()) return version.error();
   if (*version < kVersionsSchema) LAYERED_TRY(detail::exec(impl->db, empty_version_tables()));
+  if (*version < kSsmHistorySchema) LAYERED_TRY(detail::exec(impl->db, kSsmHistoryOfOldStates));
   impl->statements = std::make_unique<detail::StatementCache>(impl->db);
   LAYERED_TRY(load_settings(*impl));
   return State(std::move(impl));

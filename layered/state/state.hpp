@@ -114,6 +114,9 @@ struct AliasRecord {
   std::string logical_id;
 };
 
+// How many versions of a parameter SSM keeps (older ones are deleted).
+inline constexpr int kSsmVersionsKept = 100;
+
 struct SsmParameterRecord {
   std::string name;
   std::string type = "String";
@@ -236,7 +239,9 @@ class State {
   // What `invoke` runs for FUNCTION[:QUALIFIER] (name, construct path or ARN,
   // qualifier $LATEST, a version number or an alias): the function's
   // configuration at that version, with `version` the number that runs and
-  // `arn` the qualified ARN. `draw` in [0, 1) picks between the versions of
+  // `arn` qualified as the caller named it (NAME:live gives ...:live, also
+  // when live points at $LATEST), which the runtime sees as the invoked
+  // function ARN. `draw` in [0, 1) picks between the versions of
   // an alias with a routing configuration.
   Result<FunctionRecord> resolve_function(const std::string& key, double draw = 0) const;
 
@@ -245,6 +250,9 @@ class State {
   Result<std::optional<SsmParameterRecord>> ssm_parameter(const std::string& name) const;
   // Writes a value; the version goes up by one when the value changes.
   Status put_ssm_parameter(const SsmParameterRecord& record);
+  // The value `name` had at `version` (one of its last kSsmVersionsKept), or
+  // nullopt. A parameter deleted and created again starts at version 1.
+  Result<std::optional<std::string>> ssm_parameter_version(const std::string& name, int version) const;
   Status delete_ssm_parameter(const std::string& name);
 
   // A number for `key` never returned before for that key (at least

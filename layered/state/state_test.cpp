@@ -78,7 +78,7 @@ TEST_F(StateTest, CreatesSchemaWithWalAndDefaultSettings) {
   sqlite3_finalize(q);
   sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr);
   ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(q, 0), 4);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 5);
   sqlite3_finalize(q);
   sqlite3_close(db);
 }
@@ -428,6 +428,52 @@ TEST_F(StateTest, SsmVersionGoesUpOnlyWhenTheValueChanges) {
   EXPECT_EQ((*p)->version, 2);
   ASSERT_TRUE(s.delete_ssm_parameter("/p").ok());
   EXPECT_FALSE(s.ssm_parameter("/p")->has_value());
+}
+
+TEST_F(StateTest, SsmKeepsEachVersionsValueUntilTheParameterIsDeleted) {
+  State s = open();
+  for (const char* value : {"a", "a", "b", "c"})
+    ASSERT_TRUE(s.put_ssm_parameter(SsmParameterRecord{"/p", "String", value, 0, "Layers"}).ok());
+  EXPECT_EQ(*s.ssm_parameter_version("/p", 1), std::optional<std::string>("a"));
+  EXPECT_EQ(*s.ssm_parameter_version("/p", 2), std::optional<std::string>("b"));
+  EXPECT_EQ(*s.ssm_parameter_version("/p", 3), std::optional<std::string>("c"));
+  EXPECT_FALSE(s.ssm_parameter_version("/p", 4)->has_value());
+  ASSERT_TRUE(s.delete_ssm_parameter("/p").ok());
+  ASSERT_TRUE(s.put_ssm_parameter(SsmParameterRecord{"/p", "String", "new", 0, ""}).ok());
+  EXPECT_EQ(*s.ssm_parameter_version("/p", 1), std::optional<std::string>("new"));
+  EXPECT_FALSE(s.ssm_parameter_version("/p", 2)->has_value());
+}
+
+TEST_F(StateTest, SsmKeepsTheLastHundredVersions) {
+  State s = open();
+  for (int i = 1; i <= kSsmVersionsKept + 2; ++i)
+    ASSERT_TRUE(s.put_ssm_parameter(SsmParameterRecord{"/p", "String", std::to_string(i), 0, ""}).ok());
+  EXPECT_FALSE(s.ssm_parameter_version("/p", 2)->has_value());
+  EXPECT_EQ(*s.ssm_parameter_version("/p", 3), std::optional<std::string>("3"));
+}
+
+TEST_F(StateTest, SchemaVersionFourStartsSsmHistoryAtTheCurrentValue) {
+  {
+    State s = open();
+    ASSERT_TRUE(s.put_ssm_parameter(SsmParameterRecord{"/p", "String", "a", 0, ""}).ok());
+    ASSERT_TRUE(s.put_ssm_parameter(SsmParameterRecord{"/p", "String", "b", 0, ""}).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/st/state.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE ssm_parameter_history; PRAGMA user_version = 4;", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  {
+    auto reader = State::open_read_only(dir_ + "/st");
+    ASSERT_TRUE(reader.ok()) << format_error(reader.error());
+    EXPECT_EQ(*reader->ssm_parameter_version("/p", 2), std::optional<std::string>("b"));
+    EXPECT_FALSE(reader->ssm_parameter_version("/p", 1)->has_value());
+  }
+  State s = open();
+  EXPECT_EQ(*s.ssm_parameter_version("/p", 2), std::optional<std::string>("b"));
+  ASSERT_TRUE(s.put_ssm_parameter(SsmParameterRecord{"/p", "String", "c", 0, ""}).ok());
+  EXPECT_EQ(*s.ssm_parameter_version("/p", 3), std::optional<std::string>("c"));
 }
 
 TEST_F(StateTest, ResourcesKeepCreationOrderAcrossUpdates) {

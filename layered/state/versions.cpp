@@ -245,8 +245,14 @@ Result<FunctionRecord> State::resolve_function(const std::string& key, double dr
   auto [base, qualifier] = split_qualifier(key);
   auto function = find_function(base);
   if (!function.ok()) return function.error();
-  if (qualifier.empty() || qualifier == "$LATEST") return function;
+  if (qualifier.empty()) return function;
   const std::string name = function->name;
+  // The ARN is the one the caller named (the runtime's invoked function ARN),
+  // also when what runs is $LATEST.
+  if (qualifier == "$LATEST") {
+    function->arn = qualified_function_arn(name, qualifier);
+    return function;
+  }
   std::string version = qualifier;
   if (!all_digits(qualifier)) {
     auto alias = this->alias(name, qualifier);
@@ -262,7 +268,10 @@ Result<FunctionRecord> State::resolve_function(const std::string& key, double dr
       if (draw >= at && draw < at + weight) version = extra;
       at += weight;
     }
-    if (version == "$LATEST") return function;
+    if (version == "$LATEST") {
+      function->arn = qualified_function_arn(name, qualifier);
+      return function;
+    }
   }
   // Versions are small numbers: a longer string of digits names no version.
   auto found = version.size() > 9 ? Result<std::optional<FunctionVersionRecord>>(std::nullopt)

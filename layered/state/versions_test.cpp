@@ -140,6 +140,29 @@ TEST_F(VersionsTest, AnAliasResolvesToItsVersionAndWeightsSplitTheTraffic) {
   EXPECT_EQ((*listed)[0].routing, (std::vector<std::pair<std::string, double>>{{"2", 0.1}}));
 }
 
+TEST_F(VersionsTest, AnAliasOfLatestKeepsTheArnTheCallerNamed) {
+  publish("A");
+  AliasRecord dev{"App-Fn-ABCDEFGHIJKLM",
+                  "dev",
+                  state_->qualified_function_arn("App-Fn-ABCDEFGHIJKLM", "dev"),
+                  "$LATEST",
+                  {},
+                  "",
+                  "App",
+                  "FnAliasDev"};
+  ASSERT_TRUE(state_->put_alias(dev).ok());
+  auto aliased = state_->resolve_function("App/Fn:dev");
+  ASSERT_TRUE(aliased.ok()) << format_error(aliased.error());
+  EXPECT_EQ(aliased->version, "$LATEST");
+  EXPECT_EQ(aliased->arn, "arn:aws:lambda:us-east-1:123456789012:function:App-Fn-ABCDEFGHIJKLM:dev");
+  auto latest = state_->resolve_function("App-Fn-ABCDEFGHIJKLM:$LATEST");
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(latest->arn, "arn:aws:lambda:us-east-1:123456789012:function:App-Fn-ABCDEFGHIJKLM:$LATEST");
+  auto plain = state_->resolve_function("App/Fn");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->arn, "arn:aws:lambda:us-east-1:123456789012:function:App-Fn-ABCDEFGHIJKLM");
+}
+
 TEST_F(VersionsTest, DeletingTheFunctionOrItsStackDeletesVersionsAndAliases) {
   publish("A");
   ASSERT_TRUE(state_

@@ -86,6 +86,30 @@ Status copy_file(const fs::path& from, const fs::path& to, mode_t mode, std::uin
   return status;
 }
 
+// Lambda's unzipped limit, from the sizes alone (lstat, links not followed):
+// checked before anything reads the files, so that a huge (say, sparse) file
+// is refused at once instead of hashed for minutes first.
+Status check_tree_size(const fs::path& source, const ExtractLimits& limits) {
+  const std::string where = source.string();
+  std::error_code ec;
+  std::uint64_t total = 0, entries = 0;
+  for (auto it = fs::recursive_directory_iterator(source, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (++entries > limits.max_entries) {
+      return make_error("directory has more than " + std::to_string(limits.max_entries) + " entries", where);
+    }
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    total += static_cast<std::uint64_t>(st.st_size);
+    if (total > limits.max_total_bytes) {
+      return make_error("Unzipped size must be smaller than " + std::to_string(limits.max_total_bytes) +
+                            " bytes (exceeded at '" + it->path().lexically_relative(source).string() + "')",
+                        where, "Lambda's limit for a function and all its layers is 250 MB unzipped");
+    }
+  }
+  return Ok{};  // an unreadable directory is reported by the hash or the copy
+}
+
 }  // namespace
 
 Status copy_tree(const fs::path& source, const fs::path& dest, const ExtractLimits& limits) {
@@ -162,6 +186,7 @@ Result<StoredAsset> Store::put(const fs::path& source) const {
   if (is_dir && is_empty_directory(source)) {
     return make_error(detail::kEmptyZip, source.string(), "put at least one file in the package");
   }
+  if (is_dir) LAYERED_TRY(check_tree_size(source, limits_));
   auto key = is_dir ? sha256_tree(source) : sha256_file(source);
   if (!key) return std::move(key.error());
   StoredAsset stored{*key, root_ / *key, true};

@@ -4,8 +4,10 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 
 namespace layered::store {
@@ -342,6 +344,47 @@ TEST_F(StoreTest, SparseFilesStaySparseInTheStore) {
   ASSERT_EQ(::stat((stored->path / "zeros.bin").c_str(), &st), 0);
   EXPECT_EQ(st.st_size, 64 << 20);
   EXPECT_LT(st.st_blocks * 512, 1 << 20);
+}
+
+// Reading 1 TB of holes takes tens of minutes: the store must refuse the
+// directory from its sizes before it hashes or copies anything. The put runs
+// in a child so that a store that reads the file fails this test in seconds
+// instead of hanging it.
+TEST_F(StoreTest, AHugeSparseFileIsRefusedBeforeAnythingReadsIt) {
+  fs::create_directories(root / "huge");
+  write("huge/index.py", "def handler(e, c): pass\n");
+  std::ofstream(root / "huge/sparse.bin").close();
+  fs::resize_file(root / "huge/sparse.bin", std::uintmax_t{1} << 40);
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto r = Store(store_dir).put(root / "huge");
+    const std::string said = r.ok() ? "stored" : format_error(r.error());
+    (void)!::write(pipe_fds[1], said.data(), said.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 200 && done == 0; ++i) {  // 20 s
+    done = ::waitpid(child, &status, WNOHANG);
+    if (done == 0) ::usleep(100 * 1000);
+  }
+  if (done == 0) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+  }
+  char buffer[1024] = {};
+  const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer - 1);
+  ::close(pipe_fds[0]);
+  ASSERT_NE(done, 0) << "the store was still reading the sparse file after 20 s";
+  EXPECT_EQ(std::string(buffer, n > 0 ? static_cast<std::size_t>(n) : 0),
+            "layered: error: " + (root / "huge").string() +
+                ": Unzipped size must be smaller than 262144000 bytes (exceeded at 'sparse.bin')\n"
+                "  Lambda's limit for a function and all its layers is 250 MB unzipped");
+  EXPECT_TRUE(Store(store_dir).keys().empty());
 }
 
 TEST_F(StoreTest, ExtractZipIsUsableAlone) {

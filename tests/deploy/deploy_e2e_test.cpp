@@ -180,7 +180,9 @@ TEST_F(DeployE2E, DestroyNeedsForceWithoutATerminalAndRefusesWhileImported) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(contains(r.err,
                        "layered: error: Lambda-layers-example-layers: Export CpputilsLayerArn cannot be "
-                       "deleted as it is in use by Lambda-layers-example\n"));
+                       "deleted as it is in use by Lambda-layers-example\n"
+                       "  destroy 'Lambda-layers-example' first (or name 'Lambda-layers-example-layers' "
+                       "without --exclusively)\n"));
   EXPECT_EQ(list()["stacks"].size(), 2u);
   r = layered("destroy Lambda-layers-example-layers --force");  // dependents go first
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -365,10 +367,10 @@ TEST_F(DeployE2E, ExportAndSsmSharedLayersServeTwoConsumerStacks) {
   rebuild_external_layer();
   Invocation locked = layered("deploy Lambda-layers-example-layers --no-doctor");
   EXPECT_EQ(locked.exit_code, 1);
-  EXPECT_TRUE(
-      contains(locked.err,
-               "Export ExternalLayerArn cannot be updated as it is in use by Consumer-one, Consumer-two\n"
-               "  'Consumer-one' and 'Consumer-two' must stop importing it first"))
+  EXPECT_TRUE(contains(locked.err,
+                       "Export ExternalLayerArn cannot be updated as it is in use by 'Consumer-one' and "
+                       "'Consumer-two'\n"
+                       "  'Consumer-one' and 'Consumer-two' must stop importing it first"))
       << locked.err;
   Invocation destroy = layered("destroy Lambda-layers-example-layers --exclusively --force");
   EXPECT_EQ(destroy.exit_code, 1);

@@ -97,6 +97,21 @@ TEST_F(Scratch, LegacySynthesisLayerIsResolvedAsDeployResolvesIt) {
   EXPECT_EQ(j["functions"][0]["layers"], nlohmann::json::array({"LegacyLayer1A2B3C4D"}));
 }
 
+// A layer passed to another stack as a weak reference (Fn::GetStackOutput,
+// what `cdk init` apps now synthesize) is found as deploy finds it: through
+// the producer's output, before anything is deployed.
+TEST_F(Scratch, WeakReferenceLayerIsResolvedAsDeployResolvesIt) {
+  const std::string app = std::string(LAYERED_SOURCE) + "/tests/fixtures/assemblies/weak-references";
+  auto r = doctor("--app '" + app + "' --state '" + (dir_ / "state").string() + "' --json", dir_);
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["functions"].size(), 1u) << r.out;
+  EXPECT_EQ(j["functions"][0]["layers"], nlohmann::json::array({"GreeterA41DC22A"})) << r.out;
+  for (const auto& finding : j["functions"][0]["findings"]) {
+    EXPECT_NE(finding["code"], "layer.unresolved") << finding;
+    EXPECT_NE(finding["code"], "template.error") << finding;
+  }
+}
+
 // The example system that scripts/build.sh produces must come out clean, as
 // directories and as the zips that ship.
 TEST(RealBuild, ExampleFunctionsAreClean) {
