@@ -36,6 +36,8 @@ struct ApiError {
   std::string type;
   std::string message;
   std::string reason;
+  // No environment ran anything: the request may be tried again.
+  bool before_start = false;
 };
 
 template <class T>

@@ -135,7 +135,10 @@ Api<invoke::InvokeResult> run(Pools& pools, const Request& request,
   const bool reusable = result.ok() && result->report.status.empty() && lease.env->warm();
   pools.release(std::move(lease), reusable);
   if (!result) {
+    // The engine could not run it (a function's own failures are in the
+    // result): no runtime got the event.
     auto error = service_error(format_error(result.error()));
+    error.before_start = true;
     note(error.message + "\n");
     return error;
   }

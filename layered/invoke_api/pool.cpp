@@ -123,7 +123,9 @@ Api<Lease> Pools::acquire(const Deployed& function) {
   auto made = prepared(function);
   if (!made) {
     release_slot(name);
-    return service_error(format_error(made.error()));
+    ApiError error = service_error(format_error(made.error()));
+    error.before_start = true;
+    return error;
   }
   return Lease{std::move(made->first), name, function.identity, made->second, false};
 }

@@ -296,6 +296,19 @@ class HttpService final : public Service {
       HttpServer::after_answer([this, text = std::string(text)] { options_.log(text); });
     };
     auto result = run(*pools_, request, log_later, options_.verbose);
+    if (const auto* error = std::get_if<ApiError>(&result); error && error->before_start) {
+      // A deploy that committed after this request's lookup may have
+      // removed the code it found: the request runs what is deployed now.
+      auto now = snapshot();
+      if (auto* fresh = std::get_if<std::shared_ptr<const Snapshot>>(&now); fresh && *fresh != current) {
+        auto again = prepare(**fresh, req.matches[1], req.get_param_value("Qualifier"),
+                             req.get_header_value("X-Amz-Invocation-Type"), std::move(request.payload),
+                             req.get_header_value("X-Amz-Client-Context"));
+        if (failed(res, again)) return;
+        request = std::move(std::get<Request>(again));
+        result = run(*pools_, request, log_later, options_.verbose);
+      }
+    }
     if (failed(res, result)) return;
     const auto& done = std::get<invoke::InvokeResult>(result);
     res.set_header("X-Amz-Executed-Version", request.function->record.version);
