@@ -211,7 +211,8 @@ class Pools {
   // prepared ahead, else a new one prepared now; at the cap with none idle,
   // waits (up to kCapWait) for one to finish.
   Api<Lease> acquire(const Deployed& function);
-  // serve is stopping: ends every wait of acquire (429), refuses new ones,
+  // serve is stopping: ends every wait of acquire (500, as the invocations
+  // under way end), refuses new ones,
   // and ends the invocations under way (their environments shut down).
   void close();
   // Prepares one environment ahead (sandbox laid out, runtime held) for each

@@ -113,7 +113,9 @@ Api<Lease> Pools::acquire(const Deployed& function) {
       // Otherwise wait for an environment to finish, which a request beyond
       // the account's concurrency never does on Lambda: the cap here is this
       // machine's, not the caller's.
-      if (closing_ || now >= give_up) return throttled("ConcurrentInvocationLimitExceeded");
+      // Stopping ends the wait as it ends the invocations under way.
+      if (closing_) return service_error("the invocation was interrupted: the engine is stopping");
+      if (now >= give_up) return throttled("ConcurrentInvocationLimitExceeded");
       freed_.wait_until(lock, oldest ? std::min(give_up, oldest->idle.front().since + kEvictAfter) : give_up);
     }
     ++live_;

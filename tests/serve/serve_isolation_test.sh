@@ -100,4 +100,19 @@ check "at the cap, every request is answered 200 (none throttled)" \
 check "  each with its function's timeout" test "$(grep -l 'Sandbox.Timedout' "$tmp"/capped?.json | wc -l)" = 4
 stop_serve
 check "serve exits 0 on SIGTERM (capped)" test $? = 0
+
+# A request still waiting at the cap when serve stops gets the answer the
+# invocations under way get (500, the engine is stopping), not a throttle.
+start_serve --max-environments 1 --prepare 0 || exit 1
+for i in 1 2; do
+  curl -s -o "$tmp/waiting$i.json" -w '%{http_code}' --max-time 30 -d '{}' \
+    "$endpoint/2015-03-31/functions/$lingerer/invocations" >"$tmp/waiting$i.status" &
+  clients[$i]=$!
+  sleep 1
+done
+stop_serve
+wait "${clients[1]}" "${clients[2]}"
+check "at the cap, a waiting request is answered 500 when serve stops" \
+  test "$(cat "$tmp/waiting1.status" "$tmp/waiting2.status")" = "500500"
+check "  saying serve stopped" contains "$tmp/waiting2.json" "the engine is stopping"
 finish
