@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+
+#include "sandbox/walls.hpp"
 
 namespace fs = std::filesystem;
 using namespace layered;
@@ -249,3 +252,31 @@ TEST_F(SandboxTest, ForeignArchitectureIsRefused) {
 }
 
 }  // namespace
+
+namespace layered::sandbox {
+namespace {
+
+// A /tmp image an engine was killed while formatting is sparse but of the
+// ephemeral storage's apparent size: the next one that makes an image
+// removes it, and leaves a live engine's alone.
+TEST(TmpImage, WhatAKilledEngineWasFormattingIsRemoved) {
+  if (!disk_tmp_supported()) GTEST_SKIP() << "disk-backed /tmp needs root, loop devices and e2fsprogs";
+  const auto dir = std::filesystem::temp_directory_path() / ("tmp-image-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ::waitpid(dead, nullptr, 0);
+  const auto stale = dir / ("ext4-64m-empty.img.partial-" + std::to_string(dead) + "-1");
+  const auto live = dir / ("ext4-64m-empty.img.partial-" + std::to_string(::getpid()) + "-2");
+  std::ofstream(stale) << "x";
+  std::ofstream(live) << "x";
+  auto fd = tmp_backing_file(dir.string(), 64);
+  ASSERT_TRUE(fd.ok()) << format_error(fd.error());
+  ::close(*fd);
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace layered::sandbox

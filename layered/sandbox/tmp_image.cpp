@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -61,6 +63,20 @@ Status format_image(const std::string& image, int size_mb) {
   return Ok{};
 }
 
+// Images an engine killed while formatting left behind (sparse, but of the
+// ephemeral storage's apparent size): "<image>.partial-<pid>-<random>" whose
+// process is gone.
+void remove_dead_partials(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.find(".partial-");
+    if (at == std::string::npos) continue;
+    const long pid = std::strtol(name.c_str() + at + 9, nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(entry.path().c_str());
+  }
+}
+
 // The pristine image for `size_mb`, made once (atomically) and reused.
 Result<std::string> pristine_image(const std::string& dir, int size_mb) {
   // "-empty": no lost+found, mode 1777 (images of earlier versions had both).
@@ -68,9 +84,13 @@ Result<std::string> pristine_image(const std::string& dir, int size_mb) {
   if (::access(path.c_str(), R_OK) == 0) return path;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
+  remove_dead_partials(dir);
   std::string partial =
       path + ".partial-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}());
-  LAYERED_TRY(format_image(partial, size_mb));
+  if (auto formatted = format_image(partial, size_mb); !formatted) {
+    ::unlink(partial.c_str());
+    return formatted.error();
+  }
   if (::rename(partial.c_str(), path.c_str()) != 0) {
     ::unlink(partial.c_str());
     return make_error("cannot store the /tmp image: " + std::string(std::strerror(errno)), path);
