@@ -1,5 +1,7 @@
 // `layered-serve`'s serve: Lambda's Invoke API for the AWS CLI and SDKs
 // (--endpoint-url), until Ctrl-C or SIGTERM.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -27,7 +29,9 @@ void raise_descriptor_limit() {
 }
 
 bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6) != 0;
+  return host == "localhost" || host.rfind("127.", 0) == 0;
 }
 
 void print_usage(const std::string& host, int port) {
@@ -46,15 +50,18 @@ void print_usage(const std::string& host, int port) {
 }  // namespace
 
 int run_serve(const ServeArgs& args, const Context& ctx) {
-  if (!is_loopback(args.host)) {
-    std::cerr << "layered serve: warning: listening on '" << args.host
+  // An IPv6 address as a URL writes it: [::1].
+  std::string host = args.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (!is_loopback(host)) {
+    std::cerr << "layered serve: warning: listening on '" << host
               << "', not loopback: anyone who can reach it can run the deployed functions\n";
   }
   if (auto installed = install_stop_signals(); !installed) return report(installed.error());
   raise_descriptor_limit();
   invoke_api::Options options;
   options.state_dir = ctx.global.state_dir();
-  options.host = args.host;
+  options.host = host;
   options.port = args.port;
   options.idle_timeout = std::chrono::milliseconds(static_cast<long long>(args.idle_timeout_s * 1000));
   options.max_environments = args.max_environments;
@@ -63,7 +70,7 @@ int run_serve(const ServeArgs& args, const Context& ctx) {
   options.outbound_network = !args.no_network;
   auto service = invoke_api::Service::start(options);
   if (!service) return report(service.error());
-  print_usage(args.host, (*service)->port());
+  print_usage(host, (*service)->port());
   wait_for_stop_signal();
   std::cerr << "layered serve: stopping\n";
   (*service)->stop();

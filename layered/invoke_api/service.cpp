@@ -2,6 +2,7 @@
 // queue of asynchronous (Event) invocations, and the reaper of idle
 // environments.
 #include <httplib.h>
+#include <netdb.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -39,6 +40,33 @@ bool one_body_length(const httplib::Request& req) {
   for (std::size_t i = 1; i < lengths; ++i)
     if (req.get_header_value("Content-Length", i) != req.get_header_value("Content-Length", 0)) return false;
   return lengths == 0 || !req.has_header("Transfer-Encoding");
+}
+
+// httplib says only that it could not listen: binding a socket of our own
+// the same way tells which of the user's mistakes it was.
+Error why_not_listening(const std::string& host, int port) {
+  const std::string where = host + ":" + std::to_string(port);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || !found)
+    return make_error("cannot listen on " + where + ": '" + host + "' is not an address or a known host name",
+                      "", "pass --host with an address of this machine (127.0.0.1, ::1)");
+  int error = 0;
+  const int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, found->ai_protocol);
+  if (fd < 0 || ::bind(fd, found->ai_addr, found->ai_addrlen) != 0) error = errno;
+  if (fd >= 0) ::close(fd);
+  ::freeaddrinfo(found);
+  if (error == EADDRNOTAVAIL)
+    return make_error("cannot listen on " + where + ": '" + host + "' is not an address of this machine", "",
+                      "pass --host with one of its addresses (127.0.0.1 by default)");
+  if (error == EACCES)
+    return make_error("cannot listen on " + where + ": ports below 1024 need root", "",
+                      "pass a --port above 1023");
+  return make_error(
+      "cannot listen on " + where + ": " + (error ? std::strerror(error) : "the port is in use"), "",
+      "pass another --port, or stop what listens there");
 }
 
 template <class T>
@@ -110,11 +138,8 @@ class HttpService final : public Service {
       listen_fd_ = sock;
     });
     port_ = options_.port == 0 ? http_.bind_to_any_port(options_.host) : options_.port;
-    if (port_ < 0 || (options_.port != 0 && !http_.bind_to_port(options_.host, options_.port))) {
-      return make_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                            ": the address is in use or not local",
-                        "", "pass another --port, or stop what listens there");
-    }
+    if (port_ < 0 || (options_.port != 0 && !http_.bind_to_port(options_.host, options_.port)))
+      return why_not_listening(options_.host, options_.port);
     // httplib listens with a backlog of 5: a burst of clients connecting at
     // once would be reset. Listening again raises the backlog.
     ::listen(listen_fd_, SOMAXCONN);

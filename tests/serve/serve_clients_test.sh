@@ -27,10 +27,17 @@ check "serve prepares an environment ahead and says how long it took" \
 port=${endpoint##*:}
 "$layered" serve --state "$tmp/state" --port "$port" >/dev/null 2>"$tmp/taken.err"
 check "a second serve on the same port fails" test $? != 0
-check "and says the address is in use" contains "$tmp/taken.err" "cannot listen on 127.0.0.1:$port"
-# 192.0.2.1 (TEST-NET-1) is never local: the warning shows and nothing binds.
-"$layered" serve --state "$tmp/state" --host 192.0.2.1 --port 0 >/dev/null 2>"$tmp/nonlocal.err"
-check "a host other than loopback warns" contains "$tmp/nonlocal.err" "warning: listening on '192.0.2.1', not loopback"
+check "and says the address is in use" contains "$tmp/taken.err" "cannot listen on 127.0.0.1:$port: Address already in use"
+# 198.51.100.7 (TEST-NET-2) is not an address of this machine: the warning
+# shows, nothing binds, and the message says which mistake it was.
+"$layered" serve --state "$tmp/state" --host 198.51.100.7 --port 0 >/dev/null 2>"$tmp/nonlocal.err"
+check "a host other than loopback warns" contains "$tmp/nonlocal.err" "warning: listening on '198.51.100.7', not loopback"
+check "  and one not of this machine is named so" contains "$tmp/nonlocal.err" "is not an address of this machine"
+"$layered" serve --state "$tmp/state" --host no-such-host.invalid --port 0 >/dev/null 2>"$tmp/unknown.err"
+check "a host name that does not resolve is named so" contains "$tmp/unknown.err" \
+  "'no-such-host.invalid' is not an address or a known host name"
+"$layered" serve --state "$tmp/state" --host '[::1]' --port "$port" >/dev/null 2>"$tmp/v6.err"
+check "an IPv6 loopback as a URL writes it ([::1]) is loopback" lacks "$tmp/v6.err" "warning"
 
 events=$root/lambdamodule/events
 
