@@ -36,8 +36,10 @@ check "  and one not of this machine is named so" contains "$tmp/nonlocal.err" "
 "$layered" serve --state "$tmp/state" --host no-such-host.invalid --port 0 >/dev/null 2>"$tmp/unknown.err"
 check "a host name that does not resolve is named so" contains "$tmp/unknown.err" \
   "'no-such-host.invalid' is not an address or a known host name"
-"$layered" serve --state "$tmp/state" --host '[::1]' --port "$port" >/dev/null 2>"$tmp/v6.err"
-check "an IPv6 loopback as a URL writes it ([::1]) is loopback" lacks "$tmp/v6.err" "warning"
+timeout -s TERM 3 "$layered" serve --state "$tmp/state" --host '[::1]' --port 0 --prepare 0 >/dev/null 2>"$tmp/v6.err"
+check "an IPv6 loopback as a URL writes it ([::1]) is served, as loopback" \
+  contains "$tmp/v6.err" "Invoke API on http://[::1]:"
+check "  without the warning" lacks "$tmp/v6.err" "warning"
 
 events=$root/lambdamodule/events
 
