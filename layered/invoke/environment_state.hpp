@@ -69,6 +69,9 @@ struct Environment::State {
   std::string image_dir;
   // Keep the cache's collector off both directories while this environment lives.
   sandbox::CacheLease opt_lease, host_programs_lease, image_lease;
+  // The function's code in the state's store: a deploy meanwhile must not
+  // take it away from an environment that runs it.
+  sandbox::CacheLease code_lease;
   std::optional<sandbox::ManagedRuntime> managed;  // python3.X / nodejsNN.x
   // What Lambda's loader prints refusing the bootstrap (symbol versions the
   // image lacks but this machine's libraries have); empty when it starts.

@@ -3,6 +3,7 @@
 // This file makes an environment and prepares its sandbox; phases.cpp runs
 // an invoke through it.
 #include <ctime>
+#include <filesystem>
 #include <random>
 
 #include "doctor/doctor.hpp"
@@ -81,6 +82,15 @@ Result<std::unique_ptr<Environment>> Environment::create(model::Function spec, O
   auto image = image::load(std::string(model::to_string(spec.runtime)));
   if (!image) return image.error();
   state->image = std::move(*image);
+  // The code in the state's store: no deploy removes it while this holds.
+  if (std::error_code ec; std::filesystem::is_directory(spec.code_dir, ec)) {
+    auto code = sandbox::lease_cache_entry(spec.code_dir);
+    if (!code) {
+      return make_error("the function's code is gone: a deploy replaced it meanwhile", spec.code_dir,
+                        "invoke it again: it runs what is deployed now");
+    }
+    state->code_lease = std::move(*code);
+  }
   std::vector<std::string> dirs;
   for (const auto& layer : spec.layers) dirs.push_back(layer.dir);
   LAYERED_TRY(leased([&] { return sandbox::merge_layers(dirs, options.cache_dir); }, state->opt_dir,

@@ -2,6 +2,7 @@
 #include "store/store.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -289,12 +290,22 @@ Status Store::remove_unreferenced(const std::set<std::string>& keep) const {
     if (!temp && keep.count(name)) continue;
     fs::path victim = root_ / name;
     if (!temp) {
-      // Rename first so a crash mid-way leaves a temp dir, never a partial entry.
-      const fs::path renamed = root_ / (std::string(kTempPrefix) + "gc-" + name);
-      if (::rename(victim.c_str(), renamed.c_str()) != 0) {
-        return make_error("cannot remove store entry '" + name + "': " + std::strerror(errno),
-                          root_.string());
+      // An environment running this code holds a shared lock on it (invoke's
+      // Environment): it is left for a later deploy's collection.
+      const int fd = ::open(victim.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        continue;
       }
+      // Rename first (under the lock, so no new lease finds it half deleted)
+      // so a crash mid-way leaves a temp dir, never a partial entry.
+      const fs::path renamed = root_ / (std::string(kTempPrefix) + "gc-" + name);
+      const bool moved = ::rename(victim.c_str(), renamed.c_str()) == 0;
+      const int error = errno;
+      if (fd >= 0) ::close(fd);
+      if (!moved)
+        return make_error("cannot remove store entry '" + name + "': " + std::strerror(error),
+                          root_.string());
       victim = renamed;
     }
     std::error_code rm;

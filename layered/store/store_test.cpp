@@ -2,7 +2,9 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -262,6 +264,27 @@ TEST_F(StoreTest, RemovesUnreferencedEntries) {
   EXPECT_EQ(store.keys(), std::vector<std::string>{one->key});
   EXPECT_FALSE(fs::exists(store_dir / ".tmp-leftover"));
   EXPECT_TRUE(fs::exists(one->path / "a.txt"));
+}
+
+// An environment running an entry's code holds a shared lock on it (as
+// invoke's Environment does): a deploy's collection leaves that entry for a
+// later one, and takes the rest.
+TEST_F(StoreTest, CollectionLeavesAnEntryAnEnvironmentHolds) {
+  write("one/a.txt", "1");
+  write("two/b.txt", "2");
+  Store store(store_dir);
+  auto one = store.put(root / "one");
+  auto two = store.put(root / "two");
+  ASSERT_TRUE(one.ok() && two.ok());
+  const int held = ::open(one->path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_SH), 0);
+  ASSERT_TRUE(store.remove_unreferenced({}).ok());
+  EXPECT_TRUE(fs::exists(one->path / "a.txt")) << "the running code was removed";
+  EXPECT_FALSE(fs::exists(two->path));
+  ::close(held);
+  ASSERT_TRUE(store.remove_unreferenced({}).ok());
+  EXPECT_FALSE(fs::exists(one->path)) << "a later collection takes it";
 }
 
 TEST_F(StoreTest, NotAZipOrMissing) {
