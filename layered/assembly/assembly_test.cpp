@@ -99,6 +99,29 @@ TEST(Assembly, SelectsWithDependenciesAndDependents) {
   EXPECT_EQ(names(producers), std::vector<std::string>{"Lambda-layers-example"});
 }
 
+// The CDK CLI deploys in rounds: every stack whose dependencies are placed,
+// then the next. A reader whose producer the manifest does not name (a
+// cross-account Fn::GetStackOutput) then still comes after an unrelated
+// producer that sorts after it, as with `cdk deploy --all`.
+TEST(Assembly, StacksAreOrderedInRoundsAsTheCdkCliOrdersThem) {
+  TempDir dir;
+  const std::string tpl = R"({"Resources":{}})";
+  for (const char* name : {"XConsumer", "XLayersEast", "XLayersOther"})
+    dir.write(std::string(name) + ".template.json", tpl);
+  dir.write("manifest.json", R"({"version":"36.0.0","artifacts":{
+    "XConsumer":{"type":"aws:cloudformation:stack","environment":"aws://111111111111/us-west-2",
+      "properties":{"templateFile":"XConsumer.template.json"},"dependencies":["XLayersEast"]},
+    "XLayersEast":{"type":"aws:cloudformation:stack","environment":"aws://111111111111/us-east-1",
+      "properties":{"templateFile":"XLayersEast.template.json"}},
+    "XLayersOther":{"type":"aws:cloudformation:stack","environment":"aws://222222222222/us-west-2",
+      "properties":{"templateFile":"XLayersOther.template.json"}}}})");
+  auto a = load(dir.path());
+  ASSERT_TRUE(a.ok()) << format_error(a.error());
+  auto all = a->select({}, true, Expand::none);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(names(*all), (std::vector<std::string>{"XLayersEast", "XLayersOther", "XConsumer"}));
+}
+
 TEST(Assembly, UnknownStackSaysDidYouMean) {
   auto a = load(fixture("shared-layer-export"));
   ASSERT_TRUE(a.ok());

@@ -57,11 +57,10 @@ std::vector<const Stack*> Assembly::dependents_of(const Stack& stack) const {
 }
 
 Result<std::vector<const Stack*>> Assembly::in_dependency_order() const {
-  // Depth-first post-order; a grey node seen again closes a cycle.
+  // Depth-first, to name a cycle: a grey node seen again closes one.
   enum class Mark { white, grey, black };
   std::vector<Mark> marks(stacks_.size(), Mark::white);
   std::vector<std::size_t> path;
-  std::vector<const Stack*> order;
   auto index_of = [&](const std::string& name) {
     for (std::size_t i = 0; i < stacks_.size(); ++i) {
       if (stacks_[i].name == name) return i;
@@ -87,11 +86,33 @@ Result<std::vector<const Stack*>> Assembly::in_dependency_order() const {
     }
     path.pop_back();
     marks[i] = Mark::black;
-    order.push_back(&stacks_[i]);
     return Ok{};
   };
   for (std::size_t i = 0; i < stacks_.size(); ++i) LAYERED_TRY(visit(i));
-  return order;
+  // No cycle. The order itself is the CDK CLI's: in rounds, each round every
+  // stack whose dependencies are all placed, in the assembly's order. A
+  // depth-first order would also be valid, but a dependency the manifest
+  // does not declare (a cross-account Fn::GetStackOutput) would then be
+  // deployed after its reader where `cdk deploy --all` deploys it before.
+  std::vector<const Stack*> rounds;
+  std::vector<bool> placed(stacks_.size(), false);
+  while (rounds.size() < stacks_.size()) {
+    std::vector<std::size_t> ready;
+    for (std::size_t i = 0; i < stacks_.size(); ++i) {
+      if (placed[i]) continue;
+      const auto& deps = stacks_[i].dependencies;
+      if (std::all_of(deps.begin(), deps.end(), [&](const std::string& dep) {
+            const std::size_t j = index_of(dep);
+            return j == stacks_.size() || placed[j];
+          }))
+        ready.push_back(i);
+    }
+    for (std::size_t i : ready) {
+      placed[i] = true;
+      rounds.push_back(&stacks_[i]);
+    }
+  }
+  return rounds;
 }
 
 Result<std::vector<const Stack*>> Assembly::select(const std::vector<std::string>& names, bool all,
