@@ -135,6 +135,14 @@ Result<int> user_version(sqlite3* db) {
   return static_cast<int>(q.number(0));
 }
 
+// A state that a first deploy is still creating: its schema is not written
+// yet (user_version 0), and neither is any table.
+bool no_tables_yet(sqlite3* db) {
+  detail::Statement q(db, "SELECT count(*) FROM sqlite_master");
+  auto row = q.step();
+  return row.ok() && q.number(0) == 0;
+}
+
 Error unsupported_version(const State::Impl& impl, int version) {
   return make_error("state schema version " + std::to_string(version) + " is not supported (expected " +
                         std::to_string(kSchemaVersion) + ")",
@@ -250,6 +258,10 @@ Status open_for_reading(State::Impl& impl, const std::string& path) {
     sqlite3_busy_timeout(impl.db, 5000);
     auto version = user_version(impl.db);
     if (!version.ok()) return version.error();
+    if (*version == 0 && no_tables_yet(impl.db)) {
+      return make_error("nothing is deployed here yet: a first deploy is creating the state", path,
+                        "run this again when that deploy has finished");
+    }
     if (*version == 0 || *version > kSchemaVersion) return unsupported_version(impl, *version);
     impl.schema_version = *version;
     return Ok{};

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 
 namespace layered::state {
 namespace {
@@ -236,6 +237,17 @@ TEST_F(StateTest, ReadOnlyOpenOfAMissingStateSaysSoAndCreatesNothing) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message, "nothing is deployed here: no state in '" + dir_ + "/none'");
   EXPECT_FALSE(fs::exists(dir_ + "/none"));
+}
+
+// A reader that opens the state while a first deploy creates it (the file
+// exists, its schema does not yet) is told to wait, not to remove the state.
+TEST_F(StateTest, ReadOnlyOpenDuringTheFirstDeploySaysSo) {
+  fs::create_directories(dir_ + "/creating");
+  std::ofstream(dir_ + "/creating/state.db").flush();
+  auto creating = State::open_read_only(dir_ + "/creating");
+  ASSERT_FALSE(creating.ok());
+  EXPECT_EQ(creating.error().message, "nothing is deployed here yet: a first deploy is creating the state");
+  EXPECT_EQ(creating.error().hint, "run this again when that deploy has finished");
 }
 
 // In a child with a mount namespace of its own, the state directory mounted
