@@ -228,6 +228,13 @@ Result<std::shared_ptr<const Snapshot>> Catalog::current() {
   auto counter = state_.change_counter();
   if (!counter) return counter.error();
   if (!snapshot_ || *counter != seen_) {
+    if (state_.schema_migrated_since_open()) {  // a deploy migrated it: see its new tables
+      auto reopened = state::State::open_read_only(state_.dir());
+      if (!reopened) return reopened.error();
+      state_ = std::move(*reopened);
+      counter = state_.change_counter();
+      if (!counter) return counter.error();
+    }
     auto fresh = read_snapshot(state_);
     if (!fresh) return fresh.error();
     snapshot_ = std::move(*fresh);

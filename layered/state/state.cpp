@@ -314,6 +314,11 @@ Result<std::int64_t> State::change_counter() const {
   return q.number(0);
 }
 
+bool State::schema_migrated_since_open() const {
+  auto version = user_version(impl_->db);
+  return impl_->read_only && version.ok() && *version != impl_->schema_version;
+}
+
 Result<Transaction> State::begin() {
   if (impl_->read_only) {
     return make_error("the state was opened read-only", impl_->dir + "/state.db",

@@ -266,6 +266,10 @@ class State {
   // another process) has committed since: SQLite's PRAGMA data_version, so a
   // long-lived reader can tell in microseconds whether what it read is current.
   Result<std::int64_t> change_counter() const;
+  // True when a deploy has migrated the schema since this reader opened it:
+  // a reader of an older schema sees empty stand-ins for the newer tables
+  // until it opens the state again.
+  bool schema_migrated_since_open() const;
 
   // Store keys referenced by any layer version or function (for store GC).
   Result<std::vector<std::string>> referenced_content_keys() const;
