@@ -156,6 +156,7 @@ Result<Source> scan(const std::filesystem::path& root, std::string label, std::s
 void check_layout(Context& ctx);
 void python_layout(Context& ctx, const Source& layer);  // part of check_layout (python_layout.cpp)
 void check_bootstrap(Context& ctx);
+void check_exec_wrapper(Context& ctx);  // AWS_LAMBDA_EXEC_WRAPPER of a managed runtime
 void check_elves(Context& ctx);         // architecture, interpreter, dependencies, symbol versions
 void check_limits(Context& ctx);
 void check_conflicts(Context& ctx);
