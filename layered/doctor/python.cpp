@@ -191,13 +191,14 @@ std::optional<std::string> broken_link_fix(const Context& ctx, const PythonPath&
       if (!broken) continue;
       const std::string& link = broken->paths.front();
       const std::string& target = broken->paths.back();
+      const Source& source = *broken->links.front()->source;
+      const std::string zip = source.layer >= 0 ? "the layer" : "the function's zip";
       if (!broken->loops && host_path(target))
-        return "'" + link + "' (" + broken->links.front()->source->label + ") is a symbolic link to '" +
-               target +
-               "', which does not exist in Lambda's sandbox (a path of the machine the layer was made on; "
-               "Lambda has only the function in /var/task, the layers in /opt and the runtime's own "
-               "files): put the file itself in the layer instead of a link to it (cp -L, or zip without "
-               "--symlinks)";
+        return "'" + link + "' (" + source.label + ") is a symbolic link to '" + target +
+               "', which does not exist in Lambda's sandbox (a path of the machine " + zip +
+               " was made on; Lambda has only the function in /var/task, the layers in /opt and the "
+               "runtime's own files): put the file itself in " +
+               zip + " instead of a link to it (cp -L, or zip without --symlinks)";
       return "'" + link + "' is a symbolic link that " + (broken->loops ? "loops" : "points to nothing") +
              " (" + describe(*broken) + "): make it point to the package's folder";
     }
