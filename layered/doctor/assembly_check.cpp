@@ -323,6 +323,20 @@ std::optional<std::string> inline_code(const StackRun& run, const cfn::Evaluator
   return value->is_string() ? std::optional<std::string>(value->get<std::string>()) : std::nullopt;
 }
 
+// Environment.Variables, evaluated, for the checks that read one
+// (AWS_LAMBDA_EXEC_WRAPPER); what does not evaluate is deploy's to report.
+model::Pairs variables(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r) {
+  model::Pairs out;
+  auto env = r.properties.find("Environment");
+  if (env == r.properties.end() || !env->is_object() || !env->contains("Variables")) return out;
+  auto value =
+      ev.evaluate((*env)["Variables"], run.stack.name + "/" + r.logical_id + ".Properties.Environment");
+  if (!value || !value->is_object()) return out;
+  for (const auto& [name, v] : value->items())
+    if (v.is_string()) out.emplace_back(name, v.get<std::string>());
+  return out;
+}
+
 Candidate describe(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r, const Json& raw) {
   Candidate c;
   model::Function& f = c.function;
@@ -354,6 +368,7 @@ Candidate describe(const StackRun& run, const cfn::Evaluator& ev, const cfn::Res
     c.checkable = false;
   }
   f.handler = evaluated_string(run, ev, r, "Handler", c).value_or("");
+  f.environment = variables(run, ev, r);
   const auto arch = evaluated_string(run, ev, r, "Architectures", c).value_or("x86_64");
   f.architecture = model::parse_architecture(arch).value_or(model::Architecture::x86_64);
   if (const auto* code = asset_of(run, ev, r, "Code")) f.code_dir = code->path.string();

@@ -110,5 +110,20 @@ TEST_F(AssemblyCheckTest, LayerEntryThatDoesNotEvaluateIsNotChecked) {
   EXPECT_EQ(codes(r), "error template.error\nwarning python.import-missing\n");
 }
 
+// The template's environment reaches the checks that read it, as deploy's
+// function record does: a wrapper the function does not have.
+TEST_F(AssemblyCheckTest, TheExecWrapperOfTheTemplatesEnvironmentIsChecked) {
+  write(std::string(kCodeAsset) + "/app.py", "import extlib\n");
+  python_function(Json::array({"{{resolve:ssm:/lambda-layers-example/external-layer-arn}}"}));
+  const fs::path file = dir() / (std::string(kApp) + ".template.json");
+  Json tpl = Json::parse(std::ifstream(file));
+  tpl["Resources"][kFunction]["Properties"]["Environment"]["Variables"]["AWS_LAMBDA_EXEC_WRAPPER"] = {
+      {"Fn::Join", Json::array({"", Json::array({"/opt/", "wrapper"})})}};
+  std::ofstream(file) << tpl.dump(1);
+  auto r = check_function();
+  EXPECT_EQ(codes(r), "error wrapper.missing\n");
+  EXPECT_EQ(r.findings.at(0).file, "/opt/wrapper");
+}
+
 }  // namespace
 }  // namespace layered::doctor

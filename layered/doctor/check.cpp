@@ -152,6 +152,7 @@ Result<Report> check(const model::Function& function, const std::vector<std::str
   check_elves(ctx);
   check_layout(ctx);
   check_bootstrap(ctx);
+  check_exec_wrapper(ctx);
   check_limits(ctx);
   check_conflicts(ctx);
   check_python(ctx);

@@ -154,8 +154,10 @@ Result<Source> scan(const std::filesystem::path& root, std::string label, std::s
 
 // The checks, each appending findings to the context.
 void check_layout(Context& ctx);
+void python_layout(Context& ctx, const Source& layer);  // part of check_layout (python_layout.cpp)
 void check_bootstrap(Context& ctx);
-void check_elves(Context& ctx);  // architecture, interpreter, dependencies, symbol versions
+void check_exec_wrapper(Context& ctx);  // AWS_LAMBDA_EXEC_WRAPPER of a managed runtime
+void check_elves(Context& ctx);         // architecture, interpreter, dependencies, symbol versions
 void check_limits(Context& ctx);
 void check_conflicts(Context& ctx);
 void check_python(Context& ctx);      // C extensions, .dist-info, the handler's imports
@@ -181,9 +183,15 @@ bool is_stdlib_module(const std::string& version, const std::string& name);
 // "src/app.main" -> "src/app"), or "" if it has none.
 std::string python_handler_module(const std::string& handler);
 
-// The top-level imports of the function's handler module, in order; empty
-// when the handler or its module is not known.
-std::vector<std::string> handler_import_names(const Context& ctx);
+// The top-level imports of the function's handler module, in order (none
+// when the handler or its module is not known), and whether the module
+// changes sys.path itself (then it may import from anywhere).
+struct HandlerImports {
+  bool known = false;  // the handler's module is a source file doctor read
+  bool own_path = false;
+  std::vector<std::string> names;
+};
+HandlerImports handler_imports(const Context& ctx);
 
 // The first `limit` bytes of a file of this machine ("" when unreadable).
 std::string read_head(const std::filesystem::path& path, std::uint64_t limit);
@@ -218,7 +226,8 @@ struct PythonLookup {
 
 // importlib's lookup over Lambda's sys.path as far as the package reaches:
 // /var/task, /opt/python/lib/python3.X/site-packages, /opt/python (the
-// runtime's own directories, standard library included, come after them).
+// runtime's own directories, standard library included, come after them),
+// then what the .pth files of those three site directories add.
 class PythonPath {
  public:
   PythonPath(const View& view, const RuntimeInfo& runtime, const std::string& arch);
@@ -228,12 +237,19 @@ class PythonPath {
   // `dotted` ("a.b.c"), each parent imported first, as import_module does.
   PythonLookup import(const std::string& dotted) const;
   const std::vector<std::string>& sys_path() const { return sys_path_; }
+  // importlib's suffixes, in its order (".cpython-311-x86_64-linux-gnu.so", ..., ".py", ".pyc").
+  const std::vector<std::string>& suffixes() const { return suffixes_; }
+  // The .pth files that run code at start-up (an "import" line), which may
+  // change sys.path or the import system in ways not seen here.
+  const std::vector<std::string>& pth_code() const { return pth_code_; }
 
  private:
   bool is_file(const std::string& path) const;
+  void add_site_dir(const std::string& dir);
   const View& view_;
   std::vector<std::string> suffixes_;
   std::vector<std::string> sys_path_;
+  std::vector<std::string> pth_code_;
 };
 
 // True if `name` is compiled into CPython (sys.builtin_module_names).

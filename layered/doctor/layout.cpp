@@ -37,19 +37,6 @@ bool is_shared_library(const std::string& rel) {
   return name.ends_with(".so");
 }
 
-// The "3.x" of "python/lib/python3.x/site-packages[/...]", else "".
-std::string site_packages_version(const std::string& rel) {
-  constexpr std::string_view kPrefix = "python/lib/python";
-  if (!rel.starts_with(kPrefix)) return "";
-  const auto slash = rel.find('/', kPrefix.size());
-  const std::string version =
-      rel.substr(kPrefix.size(), slash == std::string::npos ? slash : slash - kPrefix.size());
-  if (version.size() < 3 || !version.starts_with("3.") || !all_digits(std::string_view(version).substr(2)))
-    return "";
-  const std::string rest = slash == std::string::npos ? "" : rel.substr(slash);
-  return rest == "/site-packages" || rest.starts_with("/site-packages/") ? version : "";
-}
-
 // "nodejs/node_modules[/...]" or "nodejs/nodeNN/node_modules[/...]".
 bool in_node_modules(const std::string& rel) {
   std::string_view rest(rel);
@@ -122,108 +109,6 @@ void misplaced_executables(Context& ctx, const Source& source) {
             "is a program outside bin/, so it is not on PATH (Lambda adds only /opt/bin)",
             "move '" + f.rel + "' into bin/ in the layer");
   }
-}
-
-// The top-level package a Python file outside python/ belongs to:
-// "flask/app.py" -> "flask", "six.py" -> "six",
-// "lib/python3.11/site-packages/flask/app.py" -> "flask" (a virtualenv copied as is).
-std::string python_package_of(const std::string& rel) {
-  std::string rest = rel;
-  if (auto site = rel.find("site-packages/"); site != std::string::npos) rest = rel.substr(site + 14);
-  std::string top = top_of(rest);
-  return top.substr(0, top.find('.'));
-}
-
-// Python code at the top of a layer instead of under python/: Lambda
-// extracts it to /opt/<package>, which is not on sys.path, and the function
-// fails at its first import with Runtime.ImportModuleError.
-void python_outside(Context& ctx, const Source& source, const std::vector<std::string>& outside) {
-  std::vector<std::string> tops, packages;
-  for (const auto& rel : outside) {
-    std::string top = top_of(rel) + (at_top(rel) ? "" : "/");
-    if (std::find(tops.begin(), tops.end(), top) == tops.end()) tops.push_back(top);
-    std::string package = python_package_of(rel);
-    if (std::find(packages.begin(), packages.end(), package) == packages.end()) packages.push_back(package);
-  }
-  std::string listed;
-  for (std::size_t i = 0; i < tops.size() && i < 3; ++i) listed += (i ? ", " : "") + tops[i];
-  if (tops.size() > 3) listed += " and " + std::to_string(tops.size() - 3) + " more";
-  // The package the function fails on first: the first one its handler
-  // imports, when that can be seen.
-  std::string missing = packages.front();
-  for (const auto& name : handler_import_names(ctx))
-    if (std::find(packages.begin(), packages.end(), name) != packages.end()) {
-      missing = name;
-      break;
-    }
-  std::string module = python_handler_module(ctx.function.handler);
-  std::string error = module.empty() ? "Runtime.ImportModuleError (No module named '" + missing + "')"
-                                     : "Runtime.ImportModuleError: Unable to import module '" + module +
-                                           "': No module named '" + missing + "'";
-  std::string names;
-  for (const auto& top : tops) names += (names.empty() ? "" : " ") + top.substr(0, top.find('/'));
-  ctx.add(Severity::error, "layout.python-dir", "/opt/" + tops.front(), source.label,
-          "has its Python code at the top of the layer (" + listed +
-              ") instead of under python/, so Lambda "
-              "extracts it to /opt/" +
-              tops.front() +
-              ", which is not on sys.path (only /opt/python and "
-              "/opt/python/lib/python3.X/site-packages are): importing it fails with " +
-              error,
-          "put it under python/ in the zip (mkdir python && mv " + names +
-              " python/, or pip install --target python/ ...), so that it lands in /opt/python/");
-}
-
-// Where the layer's symlinks under python/ point, relative to the layer's
-// root ("python/mylib -> ../src/mylib": "src/mylib"): Python reaches what is
-// there through the link.
-std::vector<std::string> linked_from_python(const Source& source) {
-  std::vector<std::string> targets;
-  for (const auto& f : source.files) {
-    if (f.link.empty() || top_of(f.rel) != "python") continue;
-    std::filesystem::path target(f.link);
-    std::string rel =
-        target.is_absolute()
-            ? target.lexically_relative("/opt").generic_string()
-            : (std::filesystem::path(f.rel).parent_path() / target).lexically_normal().generic_string();
-    while (rel.ends_with("/")) rel.pop_back();
-    if (!rel.empty() && !rel.starts_with("..")) targets.push_back(rel);
-  }
-  return targets;
-}
-
-bool under_any(const std::string& rel, const std::vector<std::string>& dirs) {
-  return std::any_of(dirs.begin(), dirs.end(),
-                     [&](const std::string& d) { return d == "." || rel == d || rel.starts_with(d + "/"); });
-}
-
-// Python code and metadata outside python/ matter only to a Python
-// function: a Node.js or OS-only function's layer may well carry .py files
-// (libstdc++'s GDB pretty-printers under share/gdb, node-gyp).
-void python_layout(Context& ctx, const Source& source, const RuntimeInfo& runtime) {
-  if (runtime.family != model::Family::python) return;
-  std::vector<std::string> modules, metadata;  // outside python/: .py files; .dist-info, site-packages
-  std::set<std::string> wrong_versions;
-  const std::vector<std::string> linked = linked_from_python(source);
-  for (const auto& f : source.files) {
-    std::string top = top_of(f.rel);
-    bool elsewhere = top != "python" && top != "bin" && top != "nodejs" && !under_any(f.rel, linked);
-    if (elsewhere && f.rel.ends_with(".py")) modules.push_back(f.rel);
-    if (elsewhere && (f.rel.ends_with(".dist-info") || f.rel.ends_with("/site-packages")))
-      metadata.push_back(f.rel);
-    const std::string version = site_packages_version(f.rel);
-    if (!version.empty() && version != runtime.version) wrong_versions.insert(version);
-  }
-  if (!modules.empty() || !metadata.empty())
-    python_outside(ctx, source, modules.empty() ? metadata : modules);
-  for (const auto& v : wrong_versions)
-    ctx.add(Severity::error, "layout.python-version", "/opt/python/lib/python" + v + "/site-packages",
-            source.label,
-            "is searched only by Python " + v + ", but the function runs " +
-                std::string(model::to_string(ctx.function.runtime)),
-            "install into python/lib/python" + runtime.version +
-                "/site-packages, or into python/ (searched by "
-                "every version)");
 }
 
 void nodejs_layout(Context& ctx, const Source& source) {
@@ -331,7 +216,7 @@ void check_layout(Context& ctx) {
     if (source.layer < 0) continue;
     misplaced_libraries(ctx, source);
     misplaced_executables(ctx, source);
-    python_layout(ctx, source, runtime);
+    python_layout(ctx, source);
     nodejs_layout(ctx, source);
     nodejs_versions(ctx, source, runtime);
     extensions(ctx, source);

@@ -54,15 +54,37 @@ bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c
 struct NodeImport {
   std::string specifier;
   int line = 0;
+  bool guarded = false;  // inside a try block: the code may do without it
 };
 
+// The end of the string literal opening at `i` (its closing quote), counting
+// the lines it spans; a '...' or "..." ends at the line's end at the latest.
+std::size_t string_end(std::string_view text, std::size_t i, int& line) {
+  const char quote = text[i];
+  for (std::size_t k = i + 1; k < text.size(); ++k) {
+    if (text[k] == '\\') {
+      line += k + 1 < text.size() && text[k + 1] == '\n';
+      ++k;
+    } else if (text[k] == quote) {
+      return k;
+    } else if (text[k] == '\n') {
+      if (quote != '`') return k - 1;
+      ++line;
+    }
+  }
+  return text.size() - 1;
+}
+
 // What `require('x')`, `import ... from 'x'`, `import 'x'`, `import('x')`
-// and `export ... from 'x'` load, outside comments. A scan, not a parser: a
-// string that only looks like one counts too, which is why what follows
-// from it are warnings.
+// and `export ... from 'x'` load, outside comments and other strings, and
+// whether a try block holds it (by counting braces). A scan, not a parser: a
+// regular expression with a quote in it can hide what follows on its line.
 std::vector<NodeImport> node_imports(std::string_view text) {
   std::vector<NodeImport> out;
   int line = 1;
+  int depth = 0;           // braces open
+  std::vector<int> tries;  // the depth of each try block open
+  bool after_try = false;  // "try" seen, its '{' not yet
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '\n') {
@@ -73,10 +95,20 @@ std::vector<NodeImport> node_imports(std::string_view text) {
       const std::size_t end = std::min(text.find("*/", i + 2), text.size());
       for (std::size_t k = i; k < end; ++k) line += text[k] == '\n';
       i = end + 1;
+    } else if (c == '\'' || c == '"' || c == '`') {
+      i = string_end(text, i, line);
+    } else if (c == '{') {
+      ++depth;
+      if (after_try) tries.push_back(depth);
+      after_try = false;
+    } else if (c == '}') {
+      if (!tries.empty() && tries.back() == depth) tries.pop_back();
+      --depth;
     } else if (word_char(c) && (i == 0 || !word_char(text[i - 1]))) {
       std::size_t j = i;
       while (j < text.size() && word_char(text[j])) ++j;
       const std::string_view word = text.substr(i, j - i);
+      after_try = word == "try";
       if (word == "require" || word == "import" || word == "from") {
         std::size_t k = j;
         while (k < text.size() && (text[k] == ' ' || text[k] == '\t')) ++k;
@@ -85,10 +117,12 @@ std::vector<NodeImport> node_imports(std::string_view text) {
         if (k < text.size() && (text[k] == '\'' || text[k] == '"')) {
           const std::size_t end = text.find(text[k], k + 1);
           if (end != std::string_view::npos && end - k < 256)
-            out.push_back({std::string(text.substr(k + 1, end - k - 1)), line});
+            out.push_back({std::string(text.substr(k + 1, end - k - 1)), line, !tries.empty()});
         }
       }
       i = j - 1;
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      after_try = false;
     }
   }
   return out;
@@ -114,6 +148,39 @@ bool package_found(const Context& ctx, const std::string& root, const std::strin
   return false;
 }
 
+// aws-sdk (v2) that neither the function nor a layer brings: Lambda's
+// Node.js 18 and later runtimes do not have it (lambda-facts.md section
+// 10), so loading it fails there as it does here.
+void sdk_v2(Context& ctx, const Located& where, const NodeImport& import) {
+  const std::string runtime(model::to_string(ctx.function.runtime));
+  const std::string message =
+      "imports '" + import.specifier + "' (line " + std::to_string(import.line) +
+      "), the AWS SDK for JavaScript v2, which " + runtime +
+      " does not include (Lambda's Node.js 18 and later runtimes have only v3, @aws-sdk/*)";
+  const std::string fails =
+      "loading it fails with Cannot find module 'aws-sdk' (Runtime.ImportModuleError "
+      "when the handler's file loads it at its top)";
+  const std::string fix =
+      "add aws-sdk to the function's bundle (npm install aws-sdk, with node_modules in the zip) or to a "
+      "layer (nodejs/node_modules/aws-sdk), or move to the v3 clients (@aws-sdk/client-*), which the "
+      "runtime includes";
+  if (import.guarded)
+    ctx.add(Severity::warning, "nodejs.sdk-v2", where.path, where.label(),
+            message +
+                " and neither the function nor its layers provide; it is inside a try block, so "
+                "unless the code does without it, " +
+                fails,
+            fix);
+  else if (!ctx.unchecked_layers.empty())
+    ctx.add(Severity::warning, "nodejs.sdk-v2", where.path, where.label(),
+            message + " and neither the function nor the layers doctor checked provide; " +
+                ctx.unchecked_note() + ", so unless it provides aws-sdk, " + fails,
+            "check that layer with 'layered doctor --layer DIR|ZIP', or " + fix);
+  else
+    ctx.add(Severity::error, "nodejs.sdk-v2", where.path, where.label(),
+            message + " and neither the function nor its layers provide, so on Lambda " + fails, fix);
+}
+
 void sdk_imports(Context& ctx, const std::string& root, const Located& where) {
   const std::string runtime(model::to_string(ctx.function.runtime));
   std::set<std::string> reported;
@@ -122,13 +189,7 @@ void sdk_imports(Context& ctx, const std::string& root, const Located& where) {
     if (package.empty() || !reported.insert(package).second || package_found(ctx, root, package)) continue;
     const std::string at = "imports '" + import.specifier + "' (line " + std::to_string(import.line) + ")";
     if (package == "aws-sdk") {
-      ctx.add(Severity::warning, "nodejs.sdk-v2", where.path, where.label(),
-              at + ", the AWS SDK for JavaScript v2, which " + runtime +
-                  " does not include (Lambda's Node.js 18 and later runtimes have v3, @aws-sdk/*) and "
-                  "neither the function nor its layers provide: loading it fails (Cannot find module "
-                  "'aws-sdk')",
-              "bundle aws-sdk with the function (npm install aws-sdk), or use the v3 clients "
-              "(@aws-sdk/client-*)");
+      sdk_v2(ctx, where, import);
       continue;
     }
     ctx.add(Severity::warning, "nodejs.runtime-provided", where.path, where.label(),

@@ -131,9 +131,12 @@ void orphan_metadata(Context& ctx, const PythonPath& path) {
 
 // A folder or module named `name` somewhere in the layers, but not where
 // Python looks: the classic layer without python/ at its top.
-std::optional<Located> misplaced(const Context& ctx, const std::string& name) {
+std::optional<Located> misplaced(const Context& ctx, const PythonPath& python, const std::string& name) {
+  const auto& dirs = python.sys_path();
   for (const auto& [path, entry] : ctx.view.entries()) {
     if (!path.starts_with("/opt/")) continue;
+    const std::string parent = dirname(path.ends_with("/__init__.py") ? dirname(path) : path);
+    if (std::find(dirs.begin(), dirs.end(), parent) != dirs.end()) continue;  // on sys.path: not misplaced
     if (path.ends_with("/" + name + "/__init__.py") || path.ends_with("/" + name + ".py"))
       return Located{path.ends_with(".py") && !path.ends_with("__init__.py") ? path : dirname(path) + "/",
                      &entry};
@@ -168,14 +171,37 @@ void runtime_provided(Context& ctx, const std::string& shown, const Located& whe
               pip_install(ctx, runtime_info(ctx).version, import.name) + ")");
 }
 
-// The fix when a link in sys.path has the name but goes nowhere.
+// A link's end outside /opt and /var/task: a path of the machine the zip
+// was made on ("python/six.py -> /usr/lib/python3/dist-packages/six.py"),
+// which Lambda's sandbox does not have.
+bool host_path(const std::string& target) {
+  return !target.starts_with("/opt/") && !target.starts_with("/var/task/") && target != "/opt" &&
+         target != "/var/task";
+}
+
+// The fix when a link in sys.path has the name (a package's folder, or a
+// module's file with one of the loader's suffixes) but goes nowhere.
 std::optional<std::string> broken_link_fix(const Context& ctx, const PythonPath& path,
                                            const std::string& name) {
+  std::vector<std::string> forms = {""};
+  forms.insert(forms.end(), path.suffixes().begin(), path.suffixes().end());
   for (const auto& dir : path.sys_path())
-    if (auto broken = broken_link(ctx.view, dir + "/" + name))
-      return "'" + broken->paths.front() + "' is a symbolic link that " +
-             (broken->loops ? "loops" : "points to nothing") + " (" + describe(*broken) +
-             "): make it point to the package's folder";
+    for (const auto& suffix : forms) {
+      auto broken = broken_link(ctx.view, dir + "/" + name + suffix);
+      if (!broken) continue;
+      const std::string& link = broken->paths.front();
+      const std::string& target = broken->paths.back();
+      const Source& source = *broken->links.front()->source;
+      const std::string zip = source.layer >= 0 ? "the layer" : "the function's zip";
+      if (!broken->loops && host_path(target))
+        return "'" + link + "' (" + source.label + ") is a symbolic link to '" + target +
+               "', which does not exist in Lambda's sandbox (a path of the machine " + zip +
+               " was made on; Lambda has only the function in /var/task, the layers in /opt and the "
+               "runtime's own files): put the file itself in " +
+               zip + " instead of a link to it (cp -L, or zip without --symlinks)";
+      return "'" + link + "' is a symbolic link that " + (broken->loops ? "loops" : "points to nothing") +
+             " (" + describe(*broken) + "): make it point to the package's folder";
+    }
   return std::nullopt;
 }
 
@@ -185,7 +211,7 @@ void missing_import(Context& ctx, const PythonPath& path, const std::string& sho
   const std::string version = runtime_info(ctx).version;
   const std::string fails = import_error(shown, "No module named '" + import.name + "'");
   const std::string at = "imports '" + import.name + "' (line " + std::to_string(import.line) + ")";
-  auto other = misplaced(ctx, import.name);
+  auto other = misplaced(ctx, path, import.name);
   std::string fix = other ? "'" + other->path + "' (" + other->label() +
                                 ") is not on sys.path: move it into python/ in that layer (it ends up in "
                                 "/opt/python/" +
@@ -199,6 +225,19 @@ void missing_import(Context& ctx, const PythonPath& path, const std::string& sho
                 runtime + "'s standard library provide it, so unless the folder the code adds does, every " +
                 "invoke fails with " + fails,
             "check that the folder added to sys.path has '" + import.name + "', or " + fix);
+  } else if (!path.pth_code().empty()) {
+    // An "import" line of a .pth file runs at start-up and may add to
+    // sys.path or install an importer: what it makes importable is unknown.
+    const std::string& pth = path.pth_code().front();
+    ctx.add(Severity::warning, "python.import-missing", where.path, where.label(),
+            at +
+                ", which neither the function, its layers' python/ folders, the paths their .pth files add "
+                "nor " +
+                runtime + "'s standard library provide; '" + pth +
+                "' runs code at start-up (an import line), so unless that code makes it importable, every "
+                "invoke fails with " +
+                fails,
+            "check what '" + pth + "' does, or " + fix);
   } else if (!ctx.unchecked_layers.empty()) {
     ctx.add(Severity::warning, "python.import-missing", where.path, where.label(),
             at + ", which neither the function, the layers doctor checked nor " + runtime +
@@ -309,15 +348,18 @@ void handler_imports(Context& ctx, const PythonPath& path) {
 
 }  // namespace
 
-std::vector<std::string> handler_import_names(const Context& ctx) {
-  std::vector<std::string> names;
+HandlerImports handler_imports(const Context& ctx) {
+  HandlerImports out;
   std::string module = python_handler_module(ctx.function.handler);
-  if (ctx.function.code_dir.empty() || module.empty()) return names;
+  if (ctx.function.code_dir.empty() || module.empty()) return out;
   const PythonPath path(ctx.view, runtime_info(ctx), arch_name(ctx));
-  if (auto where = handler_file(nullptr, ctx, path, module); where && where->path.ends_with(".py"))
-    for (const auto& import : top_level_imports(read_text(where->entry->file->host)))
-      names.push_back(import.name);
-  return names;
+  if (auto where = handler_file(nullptr, ctx, path, module); where && where->path.ends_with(".py")) {
+    const std::string text = read_text(where->entry->file->host);
+    out.known = true;
+    out.own_path = extends_sys_path(text);
+    for (const auto& import : top_level_imports(text)) out.names.push_back(import.name);
+  }
+  return out;
 }
 
 std::string python_handler_module(const std::string& handler) {

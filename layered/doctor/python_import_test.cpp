@@ -178,12 +178,11 @@ TEST_F(PythonImportTest, Boto3ThatOnlyLambdasRuntimeHasIsAWarning) {
 TEST_F(PythonImportTest, NodeSdkThatOnlyLambdasRuntimeHasIsAWarning) {
   write("function/index.mjs",
         "// import { x } from '@aws-sdk/not-this';\nimport { S3Client } from \"@aws-sdk/client-s3\";\n"
-        "const { DynamoDB } = require('@aws-sdk/client-dynamodb');\nconst v2 = require('aws-sdk');\n"
+        "const { DynamoDB } = require('@aws-sdk/client-dynamodb');\n"
         "export const handler = async () => 1;\n");
   auto r = run(package({}, "nodejs20.x", "index.handler"));
   EXPECT_EQ(codes(r),
-            "nodejs.runtime-provided /var/task/index.mjs\nnodejs.runtime-provided /var/task/index.mjs\n"
-            "nodejs.sdk-v2 /var/task/index.mjs\n");
+            "nodejs.runtime-provided /var/task/index.mjs\nnodejs.runtime-provided /var/task/index.mjs\n");
   EXPECT_FALSE(has_errors(r));
   auto f = with(r, "nodejs.runtime-provided");
   ASSERT_FALSE(f.empty());
@@ -193,8 +192,50 @@ TEST_F(PythonImportTest, NodeSdkThatOnlyLambdasRuntimeHasIsAWarning) {
             "'@aws-sdk/client-s3')");
   write("sdk/nodejs/node_modules/@aws-sdk/client-s3/index.js", "");
   write("sdk/nodejs/node20/node_modules/@aws-sdk/client-dynamodb/index.js", "");
-  write("function/node_modules/aws-sdk/index.js", "");
   EXPECT_EQ(codes(run(package({"sdk"}, "nodejs20.x", "index.handler"))), "");
+}
+
+// Lambda's Node.js 18 and later runtimes have the v3 SDK only: require of
+// aws-sdk (v2) fails there as here, unless the function or a layer has it.
+TEST_F(PythonImportTest, NodeSdkV2ThatNothingProvidesIsAnError) {
+  write("function/v2.js",
+        "const s = \"require('not-this')\";\nconst AWS = require(\"aws-sdk\");\n"
+        "exports.handler = async () => 1;\n");
+  auto r = run(package({}, "nodejs20.x", "v2.handler"));
+  EXPECT_EQ(codes(r), "nodejs.sdk-v2 /var/task/v2.js\n");
+  auto f = with(r, "nodejs.sdk-v2");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].severity, Severity::error);
+  EXPECT_EQ(f[0].message,
+            "imports 'aws-sdk' (line 2), the AWS SDK for JavaScript v2, which nodejs20.x does not include "
+            "(Lambda's Node.js 18 and later runtimes have only v3, @aws-sdk/*) and neither the function nor "
+            "its layers provide, so on Lambda loading it fails with Cannot find module 'aws-sdk' "
+            "(Runtime.ImportModuleError when the handler's file loads it at its top)");
+  EXPECT_EQ(
+      f[0].fix,
+      "add aws-sdk to the function's bundle (npm install aws-sdk, with node_modules in the zip) or to a "
+      "layer (nodejs/node_modules/aws-sdk), or move to the v3 clients (@aws-sdk/client-*), which the "
+      "runtime includes");
+  // In a try block the code may do without it.
+  write("function/v2.js",
+        "let AWS;\ntry {\n  if (x) { y(); }\n  AWS = require('aws-sdk/clients/s3');\n} catch (e) {}\n"
+        "exports.handler = async () => 1;\n");
+  auto guarded = with(run(package({}, "nodejs22.x", "v2.handler")), "nodejs.sdk-v2");
+  ASSERT_EQ(guarded.size(), 1u);
+  EXPECT_EQ(guarded[0].severity, Severity::warning);
+  // After the try block, it is required again.
+  write("function/v2.js",
+        "try { a(); } catch (e) { b('}'); }\nconst AWS = require('aws-sdk');\nexports.handler = async () => "
+        "1;\n");
+  auto after = with(run(package({}, "nodejs20.x", "v2.handler")), "nodejs.sdk-v2");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].severity, Severity::error);
+  // Bundled with the function, or in a layer: nothing to say.
+  write("function/node_modules/aws-sdk/index.js", "");
+  EXPECT_EQ(codes(run(package({}, "nodejs20.x", "v2.handler"))), "");
+  fs::remove_all(root() / "function/node_modules");
+  write("sdk/nodejs/node_modules/aws-sdk/index.js", "");
+  EXPECT_EQ(codes(run(package({"sdk"}, "nodejs20.x", "v2.handler"))), "");
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 // still beats. Submodules are looked up in the package's __path__ alone.
 // Symlinks of the function and the layers are followed as the kernel follows
 // them (View::resolve), so `python/mylib -> ../src/mylib` is a package.
+#include <algorithm>
+#include <sstream>
+
 #include "doctor/internal.hpp"
 
 namespace layered::doctor {
@@ -40,6 +43,43 @@ PythonPath::PythonPath(const View& view, const RuntimeInfo& runtime, const std::
     : view_(view),
       suffixes_(loader_suffixes(runtime, arch)),
       sys_path_({"/var/task", "/opt/python/lib/python" + runtime.version + "/site-packages", "/opt/python"}) {
+  // Lambda's bootstrap then calls site.addsitedir on each of them, in this
+  // order (lambda-facts.md section 10), which reads their .pth files.
+  const std::vector<std::string> site_dirs = sys_path_;
+  for (const auto& dir : site_dirs) add_site_dir(dir);
+}
+
+// site.addpackage for each .pth file of `dir`, by name, hidden ones left
+// out: a line starting with '#' or blank is skipped, one starting with
+// "import " or "import\t" is run (here only noted: what it does is not
+// known), any other names a path, relative to `dir`, that is appended to
+// sys.path when it exists and is not there yet.
+void PythonPath::add_site_dir(const std::string& dir) {
+  const auto resolved = view_.resolve(dir);
+  if (!resolved) return;
+  const std::string prefix = *resolved + "/";
+  const auto& entries = view_.entries();
+  for (auto it = entries.lower_bound(prefix); it != entries.end() && it->first.starts_with(prefix); ++it) {
+    const std::string name = it->first.substr(prefix.size());
+    if (name.find('/') != std::string::npos || !name.ends_with(".pth") || name.starts_with(".")) continue;
+    const auto file = view_.find(it->first);
+    if (!file || !file->entry) continue;
+    std::istringstream lines(read_head(file->entry->file->host, 1u << 20));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with("#") || line.find_first_not_of(" \t\r\f\v") == std::string::npos) continue;
+      if (line.starts_with("import ") || line.starts_with("import\t")) {
+        if (std::find(pth_code_.begin(), pth_code_.end(), dir + "/" + name) == pth_code_.end())
+          pth_code_.push_back(dir + "/" + name);
+        continue;
+      }
+      line.erase(line.find_last_not_of(" \t\r\f\v") + 1);
+      const std::filesystem::path joined = std::filesystem::path(dir) / line;  // an absolute line stays
+      std::string added = joined.lexically_normal().generic_string();
+      while (added.size() > 1 && added.ends_with("/")) added.pop_back();
+      if (std::find(sys_path_.begin(), sys_path_.end(), added) != sys_path_.end()) continue;
+      if (view_.is_directory(added) || view_.find(added)) sys_path_.push_back(added);
+    }
+  }
 }
 
 bool PythonPath::is_file(const std::string& path) const { return view_.find(path).has_value(); }
