@@ -2,6 +2,7 @@
 // ES modules that import packages from layers, results JSON cannot encode,
 // response streaming (globalThis.awslambda), the callback handlers Node.js
 // 24 refuses.
+#include <chrono>
 #include <cstdlib>
 
 #include "runtime_fixture.hpp"
@@ -127,6 +128,41 @@ TEST_F(NodeClient, StreamifiedHandlersWriteTheResponse) {
   auto sync = run(function(runtime_, "stream.sync"));
   EXPECT_EQ(field(sync.payload, "errorMessage"), "Streaming does not support non-async handlers.")
       << sync.payload << sync.logs;
+}
+
+TEST_F(NodeClient, UncaughtErrorDuringAStreamFailsItAtOnceAndTheNextInvokeStartsAfresh) {
+  // The stream holds the client's connection open for 3 s; Lambda's client
+  // posts the error at once and exits (129), and the next request gets a
+  // new environment.
+  write("code/stream.js",
+        "console.log('module init');\n"
+        "const sleep = (ms) => new Promise((r) => setTimeout(r, ms));\n"
+        "exports.handler = awslambda.streamifyResponse(async (event, stream) => {\n"
+        "  stream.write('a');\n"
+        "  if (event.reject) Promise.reject(new Error('rejected mid-stream'));\n"
+        "  else setTimeout(() => { throw new Error('uncaught in stream'); }, 10);\n"
+        "  await sleep(3000);\n"
+        "  stream.end('b');\n"
+        "});\n");
+  auto env = environment(function(runtime_, "stream.handler"));
+  ASSERT_TRUE(env);
+  for (const char* event : {R"({})", R"({"reject":true})"}) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = env->invoke(event);
+    const auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_TRUE(r.ok()) << layered::format_error(r.error());
+    const bool reject = std::string(event) != "{}";
+    EXPECT_EQ(r->function_error, "Unhandled") << event << r->payload << r->logs;
+    EXPECT_LT(took, std::chrono::milliseconds(2500)) << event << ": the error waited for the stream";
+    // The first is a cold start; the second initializes a new runtime inside
+    // the invocation (the module's code runs after START), as after any crash.
+    const auto init = r->logs.find("module init"), start_line = r->logs.find("START RequestId");
+    ASSERT_NE(init, std::string::npos) << event << ": not a new runtime" << r->logs;
+    EXPECT_EQ(init > start_line, reject) << event << r->logs;
+    EXPECT_EQ(r->error_type, reject ? "Runtime.UnhandledPromiseRejection" : "Error") << r->payload;
+    EXPECT_NE(r->payload.find(reject ? "rejected mid-stream" : "uncaught in stream"), std::string::npos)
+        << r->payload;
+  }
 }
 
 TEST_F(NodeClient, CallbackHandlersAreWarnedAbout) {
