@@ -28,12 +28,15 @@ TEST_F(NodeClient, EsModulesImportPackagesFromLayers) {
   write("layers/mods/nodejs/node_modules/@scope/pkg/index.js",
         "module.exports = { where: 'layer scoped' };\n");
   write("layers/mods/nodejs/node_modules/shared/index.js", "module.exports = { where: 'layer' };\n");
+  write("layers/mods/nodejs/node_modules/plain/index.js", "module.exports = {};\n");
   write("code/node_modules/shared/index.js", "module.exports = { where: 'function' };\n");
   const std::string body =
       "import nmod from 'nmod'; import sub from 'nmod/sub'; import scoped from '@scope/pkg';\n"
       "import shared from 'shared';\n"
       "export const handler = async () => [nmod.where, sub.where, scoped.where, shared.where];\n"
-      "export const missing = async () => (await import('nosuch')).default;\n";
+      "export const missing = async () => (await import('nosuch')).default;\n"
+      "export const missingFile = async () => (await import('plain/nosuch.js')).default;\n"
+      "export const notExported = async () => (await import('nmod/hidden')).default;\n";
   write("code/app.mjs", body);
   write("code/typed/package.json", R"({"type": "module"})");
   write("code/typed/app.js", body);
@@ -49,6 +52,20 @@ TEST_F(NodeClient, EsModulesImportPackagesFromLayers) {
   EXPECT_EQ(field(missing.payload, "errorMessage"),
             "Cannot find package 'nosuch' imported from /var/task/app.mjs")
       << missing.payload;
+  // In a layer's package, node's own errors about that package, naming the
+  // module that imports it.
+  s.handler = "app.missingFile";
+  auto file = run(s);
+  EXPECT_EQ(field(file.payload, "errorMessage"),
+            "Cannot find module '/opt/nodejs/node_modules/plain/nosuch.js' imported from /var/task/app.mjs")
+      << file.payload;
+  s.handler = "app.notExported";
+  auto hidden = run(s);
+  EXPECT_EQ(field(hidden.payload, "errorMessage"),
+            "Package subpath './hidden' is not defined by \"exports\" in "
+            "/opt/nodejs/node_modules/nmod/package.json imported from /var/task/app.mjs")
+      << hidden.payload;
+  EXPECT_EQ(hidden.logs.find("layered-node-path"), std::string::npos) << hidden.logs;
 }
 
 TEST_F(NodeClient, EsModuleCallbackHandlerStillWaitsForTheEventLoop) {
