@@ -51,23 +51,27 @@ class Fault(Exception):
 
 
 def arrange_search_path():
-    """sys.path in Lambda's order: the function, then the layers, then the
-    runtime and the standard library. python3.12+ (Amazon Linux 2023) put the
-    runtime's site-packages before /var/runtime; older ones after the
-    standard library, with the layer directories repeated at the end."""
-    given = [p for p in sys.path[1:] if p]  # [0] is this script's directory
-    runtime_paths = [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
-    stdlib = [p for p in given if p not in runtime_paths and p != RUNTIME_SITE]
-    head = [TASK_ROOT, LAYER_SITE, LAYER_ROOT]
-    if sys.version_info >= (3, 12):
-        order = head + [RUNTIME_SITE] + runtime_paths + stdlib
-    else:
-        order = head + runtime_paths + stdlib + [RUNTIME_SITE, LAYER_SITE, LAYER_ROOT]
-    sys.path[:] = order
-    # A site directory also runs the .pth files it holds (Lambda's layer
-    # site-packages is one, as a pip --target install expects).
-    if os.path.isdir(LAYER_SITE):
+    """sys.path as Lambda's /var/runtime/bootstrap.py arranges it, before its
+    client loads the handler: the function first, then (unless the function
+    sets PYTHONPATH) the layers' site-packages and /opt/python, and from
+    python3.11 on the runtime's site-packages, all before /var/runtime (this
+    script's directory) and the standard library. Each is also a site
+    directory, so the .pth files in it take effect; site.addsitedir appends a
+    directory it does not find on sys.path (a layer folder that does not
+    exist), as on Lambda. Then PYTHONPATH, when the function left it unset, is
+    /var/runtime, for the processes the function starts."""
+    pythonpath_set = "PYTHONPATH" in os.environ
+    if not pythonpath_set:
+        if sys.version_info >= (3, 11):
+            sys.path.insert(0, RUNTIME_SITE)
+        sys.path.insert(0, LAYER_ROOT)
+        sys.path.insert(0, LAYER_SITE)
+    sys.path.insert(0, TASK_ROOT)
+    site.addsitedir(TASK_ROOT)
+    if not pythonpath_set:
         site.addsitedir(LAYER_SITE)
+        site.addsitedir(LAYER_ROOT)
+        os.environ["PYTHONPATH"] = os.environ.get("LAMBDA_RUNTIME_DIR", "/var/runtime")
 
 
 class RuntimeClient:
