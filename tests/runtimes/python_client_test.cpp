@@ -38,6 +38,17 @@ TEST_F(PythonClient, LoggingReachesTheLogInLambdasFormatOnceALevelIsSet) {
       << r.logs;
 }
 
+TEST_F(PythonClient, RootHandlerHasLambdasClassNames) {
+  // Libraries find Lambda's handler by its class name (datadog-lambda).
+  write("code/app.py",
+        "import logging\n"
+        "def handler(event, context):\n"
+        "    h = logging.getLogger().handlers[0]\n"
+        "    return [type(h).__name__, [type(f).__name__ for f in h.filters]]\n");
+  auto r = run(function(kPython, "app.handler"));
+  EXPECT_EQ(r.payload, R"(["LambdaLoggerHandler", ["LambdaLoggerFilter"]])") << r.logs;
+}
+
 TEST_F(PythonClient, LogLevelVariableSetsTheRootLoggersLevel) {
   write("code/app.py",
         "import logging\n"

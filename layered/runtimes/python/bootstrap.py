@@ -344,13 +344,15 @@ def handle(client, handler, response, body):
     client.fail(request_id, error)
 
 
-class RequestIdFilter(logging.Filter):
+# The class names are Lambda's: libraries look for its handler on the root
+# logger by name (datadog-lambda checks for "LambdaLoggerHandler").
+class LambdaLoggerFilter(logging.Filter):
     def filter(self, record):
         record.aws_request_id = current_request_id
         return True
 
 
-class LogHandler(logging.Handler):
+class LambdaLoggerHandler(logging.Handler):
     """Writes each record, formatted, where print() writes."""
 
     def emit(self, record):
@@ -362,9 +364,9 @@ def setup_logging():
     so the function's logging reaches the log once it sets a level, and
     AWS_LAMBDA_LOG_LEVEL (TRACE meaning DEBUG) sets the root's level."""
     logging.Formatter.converter = time.gmtime
-    handler = LogHandler()
+    handler = LambdaLoggerHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
-    handler.addFilter(RequestIdFilter())
+    handler.addFilter(LambdaLoggerFilter())
     root = logging.getLogger()
     level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
     level = {None: "", "TRACE": "DEBUG"}.get(level, level).upper()
