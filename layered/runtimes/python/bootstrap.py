@@ -35,6 +35,19 @@ INDENT = "\u00a0"
 # What logging's records say on Lambda: level, UTC time, request id, message.
 LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
 LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+# awslambdaric's lambda_literals.py, word for word (the \r ends the line of a
+# multi-line CloudWatch record).
+UNHANDLED_EXCEPTION_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. "
+    "The most likely cause is an issue in the function code. "
+    "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. "
+    "For functions using managed runtimes, runtime updates can be triggered by a function change, "
+    "or can be applied automatically. "
+    "To determine if the runtime has been updated, check the runtime version in the INIT_START log entry. "
+    "If this error correlates with a change in the runtime version, you may be able to mitigate this error "
+    "by temporarily rolling back to the previous runtime version. "
+    "For more information, see https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
+)
 
 # The invocation under way ("" during init), for the log records.
 current_request_id = ""
@@ -409,6 +422,9 @@ def main():
     else:
         error = None
     if error is not None:
+        # Through the root logger, as Lambda's client logs it before an init
+        # error (not before an invocation's error, since awslambdaric 3.1.1).
+        logging.warning(UNHANDLED_EXCEPTION_WARNING)
         log_error(error)
         client.fail_init(error)
         sys.exit(1)
