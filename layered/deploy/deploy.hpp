@@ -73,8 +73,9 @@ Result<std::vector<StackResult>> deploy(const assembly::Assembly& app, state::St
 // "not emulated (recorded only): 1 AWS::CloudWatch::Alarm, 2 AWS::Lambda::Permission
 // in 'App'; 'layered list' shows them".
 std::string not_emulated_summary(const std::vector<StackResult>& results);
-// One line for the recorded-only settings of a whole deploy, "" when none, e.g.
-// "not emulated (recorded only): ProvisionedConcurrencyConfig of 'App/Live'; ...".
+// One line per recorded-only setting of a whole deploy, "" when none, e.g.
+// "not emulated (recorded only): ProvisionedConcurrencyConfig of 'App/Live'; ...";
+// the settings are ProvisionedConcurrencyConfig and LoggingConfig.
 std::string not_emulated_settings_summary(const std::vector<StackResult>& results);
 
 struct DestroyOptions {

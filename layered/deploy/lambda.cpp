@@ -340,6 +340,20 @@ bool same_function(const state::FunctionRecord& a, const state::FunctionRecord& 
          a.construct_path == b.construct_path;
 }
 
+// LoggingConfig's JSON format, log levels and log group reach the runtime as
+// AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL (and the log group's name) on
+// Lambda; here they are recorded only, said once per deploy. The default
+// (Text, no levels, no group) changes nothing.
+void note_logging_config(StackContext& ctx, const cfn::Resource& resource, const Json& properties) {
+  auto config = properties.find("LoggingConfig");
+  if (config == properties.end() || !config->is_object()) return;
+  const bool text = string_property(*config, "LogFormat").value_or("Text") == "Text";
+  if (text && !config->contains("ApplicationLogLevel") && !config->contains("SystemLogLevel") &&
+      !config->contains("LogGroup"))
+    return;
+  ctx.result.not_emulated_settings.push_back("LoggingConfig " + resource.logical_id);
+}
+
 }  // namespace
 
 // A container image function cannot run here (no Docker), but the stack
@@ -371,6 +385,7 @@ Status apply_function(StackContext& ctx, const cfn::Resource& resource, const Js
   }
   auto f = function_record(ctx, resource, properties, before ? &*before : nullptr);
   if (!f.ok()) return f.error();
+  note_logging_config(ctx, resource, properties);
   auto record = new_record(ctx, resource, properties);
   record.physical_id = f->name;
   record.attributes_json = function_attributes(*f, properties).dump();

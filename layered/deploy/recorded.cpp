@@ -122,14 +122,27 @@ std::string not_emulated_summary(const std::vector<StackResult>& results) {
 }
 
 std::string not_emulated_settings_summary(const std::vector<StackResult>& results) {
-  std::vector<std::string> where;
-  for (const auto& result : results)
-    for (const auto& entry : result.not_emulated_settings)
-      where.push_back(result.name + "/" + entry.substr(entry.find(' ') + 1));
-  if (where.empty()) return "";
-  // Only provisioned concurrency is reported so far.
-  return "not emulated (recorded only): ProvisionedConcurrencyConfig of " + quoted_names(where) +
-         "; every invocation starts an environment on demand, with its cold start";
+  // What each setting would change on Lambda, said after its functions.
+  static const std::map<std::string, std::string> consequence = {
+      {"ProvisionedConcurrencyConfig",
+       "every invocation starts an environment on demand, with its cold start"},
+      {"LoggingConfig",
+       "functions log text at their runtime's default level, without AWS_LAMBDA_LOG_FORMAT, "
+       "AWS_LAMBDA_LOG_LEVEL or a custom log group"},
+  };
+  std::map<std::string, std::vector<std::string>> where;  // setting -> stack/logical id
+  for (const auto& result : results) {
+    for (const auto& entry : result.not_emulated_settings) {
+      const auto space = entry.find(' ');
+      where[entry.substr(0, space)].push_back(result.name + "/" + entry.substr(space + 1));
+    }
+  }
+  std::string lines;
+  for (const auto& [setting, names] : where) {
+    lines += (lines.empty() ? "" : "\n") + std::string("not emulated (recorded only): ") + setting + " of " +
+             quoted_names(names) + "; " + consequence.at(setting);
+  }
+  return lines;
 }
 
 }  // namespace layered::deploy

@@ -243,6 +243,32 @@ TEST_F(VersionsDeployTest, ProvisionedConcurrencyNeedsAPublishedVersionAndIsSaid
             "Lambda-layers-example/AliasLive8346AEFA.Properties.ProvisionedConcurrencyConfig");
 }
 
+TEST_F(VersionsDeployTest, LoggingConfigOtherThanTheDefaultIsSaidToBeRecordedOnly) {
+  auto dir = use("alias-canary");
+  const fs::path tpl_file = dir / (std::string(kApp) + ".template.json");
+  Json tpl = read_json(tpl_file);
+  Json& props = tpl["Resources"]["GreetingFunction16D8FDDB"]["Properties"];
+  props["LoggingConfig"] = {{"LogFormat", "Text"}};  // Lambda's default: nothing to say
+  write_json(tpl_file, tpl);
+  auto plain = run(dir, {}, true);
+  ASSERT_TRUE(plain.ok()) << format_error(plain.error());
+  EXPECT_EQ(not_emulated_settings_summary(*plain), "");
+  props["LoggingConfig"] = {{"LogFormat", "JSON"}, {"ApplicationLogLevel", "DEBUG"}};
+  tpl["Resources"][kVersion1]["Properties"]["ProvisionedConcurrencyConfig"] = {
+      {"ProvisionedConcurrentExecutions", 1}};
+  write_json(tpl_file, tpl);
+  auto json = run(dir, {kApp});
+  ASSERT_TRUE(json.ok()) << format_error(json.error());
+  EXPECT_EQ(
+      not_emulated_settings_summary(*json),
+      "not emulated (recorded only): LoggingConfig of 'Lambda-layers-example/GreetingFunction16D8FDDB'; "
+      "functions log text at their runtime's default level, without AWS_LAMBDA_LOG_FORMAT, "
+      "AWS_LAMBDA_LOG_LEVEL or a custom log group\n"
+      "not emulated (recorded only): ProvisionedConcurrencyConfig of 'Lambda-layers-example/" +
+          std::string(kVersion1) +
+          "'; every invocation starts an environment on demand, with its cold start");
+}
+
 TEST_F(VersionsDeployTest, ListShowsVersionsAndAliases) {
   auto dir = use("alias-canary");
   ASSERT_TRUE(run(dir, {}, true).ok());

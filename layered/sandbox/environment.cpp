@@ -68,7 +68,7 @@ Pairs lambda_environment(const image::BaseImage& image, const Identity& id, cons
       {"AWS_SESSION_TOKEN", "layered-local-fake-session-token"},
   };
   // The image's own variables (PATH, LD_LIBRARY_PATH, LANG, TZ; a managed
-  // runtime's PYTHONPATH / NODE_PATH and AWS_EXECUTION_ENV), in its order.
+  // runtime's NODE_PATH and AWS_EXECUTION_ENV), in its order.
   for (const auto& variable : image.environment) {
     auto same = [&variable](const auto& p) { return p.first == variable.first; };
     if (std::none_of(env.begin(), env.end(), same)) env.push_back(variable);

@@ -1,4 +1,4 @@
-// Programs of this machine that the emulated image offers (curl), bundled
+// Programs of this machine that the emulated image offers (curl, bash), bundled
 // once per set of files into the cache with their own loader and libraries.
 // One bind mount of the bundle replaces dozens of per-library mounts, which
 // cost about 0.2 ms each on every cold start.

@@ -25,26 +25,38 @@ Result<std::vector<TreeFile>> image_host_files(const image::BaseImage& image) {
   return files;
 }
 
+namespace {
+
+bool bundled(const std::string& host_programs_dir, const std::string& name) {
+  std::error_code ec;
+  return !host_programs_dir.empty() && fs::exists(fs::path(host_programs_dir) / name / name, ec);
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> image_wrappers(const image::BaseImage& image,
                                                                 const std::string& host_programs_dir) {
   std::vector<std::pair<std::string, std::string>> out;
-  // busybox has no bash applet: a wrapper runs the script with its sh.
+  // busybox has no bash applet: where this machine has no bash to bundle, a
+  // wrapper runs the script with its sh (POSIX scripts only).
   for (const auto& [alias, applet] : image.tool_aliases) {
+    if (bundled(host_programs_dir, alias)) continue;
     const std::string run = image.tools_dir + "/" + applet;
     out.emplace_back(image.tools_dir + "/" + alias, "#!" + run + "\nexec " + run + " \"$@\"\n");
   }
   // Each host program runs through its own copy of the loader with its own
-  // library directory, so none of its libraries (libcurl, libssl, ...)
-  // becomes visible to functions through the image's library directories.
-  if (host_programs_dir.empty()) return out;
+  // library directory, so none of its libraries (libcurl, libssl, libtinfo,
+  // ...) becomes visible to functions through the image's library
+  // directories. --argv0 keeps the name it was started by (/bin/bash), which
+  // bash shows as $0 and $BASH.
   for (const auto& program : image.host_programs) {
     const std::string name = fs::path(program).filename().string();
-    std::error_code ec;
-    if (!fs::exists(fs::path(host_programs_dir) / name / name, ec)) continue;
+    if (!bundled(host_programs_dir, name)) continue;
     const std::string dir = std::string(kHostProgramsDir) + "/" + name;
     out.emplace_back(image.tools_dir + "/" + name, "#!" + image.tools_dir + "/sh\nexec " + dir +
                                                        "/lib/ld-linux-x86-64.so.2 --library-path " + dir +
-                                                       "/lib " + dir + "/" + name + " \"$@\"\n");
+                                                       "/lib --argv0 \"$0\" " + dir + "/" + name +
+                                                       " \"$@\"\n");
   }
   return out;
 }

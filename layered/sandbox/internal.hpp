@@ -26,8 +26,9 @@ struct TreeFile {
 // glibc's files, busybox and the data file's host files that exist here.
 Result<std::vector<TreeFile>> image_host_files(const image::BaseImage& image);
 
-// Small scripts the image offers (path, content): `bash` running busybox's
-// sh, and a wrapper per bundled host program.
+// Small scripts the image offers (path, content): a wrapper per bundled host
+// program (curl, GNU bash), and a tool alias (`bash` running busybox's sh)
+// where this machine has no such program to bundle.
 std::vector<std::pair<std::string, std::string>> image_wrappers(const image::BaseImage& image,
                                                                 const std::string& host_programs_dir);
 

@@ -237,7 +237,8 @@ bool reachable_by_others(const fs::path& dir) {
 }
 
 // The standard library by hard links (copies across file systems), without
-// the packages installed into it.
+// the packages installed into it: its site-packages stays, empty, as a bound
+// standard library's is covered, and as Lambda's exists (sys.path lists it).
 void mirror_stdlib(const fs::path& from, const fs::path& to, std::error_code& ec) {
   fs::create_directories(to, ec);
   for (auto it = fs::recursive_directory_iterator(from, ec); !ec && it != fs::recursive_directory_iterator();
@@ -245,6 +246,7 @@ void mirror_stdlib(const fs::path& from, const fs::path& to, std::error_code& ec
     const fs::path rel = it->path().lexically_relative(from);
     const std::string top = rel.begin()->string();
     if (std::find(kHostPackageDirs.begin(), kHostPackageDirs.end(), top) != kHostPackageDirs.end()) {
+      if (rel == top && it->is_directory(ec)) fs::create_directory(to / rel, ec);
       it.disable_recursion_pending();
       continue;
     }
@@ -294,10 +296,11 @@ Status fill_lang_dir(const image::BaseImage& image, const Interpreter& interpret
 Result<std::string> lang_dir(const image::BaseImage& image, const Interpreter& interpreter,
                              const std::string& cache_dir) {
   const fs::path root = fs::path(cache_dir) / "interpreters";
-  const fs::path dir = root / (image.runtime + "-" +
-                               hex_hash(file_identity(interpreter.executable) + "|" + interpreter.stdlib +
-                                        "|" + interpreter.dynload + "|" +
-                                        (reachable_by_others(interpreter.stdlib) ? "bound" : "mirrored")));
+  const fs::path dir =
+      root /
+      (image.runtime + "-" +
+       hex_hash(file_identity(interpreter.executable) + "|" + interpreter.stdlib + "|" + interpreter.dynload +
+                "|" + (reachable_by_others(interpreter.stdlib) ? "bound" : "mirrored, empty site-packages")));
   std::error_code ec;
   if (fs::is_directory(dir, ec)) return dir.string();
   const fs::path tmp =

@@ -172,6 +172,26 @@ TEST_F(SandboxTest, RootIsTheEmulatedImageNotThisMachine) {
   EXPECT_NE(r.output.find("/var/task\n"), std::string::npos);
 }
 
+TEST_F(SandboxTest, BinBashIsGnuBash) {
+  // Amazon Linux's /bin/bash is GNU bash: bootstraps and AWS's exec-wrapper
+  // example (runtimes-modify.html) use arrays, declare and shopt.
+  auto wrapper = root_ / "task/wrapper";
+  std::ofstream(wrapper) << "#!/bin/bash\n"
+                            "args=(\"$@\")\n"
+                            "declare -A seen=([k]=v)\n"
+                            "shopt -s nullglob\n"
+                            "echo \"last=${args[@]: -1} count=${#args[@]} map=${seen[k]} self=$BASH\"\n"
+                            "[[ $BASH_VERSION == [45].* ]] && echo gnu\n";
+  fs::permissions(wrapper, fs::perms(0755));
+  bootstrap(
+      "/var/task/wrapper /var/lang/bin/python3 /var/runtime/bootstrap.py\n"
+      "ls /lib64/libtinfo.so.6 /usr/lib64/libtinfo.so.6 2>/dev/null\n"  // bash's libraries stay in its bundle
+      "bash -c 'a=(1 2); echo ${#a[@]}'");
+  auto r = run(plan());
+  EXPECT_EQ(r.status.describe(), "exit status 0") << r.output;
+  EXPECT_EQ(r.output, "last=/var/runtime/bootstrap.py count=2 map=v self=/bin/bash\ngnu\n2\n");
+}
+
 TEST_F(SandboxTest, ImageTreeHoldsEveryLibraryTheDataLists) {
   // What doctor resolves against must be what a function can load here.
   for (const auto& runtime : image::runtimes()) {

@@ -2,6 +2,7 @@
 // ES modules that import packages from layers, results JSON cannot encode,
 // response streaming (globalThis.awslambda), the callback handlers Node.js
 // 24 refuses.
+#include <chrono>
 #include <cstdlib>
 
 #include "runtime_fixture.hpp"
@@ -27,12 +28,15 @@ TEST_F(NodeClient, EsModulesImportPackagesFromLayers) {
   write("layers/mods/nodejs/node_modules/@scope/pkg/index.js",
         "module.exports = { where: 'layer scoped' };\n");
   write("layers/mods/nodejs/node_modules/shared/index.js", "module.exports = { where: 'layer' };\n");
+  write("layers/mods/nodejs/node_modules/plain/index.js", "module.exports = {};\n");
   write("code/node_modules/shared/index.js", "module.exports = { where: 'function' };\n");
   const std::string body =
       "import nmod from 'nmod'; import sub from 'nmod/sub'; import scoped from '@scope/pkg';\n"
       "import shared from 'shared';\n"
       "export const handler = async () => [nmod.where, sub.where, scoped.where, shared.where];\n"
-      "export const missing = async () => (await import('nosuch')).default;\n";
+      "export const missing = async () => (await import('nosuch')).default;\n"
+      "export const missingFile = async () => (await import('plain/nosuch.js')).default;\n"
+      "export const notExported = async () => (await import('nmod/hidden')).default;\n";
   write("code/app.mjs", body);
   write("code/typed/package.json", R"({"type": "module"})");
   write("code/typed/app.js", body);
@@ -48,6 +52,20 @@ TEST_F(NodeClient, EsModulesImportPackagesFromLayers) {
   EXPECT_EQ(field(missing.payload, "errorMessage"),
             "Cannot find package 'nosuch' imported from /var/task/app.mjs")
       << missing.payload;
+  // In a layer's package, node's own errors about that package, naming the
+  // module that imports it.
+  s.handler = "app.missingFile";
+  auto file = run(s);
+  EXPECT_EQ(field(file.payload, "errorMessage"),
+            "Cannot find module '/opt/nodejs/node_modules/plain/nosuch.js' imported from /var/task/app.mjs")
+      << file.payload;
+  s.handler = "app.notExported";
+  auto hidden = run(s);
+  EXPECT_EQ(field(hidden.payload, "errorMessage"),
+            "Package subpath './hidden' is not defined by \"exports\" in "
+            "/opt/nodejs/node_modules/nmod/package.json imported from /var/task/app.mjs")
+      << hidden.payload;
+  EXPECT_EQ(hidden.logs.find("layered-node-path"), std::string::npos) << hidden.logs;
 }
 
 TEST_F(NodeClient, EsModuleCallbackHandlerStillWaitsForTheEventLoop) {
@@ -127,6 +145,41 @@ TEST_F(NodeClient, StreamifiedHandlersWriteTheResponse) {
   auto sync = run(function(runtime_, "stream.sync"));
   EXPECT_EQ(field(sync.payload, "errorMessage"), "Streaming does not support non-async handlers.")
       << sync.payload << sync.logs;
+}
+
+TEST_F(NodeClient, UncaughtErrorDuringAStreamFailsItAtOnceAndTheNextInvokeStartsAfresh) {
+  // The stream holds the client's connection open for 3 s; Lambda's client
+  // posts the error at once and exits (129), and the next request gets a
+  // new environment.
+  write("code/stream.js",
+        "console.log('module init');\n"
+        "const sleep = (ms) => new Promise((r) => setTimeout(r, ms));\n"
+        "exports.handler = awslambda.streamifyResponse(async (event, stream) => {\n"
+        "  stream.write('a');\n"
+        "  if (event.reject) Promise.reject(new Error('rejected mid-stream'));\n"
+        "  else setTimeout(() => { throw new Error('uncaught in stream'); }, 10);\n"
+        "  await sleep(3000);\n"
+        "  stream.end('b');\n"
+        "});\n");
+  auto env = environment(function(runtime_, "stream.handler"));
+  ASSERT_TRUE(env);
+  for (const char* event : {R"({})", R"({"reject":true})"}) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = env->invoke(event);
+    const auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_TRUE(r.ok()) << layered::format_error(r.error());
+    const bool reject = std::string(event) != "{}";
+    EXPECT_EQ(r->function_error, "Unhandled") << event << r->payload << r->logs;
+    EXPECT_LT(took, std::chrono::milliseconds(2500)) << event << ": the error waited for the stream";
+    // The first is a cold start; the second initializes a new runtime inside
+    // the invocation (the module's code runs after START), as after any crash.
+    const auto init = r->logs.find("module init"), start_line = r->logs.find("START RequestId");
+    ASSERT_NE(init, std::string::npos) << event << ": not a new runtime" << r->logs;
+    EXPECT_EQ(init > start_line, reject) << event << r->logs;
+    EXPECT_EQ(r->error_type, reject ? "Runtime.UnhandledPromiseRejection" : "Error") << r->payload;
+    EXPECT_NE(r->payload.find(reject ? "rejected mid-stream" : "uncaught in stream"), std::string::npos)
+        << r->payload;
+  }
 }
 
 TEST_F(NodeClient, CallbackHandlersAreWarnedAbout) {

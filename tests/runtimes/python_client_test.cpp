@@ -38,6 +38,41 @@ TEST_F(PythonClient, LoggingReachesTheLogInLambdasFormatOnceALevelIsSet) {
       << r.logs;
 }
 
+TEST_F(PythonClient, RootHandlerHasLambdasClassNames) {
+  // Libraries find Lambda's handler by its class name (datadog-lambda).
+  write("code/app.py",
+        "import logging\n"
+        "def handler(event, context):\n"
+        "    h = logging.getLogger().handlers[0]\n"
+        "    return [type(h).__name__, [type(f).__name__ for f in h.filters]]\n");
+  auto r = run(function(kPython, "app.handler"));
+  EXPECT_EQ(r.payload, R"(["LambdaLoggerHandler", ["LambdaLoggerFilter"]])") << r.logs;
+}
+
+TEST_F(PythonClient, InitFailureIsPrecededByLambdasWarningAndAnInvocationErrorIsNot) {
+  write("code/broken.py", "raise ValueError('bad config')\n");
+  write("code/app.py", "def handler(event, context):\n    raise ValueError('bad input')\n");
+  const std::string warning =
+      "\t\tLAMBDA_WARNING: Unhandled exception. The most likely cause is an issue in the function code. "
+      "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. For functions "
+      "using managed runtimes, runtime updates can be triggered by a function change, or can be applied "
+      "automatically. To determine if the runtime has been updated, check the runtime version in the "
+      "INIT_START log entry. If this error correlates with a change in the runtime version, you may be able "
+      "to mitigate this error by temporarily rolling back to the previous runtime version. For more "
+      "information, see https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r\n"
+      "[ERROR] ValueError: bad config\rTraceback (most recent call last):";
+  auto init = run(function(kPython, "broken.handler"));
+  EXPECT_EQ(init.error_type, "ValueError") << init.payload;
+  // A record of the root logger during init: no request id.
+  EXPECT_TRUE(std::regex_search(
+      init.logs, std::regex(R"(\[WARNING\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t\tLAMBDA_WARNING: )")))
+      << init.logs;
+  EXPECT_NE(init.logs.find(warning), std::string::npos) << init.logs;
+  auto invoke = run(function(kPython, "app.handler"));
+  EXPECT_EQ(invoke.error_type, "ValueError") << invoke.payload;
+  EXPECT_EQ(invoke.logs.find("LAMBDA_WARNING"), std::string::npos) << invoke.logs;
+}
+
 TEST_F(PythonClient, LogLevelVariableSetsTheRootLoggersLevel) {
   write("code/app.py",
         "import logging\n"

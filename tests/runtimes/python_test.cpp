@@ -84,9 +84,54 @@ TEST_F(Python, FunctionModuleWinsOverTheLayersAndSearchOrderIsLambdas) {
   EXPECT_EQ(out["layer"], "layer python/");
   EXPECT_EQ(out["site"], "layer site-packages");
   EXPECT_EQ(out["pth"], true) << "the layer's site-packages is a site directory (.pth files run)";
+  // python3.11 and later: the runtime's site-packages before /var/runtime.
   EXPECT_EQ(out["path"],
             json::parse(R"(["/var/task", "/opt/python/lib/python3.11/site-packages", "/opt/python",
-                                         "/var/runtime", "/var/lang/lib/python311.zip"])"));
+                                         "/var/lang/lib/python3.11/site-packages", "/var/runtime"])"));
+}
+
+TEST_F(Python, FunctionAndLayerFoldersAreSiteDirectoriesAndPythonpathIsSetForChildren) {
+  // Lambda's bootstrap.py: site.addsitedir for /var/task, the layers'
+  // site-packages and /opt/python, so their .pth files take effect.
+  write("code/app.py",
+        "import os, sys\n"
+        "def handler(event, context):\n"
+        "    return {'task': 'task_pth' in sys.modules, 'opt': 'opt_pth' in sys.modules,\n"
+        "            'extra': '/var/task/vendor' in sys.path, 'pythonpath': os.environ.get('PYTHONPATH')}\n");
+  write("code/task.pth", "import task_pth\n/var/task/vendor\n");
+  write("code/task_pth.py", "\n");
+  write("code/vendor/v.py", "\n");
+  auto s = function(kPython, "app.handler");
+  add_layer(s, "lib");
+  write("layers/lib/python/opt.pth", "import opt_pth\n");
+  write("layers/lib/python/opt_pth.py", "\n");
+  auto r = run(s);
+  EXPECT_EQ(parse(r.payload),
+            json::parse(R"({"task": true, "opt": true, "extra": true, "pythonpath": "/var/runtime"})"))
+      << r.payload << r.logs;
+}
+
+TEST_F(Python, PythonpathOfTheFunctionKeepsTheLayersOffTheSearchPath) {
+  // Lambda's bootstrap.py adds /opt/python... only when PYTHONPATH is unset
+  // (is_pythonpath_set); the function's own directories come after
+  // /var/runtime, where Python puts PYTHONPATH.
+  write("code/app.py",
+        "import os, sys\n"
+        "def handler(event, context):\n"
+        "    try:\n"
+        "        import only_layer\n"
+        "        found = True\n"
+        "    except ImportError:\n"
+        "        found = False\n"
+        "    return {'found': found, 'path': sys.path[:3], 'pythonpath': os.environ['PYTHONPATH']}\n");
+  auto s = function(kPython, "app.handler");
+  add_layer(s, "lib");
+  write("layers/lib/python/only_layer.py", "\n");
+  s.environment = {{"PYTHONPATH", "/var/task/src"}};
+  auto r = run(s);
+  EXPECT_EQ(parse(r.payload), json::parse(R"({"found": false, "pythonpath": "/var/task/src",
+                                              "path": ["/var/task", "/var/runtime", "/var/task/src"]})"))
+      << r.payload << r.logs;
 }
 
 TEST_F(Python, LayerWithoutPythonDirectoryIsImportModuleError) {
@@ -244,8 +289,8 @@ TEST_F(Python, MissingVersionIsRefusedNeverSubstituted) {
 }
 
 TEST_F(Python, ExplicitInterpreterOfAnotherVersionRunsWithItsOwnSearchOrder) {
-  // pyenv's 3.12 where this machine has one (python3.12 runs Amazon Linux
-  // 2023's order: the runtime's site-packages before /var/runtime).
+  // pyenv's 3.12 where this machine has one (python3.11 and later put the
+  // runtime's site-packages before /var/runtime).
   std::string python312;
   for (const char* candidate : {"/root/.pyenv/versions/3.12.1/bin/python3.12", "/usr/bin/python3.12"})
     if (::access(candidate, X_OK) == 0) python312 = candidate;
@@ -262,6 +307,21 @@ TEST_F(Python, ExplicitInterpreterOfAnotherVersionRunsWithItsOwnSearchOrder) {
   EXPECT_EQ(out["path"],
             json::parse(R"(["/var/task", "/opt/python/lib/python3.12/site-packages", "/opt/python",
                                          "/var/lang/lib/python3.12/site-packages", "/var/runtime"])"));
+}
+
+TEST_F(Python, Python310KeepsTheOlderOrderAndAppendsLayerFoldersThatDoNotExist) {
+  // The sys.path printed by python3.10 functions without layers on Lambda:
+  // site.addsitedir appends the /opt folders it does not find.
+  const char* python310 = "/root/.pyenv/versions/3.10.13/bin/python3.10";
+  if (::access(python310, X_OK) != 0) GTEST_SKIP() << "no Python 3.10 on this machine";
+  ScopedEnv chosen("LAYERED_PYTHON3_10", python310);
+  write("code/app.py", "import sys\ndef handler(event, context):\n    return sys.path\n");
+  auto r = run(function("python3.10", "app.handler"));
+  EXPECT_EQ(parse(r.payload), json::parse(R"(["/var/task", "/opt/python/lib/python3.10/site-packages",
+      "/opt/python", "/var/runtime", "/var/lang/lib/python310.zip", "/var/lang/lib/python3.10",
+      "/var/lang/lib/python3.10/lib-dynload", "/var/lang/lib/python3.10/site-packages",
+      "/opt/python/lib/python3.10/site-packages", "/opt/python"])"))
+      << r.payload << r.logs;
 }
 
 }  // namespace

@@ -93,9 +93,11 @@ class RuntimeClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   }
 
-  request(method, route, body, headers = {}) {
+  // `agent` false: a connection of its own, for what must not wait behind
+  // the one connection (a streamed response may hold it open).
+  request(method, route, body, headers = {}, agent = this.agent) {
     return new Promise((resolve, reject) => {
-      const options = { host: this.host, port: this.port, path: API + route, method, agent: this.agent, headers };
+      const options = { host: this.host, port: this.port, path: API + route, method, agent, headers };
       if (body !== undefined) {
         headers['Content-Type'] ??= 'application/json';
         headers['Content-Length'] = Buffer.byteLength(body);
@@ -121,11 +123,11 @@ class RuntimeClient {
     return this.request('POST', `/invocation/${encodeURIComponent(id)}/response`, body);
   }
 
-  fail(id, error) {
+  fail(id, error, { now = false } = {}) {
     const response = errorResponse(error);
-    return this.request('POST', `/invocation/${encodeURIComponent(id)}/error`, JSON.stringify(response), {
-      'Lambda-Runtime-Function-Error-Type': response.errorType,
-    });
+    const headers = { 'Lambda-Runtime-Function-Error-Type': response.errorType };
+    const route = `/invocation/${encodeURIComponent(id)}/error`;
+    return this.request('POST', route, JSON.stringify(response), headers, now ? false : this.agent);
   }
 
   failInit(error) {
@@ -352,9 +354,12 @@ async function invokeOnce(client, handler, streaming) {
   else delete process.env._X_AMZN_TRACE_ID;
   const next = () => setImmediate(() => invokeOnce(client, handler, streaming).catch(fatal));
   const { callback, context, markReported } = callbackContext(client, id, next);
+  // Posted at once, on a connection of its own: a streamed response under
+  // way holds the client's one connection until it ends, and Lambda's client
+  // reports the error and exits without waiting for it.
   onUncaught = (error, code) => {
     logError(code === 128 ? 'Unhandled Promise Rejection' : 'Uncaught Exception', error);
-    client.fail(id, error).finally(() => process.exit(code));
+    client.fail(id, error, { now: true }).finally(() => process.exit(code));
   };
   let event;
   let handlerContext;

@@ -4,13 +4,13 @@
 // nodejs/node_modules would be ERR_MODULE_NOT_FOUND.
 //
 // Node's resolution always runs first. Only when it fails with
-// ERR_MODULE_NOT_FOUND for a bare specifier are NODE_PATH's node_modules
-// folders tried, in order, each by resolving as a module placed beside that
-// folder would: node then finds the package there first and applies its
-// package.json "exports" and "main" as usual.
+// ERR_MODULE_NOT_FOUND for a bare specifier is the first of NODE_PATH's
+// node_modules folders that holds the package tried, by resolving as a
+// module placed beside that folder would: node then finds the package there
+// first and applies its package.json "exports" and "main" as usual.
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Only folders named node_modules: ES module resolution looks for packages
 // in node_modules folders alone (Lambda's /var/runtime and /var/task entries
@@ -27,47 +27,59 @@ function packageName(specifier) {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-// A parent URL per NODE_PATH folder that holds the package.
-function parents(specifier) {
+// The first NODE_PATH folder that holds the package decides, as the nearest
+// node_modules folder holding a package does for node's own resolution: a
+// missing file in it, or a subpath its "exports" do not allow, is that
+// error, not "Cannot find package". A parent URL beside that folder makes
+// node look there first.
+function parent(specifier) {
   const name = packageName(specifier);
-  if (!name) return [];
-  return folders
-    .filter((dir) => fs.existsSync(path.join(dir, name)))
-    .map((dir) => pathToFileURL(path.join(path.dirname(dir), 'layered-node-path.mjs')).href);
+  const dir = name && folders.find((d) => fs.existsSync(path.join(d, name)));
+  return dir ? pathToFileURL(path.join(path.dirname(dir), 'layered-node-path.mjs')).href : null;
+}
+
+// The error as node gives it for the real importing module: its messages
+// name the parent ("imported from <file>"), here the stand-in beside the
+// NODE_PATH folder.
+function fromRealParent(error, standIn, parentURL) {
+  const from = fileURLToPath(standIn);
+  const to = parentURL?.startsWith('file:') ? fileURLToPath(parentURL) : parentURL;
+  if (!to || typeof error?.message !== 'string' || !error.message.includes(from)) return error;
+  error.message = error.message.replaceAll(from, to);
+  if (typeof error.stack === 'string') error.stack = error.stack.replaceAll(from, to);
+  return error;
 }
 
 const notFound = (error) => error?.code === 'ERR_MODULE_NOT_FOUND';
 
 // For module.register() (node 18.19+, 20.6+): hooks run off the main thread.
 export async function resolve(specifier, context, nextResolve) {
+  const { parentURL } = context; // nextResolve may write the context it is given into this one
   try {
     return await nextResolve(specifier, context);
   } catch (error) {
-    if (!notFound(error)) throw error;
-    for (const parentURL of parents(specifier)) {
-      try {
-        return await nextResolve(specifier, { ...context, parentURL });
-      } catch (retry) {
-        if (!notFound(retry)) throw retry;
-      }
+    const standIn = notFound(error) && parent(specifier);
+    if (!standIn) throw error;
+    try {
+      return await nextResolve(specifier, { ...context, parentURL: standIn });
+    } catch (retry) {
+      throw fromRealParent(retry, standIn, parentURL);
     }
-    throw error;
   }
 }
 
 // For module.registerHooks() (node 22.15+, 23.5+): synchronous, in-thread.
 export function resolveSync(specifier, context, nextResolve) {
+  const { parentURL } = context; // nextResolve may write the context it is given into this one
   try {
     return nextResolve(specifier, context);
   } catch (error) {
-    if (!notFound(error)) throw error;
-    for (const parentURL of parents(specifier)) {
-      try {
-        return nextResolve(specifier, { ...context, parentURL });
-      } catch (retry) {
-        if (!notFound(retry)) throw retry;
-      }
+    const standIn = notFound(error) && parent(specifier);
+    if (!standIn) throw error;
+    try {
+      return nextResolve(specifier, { ...context, parentURL: standIn });
+    } catch (retry) {
+      throw fromRealParent(retry, standIn, parentURL);
     }
-    throw error;
   }
 }

@@ -35,6 +35,19 @@ INDENT = "\u00a0"
 # What logging's records say on Lambda: level, UTC time, request id, message.
 LOG_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
 LOG_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+# awslambdaric's lambda_literals.py, word for word (the \r ends the line of a
+# multi-line CloudWatch record).
+UNHANDLED_EXCEPTION_WARNING = (
+    "LAMBDA_WARNING: Unhandled exception. "
+    "The most likely cause is an issue in the function code. "
+    "However, in rare cases, a Lambda runtime update can cause unexpected function behavior. "
+    "For functions using managed runtimes, runtime updates can be triggered by a function change, "
+    "or can be applied automatically. "
+    "To determine if the runtime has been updated, check the runtime version in the INIT_START log entry. "
+    "If this error correlates with a change in the runtime version, you may be able to mitigate this error "
+    "by temporarily rolling back to the previous runtime version. "
+    "For more information, see https://docs.aws.amazon.com/lambda/latest/dg/runtimes-update.html\r"
+)
 
 # The invocation under way ("" during init), for the log records.
 current_request_id = ""
@@ -51,23 +64,27 @@ class Fault(Exception):
 
 
 def arrange_search_path():
-    """sys.path in Lambda's order: the function, then the layers, then the
-    runtime and the standard library. python3.12+ (Amazon Linux 2023) put the
-    runtime's site-packages before /var/runtime; older ones after the
-    standard library, with the layer directories repeated at the end."""
-    given = [p for p in sys.path[1:] if p]  # [0] is this script's directory
-    runtime_paths = [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
-    stdlib = [p for p in given if p not in runtime_paths and p != RUNTIME_SITE]
-    head = [TASK_ROOT, LAYER_SITE, LAYER_ROOT]
-    if sys.version_info >= (3, 12):
-        order = head + [RUNTIME_SITE] + runtime_paths + stdlib
-    else:
-        order = head + runtime_paths + stdlib + [RUNTIME_SITE, LAYER_SITE, LAYER_ROOT]
-    sys.path[:] = order
-    # A site directory also runs the .pth files it holds (Lambda's layer
-    # site-packages is one, as a pip --target install expects).
-    if os.path.isdir(LAYER_SITE):
+    """sys.path as Lambda's /var/runtime/bootstrap.py arranges it, before its
+    client loads the handler: the function first, then (unless the function
+    sets PYTHONPATH) the layers' site-packages and /opt/python, and from
+    python3.11 on the runtime's site-packages, all before /var/runtime (this
+    script's directory) and the standard library. Each is also a site
+    directory, so the .pth files in it take effect; site.addsitedir appends a
+    directory it does not find on sys.path (a layer folder that does not
+    exist), as on Lambda. Then PYTHONPATH, when the function left it unset, is
+    /var/runtime, for the processes the function starts."""
+    pythonpath_set = "PYTHONPATH" in os.environ
+    if not pythonpath_set:
+        if sys.version_info >= (3, 11):
+            sys.path.insert(0, RUNTIME_SITE)
+        sys.path.insert(0, LAYER_ROOT)
+        sys.path.insert(0, LAYER_SITE)
+    sys.path.insert(0, TASK_ROOT)
+    site.addsitedir(TASK_ROOT)
+    if not pythonpath_set:
         site.addsitedir(LAYER_SITE)
+        site.addsitedir(LAYER_ROOT)
+        os.environ["PYTHONPATH"] = os.environ.get("LAMBDA_RUNTIME_DIR", "/var/runtime")
 
 
 class RuntimeClient:
@@ -340,13 +357,15 @@ def handle(client, handler, response, body):
     client.fail(request_id, error)
 
 
-class RequestIdFilter(logging.Filter):
+# The class names are Lambda's: libraries look for its handler on the root
+# logger by name (datadog-lambda checks for "LambdaLoggerHandler").
+class LambdaLoggerFilter(logging.Filter):
     def filter(self, record):
         record.aws_request_id = current_request_id
         return True
 
 
-class LogHandler(logging.Handler):
+class LambdaLoggerHandler(logging.Handler):
     """Writes each record, formatted, where print() writes."""
 
     def emit(self, record):
@@ -358,9 +377,9 @@ def setup_logging():
     so the function's logging reaches the log once it sets a level, and
     AWS_LAMBDA_LOG_LEVEL (TRACE meaning DEBUG) sets the root's level."""
     logging.Formatter.converter = time.gmtime
-    handler = LogHandler()
+    handler = LambdaLoggerHandler()
     handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
-    handler.addFilter(RequestIdFilter())
+    handler.addFilter(LambdaLoggerFilter())
     root = logging.getLogger()
     level = os.environ.get("AWS_LAMBDA_LOG_LEVEL")
     level = {None: "", "TRACE": "DEBUG"}.get(level, level).upper()
@@ -403,6 +422,9 @@ def main():
     else:
         error = None
     if error is not None:
+        # Through the root logger, as Lambda's client logs it before an init
+        # error (not before an invocation's error, since awslambdaric 3.1.1).
+        logging.warning(UNHANDLED_EXCEPTION_WARNING)
         log_error(error)
         client.fail_init(error)
         sys.exit(1)
