@@ -58,6 +58,7 @@ pid_t vfork_child_here(int (*body)(void*), void* arg);
 // One request to the lasting thread; the caller waits for `done`.
 struct StartRequest {
   const std::function<pid_t()>* start = nullptr;
+  sigset_t mask{};  // the caller's: the child starts with it, as from the caller
   pid_t pid = -1;
   int error = 0;
   bool done = false;
@@ -82,6 +83,7 @@ class LastingThread {
   pid_t run(const std::function<pid_t()>& start) {
     if (std::this_thread::get_id() == id_) return start();
     StartRequest request{&start};
+    ::pthread_sigmask(SIG_SETMASK, nullptr, &request.mask);
     std::unique_lock lock(mutex_);
     queue_.push_back(&request);
     wake_.notify_all();
@@ -103,9 +105,12 @@ class LastingThread {
       StartRequest* request = queue_.front();
       queue_.pop_front();
       lock.unlock();
+      sigset_t own;
+      ::pthread_sigmask(SIG_SETMASK, &request->mask, &own);
       errno = 0;
       const pid_t pid = (*request->start)();
       const int error = errno;
+      ::pthread_sigmask(SIG_SETMASK, &own, nullptr);
       lock.lock();
       request->pid = pid;
       request->error = error;
