@@ -262,13 +262,14 @@ class HttpService final : public Service {
   // %2F before routing) is outside Lambda's pattern: its 400, naming the
   // function when it is a construct path `layered list` shows.
   ApiError unroutable(const httplib::Request& req) {
-    constexpr std::string_view prefix = "/2015-03-31/functions/";
+    constexpr std::string_view kPrefix = "/2015-03-31/functions/";
+    constexpr std::string_view kSuffix = "/invocations";
     std::string_view path = req.path;
     if (path.ends_with('/')) path.remove_suffix(1);
-    if (req.method != "POST" || !path.starts_with(prefix) || !path.ends_with("/invocations"))
+    if (req.method != "POST" || !path.starts_with(kPrefix) || !path.ends_with(kSuffix))
       return {404, "UnknownOperationException",
               "no operation of the Lambda API at " + req.method + " " + req.path, ""};
-    const std::string name(path.substr(prefix.size(), path.size() - prefix.size() - 12));
+    const std::string name(path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size()));
     auto refused = parse_function_name(name, "");
     ApiError error = std::holds_alternative<ApiError>(refused) ? std::get<ApiError>(refused)
                                                                : validation_error("invalid FunctionName");
