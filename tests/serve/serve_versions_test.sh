@@ -51,4 +51,26 @@ check "get-alias of an unknown alias: ResourceNotFoundException" contains "$tmp/
 stop_serve
 check "serve exits 0 on SIGTERM" test $? = 0
 check "nothing is left behind" no_leftovers
+
+# A state of an older schema (3: before versions and aliases), served while
+# a deploy migrates it: serve sees the versions and aliases the deploy
+# publishes without a restart.
+rm -rf "$tmp/state"
+cp -r "$root/tests/fixtures/assemblies/hostile-functions" "$tmp/older.out"
+deploy "$tmp/older.out" || exit 1
+/usr/bin/python3 - "$tmp/state/state.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("DROP TABLE function_version_layers; DROP TABLE function_versions;"
+                 " DROP TABLE function_aliases; PRAGMA user_version=3;")
+db.close()
+PY
+start_serve --prepare 0 || exit 1
+deploy "$tmp/cdk.out"
+check "a deploy migrates the older state while serve reads it" test $? = 0
+sleep 1.5
+lambda invoke --function-name "$fn" --qualifier live "$tmp/migrated.json" >"$tmp/migrated.meta" 2>&1
+check "  and serve finds the alias it published" contains "$tmp/migrated.meta" '"ExecutedVersion": "1"'
+stop_serve
+check "serve exits 0 on SIGTERM (migrated)" test $? = 0
 finish
