@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "doctor/inputs.hpp"
+#include "doctor/package_test_util.hpp"
 
 namespace layered::doctor {
 namespace {
@@ -42,27 +43,6 @@ class DoctorTest : public ::testing::Test {
         name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
     cc(out, "int " + name + "_value(void) { return 42; }\n",
        "-shared -fPIC -Wl,-soname," + soname + " " + flags);
-  }
-
-  Report run(model::Function p) {
-    auto r = check(p);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : format_error(r.error()));
-    return r.ok() ? *r : Report{};
-  }
-
-  // The findings with `code`.
-  static std::vector<Finding> with(const Report& r, const std::string& code) {
-    std::vector<Finding> out;
-    for (const auto& f : r.functions.at(0).findings)
-      if (f.code == code) out.push_back(f);
-    return out;
-  }
-
-  static std::string codes(const Report& r) {
-    std::string out;
-    for (const auto& f : r.functions.at(0).findings)
-      if (f.severity != Severity::info) out += f.code + " " + f.file + "\n";
-    return out;
   }
 
   model::Function package(std::vector<std::string> layers, bool function = true) {

@@ -1,5 +1,6 @@
 // A package built in a scratch directory and checked: the fixture of the
-// Python and Node.js tests (function code, layers, runtime, handler).
+// Python and Node.js tests (function code, layers, runtime, handler), and
+// what every doctor test asks of a report.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +14,38 @@
 namespace layered::doctor {
 
 namespace fs = std::filesystem;
+
+// What the doctor tests ask of a report, shared by their fixtures.
+namespace test_util {
+
+// The package's report; a failed check fails the test.
+inline Report run(const model::Function& p) {
+  auto r = check(p);
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : format_error(r.error()));
+  return r.ok() ? *r : Report{};
+}
+
+// The findings with `code`.
+inline std::vector<Finding> with(const Report& r, const std::string& code) {
+  std::vector<Finding> out;
+  for (const auto& f : r.functions.at(0).findings)
+    if (f.code == code) out.push_back(f);
+  return out;
+}
+
+// Every finding above info, a line each: what a failed assertion shows.
+inline std::string codes(const Report& r) {
+  std::string out;
+  for (const auto& f : r.functions.at(0).findings)
+    if (f.severity != Severity::info) out += f.code + " " + f.file + "\n";
+  return out;
+}
+
+}  // namespace test_util
+
+using test_util::codes;
+using test_util::run;
+using test_util::with;
 
 class PackageTest : public ::testing::Test {
  protected:
@@ -43,26 +76,6 @@ class PackageTest : public ::testing::Test {
     fs::create_directories(root() / "function");
     for (const auto& l : layers) p.layers.push_back({"", (root() / l).string(), l});
     return p;
-  }
-
-  Report run(const model::Function& p) {
-    auto r = check(p);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : format_error(r.error()));
-    return r.ok() ? *r : Report{};
-  }
-
-  static std::vector<Finding> with(const Report& r, const std::string& code) {
-    std::vector<Finding> out;
-    for (const auto& f : r.functions.at(0).findings)
-      if (f.code == code) out.push_back(f);
-    return out;
-  }
-
-  static std::string codes(const Report& r) {
-    std::string out;
-    for (const auto& f : r.functions.at(0).findings)
-      if (f.severity != Severity::info) out += f.code + " " + f.file + "\n";
-    return out;
   }
 
   TempDir tmp_;

@@ -1,16 +1,15 @@
-// The HTTP side of `serve`: routes of Lambda's REST API on cpp-httplib, the
-// queue of asynchronous (Event) invocations, and the reaper of idle
-// environments.
+// The HTTP side of `serve`: routes of Lambda's REST API on cpp-httplib, and
+// the reaper of idle environments.
 #include <httplib.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
 #include <iostream>
 #include <thread>
 
+#include "invoke_api/events.hpp"
 #include "invoke_api/http_server.hpp"
 #include "invoke_api/internal.hpp"
 #include "invoke_api/invocation.hpp"
@@ -21,8 +20,6 @@ namespace layered::invoke_api {
 
 namespace {
 
-// Lambda queues events without bound; serve bounds what it holds in memory.
-constexpr std::size_t kMaxQueuedEvents = 1000;
 // Bodies beyond Lambda's limit are still read so the answer is Lambda's 413.
 constexpr std::size_t kMaxBodyRead = 16U << 20U;
 
@@ -78,28 +75,14 @@ bool failed(httplib::Response& res, const Api<T>& answer) {
   return false;
 }
 
-// An Event invocation waiting in serve's queue. A throttled one goes back
-// in with a later attempt time, as Lambda's queue retries it with backoff
-// until its maximum event age, so it never holds a worker others need.
-// It names its function as the caller did and is looked up again when it
-// runs: a redeploy meanwhile runs the new code (the old may be gone).
-struct EventJob {
-  using Clock = std::chrono::steady_clock;
-  std::string function_name;  // as in the request's path, and its ?Qualifier=
-  std::string qualifier;
-  Request request;  // its payload, invoked ARN and request id
-  Clock::time_point queued = Clock::now();
-  Clock::time_point next_try = queued;
-  std::chrono::milliseconds backoff{20};
-};
-
-// Lambda's default maximum event age (docs/lambda-facts.md).
-constexpr auto kMaxEventAge = std::chrono::hours(6);
-constexpr auto kMaxThrottleBackoff = std::chrono::milliseconds(1000);
-
 class HttpService final : public Service {
  public:
-  explicit HttpService(Options options) : options_(std::move(options)) {
+  explicit HttpService(Options options)
+      : options_(std::move(options)),
+        events_(
+            static_cast<std::size_t>(options_.max_environments),
+            [this](const EventJob& job) { return run_event(job); },
+            [this](std::string_view text) { options_.log(text); }) {
     if (!options_.log) {
       options_.log = [this](std::string_view text) {
         std::lock_guard lock(log_mutex_);
@@ -159,14 +142,9 @@ class HttpService final : public Service {
       {
         std::lock_guard lock(mutex_);
         stopping_ = true;
-        if (!events_.empty()) {
-          options_.log("serve: dropped " + std::to_string(events_.size()) + " queued event(s) on shutdown\n");
-        }
-        events_.clear();
       }
       wake_.notify_all();
-      event_queued_.notify_all();
-      for (auto& w : workers_) w.join();
+      events_.stop();
       if (reaper_.joinable()) reaper_.join();
       if (preparer_.joinable()) preparer_.join();
       if (pools_) pools_->clear();
@@ -311,7 +289,7 @@ class HttpService final : public Service {
     }
     if (request.type == InvocationType::event) {
       request.request_id = res.get_header_value("x-amzn-RequestId");  // the 202's, as Lambda's logs show it
-      if (!enqueue({req.matches[1], req.get_param_value("Qualifier"), std::move(request)})) {
+      if (!events_.enqueue({req.matches[1], req.get_param_value("Qualifier"), std::move(request)})) {
         return send_error(res, throttled("ConcurrentInvocationLimitExceeded"));
       }
       res.status = 202;
@@ -392,40 +370,6 @@ class HttpService final : public Service {
     });
   }
 
-  bool enqueue(EventJob job) {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || events_.size() >= kMaxQueuedEvents) return false;
-    events_.push_back(std::move(job));
-    // Events run as concurrently as requests do, up to the machine's cap;
-    // a worker is started when none is free.
-    if (idle_workers_ == 0 && workers_.size() < static_cast<std::size_t>(options_.max_environments))
-      workers_.emplace_back([this] { run_events(); });
-    event_queued_.notify_one();
-    return true;
-  }
-
-  // Runs queued events, each as soon as its next attempt is due.
-  void run_events() {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      const auto now = EventJob::Clock::now();
-      auto due =
-          std::find_if(events_.begin(), events_.end(), [&](const EventJob& j) { return j.next_try <= now; });
-      if (due == events_.end()) {
-        ++idle_workers_;
-        event_queued_.wait_until(lock, earliest_attempt());
-        --idle_workers_;
-        continue;
-      }
-      EventJob job = std::move(*due);
-      events_.erase(due);
-      lock.unlock();
-      auto result = run_event(job);
-      lock.lock();
-      if (const auto* error = std::get_if<ApiError>(&result)) retry_or_drop(std::move(job), *error);
-    }
-  }
-
   Api<invoke::InvokeResult> run_event(const EventJob& job) {
     auto snap = snapshot();
     if (auto* error = std::get_if<ApiError>(&snap)) return *error;
@@ -435,29 +379,6 @@ class HttpService final : public Service {
     Request& request = std::get<Request>(prepared);
     request.request_id = job.request.request_id;
     return run(*pools_, request, options_.log, options_.verbose);
-  }
-
-  // With mutex_ held: when a worker should look at the queue again (an
-  // hour ahead when it is empty; an enqueue wakes it anyway).
-  EventJob::Clock::time_point earliest_attempt() const {
-    auto when = EventJob::Clock::now() + std::chrono::hours(1);
-    for (const auto& job : events_) when = std::min(when, job.next_try);
-    return when;
-  }
-
-  // With mutex_ held. A throttled event waits its turn again; any other
-  // failure, or an event past Lambda's maximum age, is dropped with a line.
-  void retry_or_drop(EventJob job, const ApiError& error) {
-    const std::string what = "serve: event " + job.request.request_id + " for '" + job.function_name + "'";
-    if (error.status != 429) return options_.log(what + " dropped: " + error.message + "\n");
-    const auto now = EventJob::Clock::now();
-    if (stopping_ || now - job.queued >= kMaxEventAge) {
-      return options_.log(what + " dropped: throttled past the maximum event age\n");
-    }
-    job.next_try = now + job.backoff;
-    job.backoff = std::min(job.backoff * 2, kMaxThrottleBackoff);
-    events_.push_back(std::move(job));
-    event_queued_.notify_all();  // sleeping workers recompute their wake-up time
   }
 
   void reap() {
@@ -495,20 +416,17 @@ class HttpService final : public Service {
   }
 
   Options options_;
+  EventQueue events_;  // after options_, which it reads
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Pools> pools_;
   HttpServer http_;
   int port_ = -1;
   int listen_fd_ = -1;
   std::thread listener_;
-  std::vector<std::thread> workers_;
   std::thread reaper_;
   std::thread preparer_;
-  std::mutex mutex_;                      // events_ and stopping_
-  std::condition_variable wake_;          // stopping_ (the reaper, the preparer)
-  std::condition_variable event_queued_;  // stopping_, or events_ changed
-  std::deque<EventJob> events_;
-  std::size_t idle_workers_ = 0;  // workers waiting for an event
+  std::mutex mutex_;              // stopping_
+  std::condition_variable wake_;  // stopping_ (the reaper, the preparer)
   bool stopping_ = false;
   std::once_flag stopped_;
   std::mutex log_mutex_;
