@@ -62,7 +62,15 @@ Result<std::vector<deploy::ProvidedLayer>> provided_layers(const std::vector<std
 Status doctor_check(const state::FunctionRecord& f) {
   auto report = doctor::check(f);
   if (!report.ok()) return report.error();
-  if (!doctor::has_errors(*report)) return Ok{};
+  if (!doctor::has_errors(*report)) {
+    // A warning can still fail an invoke here that works on Lambda (boto3
+    // or the AWS SDK that Lambda's runtime provides): say that there are some.
+    if (auto warnings = doctor::count(*report, doctor::Severity::warning); warnings > 0) {
+      std::cerr << "doctor: " << warnings << " warning" << (warnings == 1 ? "" : "s") << " for function '"
+                << f.display_name() << "': run 'layered doctor " << f.construct_path << "' to see them\n";
+    }
+    return Ok{};
+  }
   std::cerr << doctor::render_text(*report);
   auto errors = doctor::count(*report, doctor::Severity::error);
   return make_error("doctor found " + std::to_string(errors) + " error" + (errors == 1 ? "" : "s") +

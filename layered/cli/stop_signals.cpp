@@ -1,4 +1,4 @@
-// SIGINT, SIGTERM and SIGHUP as a descriptor. The handler only writes a byte; the
+// SIGINT, SIGTERM, SIGQUIT and SIGHUP as a descriptor. The handler only writes a byte; the
 // command waits on the pipe, or hands it to the engine as the abort signal
 // of its waits, and ends outside signal context. Handlers (unlike a blocked
 // signal mask) do not pass to the sandboxes' processes across exec. A second
@@ -40,6 +40,9 @@ Status install_stop_signals() {
   // SIGINT): `kill -INT` is how a script stops what it started.
   ::sigaction(SIGINT, &action, nullptr);
   ::sigaction(SIGTERM, &action, nullptr);
+  // Ctrl-\ too: its default core dump would leave the sandboxes to the next
+  // start's clean-up.
+  ::sigaction(SIGQUIT, &action, nullptr);
   // A closed terminal stops it as cleanly, unless started to outlive one
   // (nohup ignores SIGHUP: that choice is kept).
   struct sigaction hangup {};

@@ -96,6 +96,19 @@ TEST(Image, InterpretersFindTheImagesCaBundle) {
   }
 }
 
+// Names resolve through the outbound network's DNS forwarder (slirp4netns
+// answers on 10.0.2.3), as a function on Lambda resolves names.
+TEST(Image, NamesResolveThroughTheOutboundNetworksForwarder) {
+  for (const char* runtime : {"provided.al2023", "provided.al2", "python3.11", "nodejs20.x"}) {
+    auto image = load(runtime);
+    ASSERT_TRUE(image.ok());
+    auto conf = std::find_if(image->files.begin(), image->files.end(),
+                             [](const File& f) { return f.path == "/etc/resolv.conf"; });
+    ASSERT_NE(conf, image->files.end()) << runtime;
+    EXPECT_EQ(conf->content, "nameserver 10.0.2.3\n") << runtime;
+  }
+}
+
 TEST(Image, EveryImageNamesItsSources) {
   for (const auto& name : runtimes()) {
     auto image = load(name);

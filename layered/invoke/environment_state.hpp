@@ -87,6 +87,10 @@ struct Environment::State {
   sandbox::Launcher* launcher = nullptr;
   std::unique_ptr<runtime_api::Server> server;
   std::unique_ptr<sandbox::Sandbox> box;
+  // /tmp's backing file and the host user owning its files, kept across
+  // the sandboxes of a reset (-1 and 0: none yet).
+  int tmp_backing = -1;
+  uid_t host_uid = 0;
   std::string log_stream;
   LogBuffer logs;
   bool output_open = false;
@@ -96,7 +100,8 @@ struct Environment::State {
   // It answered its last event but has not asked for the next one: until it
   // does, the Invoke phase goes on (post-response work) and no event goes.
   bool awaiting_next = false;
-  bool frozen = false;  // its processes are stopped (freeze)
+  bool frozen = false;          // its processes are stopped (freeze)
+  Clock::time_point frozen_at;  // when freeze last looked for processes to stop
   std::uint64_t peak_bytes = 0;
 
   // Reads what is waiting, but at most kDrainBytes, so that a function
@@ -120,6 +125,13 @@ struct Environment::State {
 
   void log_line(const std::string& line) { logs.line(line); }
 
+  // The next sandbox starts afresh: a new /tmp and host user.
+  void close_tmp() {
+    if (tmp_backing >= 0) ::close(tmp_backing);
+    tmp_backing = -1;
+    host_uid = 0;
+  }
+
   // What the runtime sent since its last invoke is stale, but for its GET
   // /next, which ends that invoke's phase; a runtime that keeps sending
   // cannot hold the engine here.
@@ -139,6 +151,9 @@ struct Environment::State {
     }
     if (box && frozen) box->thaw();  // SIGKILL ends stopped processes too, but thaw for any left
     frozen = false;
+    // The next sandbox mounts the same /tmp only once nothing of this one
+    // can still have it mounted.
+    if (box && !box->shut_down()) close_tmp();
     box.reset();
     server.reset();
     ready = false;
@@ -207,7 +222,16 @@ struct Environment::State {
                       platform_error("Runtime.InvalidEntrypoint", request_id, bootstrap.error().message)}};
     }
     auto started = Clock::now();
-    auto launched = launcher->start(plan(*bootstrap, hold));
+    sandbox::Plan p = plan(*bootstrap, hold);
+    if (tmp_backing < 0) {
+      auto made = sandbox::ephemeral_storage_file(p);
+      if (!made) return made.error();
+      tmp_backing = *made;
+    }
+    if (host_uid == 0) host_uid = sandbox::new_host_uid();
+    p.tmp_backing = tmp_backing;
+    p.host_uid = host_uid;
+    auto launched = launcher->start(p);
     if (!launched) return launched.error();
     box = std::move(*launched);
     if (!loader_refusal().empty()) {  // still held: the bootstrap never ran

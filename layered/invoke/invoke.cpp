@@ -30,10 +30,14 @@ std::string log_stream_name(const std::string& version) {
 
 Environment::Environment(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Environment::~Environment() {
-  if (state_) state_->discard();
+  if (!state_) return;
+  state_->discard();
+  state_->close_tmp();
 }
 
 bool Environment::warm() const { return state_->ready; }
+
+bool Environment::reusable() const { return state_->ready || state_->was_reset; }
 
 bool Environment::prepared() const { return state_->held && state_->box; }
 

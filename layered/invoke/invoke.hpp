@@ -97,6 +97,11 @@ class Environment {
                               const std::string& invoked_arn = {}, const std::string& request_id = {});
   // True while a runtime is initialized and waiting for events.
   bool warm() const;
+  // True when it can take the next invoke: warm, or reset by a crash,
+  // timeout or out-of-memory. A reset environment's next invoke starts a
+  // new runtime in it (Lambda's suppressed init: no Init Duration, the same
+  // log stream and /tmp).
+  bool reusable() const;
   // An idle environment's processes stop until its next invoke, as Lambda
   // freezes one between invocations: what a function left running (a busy
   // loop, a daemon) takes no CPU meanwhile. Not while the runtime still

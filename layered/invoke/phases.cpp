@@ -193,12 +193,20 @@ Result<InvokeResult> Environment::invoke(const std::string& payload, const std::
 
 bool Environment::freeze() {
   State& s = *state_;
+  // A fork chain can outrun one freeze's rounds: what it started since is
+  // stopped at the next look, a few times a second.
+  constexpr auto kLookAgain = std::chrono::milliseconds(250);
+  if (s.frozen && s.box && Clock::now() - s.frozen_at >= kLookAgain) {
+    s.box->freeze();
+    s.frozen_at = Clock::now();
+  }
   if (s.frozen) return true;
   if (!s.ready || !s.box) return false;
   s.drain_stale_messages();
   if (s.awaiting_next) return false;
   s.box->freeze();
   s.frozen = true;
+  s.frozen_at = Clock::now();
   return true;
 }
 

@@ -186,8 +186,7 @@ const Deployed* Snapshot::find(const std::string& name, const std::string& quali
 Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& state_dir) {
   std::error_code ec;
   if (!fs::exists(fs::path(state_dir) / "state.db", ec)) {
-    return make_error("nothing is deployed here: no state in '" + state_dir + "'", state_dir,
-                      "run 'layered deploy --all' first, or pass --state DIR");
+    return std::unique_ptr<Catalog>(new Catalog(state_dir, std::nullopt, -1));
   }
   auto state = state::State::open_read_only(state_dir);  // never waits for a deploy
   if (!state) return state.error();
@@ -200,7 +199,7 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& state_dir) {
     ::close(watch);
     watch = -1;
   }
-  return std::unique_ptr<Catalog>(new Catalog(std::move(*state), watch));
+  return std::unique_ptr<Catalog>(new Catalog(state_dir, std::move(*state), watch));
 }
 
 Catalog::~Catalog() {
@@ -216,8 +215,33 @@ bool Catalog::nothing_written_since_last_look() {
   return quiet;
 }
 
+// With mutex_ held: an empty snapshot until the state exists and a first
+// deploy has finished making it; then the catalog reads it from now on.
+Result<std::shared_ptr<const Snapshot>> Catalog::before_first_deploy() {
+  std::error_code ec;
+  if (fs::exists(fs::path(dir_) / "state.db", ec)) {
+    auto opened = Catalog::open(dir_);
+    if (opened.ok() && (*opened)->state_) {
+      state_ = std::move((*opened)->state_);
+      std::swap(watch_, (*opened)->watch_);
+      return std::shared_ptr<const Snapshot>();
+    }
+  }
+  if (!snapshot_) {
+    auto empty = std::make_shared<Snapshot>();
+    empty->settings = state::State::settings_from_environment();
+    snapshot_ = std::move(empty);
+  }
+  return snapshot_;
+}
+
 Result<std::shared_ptr<const Snapshot>> Catalog::current() {
   std::lock_guard lock(mutex_);
+  if (!state_) {
+    auto waiting = before_first_deploy();
+    if (!waiting || *waiting) return waiting;
+    snapshot_.reset();
+  }
   // inotify reports the write of a commit's last frame, and SQLite makes the
   // commit visible just after, through the mapped -shm that inotify never
   // reports: a look in between sees nothing new. So SQLite is asked on every
@@ -225,17 +249,17 @@ Result<std::shared_ptr<const Snapshot>> Catalog::current() {
   const auto now = std::chrono::steady_clock::now();
   if (!nothing_written_since_last_look()) unsettled_until_ = now + kSettle;
   if (snapshot_ && now >= unsettled_until_) return snapshot_;
-  auto counter = state_.change_counter();
+  auto counter = state_->change_counter();
   if (!counter) return counter.error();
   if (!snapshot_ || *counter != seen_) {
-    if (state_.schema_migrated_since_open()) {  // a deploy migrated it: see its new tables
-      auto reopened = state::State::open_read_only(state_.dir());
+    if (state_->schema_migrated_since_open()) {  // a deploy migrated it: see its new tables
+      auto reopened = state::State::open_read_only(dir_);
       if (!reopened) return reopened.error();
       state_ = std::move(*reopened);
-      counter = state_.change_counter();
+      counter = state_->change_counter();
       if (!counter) return counter.error();
     }
-    auto fresh = read_snapshot(state_);
+    auto fresh = read_snapshot(*state_);
     if (!fresh) return fresh.error();
     snapshot_ = std::move(*fresh);
     seen_ = *counter;
@@ -243,6 +267,6 @@ Result<std::shared_ptr<const Snapshot>> Catalog::current() {
   return snapshot_;
 }
 
-std::string Catalog::cache_dir() const { return state_.dir() + "/cache"; }
+std::string Catalog::cache_dir() const { return dir_ + "/cache"; }
 
 }  // namespace layered::invoke_api

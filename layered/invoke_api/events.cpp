@@ -8,9 +8,10 @@ namespace {
 
 // Lambda queues events without bound; serve bounds what it holds in memory.
 constexpr std::size_t kMaxQueuedEvents = 1000;
-// Lambda's default maximum event age (docs/lambda-facts.md).
+// Lambda's default maximum event age, and its retry interval for a
+// throttled event: from 1 second, doubling, to 5 minutes (docs/lambda-facts.md).
 constexpr auto kMaxEventAge = std::chrono::hours(6);
-constexpr auto kMaxThrottleBackoff = std::chrono::milliseconds(1000);
+constexpr std::chrono::milliseconds kMaxThrottleBackoff = std::chrono::minutes(5);
 
 }  // namespace
 
@@ -73,10 +74,10 @@ EventJob::Clock::time_point EventQueue::earliest_attempt() const {
 void EventQueue::retry_or_drop(EventJob job, const ApiError& error) {
   const std::string what = "serve: event " + job.request.request_id + " for '" + job.function_name + "'";
   if (error.status != 429) return log_(what + " dropped: " + error.message + "\n");
+  if (stopping_) return log_(what + " dropped: serve is stopping\n");
   const auto now = EventJob::Clock::now();
-  if (stopping_ || now - job.queued >= kMaxEventAge) {
+  if (now - job.queued >= kMaxEventAge)
     return log_(what + " dropped: throttled past the maximum event age\n");
-  }
   job.next_try = now + job.backoff;
   job.backoff = std::min(job.backoff * 2, kMaxThrottleBackoff);
   jobs_.push_back(std::move(job));

@@ -27,7 +27,7 @@ struct EventJob {
   Request request;  // its payload, invoked ARN and request id
   Clock::time_point queued = Clock::now();
   Clock::time_point next_try = queued;
-  std::chrono::milliseconds backoff{20};
+  std::chrono::milliseconds backoff{1000};
 };
 
 // Runs queued events on workers started as needed, up to `max_workers`

@@ -53,15 +53,18 @@ int milliseconds(time_t sec, time_t usec) { return static_cast<int>(sec * 1000 +
 
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(int fd, int read_timeout_ms, time_t write_timeout_sec)
-      : fd_(fd), read_timeout_ms_(read_timeout_ms), in_(64U << 10U) {
+  // Reads and writes give up when `stop_fd` turns readable: a client that
+  // sends or reads slowly cannot hold serve's stop.
+  ConnectionStream(int fd, int read_timeout_ms, time_t write_timeout_sec, int stop_fd)
+      : fd_(fd),
+        stop_fd_(stop_fd),
+        read_timeout_ms_(read_timeout_ms),
+        write_timeout_ms_(static_cast<int>(write_timeout_sec * 1000)),
+        in_(64U << 10U) {
     const int flags = ::fcntl(fd_, F_GETFL);
     if (flags >= 0 && (flags & O_NONBLOCK) != 0) ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
     int yes = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    // A client that stops reading cannot hold a thread past the write timeout.
-    timeval send_timeout{write_timeout_sec, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   }
 
   bool is_readable() const override { return start_ < end_ || poll_in(wait_ms()) > 0; }
@@ -100,12 +103,15 @@ class ConnectionStream final : public httplib::Stream {
   }
   socket_t socket() const override { return fd_; }
 
-  // Sends what the answer wrote; false when the client is gone.
+  // Sends what the answer wrote; false when the client is gone, stopped
+  // reading for the write timeout, or serve stops.
   bool flush() {
     std::size_t sent = 0;
     while (sent < out_.size()) {
-      auto n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+      auto n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && await(POLLOUT, write_timeout_ms_) > 0)
+        continue;
       if (n <= 0) {
         out_.clear();
         return false;
@@ -155,10 +161,14 @@ class ConnectionStream final : public httplib::Stream {
   }
 
   // poll(2) for input (or the close) within `timeout_ms`: 1, 0 on a
-  // timeout, -1 with errno.
-  int poll_in(int timeout_ms) const {
-    pollfd p{fd_, POLLIN, 0};
-    return ::poll(&p, 1, timeout_ms);
+  // timeout, -1 with errno or when serve stops.
+  int poll_in(int timeout_ms) const { return await(POLLIN, timeout_ms); }
+
+  int await(short events, int timeout_ms) const {
+    pollfd p[2] = {{fd_, events, 0}, {stop_fd_, POLLIN, 0}};
+    const int ready = ::poll(p, 2, timeout_ms);
+    if (ready > 0 && p[0].revents == 0) return -1;  // only the stop: what is under way ends
+    return ready;
   }
 
   template <class Lookup>
@@ -181,7 +191,9 @@ class ConnectionStream final : public httplib::Stream {
   }
 
   int fd_;
+  int stop_fd_;
   int read_timeout_ms_;
+  int write_timeout_ms_;
   Clock::time_point request_deadline_ = Clock::now() + kRequestTime;
   std::vector<char> in_;
   std::size_t start_ = 0, end_ = 0;
@@ -232,7 +244,8 @@ void HttpServer::after_answer(std::function<void()> work) {
 bool HttpServer::process_and_close_socket(socket_t sock) {
   std::vector<std::function<void()>> work;
   deferred = &work;
-  ConnectionStream stream(sock, milliseconds(read_timeout_sec_, read_timeout_usec_), write_timeout_sec_);
+  ConnectionStream stream(sock, milliseconds(read_timeout_sec_, read_timeout_usec_), write_timeout_sec_,
+                          stop_fd_);
   bool ok = false;
   for (std::size_t left = keep_alive_max_count_; left > 0 && svr_sock_ != INVALID_SOCKET; --left) {
     if (!stream.await_request(std::chrono::seconds(keep_alive_timeout_sec_), stop_fd_)) break;

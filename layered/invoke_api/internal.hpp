@@ -101,6 +101,8 @@ struct Snapshot {
 };
 
 // What is deployed, re-read only when the state changed since the last look.
+// Before a first deploy has made the state, nothing is: the state is
+// looked for again at each look.
 class Catalog {
  public:
   static Result<std::unique_ptr<Catalog>> open(const std::string& state_dir);
@@ -111,13 +113,16 @@ class Catalog {
   std::string cache_dir() const;
 
  private:
-  Catalog(state::State state, int watch) : state_(std::move(state)), watch_(watch) {}
+  Catalog(std::string dir, std::optional<state::State> state, int watch)
+      : dir_(std::move(dir)), state_(std::move(state)), watch_(watch) {}
   bool nothing_written_since_last_look();
+  Result<std::shared_ptr<const Snapshot>> before_first_deploy();
   // How long after a write SQLite is still asked (Catalog::current).
   static constexpr auto kSettle = std::chrono::seconds(1);
   std::mutex mutex_;
-  state::State state_;
-  int watch_ = -1;  // inotify on the state directory; -1: ask SQLite every time
+  std::string dir_;
+  std::optional<state::State> state_;  // none until a first deploy has made it
+  int watch_ = -1;                     // inotify on the state directory; -1: ask SQLite every time
   // Until then every look asks SQLite (always, without a watch).
   std::chrono::steady_clock::time_point unsettled_until_{};
   std::int64_t seen_ = -1;

@@ -132,7 +132,9 @@ Api<invoke::InvokeResult> run(Pools& pools, const Request& request,
   }
   auto result =
       lease.env->invoke(request.payload, request.client_context, request.invoked_arn, request.request_id);
-  const bool reusable = result.ok() && result->report.status.empty() && lease.env->warm();
+  // After a crash, timeout or out-of-memory the environment stays, as on
+  // Lambda: its next invoke re-initializes the runtime in it.
+  const bool reusable = result.ok() && lease.env->reusable();
   pools.release(std::move(lease), reusable);
   if (!result) {
     // The engine could not run it (a function's own failures are in the

@@ -50,8 +50,16 @@ std::unique_ptr<invoke::Environment> Pools::evict_locked(Function& from) {
 
 std::optional<Lease> Pools::take_idle_locked(Function& f, const Deployed& function) {
   if (f.idle.empty()) return std::nullopt;
-  auto warm = std::find_if(f.idle.rbegin(), f.idle.rend(), [](const Idle& i) { return i.env->warm(); });
-  auto chosen = warm != f.idle.rend() ? std::prev(warm.base()) : f.idle.begin();
+  auto last = [&f](auto wanted) {
+    auto found = std::find_if(f.idle.rbegin(), f.idle.rend(), wanted);
+    return found == f.idle.rend() ? f.idle.end() : std::prev(found.base());
+  };
+  // A warm runtime first; then one reset by a crash or timeout, whose /tmp
+  // and log stream the next invoke carries on, as Lambda's reset keeps its
+  // execution environment; then the oldest prepared.
+  auto chosen = last([](const Idle& i) { return i.env->warm(); });
+  if (chosen == f.idle.end()) chosen = last([](const Idle& i) { return i.env->reusable(); });
+  if (chosen == f.idle.end()) chosen = f.idle.begin();
   Lease lease{std::move(chosen->env), pool_key(function), function.identity, chosen->prepared_ms,
               chosen->prepared_ms.has_value()};
   f.idle.erase(chosen);

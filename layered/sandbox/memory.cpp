@@ -129,6 +129,14 @@ class CgroupMonitor : public MemoryMonitor {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
+  bool await_empty(std::chrono::steady_clock::time_point deadline) override {
+    for (;;) {
+      auto pids = read_pids(dir_ + "/cgroup.procs");
+      if (pids.empty()) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      if (!await_exit(pids, deadline)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
   // v1: the thread's own "tasks" file. Moving a whole process (cgroup.procs)
   // takes the kernel's cgroup_threadgroup_rwsem for writing, which waits out
   // an RCU grace period: 5-15 ms of every cold start. A thread moving only
@@ -287,6 +295,9 @@ class ResidentSetMonitor : public MemoryMonitor {
     if (root_ > 0) ::kill(root_, SIGKILL);
   }
   std::vector<pid_t> members() override { return root_ > 0 ? process_tree(root_) : std::vector<pid_t>{}; }
+  bool await_empty(std::chrono::steady_clock::time_point deadline) override {
+    return root_ <= 0 || !await_exit(process_tree(root_), deadline) || process_tree(root_).empty();
+  }
   std::string method() const override { return "resident set"; }
 
  private:

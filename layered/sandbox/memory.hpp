@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,6 +28,9 @@ class MemoryMonitor {
   virtual void kill_all() {}
   // The processes it accounts for, now.
   virtual std::vector<pid_t> members() = 0;
+  // Waits, until `deadline`, for every process it accounts for to have
+  // ended (after kill_all); true when none is left.
+  virtual bool await_empty(std::chrono::steady_clock::time_point deadline) = 0;
   virtual std::string method() const = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -300,6 +301,15 @@ class ProcessSandbox : public Sandbox {
     if (status_) return;
     ::kill(through_bwrap_ ? child_.pid : -child_.pid, SIGKILL);
   }
+  bool shut_down() override {
+    kill();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    if (!status_) {
+      int raw = 0;
+      if (::waitpid(child_.pid, &raw, 0) == child_.pid) status_ = ExitStatus{0, SIGKILL};
+    }
+    return memory_->await_empty(deadline);
+  }
   int sample_interval_ms() const override { return memory_->sample_interval_ms(); }
   void sample_memory() override { memory_->sample(); }
   std::uint64_t peak_memory_bytes() override { return memory_->peak_bytes(); }
@@ -341,9 +351,16 @@ struct DiskTmp {
 
 // Root only (loop devices): mounted by the child on its staging tmpfs.
 Status prepare_disk_tmp(const Plan& plan, DiskTmp& tmp) {
-  if (plan.scratch_dir.empty() || !disk_tmp_supported()) return Ok{};
-  auto backing = tmp_backing_file(plan.scratch_dir, plan.ephemeral_mb);
+  if (plan.tmp_backing >= 0) {
+    tmp.backing = ::fcntl(plan.tmp_backing, F_DUPFD_CLOEXEC, 0);
+    if (tmp.backing < 0)
+      return make_error("cannot reuse the /tmp image: " + std::string(std::strerror(errno)));
+    tmp.mount_dir = kStagedTmp;
+    return Ok{};
+  }
+  auto backing = ephemeral_storage_file(plan);
   if (!backing) return backing.error();
+  if (*backing < 0) return Ok{};
   tmp.backing = *backing;
   tmp.mount_dir = kStagedTmp;
   return Ok{};
@@ -379,7 +396,7 @@ class BwrapLauncher : public Launcher {
     spec.argv.insert(spec.argv.end(), command->args.begin(), command->args.end());
     spec.keep_fds = command->data_fds;
     spec.join_file = memory->join_file();
-    const uid_t host_id = environment_host_uid();
+    const uid_t host_id = plan.host_uid != 0 ? plan.host_uid : new_host_uid();
     spec.outbound_network = plan.outbound_network;
     std::vector<StagedBind> staged;
     for (const auto& [source, slot] : command->staged) staged.push_back({source.c_str(), slot});

@@ -6,6 +6,8 @@
 // enforces and measures the memory size.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -142,6 +144,13 @@ struct Plan {
   MemoryWatch memory_watch = MemoryWatch::automatic;
   // A directory on disk for /tmp's backing file; "" keeps /tmp in memory.
   std::string scratch_dir;
+  // What an environment keeps across the sandboxes of its runtime resets
+  // (a crash, timeout or out-of-memory), as Lambda keeps the execution
+  // environment: /tmp's backing file (ephemeral_storage_file; -1: a new
+  // one; the caller keeps its descriptor), and the host user its files
+  // belong to (new_host_uid; 0: a new one).
+  int tmp_backing = -1;
+  uid_t host_uid = 0;
   // Outbound network through a user-mode network stack (slirp4netns), when
   // installed; the host's loopback is unreachable either way.
   bool outbound_network = false;
@@ -163,6 +172,16 @@ struct Plan {
 Pairs managed_runtime_binds(const Plan& plan);
 std::vector<std::string> managed_runtime_hidden(const Plan& plan);
 std::vector<std::string> bootstrap_command(const Plan& plan);
+
+// A new backing file for /tmp as `plan` asks (its ephemeral storage, in
+// its scratch directory): an unnamed file the caller owns, or -1 when /tmp
+// stays in memory (no scratch directory, or loop devices are not ours).
+Result<int> ephemeral_storage_file(const Plan& plan);
+
+// An unprivileged host user id for one environment: a fresh one each time
+// (from a range no distribution allocates), so that the process limit
+// counts one environment's processes only.
+uid_t new_host_uid();
 
 // How the environment's process ended.
 struct ExitStatus {
@@ -191,6 +210,9 @@ class Sandbox {
   // Reaps the process if it has exited.
   virtual std::optional<ExitStatus> poll_exit() = 0;
   virtual void kill() = 0;
+  // Kills it and waits (a second at most) until every process of it has
+  // ended, and with them its mounts; false when some did not.
+  virtual bool shut_down() = 0;
   // Stops every process of the environment (SIGSTOP), as Lambda freezes an
   // environment between invocations, and lets them go on (SIGCONT).
   virtual void freeze() {}

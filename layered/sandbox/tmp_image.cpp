@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/sandbox.hpp"
 #include "sandbox/vfork_child.hpp"
 #include "sandbox/walls.hpp"
 
@@ -50,9 +52,13 @@ Status format_image(const std::string& image, int size_mb) {
     return make_error("mke2fs or debugfs is not installed", "",
                       "install the 'e2fsprogs' package (scripts/setup.sh)");
   // No journal and lazy tables: the image is a few hundred kilobytes of
-  // metadata however large the filesystem, so copying it is cheap.
-  if (!run_quietly(mke2fs, {"mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal,^resize_inode", "-E",
-                            "lazy_itable_init=1,nodiscard", "-m", "0", image, std::to_string(size_mb) + "M"}))
+  // metadata however large the filesystem, so copying it is cheap. 4 KiB
+  // blocks and an inode per 16 KiB whatever the size (mke2fs would make a
+  // small one of 1 KiB blocks and four times the inodes), so that image_mb
+  // knows the overhead.
+  if (!run_quietly(mke2fs, {"mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-i", "16384", "-O",
+                            "^has_journal,^resize_inode", "-E", "lazy_itable_init=1,nodiscard", "-m", "0",
+                            image, std::to_string(size_mb) + "M"}))
     return make_error("cannot format the /tmp image", image, "check that mke2fs works on this machine");
   // Lambda's /tmp as it is mounted: empty and open to everyone. Done here
   // once, not in each environment, where every metadata change is a round
@@ -79,8 +85,9 @@ void remove_dead_partials(const std::string& dir) {
 
 // The pristine image for `size_mb`, made once (atomically) and reused.
 Result<std::string> pristine_image(const std::string& dir, int size_mb) {
-  // "-empty": no lost+found, mode 1777 (images of earlier versions had both).
-  std::string path = dir + "/ext4-" + std::to_string(size_mb) + "m-empty.img";
+  // "-empty-4k": no lost+found, mode 1777, 4 KiB blocks (images of earlier
+  // versions had lost+found, or blocks of 1 KiB).
+  std::string path = dir + "/ext4-" + std::to_string(size_mb) + "m-empty-4k.img";
   if (::access(path.c_str(), R_OK) == 0) return path;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -96,6 +103,16 @@ Result<std::string> pristine_image(const std::string& dir, int size_mb) {
     return make_error("cannot store the /tmp image: " + std::string(std::strerror(errno)), path);
   }
   return path;
+}
+
+// The filesystem's size for `ephemeral_mb` writable: ext4 takes its inode
+// tables (1.6% at its default ratio) and a reserve for delayed allocation
+// (2%, at most 16 MiB) from the size, and a function must be able to fill
+// its EphemeralStorage, as on Lambda.
+int image_mb(int ephemeral_mb) {
+  const int inodes = (ephemeral_mb * 16 + 999) / 1000;
+  const int reserve = std::min((ephemeral_mb * 2 + 99) / 100, 16);
+  return ephemeral_mb + inodes + reserve + 2;
 }
 
 // Copies only the data of `from` into `to`: the holes stay holes.
@@ -123,7 +140,13 @@ bool disk_tmp_supported() {
          !find_e2fs_tool("debugfs").empty();
 }
 
-Result<int> tmp_backing_file(const std::string& dir, int size_mb) {
+Result<int> ephemeral_storage_file(const Plan& plan) {
+  if (plan.scratch_dir.empty() || !disk_tmp_supported()) return -1;
+  return tmp_backing_file(plan.scratch_dir, plan.ephemeral_mb);
+}
+
+Result<int> tmp_backing_file(const std::string& dir, int ephemeral_mb) {
+  const int size_mb = image_mb(ephemeral_mb);
   auto pristine = pristine_image(dir, size_mb);
   if (!pristine) return pristine.error();
   int from = ::open(pristine->c_str(), O_RDONLY | O_CLOEXEC);

@@ -301,7 +301,7 @@ Result<NetworkSockets> receive_network_sockets(int control_fd, int timeout_ms) {
 
 void walls_child_gone(pid_t child) { release_ids_change(child); }
 
-uid_t environment_host_uid() {
+uid_t new_host_uid() {
   // 100,000,000 and up: above the subordinate-id ranges distributions hand
   // out (100,000 + 65,536 per user) and below the overflow ids.
   thread_local std::mt19937 rng{std::random_device{}()};

@@ -91,15 +91,10 @@ struct NetworkSockets {
 // at most `timeout_ms`), or an error when the child failed first.
 Result<NetworkSockets> receive_network_sockets(int control_fd, int timeout_ms);
 
-// An unprivileged host user id for one environment: a fresh one each time
-// (from a range no distribution allocates), so that the process limit
-// counts one environment's processes only.
-uid_t environment_host_uid();
-
-// A new, unnamed file in `dir` holding an empty filesystem of `size_mb`,
-// copied from a pristine image kept in `dir` (made once per size with
-// mke2fs). -1 and an error when the machine cannot provide one.
-Result<int> tmp_backing_file(const std::string& dir, int size_mb);
+// A new, unnamed file in `dir` holding an empty filesystem with
+// `ephemeral_mb` free, copied from a pristine image kept in `dir` (made once
+// per size with mke2fs). -1 and an error when the machine cannot provide one.
+Result<int> tmp_backing_file(const std::string& dir, int ephemeral_mb);
 
 // The user-mode network stack (slirp4netns) that connects an environment
 // to the outside: its own host loopback disabled, nothing forwarded in.

@@ -19,6 +19,25 @@ deploy "$tmp/cdk.out" || exit 1
 start_serve || exit 1
 field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))' "$1" "$2" 2>/dev/null; }
 
+# A crash resets the runtime, not the execution environment, as on Lambda:
+# the next invoke re-initializes in the same one (no Init Duration), with
+# the same log stream and what the function left in /tmp.
+after_a_crash() {
+  local fn=$1 what=$2
+  lambda invoke --function-name "$fn" --cli-binary-format raw-in-base64-out \
+    --payload '{"name":"Ada","keep":"before the crash"}' "$tmp/keep.json" >/dev/null 2>&1
+  lambda invoke --function-name "$fn" --cli-binary-format raw-in-base64-out \
+    --payload '{"name":"Ada","crash":true}' "$tmp/crash.json" >"$tmp/crash.meta" 2>&1
+  check "$what: a crash is Runtime.ExitError" test "$(field "$tmp/crash.json" errorType)" = Runtime.ExitError
+  lambda invoke --function-name "$fn" --log-type Tail --cli-binary-format raw-in-base64-out \
+    --payload '{"name":"Ada"}' "$tmp/after.json" >"$tmp/after.meta" 2>&1
+  log_of "$tmp/after.meta" >"$tmp/after.log" 2>/dev/null
+  check "$what: after a crash, /tmp is kept" test "$(field "$tmp/after.json" kept)" = "before the crash"
+  check "$what: after a crash, the log stream is the same" \
+    test "$(field "$tmp/after.json" stream)" = "$(field "$tmp/keep.json" stream)"
+  check "$what: after a crash, the re-init has no Init Duration" lacks "$tmp/after.log" "Init Duration:"
+}
+
 for construct in PythonFunction NodeFunction; do
   fn=$(function_name "$construct")
   key=$([ "$construct" = PythonFunction ] && echo python || echo node)
@@ -32,6 +51,7 @@ for construct in PythonFunction NodeFunction; do
   done
   check "$what #1 is a cold start" contains "$tmp/${key}1.log" "Init Duration:"
   check "$what #2 is warm" lacks "$tmp/${key}2.log" "Init Duration:"
+  [ "$key" = python ] && after_a_crash "$fn" "$what"
   # ClientContext: base64 JSON in, the function's context holds it decoded.
   context=$(printf '{"custom":{"caller":"%s"},"env":{"locale":"fr"}}' "$key" | base64 -w0)
   lambda invoke --function-name "$fn" --client-context "$context" --cli-binary-format raw-in-base64-out \

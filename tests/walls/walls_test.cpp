@@ -351,7 +351,7 @@ TEST_F(Walls, TmpIsOnDiskNotChargedToMemoryAndLimitedToEphemeralStorage) {
   auto fn =
       function("tmp",
                "echo \"tmp=[$($BB ls -A /tmp)] mode=$($BB stat -c %a /tmp)\"\n"
-               "$BB dd if=/dev/zero of=/tmp/big bs=1048576 count=96 2>/dev/null && echo wrote-96mb\n"
+               "$BB dd if=/dev/zero of=/tmp/big bs=1048576 count=160 2>/dev/null && echo wrote-160mb\n"
                "$BB dd if=/dev/zero of=/tmp/more bs=1048576 count=600 2>/tmp/err; tail -c 200 /tmp/err\n"
                "df -k /tmp | tail -1\n"
                "$BB grep ' /tmp ' /proc/self/mounts");
@@ -360,7 +360,8 @@ TEST_F(Walls, TmpIsOnDiskNotChargedToMemoryAndLimitedToEphemeralStorage) {
   auto r = run(fn);
   // Lambda's /tmp: empty (no lost+found) and open to everyone.
   EXPECT_NE(r.logs.find("tmp=[] mode=1777"), std::string::npos) << r.logs;
-  EXPECT_NE(r.logs.find("wrote-96mb"), std::string::npos) << r.logs;
+  // All of EphemeralStorage, more than the memory size.
+  EXPECT_NE(r.logs.find("wrote-160mb"), std::string::npos) << r.logs;
   EXPECT_NE(r.logs.find("No space left on device"), std::string::npos) << r.logs;
   EXPECT_EQ(r.error_type, "Runtime.ExitError") << r.logs;  // not Runtime.OutOfMemory
   // Without cache flushes: it dies with the environment (walls.cpp).
@@ -374,10 +375,16 @@ TEST_F(Walls, ATmpFilesystemThatCannotBeMountedIsReportedAndLeavesNoLoopDevice) 
   if (::geteuid() != 0) GTEST_SKIP() << "disk-backed /tmp needs root (loop devices)";
   auto fn = function("corrupt", "echo never");
   fn.ephemeral_mb = 200;
-  fs::create_directories(root_ / "cache/ephemeral");
-  // A damaged pristine image (no ext4 superblock) in the state's cache.
-  std::ofstream(root_ / "cache/ephemeral/ext4-200m-empty.img") << std::string(1 << 20, 'x');
-  fs::resize_file(root_ / "cache/ephemeral/ext4-200m-empty.img", 200ULL << 20);
+  ASSERT_TRUE(invoke::invoke_once(fn, "{}", options()).ok());
+  // The pristine image in the state's cache, damaged (no ext4 superblock).
+  int damaged = 0;
+  for (const auto& image : fs::directory_iterator(root_ / "cache/ephemeral")) {
+    const auto size = fs::file_size(image.path());
+    std::ofstream(image.path(), std::ios::binary | std::ios::trunc) << std::string(1 << 20, 'x');
+    fs::resize_file(image.path(), size);
+    ++damaged;
+  }
+  ASSERT_EQ(damaged, 1);
   auto r = invoke::invoke_once(fn, "{}", options());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("(mount /tmp)"), std::string::npos) << format_error(r.error());
