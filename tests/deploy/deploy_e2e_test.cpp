@@ -230,6 +230,22 @@ TEST_F(DeployE2E, DoctorErrorsStopTheDeployUnlessNoDoctor) {
   EXPECT_EQ(list()["functions"].size(), 1u);
 }
 
+// A warning does not stop a deploy, but may fail an invoke here that works
+// on Lambda (boto3, which Lambda's Python runtime provides): it is mentioned.
+TEST_F(DeployE2E, DoctorWarningsAreMentionedWithTheCommandThatShowsThem) {
+  use("managed-runtimes");
+  for (const auto& entry : fs::directory_iterator(dir_ / "cdk.out")) {
+    if (fs::exists(entry.path() / "app.py"))
+      std::ofstream(entry.path() / "app.py", std::ios::app) << "import boto3\n";
+  }
+  Invocation r = layered("deploy --all");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err,
+                       "doctor: 1 warning for function 'Managed-runtimes/PythonFunction': run 'layered "
+                       "doctor Managed-runtimes/PythonFunction' to see them\n"))
+      << r.err;
+}
+
 TEST_F(DeployE2E, MissingAssemblySaysToSynth) {
   Invocation r = layered("deploy --all");
   EXPECT_EQ(r.exit_code, 1);
