@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -299,4 +302,23 @@ TEST(TmpImage, WhatAKilledEngineWasFormattingIsRemoved) {
 }
 
 }  // namespace
+// The /tmp image is sparse: on a disk without room for the function's
+// EphemeralStorage, the environment does not start (its writes would be
+// lost in the loop device, not refused).
+TEST(TmpImage, ADiskWithoutRoomForEphemeralStorageIsRefused) {
+  if (!disk_tmp_supported()) GTEST_SKIP() << "disk-backed /tmp needs root, loop devices and e2fsprogs";
+  const auto dir = std::filesystem::temp_directory_path() / ("tmp-image-small-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(::mount("small", dir.c_str(), "tmpfs", 0, "size=48m"), 0) << std::strerror(errno);
+  auto refused = tmp_backing_file(dir.string(), 64);
+  auto fits = tmp_backing_file(dir.string(), 16);
+  ::umount2(dir.c_str(), MNT_DETACH);
+  std::filesystem::remove_all(dir);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("not enough free disk for the function's /tmp"), std::string::npos)
+      << refused.error().message;
+  ASSERT_TRUE(fits.ok()) << format_error(fits.error());
+  ::close(*fits);
+}
+
 }  // namespace layered::sandbox

@@ -1,6 +1,7 @@
 // The disk-backed /tmp's filesystem image: formatted once per size, copied
 // for each environment (see walls.hpp; the child mounts it).
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,6 +134,20 @@ bool copy_sparse(int from, int to, off_t size) {
   return ::ftruncate(to, size) == 0;
 }
 
+// The image is sparse: its blocks are taken as the function writes. A disk
+// that fills meanwhile fails those writes in the loop device, where the
+// function sees data lost, not ENOSPC; an environment starts only when its
+// EphemeralStorage fits on the disk now.
+Status room_for(const std::string& dir, int ephemeral_mb) {
+  struct statvfs disk {};
+  if (::statvfs(dir.c_str(), &disk) != 0) return Ok{};
+  const unsigned long long free_mb = static_cast<unsigned long long>(disk.f_bavail) * disk.f_frsize >> 20U;
+  if (free_mb >= static_cast<unsigned long long>(ephemeral_mb)) return Ok{};
+  return make_error("not enough free disk for the function's /tmp: " + std::to_string(free_mb) +
+                        " MB free, its EphemeralStorage is " + std::to_string(ephemeral_mb) + " MB",
+                    dir, "free space on that disk, or lower the function's EphemeralStorage");
+}
+
 }  // namespace
 
 bool disk_tmp_supported() {
@@ -149,6 +164,7 @@ Result<int> tmp_backing_file(const std::string& dir, int ephemeral_mb) {
   const int size_mb = image_mb(ephemeral_mb);
   auto pristine = pristine_image(dir, size_mb);
   if (!pristine) return pristine.error();
+  LAYERED_TRY(room_for(dir, ephemeral_mb));
   int from = ::open(pristine->c_str(), O_RDONLY | O_CLOEXEC);
   if (from < 0)
     return make_error("cannot read the /tmp image: " + std::string(std::strerror(errno)), *pristine);
