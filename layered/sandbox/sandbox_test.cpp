@@ -99,7 +99,9 @@ TEST(LambdaEnvironment, LambdaVariablesThenTheFunctionsOwn) {
   id.function_name = "greet";
   id.memory_mb = 256;
   id.runtime_api = "127.0.0.1:4000";
-  auto env = sandbox::lambda_environment(*image, id, {{"LANG", "C"}, {"AWS_REGION", "xx"}, {"MINE", "1"}});
+  auto env = sandbox::lambda_environment(
+      *image, id,
+      {{"LANG", "C"}, {"AWS_REGION", "xx"}, {"AWS_XRAY_CONTEXT_MISSING", "IGNORE_ERROR"}, {"MINE", "1"}});
   std::map<std::string, std::string> m(env.begin(), env.end());
   EXPECT_EQ(m["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:4000");
   EXPECT_EQ(m["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
@@ -107,8 +109,12 @@ TEST(LambdaEnvironment, LambdaVariablesThenTheFunctionsOwn) {
   EXPECT_EQ(m["LD_LIBRARY_PATH"],
             "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib");
   EXPECT_EQ(m["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin");
-  EXPECT_EQ(m["LANG"], "C");                // unreserved: the function may set it
-  EXPECT_EQ(m["AWS_REGION"], "us-east-1");  // reserved: ignored
+  EXPECT_EQ(m["LANG"], "C");                                 // unreserved: the function may set it
+  EXPECT_EQ(m["AWS_REGION"], "us-east-1");                   // reserved: ignored
+  EXPECT_EQ(m["AWS_XRAY_CONTEXT_MISSING"], "IGNORE_ERROR");  // unreserved, LOG_ERROR unless set
+  EXPECT_EQ(m["AWS_XRAY_DAEMON_ADDRESS"], "169.254.79.129:2000");
+  EXPECT_EQ(m["_AWS_XRAY_DAEMON_ADDRESS"], "169.254.79.129");
+  EXPECT_EQ(m["_AWS_XRAY_DAEMON_PORT"], "2000");
   EXPECT_EQ(env.back(), (std::pair<std::string, std::string>{"MINE", "1"}));
   EXPECT_EQ(env.front().first, "_HANDLER");
 }
@@ -146,6 +152,8 @@ TEST_F(SandboxTest, OnlyLambdasEnvironmentIsVisible) {
   EXPECT_NE(r.output.find("AWS_LAMBDA_FUNCTION_NAME=fn\n"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("GREETING=hi\n"), std::string::npos);
   EXPECT_NE(r.output.find("AWS_ACCESS_KEY_ID=LAYEREDLOCALFAKEKEY\n"), std::string::npos);
+  EXPECT_NE(r.output.find("AWS_XRAY_CONTEXT_MISSING=LOG_ERROR\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("AWS_XRAY_DAEMON_ADDRESS=169.254.79.129:2000\n"), std::string::npos);
   EXPECT_EQ(r.output.find("AKIAHOSTCREDENTIAL"), std::string::npos);
   EXPECT_EQ(r.output.find("host-secret"), std::string::npos);
   EXPECT_EQ(r.output.find("HOME="), std::string::npos);
