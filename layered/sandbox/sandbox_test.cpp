@@ -119,6 +119,33 @@ TEST(LambdaEnvironment, LambdaVariablesThenTheFunctionsOwn) {
   EXPECT_EQ(env.front().first, "_HANDLER");
 }
 
+TEST(BootstrapCommand, NodesHeapIsSizedByTheFunctionsMemory) {
+  sandbox::Plan p;
+  p.managed = sandbox::ManagedRuntime{};
+  const std::vector<std::string> node = {"/var/lang/bin/node", "--expose-gc", "--max-http-header-size",
+                                         "81920"};
+  p.managed->command = node;
+  p.managed->command.push_back("/var/runtime/index.mjs");
+  auto with = [&](std::vector<std::string> flags) {
+    std::vector<std::string> all = node;
+    all.insert(all.end(), flags.begin(), flags.end());
+    all.push_back("/var/runtime/index.mjs");
+    return all;
+  };
+  p.environment = {{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"}};
+  EXPECT_EQ(sandbox::bootstrap_command(p), with({"--max-semi-space-size=25", "--max-old-space-size=461"}));
+  p.environment = {{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"}};
+  EXPECT_EQ(sandbox::bootstrap_command(p), with({"--max-semi-space-size=6", "--max-old-space-size=116"}));
+  p.environment = {{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "10240"}};
+  EXPECT_EQ(sandbox::bootstrap_command(p), with({"--max-semi-space-size=512", "--max-old-space-size=9216"}));
+  p.environment = {};
+  EXPECT_EQ(sandbox::bootstrap_command(p), with({}));
+  // Python's start line has no such flags.
+  p.managed->command = {"/var/lang/bin/python3.12", "-s", "/var/runtime/bootstrap.py"};
+  p.environment = {{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"}};
+  EXPECT_EQ(sandbox::bootstrap_command(p), p.managed->command);
+}
+
 TEST_F(SandboxTest, BootstrapFromTaskBeatsOpt) {
   bootstrap("true", "task");
   bootstrap("true", "opt");
