@@ -66,6 +66,13 @@ Pairs lambda_environment(const image::BaseImage& image, const Identity& id, cons
       {"AWS_ACCESS_KEY_ID", "LAYEREDLOCALFAKEKEY"},
       {"AWS_SECRET_ACCESS_KEY", "layered-local-fake-secret-not-a-credential"},
       {"AWS_SESSION_TOKEN", "layered-local-fake-session-token"},
+      // X-Ray's, on every function whether or not tracing is active
+      // (lambda-facts.md section 3). Unreserved: the function may change
+      // them. No daemon listens at that address here.
+      {"AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR"},
+      {"AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129:2000"},
+      {"_AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129"},
+      {"_AWS_XRAY_DAEMON_PORT", "2000"},
   };
   // The image's own variables (PATH, LD_LIBRARY_PATH, LANG, TZ; a managed
   // runtime's NODE_PATH and AWS_EXECUTION_ENV), in its order.

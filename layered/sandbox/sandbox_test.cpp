@@ -102,7 +102,9 @@ TEST(LambdaEnvironment, LambdaVariablesThenTheFunctionsOwn) {
   id.function_name = "greet";
   id.memory_mb = 256;
   id.runtime_api = "127.0.0.1:4000";
-  auto env = sandbox::lambda_environment(*image, id, {{"LANG", "C"}, {"AWS_REGION", "xx"}, {"MINE", "1"}});
+  auto env = sandbox::lambda_environment(
+      *image, id,
+      {{"LANG", "C"}, {"AWS_REGION", "xx"}, {"AWS_XRAY_CONTEXT_MISSING", "IGNORE_ERROR"}, {"MINE", "1"}});
   std::map<std::string, std::string> m(env.begin(), env.end());
   EXPECT_EQ(m["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:4000");
   EXPECT_EQ(m["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256");
@@ -110,10 +112,41 @@ TEST(LambdaEnvironment, LambdaVariablesThenTheFunctionsOwn) {
   EXPECT_EQ(m["LD_LIBRARY_PATH"],
             "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib");
   EXPECT_EQ(m["PATH"], "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin");
-  EXPECT_EQ(m["LANG"], "C");                // unreserved: the function may set it
-  EXPECT_EQ(m["AWS_REGION"], "us-east-1");  // reserved: ignored
+  EXPECT_EQ(m["LANG"], "C");                                 // unreserved: the function may set it
+  EXPECT_EQ(m["AWS_REGION"], "us-east-1");                   // reserved: ignored
+  EXPECT_EQ(m["AWS_XRAY_CONTEXT_MISSING"], "IGNORE_ERROR");  // unreserved, LOG_ERROR unless set
+  EXPECT_EQ(m["AWS_XRAY_DAEMON_ADDRESS"], "169.254.79.129:2000");
+  EXPECT_EQ(m["_AWS_XRAY_DAEMON_ADDRESS"], "169.254.79.129");
+  EXPECT_EQ(m["_AWS_XRAY_DAEMON_PORT"], "2000");
   EXPECT_EQ(env.back(), (std::pair<std::string, std::string>{"MINE", "1"}));
   EXPECT_EQ(env.front().first, "_HANDLER");
+}
+
+TEST(BootstrapCommand, NodesHeapIsSizedByTheFunctionsMemory) {
+  sandbox::Plan p;
+  p.managed = sandbox::ManagedRuntime{};
+  const std::vector<std::string> node = {"/var/lang/bin/node", "--expose-gc", "--max-http-header-size",
+                                         "81920"};
+  p.managed->command = node;
+  p.managed->command.push_back("/var/runtime/index.mjs");
+  auto with = [&](std::vector<std::string> flags) {
+    std::vector<std::string> all = node;
+    all.insert(all.end(), flags.begin(), flags.end());
+    all.push_back("/var/runtime/index.mjs");
+    return all;
+  };
+  p.environment = {{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"}};
+  EXPECT_EQ(sandbox::bootstrap_command(p), with({"--max-semi-space-size=25", "--max-old-space-size=461"}));
+  p.environment = {{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"}};
+  EXPECT_EQ(sandbox::bootstrap_command(p), with({"--max-semi-space-size=6", "--max-old-space-size=116"}));
+  p.environment = {{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "10240"}};
+  EXPECT_EQ(sandbox::bootstrap_command(p), with({"--max-semi-space-size=512", "--max-old-space-size=9216"}));
+  p.environment = {};
+  EXPECT_EQ(sandbox::bootstrap_command(p), with({}));
+  // Python's start line has no such flags.
+  p.managed->command = {"/var/lang/bin/python3.12", "-s", "/var/runtime/bootstrap.py"};
+  p.environment = {{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"}};
+  EXPECT_EQ(sandbox::bootstrap_command(p), p.managed->command);
 }
 
 TEST_F(SandboxTest, BootstrapFromTaskBeatsOpt) {
@@ -149,6 +182,8 @@ TEST_F(SandboxTest, OnlyLambdasEnvironmentIsVisible) {
   EXPECT_NE(r.output.find("AWS_LAMBDA_FUNCTION_NAME=fn\n"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("GREETING=hi\n"), std::string::npos);
   EXPECT_NE(r.output.find("AWS_ACCESS_KEY_ID=LAYEREDLOCALFAKEKEY\n"), std::string::npos);
+  EXPECT_NE(r.output.find("AWS_XRAY_CONTEXT_MISSING=LOG_ERROR\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("AWS_XRAY_DAEMON_ADDRESS=169.254.79.129:2000\n"), std::string::npos);
   EXPECT_EQ(r.output.find("AKIAHOSTCREDENTIAL"), std::string::npos);
   EXPECT_EQ(r.output.find("host-secret"), std::string::npos);
   EXPECT_EQ(r.output.find("HOME="), std::string::npos);

@@ -167,6 +167,10 @@ TEST_F(InvokeE2E, OnlyLambdasVariablesAndNoHostCredentials) {
   EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_NAME"], "e2e");
   EXPECT_EQ(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "128");
   EXPECT_EQ(env["AWS_LAMBDA_INITIALIZATION_TYPE"], "on-demand");
+  EXPECT_EQ(env["AWS_XRAY_CONTEXT_MISSING"], "LOG_ERROR");
+  EXPECT_EQ(env["AWS_XRAY_DAEMON_ADDRESS"], "169.254.79.129:2000");
+  EXPECT_EQ(env["_AWS_XRAY_DAEMON_ADDRESS"], "169.254.79.129");
+  EXPECT_EQ(env["_AWS_XRAY_DAEMON_PORT"], "2000");
   EXPECT_TRUE(std::regex_match(env["AWS_LAMBDA_RUNTIME_API"].get<std::string>(),
                                std::regex("127\\.0\\.0\\.1:[0-9]+")));
   EXPECT_EQ(env["LD_LIBRARY_PATH"],

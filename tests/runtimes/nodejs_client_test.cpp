@@ -182,6 +182,43 @@ TEST_F(NodeClient, UncaughtErrorDuringAStreamFailsItAtOnceAndTheNextInvokeStarts
   }
 }
 
+TEST_F(NodeClient, ErrorLogsWriteNestedErrorsInFull) {
+  write("code/index.js",
+        "exports.nested = async () => {\n"
+        "  throw Object.assign(new Error('outer'), { inner: new TypeError('inner cause'),\n"
+        "    list: [new RangeError('in a list')] });\n"
+        "};\n"
+        "exports.cycle = async () => { const e = new Error('loop'); e.self = e; throw e; };\n"
+        "exports.rejects = async () => { Promise.reject(new Error('nobody waits'));\n"
+        "  await new Promise((r) => setTimeout(r, 200)); };\n");
+  auto nested = run(function(runtime_, "index.nested"));
+  EXPECT_NE(nested.logs.find("\tERROR\tInvoke Error \t{\"errorType\":\"Error\",\"errorMessage\":\"outer\","
+                             "\"inner\":{\"errorType\":\"TypeError\",\"errorMessage\":\"inner cause\","
+                             "\"stack\":[\"TypeError: inner cause\",\"    at "),
+            std::string::npos)
+      << nested.logs;
+  EXPECT_NE(nested.logs.find("\"list\":[{\"errorType\":\"RangeError\",\"errorMessage\":\"in a list\","),
+            std::string::npos)
+      << nested.logs;
+  // JSON cannot write it: the Runtime API's shape, and the error is still
+  // reported.
+  auto cycle = run(function(runtime_, "index.cycle"));
+  EXPECT_EQ(field(cycle.payload, "errorMessage"), "loop") << cycle.payload << cycle.logs;
+  EXPECT_NE(cycle.logs.find("\tERROR\tInvoke Error \t{\"errorType\":\"Error\",\"errorMessage\":\"loop\","
+                            "\"trace\":[\"Error: loop\","),
+            std::string::npos)
+      << cycle.logs;
+  auto rejects = run(function(runtime_, "index.rejects"));
+  EXPECT_NE(
+      rejects.logs.find("\tERROR\tUnhandled Promise Rejection \t{\"errorType\":"
+                        "\"Runtime.UnhandledPromiseRejection\",\"errorMessage\":\"Error: nobody waits\","
+                        "\"reason\":{\"errorType\":\"Error\",\"errorMessage\":\"nobody waits\","
+                        "\"stack\":[\"Error: nobody waits\","),
+      std::string::npos)
+      << rejects.logs;
+  EXPECT_NE(rejects.logs.find("\"promise\":{}"), std::string::npos) << rejects.logs;
+}
+
 TEST_F(NodeClient, CallbackHandlersAreWarnedAbout) {
   if (major() >= 24) GTEST_SKIP() << "Node.js 24 refuses them (CallbackHandlersAreRefusedFromNode24)";
   write("code/index.js",

@@ -1,5 +1,6 @@
 // Node.js functions through the real sandbox with our runtime interface
 // client and this machine's node (its major version names the runtime).
+#include <algorithm>
 #include <regex>
 
 #include "runtime_fixture.hpp"
@@ -199,6 +200,36 @@ TEST_F(Node, RequireOfAnEsModuleIsOffAsOnLambdaUnlessNodeOptionsTurnItOn) {
   s.environment = {{"NODE_OPTIONS", "--experimental-require-module"}};
   auto on = run(s);
   EXPECT_EQ(on.payload, "42") << on.payload << on.logs;
+}
+
+TEST_F(Node, StartsWithLambdasFlagsAndAHeapSizedByTheFunctionsMemory) {
+  write("code/index.js",
+        "const v8 = require('v8'); const http = require('http');\n"
+        "exports.handler = async () => ({ gc: typeof gc, headers: http.maxHeaderSize,\n"
+        "  heapMb: Math.round(v8.getHeapStatistics().heap_size_limit / 1048576),\n"
+        "  noDeprecation: process.noDeprecation === true, argv: process.execArgv });\n");
+  auto s = function(runtime_, "index.handler");
+  s.memory_mb = 512;
+  auto r = run(s);
+  json out = parse(r.payload);
+  ASSERT_TRUE(out.is_object()) << r.payload << r.logs;
+  EXPECT_EQ(out["gc"], "function");
+  EXPECT_EQ(out["headers"], 81920);
+  // 461 MB of old space and the young generation: not this machine's default.
+  EXPECT_GE(out["heapMb"].get<int>(), 461) << out["argv"];
+  EXPECT_LT(out["heapMb"].get<int>(), 600) << out["argv"];
+  const json argv = out["argv"];
+  for (const char* flag : {"--max-semi-space-size=25", "--max-old-space-size=461"})
+    EXPECT_NE(std::find(argv.begin(), argv.end(), flag), argv.end()) << flag << argv;
+
+  // NODE_OPTIONS still reaches node; the same heap flag on the command line
+  // wins, as it does with Lambda's bootstrap.
+  s.environment = {{"NODE_OPTIONS", "--no-deprecation --max-old-space-size=2000"}};
+  auto with_options = run(s);
+  json opt = parse(with_options.payload);
+  ASSERT_TRUE(opt.is_object()) << with_options.payload << with_options.logs;
+  EXPECT_EQ(opt["noDeprecation"], true);
+  EXPECT_LT(opt["heapMb"].get<int>(), 600);
 }
 
 TEST_F(Node, MissingMajorVersionIsRefusedNeverSubstituted) {

@@ -60,11 +60,25 @@ function patchConsole() {
   console.fatal = (...args) => writeLog('FATAL', args);
 }
 
+// An Error's name, message, code and stack are not enumerable: JSON alone
+// would write `{}`. Applied at every depth, as Lambda's Errors.toFormatted
+// does, so an unhandled rejection's reason, or any enumerable property
+// holding an Error, is written in full.
+function withEnumerableProperties(value) {
+  if (!(value instanceof Error)) return value;
+  const fields = { errorType: value.name, errorMessage: value.message, code: value.code, ...value };
+  if (typeof value.stack === 'string') fields.stack = value.stack.split('\n');
+  return fields;
+}
+
+// What JSON cannot write (a cycle, a BigInt) falls back to the Runtime API's
+// shape of the error, as Lambda's does.
 function formatted(error) {
-  if (!(error instanceof Error)) return JSON.stringify(error);
-  const fields = { errorType: error.name, errorMessage: error.message, code: error.code, ...error };
-  if (typeof error.stack === 'string') fields.stack = error.stack.split('\n');
-  return JSON.stringify(fields);
+  try {
+    return JSON.stringify(error, (_key, value) => withEnumerableProperties(value));
+  } catch {
+    return JSON.stringify(errorResponse(error));
+  }
 }
 
 function logError(label, error) {
