@@ -19,6 +19,11 @@ ApiError request_too_large(std::size_t limit, const std::string& operation) {
       ""};
 }
 
+ApiError payload_too_large(bool event) {
+  return event ? request_too_large(kMaxAsyncPayload, "InvokeAsync")
+               : request_too_large(kMaxSyncPayload, "InvokeFunction");
+}
+
 ApiError invalid_request_content(const std::string& detail) {
   return {400, "InvalidRequestContentException", "Could not parse request body into json: " + detail, ""};
 }

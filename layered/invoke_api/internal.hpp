@@ -45,6 +45,9 @@ using Api = std::variant<T, ApiError>;
 
 ApiError function_not_found(const std::string& arn);
 ApiError request_too_large(std::size_t limit, const std::string& operation);
+// An Invoke body over Lambda's limit: an Event's (InvokeAsync's 1 MB)
+// whatever its size, else the synchronous 6 MB.
+ApiError payload_too_large(bool event);
 ApiError invalid_request_content(const std::string& detail);
 ApiError invalid_parameter(const std::string& message);
 // A request outside the API model's constraints (a pattern, an enum).

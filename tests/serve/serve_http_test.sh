@@ -33,6 +33,12 @@ check "  RequestTooLargeException for InvokeAsync" contains "$tmp/body" "bytes f
 event "$tmp/7m.json" 7000000
 check "a synchronous event over 6 MB is 413" test "$(post --data-binary @"$tmp/7m.json")" = 413
 check "  RequestTooLargeException for InvokeFunction" contains "$tmp/body" "6291456 bytes for the InvokeFunction"
+# An Event's limit is InvokeAsync's whatever the size, also past what serve reads.
+event "$tmp/17m.json" 17000000
+for size in 7m 17m; do
+  check "an Event of $size is 413" test "$(post -H 'X-Amz-Invocation-Type: Event' --data-binary @"$tmp/$size.json")" = 413
+  check "  with InvokeAsync's limit" contains "$tmp/body" "1048576 bytes for the InvokeAsync operation"
+done
 # RFC 9110's Date on every answer, serve's own errors too (the SDKs read it for clock skew).
 for path in "functions/$steady/invocations" "functions/nope/invocations" "nowhere"; do
   curl -s -o /dev/null -D "$tmp/head" -d '{}' "$endpoint/2015-03-31/$path"
