@@ -34,6 +34,15 @@ ApiError invalid_parameter(const std::string& message) {
 
 ApiError validation_error(const std::string& message) { return {400, "ValidationException", message, ""}; }
 
+ApiError not_in_enum(const std::string& value, const std::string& member,
+                     const std::vector<std::string>& values) {
+  std::string set;
+  for (const auto& v : values) set += (set.empty() ? "" : ", ") + v;
+  return validation_error("1 validation error detected: Value '" + value + "' at '" + member +
+                          "' failed to satisfy constraint: Member must satisfy enum value set: [" + set +
+                          "]");
+}
+
 ApiError throttled(const std::string& reason) {
   return {429, "TooManyRequestsException", "Rate Exceeded.", reason};
 }
