@@ -82,8 +82,69 @@ std::string lambda_time(const std::string& iso) {
   return iso.substr(0, 19) + ".000+0000";
 }
 
+// What serve reads of a stack: its resources, when it last changed, its id.
+struct StackFacts {
+  std::vector<state::ResourceRecord> resources;
+  std::string deployed_at;
+  std::string arn;
+};
+
+// Each stack's facts, read once per snapshot; a stack that is not recorded
+// (a retained function's, a provided layer's) has none.
+class Stacks {
+ public:
+  Stacks(const state::State& state, const state::Settings& settings) : state_(state), settings_(settings) {}
+
+  Result<const StackFacts*> of(const std::string& name) {
+    if (auto it = read_.find(name); it != read_.end()) return &it->second;
+    StackFacts facts;
+    auto stack = state_.stack(name);
+    if (!stack) return stack.error();
+    if (*stack) {
+      auto resources = state_.resources(name);
+      if (!resources) return resources.error();
+      facts.resources = std::move(*resources);
+      facts.deployed_at = (*stack)->deployed_at;
+      facts.arn = state::stack_arn(
+          state::resolve_environment(settings_, (*stack)->account_id, (*stack)->region), name);
+    }
+    return &read_.emplace(name, std::move(facts)).first->second;
+  }
+
+ private:
+  const state::State& state_;
+  const state::Settings& settings_;
+  std::map<std::string, StackFacts> read_;
+};
+
+const state::ResourceRecord* resource_of(const StackFacts& stack, const std::string& logical_id) {
+  for (const auto& r : stack.resources)
+    if (r.logical_id == logical_id) return &r;
+  return nullptr;
+}
+
+// What the function's template says beyond its record.
+void read_properties(const state::ResourceRecord& resource, const std::string& stack_arn, Deployed& d) {
+  d.reserved_concurrency = reserved_concurrency(resource);
+  d.role = string_property(resource, "Role");
+  d.description = string_property(resource, "Description");
+  d.tags = tags_of(resource, stack_arn);
+  json props = json::parse(resource.properties_json, nullptr, false);
+  if (!props.is_object()) return;
+  if (auto tracing = props.find("TracingConfig"); tracing != props.end() && tracing->is_object()) {
+    if (auto mode = tracing->find("Mode"); mode != tracing->end() && mode->is_string())
+      d.tracing_mode = *mode;
+  }
+  if (auto logging = props.find("LoggingConfig"); logging != props.end() && logging->is_object())
+    d.logging = *logging;
+  // Tags are not the function's configuration: tagging keeps its RevisionId.
+  props.erase("Tags");
+  d.revision_seed = props.dump();
+}
+
 // Published versions: the function's settings that are not in its copy
-// (role, reserved concurrency) come from the function as deployed now.
+// (role, reserved concurrency, tracing and logging) come from the function
+// as deployed now.
 Status read_versions(const state::State& state, Snapshot& snapshot) {
   auto versions = state.function_versions();
   if (!versions) return versions.error();
@@ -97,10 +158,13 @@ Status read_versions(const state::State& state, Snapshot& snapshot) {
     d.reserved_concurrency = latest->reserved_concurrency;
     d.role = latest->role;
     d.tags = latest->tags;
+    d.tracing_mode = latest->tracing_mode;
+    d.logging = latest->logging;
     d.description = v.description.empty() ? latest->description : v.description;
     d.record = std::move(v.function);
     d.record.arn = v.arn;
     d.identity = identity_of(d.record) + d.record.version;
+    d.revision_seed = v.published_at + "\n" + v.description;  // a version never changes
     d.last_modified = lambda_time(v.published_at);
     d.code_size = tree_size(d.record.code_dir);
     snapshot.versions.push_back(std::move(d));
@@ -108,46 +172,53 @@ Status read_versions(const state::State& state, Snapshot& snapshot) {
   return Ok{};
 }
 
+Status read_functions(const state::State& state, Stacks& stacks, Snapshot& snapshot) {
+  auto functions = state.functions();
+  if (!functions) return functions.error();
+  for (auto& f : *functions) {
+    auto stack = stacks.of(f.stack);
+    if (!stack) return stack.error();
+    Deployed d;
+    if (const auto* resource = resource_of(**stack, f.logical_id))
+      read_properties(*resource, (*stack)->arn, d);
+    d.identity = identity_of(f);
+    d.last_modified = lambda_time((*stack)->deployed_at);
+    d.code_size = tree_size(f.code_dir);
+    d.record = std::move(f);
+    snapshot.functions.push_back(std::move(d));
+  }
+  std::sort(snapshot.functions.begin(), snapshot.functions.end(),
+            [](const Deployed& a, const Deployed& b) { return a.record.name < b.record.name; });
+  return Ok{};
+}
+
+// A layer version's CreatedDate and LicenseInfo. No creation time is
+// recorded: its stack's last change stands for it (the same, unless the
+// stack changed since without publishing it again).
+Status read_layers(const state::State& state, Stacks& stacks, Snapshot& snapshot) {
+  auto layers = state.layer_versions();
+  if (!layers) return layers.error();
+  snapshot.layers = std::move(*layers);
+  for (const auto& l : snapshot.layers) {
+    if (l.stack.empty()) continue;
+    auto stack = stacks.of(l.stack);
+    if (!stack) return stack.error();
+    LayerVersionFacts facts;
+    if (!(*stack)->deployed_at.empty()) facts.created_date = lambda_time((*stack)->deployed_at);
+    const auto* resource = resource_of(**stack, l.logical_id);
+    if (resource && resource->physical_id == l.arn)
+      facts.license_info = string_property(*resource, "LicenseInfo");
+    snapshot.layer_facts[l.arn] = std::move(facts);
+  }
+  return Ok{};
+}
+
 Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->settings = state.settings();
-  auto functions = state.functions();
-  if (!functions) return functions.error();
-  auto layers = state.layer_versions();
-  if (!layers) return layers.error();
-  snapshot->layers = std::move(*layers);
-  std::map<std::string, std::vector<state::ResourceRecord>> resources;
-  std::map<std::string, std::string> deployed_at;
-  std::map<std::string, std::string> stack_arns;
-  for (auto& f : *functions) {
-    if (!resources.contains(f.stack)) {
-      auto rs = state.resources(f.stack);
-      if (!rs) return rs.error();
-      resources[f.stack] = std::move(*rs);
-      auto stack = state.stack(f.stack);
-      if (!stack) return stack.error();
-      if (*stack) {
-        deployed_at[f.stack] = (*stack)->deployed_at;
-        stack_arns[f.stack] = state::stack_arn(
-            state::resolve_environment(snapshot->settings, (*stack)->account_id, (*stack)->region), f.stack);
-      }
-    }
-    Deployed d;
-    for (const auto& r : resources[f.stack]) {
-      if (r.logical_id != f.logical_id) continue;
-      d.reserved_concurrency = reserved_concurrency(r);
-      d.role = string_property(r, "Role");
-      d.description = string_property(r, "Description");
-      d.tags = tags_of(r, stack_arns[f.stack]);
-    }
-    d.identity = identity_of(f);
-    d.last_modified = lambda_time(deployed_at[f.stack]);
-    d.code_size = tree_size(f.code_dir);
-    d.record = std::move(f);
-    snapshot->functions.push_back(std::move(d));
-  }
-  std::sort(snapshot->functions.begin(), snapshot->functions.end(),
-            [](const Deployed& a, const Deployed& b) { return a.record.name < b.record.name; });
+  Stacks stacks(state, snapshot->settings);
+  LAYERED_TRY(read_layers(state, stacks, *snapshot));
+  LAYERED_TRY(read_functions(state, stacks, *snapshot));
   LAYERED_TRY(read_versions(state, *snapshot));
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }

@@ -19,6 +19,11 @@ ApiError request_too_large(std::size_t limit, const std::string& operation) {
       ""};
 }
 
+ApiError payload_too_large(bool event) {
+  return event ? request_too_large(kMaxAsyncPayload, "InvokeAsync")
+               : request_too_large(kMaxSyncPayload, "InvokeFunction");
+}
+
 ApiError invalid_request_content(const std::string& detail) {
   return {400, "InvalidRequestContentException", "Could not parse request body into json: " + detail, ""};
 }
@@ -28,6 +33,15 @@ ApiError invalid_parameter(const std::string& message) {
 }
 
 ApiError validation_error(const std::string& message) { return {400, "ValidationException", message, ""}; }
+
+ApiError not_in_enum(const std::string& value, const std::string& member,
+                     const std::vector<std::string>& values) {
+  std::string set;
+  for (const auto& v : values) set += (set.empty() ? "" : ", ") + v;
+  return validation_error("1 validation error detected: Value '" + value + "' at '" + member +
+                          "' failed to satisfy constraint: Member must satisfy enum value set: [" + set +
+                          "]");
+}
 
 ApiError throttled(const std::string& reason) {
   return {429, "TooManyRequestsException", "Rate Exceeded.", reason};

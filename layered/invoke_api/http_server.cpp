@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -214,8 +216,38 @@ void run_deferred(std::vector<std::function<void()>>& work) {
 
 }  // namespace
 
+std::string http_date(std::time_t when) {
+  // Not strftime's %a and %b, which follow the locale.
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::tm tm{};
+  ::gmtime_r(&when, &tm);
+  char text[32];
+  std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday], tm.tm_mday,
+                kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return text;
+}
+
+std::string_view http_date_now() {
+  // The warm invoke path asks for it on every answer: a clock read (vDSO)
+  // and, once a second, the formatting.
+  thread_local std::time_t formatted_at = -1;
+  thread_local std::string text;
+  const std::time_t now = std::time(nullptr);
+  if (now != formatted_at) {
+    text = http_date(now);
+    formatted_at = now;
+  }
+  return text;
+}
+
 HttpServer::HttpServer() : stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   new_task_queue = [] { return new_connection_threads(kMaxConnections); };
+  // httplib calls it for every answer it writes, its own errors included.
+  set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Date", std::string(http_date_now()));
+  });
 }
 
 HttpServer::~HttpServer() {

@@ -11,10 +11,21 @@
 #include <httplib.h>
 
 #include <cstddef>
+#include <ctime>
 #include <functional>
+#include <string>
+#include <string_view>
 
 namespace layered::invoke_api {
 
+// `when` as HTTP's Date header gives it (RFC 9110's IMF-fixdate):
+// "Mon, 07 Dec 2026 18:00:00 GMT".
+std::string http_date(std::time_t when);
+// The current second's http_date, formatted once a second on each thread.
+std::string_view http_date_now();
+
+// Every answer carries a Date header (RFC 9110: an origin server with a
+// clock sends one; the SDKs correct their clock skew from it).
 class HttpServer : public httplib::Server {
  public:
   // At most this many connections are served at once; more wait for one.

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <re2/re2.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -117,6 +118,27 @@ TEST_F(HttpServerTest, AnswersANewClientWhileHundredsOfOthersStayConnected) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
   ::close(fd);
   for (int kept : idle) ::close(kept);
+}
+
+TEST(HttpDate, IsRfc9110sFixdate) {
+  EXPECT_EQ(http_date(1796666400), "Mon, 07 Dec 2026 18:00:00 GMT");
+  EXPECT_EQ(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(http_date_now().size(), 29U);
+}
+
+// Its own answers (a route it lacks, a head it cannot read) as well as the
+// handlers'.
+TEST_F(HttpServerTest, DatesEveryAnswer) {
+  for (const std::string& request : {post("dated"), std::string("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"),
+                                     std::string("GARBAGE\r\n\r\n")}) {
+    int fd = connect();
+    send_all(fd, request);
+    const std::string got = receive(fd, "\r\n\r\n");
+    ::close(fd);
+    EXPECT_TRUE(
+        re2::RE2::PartialMatch(got, R"(\r\nDate: \w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT\r\n)"))
+        << got;
+  }
 }
 
 TEST(HttpServerAfterAnswer, RunsOnlyOnceTheAnswerHasLeft) {

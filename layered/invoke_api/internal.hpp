@@ -45,10 +45,16 @@ using Api = std::variant<T, ApiError>;
 
 ApiError function_not_found(const std::string& arn);
 ApiError request_too_large(std::size_t limit, const std::string& operation);
+// An Invoke body over Lambda's limit: an Event's (InvokeAsync's 1 MB)
+// whatever its size, else the synchronous 6 MB.
+ApiError payload_too_large(bool event);
 ApiError invalid_request_content(const std::string& detail);
 ApiError invalid_parameter(const std::string& message);
 // A request outside the API model's constraints (a pattern, an enum).
 ApiError validation_error(const std::string& message);
+// A value outside one of the model's enums, as Lambda's front end words it.
+ApiError not_in_enum(const std::string& value, const std::string& member,
+                     const std::vector<std::string>& values);
 ApiError throttled(const std::string& reason);
 ApiError service_error(const std::string& message);
 // {"Type":"User"|"Service","message":...[,"Reason":...]}, with "Message"
@@ -84,6 +90,22 @@ struct Deployed {
   std::string identity;
   std::string last_modified;  // Lambda's format: 2024-01-01T00:00:00.000+0000
   std::int64_t code_size = 0;
+  // What else an update changes that `identity` leaves out (Role,
+  // Description, what serve does not run): the template's properties for
+  // $LATEST, the publication for a version. RevisionId is derived from both.
+  std::string revision_seed;
+  // The template's TracingConfig.Mode ("" when none: PassThrough) and
+  // LoggingConfig (null when none); a version has its function's.
+  std::string tracing_mode;
+  nlohmann::json logging;
+};
+
+// What serve knows of a layer version beyond its record.
+struct LayerVersionFacts {
+  // Lambda's format; when its stack last changed, as no creation time is
+  // recorded; "" for a layer version of no stack (`deploy --layer`).
+  std::string created_date;
+  std::string license_info;  // the template's LicenseInfo; "" when none
 };
 
 struct Snapshot {
@@ -94,6 +116,7 @@ struct Snapshot {
   std::vector<Deployed> versions;
   std::vector<state::AliasRecord> aliases;
   std::vector<state::LayerVersionRecord> layers;
+  std::map<std::string, LayerVersionFacts> layer_facts;  // by layer version ARN
   const Deployed* find(const std::string& name) const;
   // `qualifier`: "" or $LATEST, a version number, or an alias (`draw` in
   // [0, 1) picks between an alias's weighted versions); nullptr when none.

@@ -92,7 +92,7 @@ Api<Request> prepare(const Snapshot& snapshot, const std::string& function_name,
   request.invoked_arn = arn_as_named(*request.function, std::get<FunctionRef>(ref));
   const bool async = request.type == InvocationType::event;
   const std::size_t limit = async ? kMaxAsyncPayload : kMaxSyncPayload;
-  if (payload.size() > limit) return request_too_large(limit, async ? "InvokeAsync" : "InvokeFunction");
+  if (payload.size() > limit) return payload_too_large(async);
   // An empty body is an empty event, as the SDKs send it without Payload.
   if (payload.empty()) payload = "{}";
   if (!nlohmann::json::accept(payload)) return invalid_request_content(parse_failure(payload));

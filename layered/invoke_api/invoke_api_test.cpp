@@ -88,6 +88,12 @@ TEST(Prepare, AnswersLambdasErrorsBeforeAnyEnvironmentRuns) {
   EXPECT_EQ(big.status, 413);
   EXPECT_EQ(big.message, "Request must be smaller than 6291456 bytes for the InvokeFunction operation");
   EXPECT_EQ(refused(s, "fn", "Event", std::string(kMaxAsyncPayload + 1, ' ')).status, 413);
+  // An Event's limit is InvokeAsync's whatever its size (also past what serve reads).
+  EXPECT_EQ(refused(s, "fn", "Event", std::string(kMaxSyncPayload + 1, ' ')).message,
+            "Request must be smaller than 1048576 bytes for the InvokeAsync operation");
+  EXPECT_EQ(payload_too_large(true).message,
+            refused(s, "fn", "Event", std::string(kMaxSyncPayload + 1, ' ')).message)
+      << "serve's answer to a body past what it reads";
   auto not_json = refused(s, "fn", "", "{oops");
   EXPECT_EQ(not_json.status, 400);
   EXPECT_EQ(not_json.type, "InvalidRequestContentException");

@@ -229,7 +229,8 @@ class HttpService final : public Service {
       // A head or body httplib could not read, or left unread: what follows
       // on the connection is not a request.
       if (res.status != 404 && res.status != 405) HttpServer::close_after_answer(res);
-      if (res.status == 413) return send_error(res, request_too_large(kMaxSyncPayload, "InvokeFunction"));
+      if (res.status == 413)
+        return send_error(res, payload_too_large(req.get_header_value("X-Amz-Invocation-Type") == "Event"));
       if (res.status == 404 || res.status == 405) return send_error(res, unroutable(req));
       send_error(res, {res.status, "InvalidRequestContentException",
                        "the request could not be read (HTTP " + std::to_string(res.status) + ")", ""});

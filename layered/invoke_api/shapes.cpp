@@ -4,6 +4,7 @@
 // the state holds.
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "invoke_api/internal.hpp"
@@ -35,12 +36,27 @@ std::string layer_name_of(const std::string& name_or_arn) {
   return name_or_arn;
 }
 
-json layer_version_item(const state::LayerVersionRecord& l) {
-  return {{"LayerVersionArn", l.arn},
-          {"Version", l.version},
-          {"Description", l.description},
-          {"CompatibleRuntimes", l.compatible_runtimes},
-          {"CompatibleArchitectures", l.compatible_architectures}};
+json layer_version_item(const Snapshot& snapshot, const state::LayerVersionRecord& l) {
+  json item{{"LayerVersionArn", l.arn},
+            {"Version", l.version},
+            {"Description", l.description},
+            {"CompatibleRuntimes", l.compatible_runtimes},
+            {"CompatibleArchitectures", l.compatible_architectures}};
+  auto facts = snapshot.layer_facts.find(l.arn);
+  if (facts == snapshot.layer_facts.end()) return item;
+  if (!facts->second.created_date.empty()) item["CreatedDate"] = facts->second.created_date;
+  if (!facts->second.license_info.empty()) item["LicenseInfo"] = facts->second.license_info;
+  return item;
+}
+
+// CompatibleRuntime and CompatibleArchitecture are enums of Lambda's model:
+// a value outside them is refused, not a filter that matches nothing.
+std::optional<ApiError> refused_filter(const LayerFilter& filter) {
+  if (!filter.runtime.empty() && !model::parse_runtime(filter.runtime))
+    return not_in_enum(filter.runtime, "compatibleRuntime", model::runtime_names());
+  if (!filter.architecture.empty() && !model::parse_architecture(filter.architecture))
+    return not_in_enum(filter.architecture, "compatibleArchitecture", {"x86_64", "arm64"});
+  return std::nullopt;
 }
 
 ApiError layer_not_found() {
@@ -68,8 +84,34 @@ std::vector<const state::LayerVersionRecord*> live_versions(const Snapshot& snap
 
 std::string layer_arn_of(const state::LayerVersionRecord& l) { return l.arn.substr(0, l.arn.rfind(':')); }
 
-std::string layer_version_body(const state::LayerVersionRecord& l) {
-  json body = layer_version_item(l);
+// Lambda's changes on every update of a function's code or configuration,
+// and no two functions or versions share one (clients send it back to
+// update only what they read).
+std::string revision_id(const Deployed& function) {
+  const auto& f = function.record;
+  return store::uuid_of(json{f.name, f.version, function.identity, function.revision_seed}.dump());
+}
+
+// Lambda's LoggingConfig from the template's: the log levels only for JSON
+// logs, where they default to INFO; the function's own log group unless the
+// template names one.
+json logging_config(const Deployed& function) {
+  auto given = [&](const char* key, const std::string& otherwise) -> std::string {
+    const json& logging = function.logging;
+    if (logging.is_object() && logging.contains(key) && logging[key].is_string()) return logging[key];
+    return otherwise;
+  };
+  json config{{"LogFormat", given("LogFormat", "Text")}};
+  if (config["LogFormat"] == "JSON") {
+    config["ApplicationLogLevel"] = given("ApplicationLogLevel", "INFO");
+    config["SystemLogLevel"] = given("SystemLogLevel", "INFO");
+  }
+  config["LogGroup"] = given("LogGroup", "/aws/lambda/" + function.record.name);
+  return config;
+}
+
+std::string layer_version_body(const Snapshot& snapshot, const state::LayerVersionRecord& l) {
+  json body = layer_version_item(snapshot, l);
   body["LayerArn"] = layer_arn_of(l);
   body["Content"] = {{"Location", "file://" + l.content_dir},
                      {"CodeSha256", sha256_base64(l.content_key)},
@@ -102,6 +144,7 @@ json configuration(const Deployed& function) {
   json layers = json::array();
   for (const auto& layer : f.layers)
     layers.push_back({{"Arn", layer.arn}, {"CodeSize", tree_size(layer.dir)}});
+  const std::string tracing = function.tracing_mode.empty() ? "PassThrough" : function.tracing_mode;
   json config{{"FunctionName", f.name},
               {"FunctionArn", f.arn},
               {"Runtime", model::to_string(f.runtime)},
@@ -114,16 +157,17 @@ json configuration(const Deployed& function) {
               {"LastModified", function.last_modified},
               {"CodeSha256", sha256_base64(f.code_key)},
               {"Version", f.version},
-              {"TracingConfig", {{"Mode", "PassThrough"}}},
-              {"RevisionId", f.code_key.substr(0, 8) + "-0000-4000-8000-" + f.code_key.substr(8, 12)},
-              {"Layers", layers},
+              {"TracingConfig", {{"Mode", tracing}}},
+              {"RevisionId", revision_id(function)},
               {"State", "Active"},
               {"LastUpdateStatus", "Successful"},
               {"PackageType", "Zip"},
               {"Architectures", json::array({model::to_string(f.architecture)})},
               {"EphemeralStorage", {{"Size", f.ephemeral_mb}}},
-              {"LoggingConfig", {{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + f.name}}}};
+              {"LoggingConfig", logging_config(function)}};
   if (!variables.empty()) config["Environment"] = {{"Variables", variables}};
+  // Lambda leaves the member out for a function without layers.
+  if (!layers.empty()) config["Layers"] = layers;
   return config;
 }
 
@@ -161,6 +205,7 @@ std::string get_function(const Deployed& function, const std::string& function_a
 
 Api<std::string> list_layers(const Snapshot& snapshot, const LayerFilter& filter, const std::string& marker,
                              const std::string& max_items) {
+  if (auto refused = refused_filter(filter)) return *refused;
   std::set<std::string> names;
   for (const auto& l : snapshot.layers) names.insert(l.layer_name);
   std::vector<const state::LayerVersionRecord*> latest;  // by name
@@ -168,24 +213,25 @@ Api<std::string> list_layers(const Snapshot& snapshot, const LayerFilter& filter
     auto versions = live_versions(snapshot, name, filter);
     if (!versions.empty()) latest.push_back(versions.front());
   }
-  return paged(latest, "Layers", marker, max_items, [](const state::LayerVersionRecord* l) {
+  return paged(latest, "Layers", marker, max_items, [&](const state::LayerVersionRecord* l) {
     return json{{"LayerName", l->layer_name},
                 {"LayerArn", layer_arn_of(*l)},
-                {"LatestMatchingVersion", layer_version_item(*l)}};
+                {"LatestMatchingVersion", layer_version_item(snapshot, *l)}};
   });
 }
 
 Api<std::string> list_layer_versions(const Snapshot& snapshot, const std::string& layer,
                                      const LayerFilter& filter, const std::string& marker,
                                      const std::string& max_items) {
+  if (auto refused = refused_filter(filter)) return *refused;
   return paged(live_versions(snapshot, layer_name_of(layer), filter), "LayerVersions", marker, max_items,
-               [](const state::LayerVersionRecord* l) { return layer_version_item(*l); });
+               [&](const state::LayerVersionRecord* l) { return layer_version_item(snapshot, *l); });
 }
 
 Api<std::string> get_layer_version(const Snapshot& snapshot, const std::string& layer,
                                    const std::string& version) {
   for (const auto* l : live_versions(snapshot, layer_name_of(layer), {})) {
-    if (std::to_string(l->version) == version) return layer_version_body(*l);
+    if (std::to_string(l->version) == version) return layer_version_body(snapshot, *l);
   }
   return layer_not_found();
 }
@@ -197,7 +243,7 @@ Api<std::string> get_layer_version_by_arn(const Snapshot& snapshot, const std::s
                              "(arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION)");
   }
   for (const auto& l : snapshot.layers) {
-    if (l.arn == arn && !l.deleted) return layer_version_body(l);
+    if (l.arn == arn && !l.deleted) return layer_version_body(snapshot, l);
   }
   return layer_not_found();
 }

@@ -36,10 +36,13 @@ enum class Runtime {
   java11,
   java17,
   java21,
+  java25,
   ruby3_2,
   ruby3_3,
   ruby3_4,
+  ruby4_0,
   dotnet8,
+  dotnet10,
   // Deprecated: Lambda refuses to create or update a function with these.
   provided,
   go1_x,

@@ -11,6 +11,12 @@ TEST(Runtime, EveryNameRoundTrips) {
     ASSERT_TRUE(runtime) << name;
     EXPECT_EQ(model::to_string(*runtime), name);
   }
+  // The newest in Lambda's model (botocore's Runtime enum): valid, not run here.
+  for (const char* newest : {"java25", "dotnet10", "ruby4.0"}) {
+    auto runtime = model::parse_runtime(newest);
+    ASSERT_TRUE(runtime) << newest;
+    EXPECT_FALSE(model::emulated(*runtime)) << newest;
+  }
   EXPECT_FALSE(model::parse_runtime("pyhton3.12"));
   EXPECT_FALSE(model::parse_runtime(""));
 }

@@ -33,6 +33,17 @@ check "  RequestTooLargeException for InvokeAsync" contains "$tmp/body" "bytes f
 event "$tmp/7m.json" 7000000
 check "a synchronous event over 6 MB is 413" test "$(post --data-binary @"$tmp/7m.json")" = 413
 check "  RequestTooLargeException for InvokeFunction" contains "$tmp/body" "6291456 bytes for the InvokeFunction"
+# An Event's limit is InvokeAsync's whatever the size, also past what serve reads.
+event "$tmp/17m.json" 17000000
+for size in 7m 17m; do
+  check "an Event of $size is 413" test "$(post -H 'X-Amz-Invocation-Type: Event' --data-binary @"$tmp/$size.json")" = 413
+  check "  with InvokeAsync's limit" contains "$tmp/body" "1048576 bytes for the InvokeAsync operation"
+done
+# RFC 9110's Date on every answer, serve's own errors too (the SDKs read it for clock skew).
+for path in "functions/$steady/invocations" "functions/nope/invocations" "nowhere"; do
+  curl -s -o /dev/null -D "$tmp/head" -d '{}' "$endpoint/2015-03-31/$path"
+  check "a Date header on the answer to $path" grep -qE '^Date: [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT' "$tmp/head"
+done
 check "a form body that is not JSON is 400" test "$(post -d 'Qualifier=nope')" = 400
 check "  InvalidRequestContentException, not a qualifier" contains "$tmp/body" "Could not parse request body into json"
 check "a multipart body is 400" test "$(post -F 'event={}')" = 400

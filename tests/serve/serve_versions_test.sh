@@ -10,7 +10,23 @@ source "$here/lib.sh"
 begin_test "$@"
 require_aws
 
-use_fixture alias-canary || exit 1
+# edit_template FILE PYTHON: runs PYTHON on the template `t` (its Resources `r`).
+edit_template() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+r = t["Resources"]
+exec(sys.argv[2])
+json.dump(t, open(sys.argv[1], "w"))
+PY
+}
+# The fixture with the settings serve reports as the template gives them.
+cp -r "$root/tests/fixtures/assemblies/alias-canary" "$tmp/cdk.out"
+edit_template "$tmp/cdk.out/Lambda-layers-example.template.json" \
+  'r["GreetingFunction16D8FDDB"]["Properties"].update(TracingConfig={"Mode": "Active"}, LoggingConfig={"LogFormat": "JSON"})'
+edit_template "$tmp/cdk.out/Lambda-layers-example-layers.template.json" \
+  'r["ExternalLayerE23CF025"]["Properties"]["LicenseInfo"] = "MIT"'
+deploy "$tmp/cdk.out" || exit 1
 fn=$(function_name GreetingFunction)
 [ -n "$fn" ] || { echo "the fixture's function is not deployed"; exit 1; }
 start_serve || exit 1
@@ -47,6 +63,28 @@ lambda get-alias --function-name "$fn" --name live >"$tmp/alias.json" 2>&1
 check "get-alias: the alias ARN" contains "$tmp/alias.json" "\"AliasArn\": \"$arn:live\""
 lambda get-alias --function-name "$fn" --name prod >"$tmp/noalias.json" 2>&1
 check "get-alias of an unknown alias: ResourceNotFoundException" contains "$tmp/noalias.json" "ResourceNotFoundException"
+
+# What the template says, and RevisionIds that change as Lambda's do.
+revision() { lambda get-function-configuration --function-name "$1" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["RevisionId"])'; }
+# Debian's AWS CLI predates LoggingConfig and drops it: the raw answer.
+curl -s "$endpoint/2015-03-31/functions/$fn/configuration" >"$tmp/latest-conf.json"
+check "TracingConfig is the template's" contains "$tmp/latest-conf.json" '"TracingConfig":{"Mode":"Active"}'
+check "LoggingConfig is the template's, with JSON's default levels" contains "$tmp/latest-conf.json" \
+  '"LoggingConfig":{"ApplicationLogLevel":"INFO","LogFormat":"JSON","LogGroup":"/aws/lambda/'"$fn"'","SystemLogLevel":"INFO"}'
+latest_revision=$(revision "$fn")
+check "\$LATEST and version 1 have RevisionIds of their own" test -n "$latest_revision" -a "$latest_revision" != "$(revision "$fn:1")"
+lambda list-layers >"$tmp/layers.json" 2>&1
+layer_arn=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Layers"][0]["LatestMatchingVersion"]["LayerVersionArn"])' "$tmp/layers.json")
+lambda get-layer-version-by-arn --arn "$layer_arn" >"$tmp/layer.json" 2>&1
+check "get-layer-version-by-arn: the template's LicenseInfo" contains "$tmp/layer.json" '"LicenseInfo": "MIT"'
+check "  and a CreatedDate" grep -qE '"CreatedDate": "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.000\+0000"' "$tmp/layer.json"
+lambda list-layers --compatible-runtime nodejs99.x >"$tmp/badruntime.json" 2>&1
+check "list-layers of a runtime Lambda does not know: ValidationException" contains "$tmp/badruntime.json" "ValidationException"
+edit_template "$tmp/cdk.out/Lambda-layers-example.template.json" 'r["GreetingFunction16D8FDDB"]["Properties"]["Timeout"] = 9'
+deploy "$tmp/cdk.out"
+check "a redeploy of Timeout alone" test $? = 0
+sleep 1.5
+check "  changes \$LATEST's RevisionId" test "$(revision "$fn")" != "$latest_revision"
 
 stop_serve
 check "serve exits 0 on SIGTERM" test $? = 0
