@@ -129,6 +129,12 @@ TEST_F(ServiceResources, AContainerImageFunctionIsRecordedAndTheStackDeploys) {
   EXPECT_EQ(
       arn->second.rfind("arn:aws:lambda:us-east-1:123456789012:function:Conditions-example-ImageFn-", 0), 0u)
       << arn->second;
+  const std::string name = arn->second.substr(arn->second.find(":function:") + 10);
+  auto looked_up = state_->find_function(name);
+  ASSERT_FALSE(looked_up.ok());
+  EXPECT_NE(looked_up.error().message.find("is a container image (PackageType Image)"), std::string::npos)
+      << looked_up.error().message;
+  EXPECT_EQ(looked_up.error().where, "Conditions-example/ImageFn");
 }
 
 }  // namespace

@@ -220,6 +220,10 @@ Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state)
   LAYERED_TRY(read_layers(state, stacks, *snapshot));
   LAYERED_TRY(read_functions(state, stacks, *snapshot));
   LAYERED_TRY(read_versions(state, *snapshot));
+  auto recorded = state.not_emulated_resources();
+  if (!recorded) return recorded.error();
+  for (const auto& r : *recorded)
+    if (r.type == "AWS::Lambda::Function") snapshot->image_functions.insert(r.physical_id);
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 
@@ -254,11 +258,16 @@ const Deployed* Snapshot::find(const std::string& name, const std::string& quali
   return it == versions.end() ? nullptr : &*it;
 }
 
-Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& state_dir) {
+namespace {
+
+struct OpenedState {
+  std::optional<state::State> state;  // none until a first deploy has made it
+  int watch = -1;                     // inotify on the state directory; -1: none
+};
+
+Result<OpenedState> open_state(const std::string& state_dir) {
   std::error_code ec;
-  if (!fs::exists(fs::path(state_dir) / "state.db", ec)) {
-    return std::unique_ptr<Catalog>(new Catalog(state_dir, std::nullopt, -1));
-  }
+  if (!fs::exists(fs::path(state_dir) / "state.db", ec)) return OpenedState{};
   auto state = state::State::open_read_only(state_dir);  // never waits for a deploy
   if (!state) return state.error();
   // A commit writes state.db-wal (or state.db) with write(2), which inotify
@@ -270,7 +279,15 @@ Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& state_dir) {
     ::close(watch);
     watch = -1;
   }
-  return std::unique_ptr<Catalog>(new Catalog(state_dir, std::move(*state), watch));
+  return OpenedState{std::move(*state), watch};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Catalog>> Catalog::open(const std::string& state_dir) {
+  auto opened = open_state(state_dir);
+  if (!opened) return opened.error();
+  return std::unique_ptr<Catalog>(new Catalog(state_dir, std::move(opened->state), opened->watch));
 }
 
 Catalog::~Catalog() {
@@ -289,14 +306,11 @@ bool Catalog::nothing_written_since_last_look() {
 // With mutex_ held: an empty snapshot until the state exists and a first
 // deploy has finished making it; then the catalog reads it from now on.
 Result<std::shared_ptr<const Snapshot>> Catalog::before_first_deploy() {
-  std::error_code ec;
-  if (fs::exists(fs::path(dir_) / "state.db", ec)) {
-    auto opened = Catalog::open(dir_);
-    if (opened.ok() && (*opened)->state_) {
-      state_ = std::move((*opened)->state_);
-      std::swap(watch_, (*opened)->watch_);
-      return std::shared_ptr<const Snapshot>();
-    }
+  auto opened = open_state(dir_);
+  if (opened.ok() && opened->state) {
+    state_ = std::move(opened->state);
+    watch_ = opened->watch;
+    return std::shared_ptr<const Snapshot>();
   }
   if (!snapshot_) {
     auto empty = std::make_shared<Snapshot>();

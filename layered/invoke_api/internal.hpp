@@ -117,6 +117,8 @@ struct Snapshot {
   std::vector<state::AliasRecord> aliases;
   std::vector<state::LayerVersionRecord> layers;
   std::map<std::string, LayerVersionFacts> layer_facts;  // by layer version ARN
+  // Names of container image functions: recorded by deploy, never run.
+  std::set<std::string> image_functions;
   const Deployed* find(const std::string& name) const;
   // `qualifier`: "" or $LATEST, a version number, or an alias (`draw` in
   // [0, 1) picks between an alias's weighted versions); nullptr when none.

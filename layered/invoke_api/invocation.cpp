@@ -27,6 +27,12 @@ Api<const Deployed*> resolve(const FunctionRef& ref, const Snapshot& snapshot, b
                     ":lambda:" + region + ":" + (ref.account.empty() ? account : ref.account) +
                     ":function:" + ref.name;
   if (!ref.qualifier.empty()) arn += ":" + ref.qualifier;
+  if (!found && snapshot.image_functions.contains(ref.name)) {
+    return ApiError{404, "ResourceNotFoundException",
+                    "Function not found: " + arn +
+                        " (a container image function: layered records it but runs zip functions only)",
+                    ""};
+  }
   if (!found || (!ref.account.empty() && ref.account != account) ||
       (!ref.partition.empty() && ref.partition != "aws"))
     return function_not_found(arn);

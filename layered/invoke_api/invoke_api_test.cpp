@@ -124,6 +124,17 @@ TEST(Prepare, DecodesTheClientContextForSynchronousInvocations) {
   EXPECT_EQ(std::get<ApiError>(big).type, "InvalidParameterValueException");
 }
 
+TEST(Prepare, AContainerImageFunctionIsNotFoundWithTheReason) {
+  auto s = one_function();
+  s.image_functions.insert("img");
+  auto image = refused(s, "img", "", "{}");
+  EXPECT_EQ(image.status, 404);
+  EXPECT_EQ(image.type, "ResourceNotFoundException");
+  EXPECT_EQ(image.message,
+            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:img (a container image "
+            "function: layered records it but runs zip functions only)");
+}
+
 TEST(Prepare, AcceptsLatestAndAnEmptyBody) {
   auto s = one_function();
   auto r = prepare(s, "123456789012:function:fn:$LATEST", "", "DryRun", "");

@@ -263,6 +263,21 @@ Status State::delete_function(const std::string& name) {
   return impl_->query("DELETE FROM functions WHERE name = ?1").bind(1, name).run();
 }
 
+namespace {
+
+// The container image function deployed under `name` (recorded, not run).
+Result<std::optional<ResourceRecord>> image_function(const State& state, const std::string& name) {
+  auto recorded = state.not_emulated_resources();
+  if (!recorded.ok()) return recorded.error();
+  for (auto& r : *recorded) {
+    if (r.type == "AWS::Lambda::Function" && r.physical_id == name)
+      return std::optional<ResourceRecord>(std::move(r));
+  }
+  return std::optional<ResourceRecord>{};
+}
+
+}  // namespace
+
 Result<FunctionRecord> State::find_function(const std::string& key) const {
   std::string name = key;
   const bool is_arn = key.rfind("arn:", 0) == 0 && key.find(":function:") != std::string::npos;
@@ -281,6 +296,13 @@ Result<FunctionRecord> State::find_function(const std::string& key) const {
     if (!found.ok()) return found.error();
   }
   if (!found->empty()) return std::move(found->front());
+  if (auto image = image_function(*this, name); !image.ok() || *image) {
+    if (!image.ok()) return image.error();
+    return make_error("function '" + key +
+                          "' is a container image (PackageType Image): layered records it but cannot run it",
+                      (*image)->stack + "/" + (*image)->logical_id,
+                      "layered runs zip functions only; invoke this one on AWS or with a container tool");
+  }
 
   auto all = functions();
   if (!all.ok()) return all.error();
