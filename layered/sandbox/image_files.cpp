@@ -1,4 +1,5 @@
 // What of this machine the emulated image offers, and its small scripts.
+#include <algorithm>
 #include <filesystem>
 
 #include "sandbox/internal.hpp"
@@ -48,16 +49,22 @@ std::vector<std::pair<std::string, std::string>> image_wrappers(const image::Bas
   // library directory, so none of its libraries (libcurl, libssl, libtinfo,
   // ...) becomes visible to functions through the image's library
   // directories. --argv0 keeps the name it was started by (/bin/bash), which
-  // bash shows as $0 and $BASH.
+  // bash shows as $0 and $BASH. The wrappers run in busybox's own shell, as
+  // /bin/sh itself may be one of them.
+  auto wrapper = [&](const std::string& at, const std::string& name) {
+    const std::string dir = std::string(kHostProgramsDir) + "/" + name;
+    out.emplace_back(at, "#!" + std::string(kImageBusybox) + " sh\nexec " + dir +
+                             "/lib/ld-linux-x86-64.so.2 --library-path " + dir + "/lib --argv0 \"$0\" " +
+                             dir + "/" + name + " \"$@\"\n");
+  };
   for (const auto& program : image.host_programs) {
     const std::string name = fs::path(program).filename().string();
-    if (!bundled(host_programs_dir, name)) continue;
-    const std::string dir = std::string(kHostProgramsDir) + "/" + name;
-    out.emplace_back(image.tools_dir + "/" + name, "#!" + image.tools_dir + "/sh\nexec " + dir +
-                                                       "/lib/ld-linux-x86-64.so.2 --library-path " + dir +
-                                                       "/lib --argv0 \"$0\" " + dir + "/" + name +
-                                                       " \"$@\"\n");
+    if (bundled(host_programs_dir, name)) wrapper(image.tools_dir + "/" + name, name);
   }
+  // Amazon Linux's /bin/sh is bash (bash-only syntax works in #!/bin/sh
+  // scripts there); started as "sh", bash runs in POSIX mode, as there.
+  const bool has_sh = std::find(image.tools.begin(), image.tools.end(), "sh") != image.tools.end();
+  if (has_sh && bundled(host_programs_dir, "bash")) wrapper(image.tools_dir + "/sh", "bash");
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <set>
 
 #include "sandbox/internal.hpp"
 #include "sandbox/sandbox.hpp"
@@ -35,6 +36,8 @@ std::string tree_key(const image::BaseImage& image, const std::vector<TreeFile>&
   for (const auto& t : image.tools) text += "t " + t + "\n";
   for (const auto& [alias, applet] : image.tool_aliases) text += "a " + alias + " " + applet + "\n";
   for (const auto& p : image.host_programs) text += "p " + p + "\n";
+  for (const auto& [path, content] : image_wrappers(image, host_programs_dir))
+    text += "w " + path + " " + content;
   for (const auto& file : host_files) {
     struct stat st {};
     if (::stat(file.host.c_str(), &st) != 0) continue;
@@ -78,11 +81,16 @@ Status fill_tree(const image::BaseImage& image, const std::vector<TreeFile>& hos
   }
   if (ec) return make_error("cannot lay out the image tree: " + ec.message(), root.string());
   for (const auto& file : host_files) LAYERED_TRY(place_host_file(file.host, at(file.path)));
-  for (const auto& [path, content] : image_wrappers(image, host_programs_dir))
+  std::set<std::string> wrapped;
+  for (const auto& [path, content] : image_wrappers(image, host_programs_dir)) {
     LAYERED_TRY(write_file(at(path), content, fs::perms(0555)));
+    wrapped.insert(path);
+  }
   for (const auto& tool : image.tools) {
+    const std::string path = image.tools_dir + "/" + tool;
+    if (wrapped.contains(path)) continue;  // a host program stands in for busybox's applet (sh: bash)
     fs::create_directories(at(image.tools_dir), ec);
-    fs::create_symlink(kImageBusybox, at(image.tools_dir + "/" + tool), ec);
+    fs::create_symlink(kImageBusybox, at(path), ec);
   }
   for (const auto& file : image.files)
     if (file.host.empty()) LAYERED_TRY(write_file(at(file.path), file.content, fs::perms(0444)));

@@ -230,6 +230,25 @@ TEST_F(SandboxTest, BinBashIsGnuBash) {
   EXPECT_EQ(r.output, "last=/var/runtime/bootstrap.py count=2 map=v self=/bin/bash\ngnu\n2\n");
 }
 
+TEST_F(SandboxTest, BinShIsBashAndCoreutilsAreOnThePath) {
+  // Amazon Linux's /bin/sh is bash, so #!/bin/sh bootstraps with bash syntax
+  // work there; and its coreutils are programs that bash finds on PATH (the
+  // tutorial's bootstrap under #!/bin/bash calls mktemp).
+  auto script = root_ / "task/script";
+  std::ofstream(script)
+      << "#!/bin/sh\n"
+         "[[ ${BASH-none} != none ]] && echo \"sh is bash: ${0##*/} posix=$(shopt -o posix | tr -s ' \t' "
+         "' ')\"\n";
+  fs::permissions(script, fs::perms(0755));
+  bootstrap(
+      "/var/task/script\n"
+      "bash -c 'f=$(mktemp) && echo aGk= | base64 -d > $f && printf \"%s\\n\" \"$(cat $f)\" b b | uniq | "
+      "tr \"\\n\" \" \"; rm $f; timeout 5 true && echo; nproc > /dev/null && echo found'");
+  auto r = run(plan());
+  EXPECT_EQ(r.status.describe(), "exit status 0") << r.output;
+  EXPECT_EQ(r.output, "sh is bash: script posix=posix on\nhi b \nfound\n");
+}
+
 TEST_F(SandboxTest, ImageTreeHoldsEveryLibraryTheDataLists) {
   // What doctor resolves against must be what a function can load here.
   for (const auto& runtime : image::runtimes()) {
