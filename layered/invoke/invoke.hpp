@@ -102,6 +102,11 @@ class Environment {
   // new runtime in it (Lambda's suppressed init: no Init Duration, the same
   // log stream and /tmp).
   bool reusable() const;
+  // True when a warm runtime has asked for its next event (GET /next) since
+  // its last answer: only then is the environment out of its invoke phase,
+  // as Lambda sees it. One that answered and works on (or exits) still has
+  // its last invoke under way, and a next invoke would wait for it.
+  bool awaits_event();
   // An idle environment's processes stop until its next invoke, as Lambda
   // freezes one between invocations: what a function left running (a busy
   // loop, a daemon) takes no CPU meanwhile. Not while the runtime still

@@ -191,6 +191,13 @@ Result<InvokeResult> Environment::invoke(const std::string& payload, const std::
   }
 }
 
+bool Environment::awaits_event() {
+  State& s = *state_;
+  if (!s.ready || !s.box) return false;
+  if (!s.frozen) s.drain_stale_messages();  // a frozen one was frozen at its GET /next
+  return !s.awaiting_next;
+}
+
 bool Environment::freeze() {
   State& s = *state_;
   // A fork chain can outrun one freeze's rounds: what it started since is

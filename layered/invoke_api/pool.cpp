@@ -54,10 +54,14 @@ std::optional<Lease> Pools::take_idle_locked(Function& f, const Deployed& functi
     auto found = std::find_if(f.idle.rbegin(), f.idle.rend(), wanted);
     return found == f.idle.rend() ? f.idle.end() : std::prev(found.base());
   };
-  // A warm runtime first; then one reset by a crash or timeout, whose /tmp
-  // and log stream the next invoke carries on, as Lambda's reset keeps its
-  // execution environment; then the oldest prepared.
-  auto chosen = last([](const Idle& i) { return i.env->warm(); });
+  // A warm runtime waiting at its GET /next first, and then one that has
+  // answered but not asked yet (it may be working on after its answer: the
+  // next invoke waits for it, where a cold start would cost more, as it
+  // usually asks within microseconds); then one reset by a crash or
+  // timeout, whose /tmp and log stream the next invoke carries on, as
+  // Lambda's reset keeps its execution environment; then the oldest prepared.
+  auto chosen = last([](const Idle& i) { return i.env->awaits_event(); });
+  if (chosen == f.idle.end()) chosen = last([](const Idle& i) { return i.env->warm(); });
   if (chosen == f.idle.end()) chosen = last([](const Idle& i) { return i.env->reusable(); });
   if (chosen == f.idle.end()) chosen = f.idle.begin();
   Lease lease{std::move(chosen->env), pool_key(function), function.identity, chosen->prepared_ms,

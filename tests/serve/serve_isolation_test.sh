@@ -48,6 +48,25 @@ sleep 12
 check "environments outlive the connection threads that started them ($before sandboxes)" \
   test "$(sandboxes)" = "$before" -a "$before" -ge 20
 
+# An environment is out of its invoke only once its runtime asks for the
+# next event: Finisher answers, then works on for 3 s before its GET /next.
+# The request after it goes to the other warm environment, as Lambda sends
+# it, not behind the one still working (it waited the 3 s).
+finisher=$(function_name Finisher)
+slow=()
+for i in 1 2; do
+  curl -s -o /dev/null --max-time 30 -d '"slow"' "$endpoint/2015-03-31/functions/$finisher/invocations" &
+  slow+=($!)
+done
+wait "${slow[@]}"
+sleep 4
+curl -s -o /dev/null --max-time 30 -d '{}' "$endpoint/2015-03-31/functions/$finisher/invocations"
+took=$(curl -s -o "$tmp/next.json" -w '%{time_total}' --max-time 30 -d '{}' \
+  "$endpoint/2015-03-31/functions/$finisher/invocations")
+check "a request goes to an idle warm environment, not one still working after its answer ($took s)" \
+  awk -v t="$took" 'BEGIN { exit !(t < 2) }'
+check "  and is answered" contains "$tmp/next.json" '{"finished":true}'
+
 # SIGTERM during an invocation that would take a minute: serve ends it (a
 # 500 ServiceException for its caller) instead of waiting for it.
 curl -s -o "$tmp/linger.json" -w '%{http_code}' --max-time 90 -d '{}' \
