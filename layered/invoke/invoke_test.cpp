@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "image/image.hpp"
+#include "invoke/lifecycle.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace fs = std::filesystem;
@@ -136,6 +137,14 @@ TEST_F(InvokeTest, ReportLineIsLambdas) {
   EXPECT_EQ(r.line(),
             "REPORT RequestId: id-1\tDuration: 12.96 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\t"
             "Max Memory Used: 48 MB\tStatus: error\tError Type: Runtime.OutOfMemory");
+}
+
+// Lambda's logs name a runtime's own error type only in its two families.
+TEST(ErrorTypes, ATypeOutsideRuntimeAndFunctionIsLoggedAsRuntimeUnknown) {
+  EXPECT_EQ(invoke::logged_error_type("Runtime.ConfigError"), "Runtime.ConfigError");
+  EXPECT_EQ(invoke::logged_error_type("Function.BadInput"), "Function.BadInput");
+  for (const char* type : {"MyInit.Error", "Runtime.", "Runtime.x", "Runtime.Bad-Type", "Function.lower", ""})
+    EXPECT_EQ(invoke::logged_error_type(type), "Runtime.Unknown") << type;
 }
 
 TEST_F(InvokeTest, FunctionErrorKeepsTheEnvironment) {

@@ -25,5 +25,8 @@ struct FunctionFailure {
 };
 // The error a runtime posted (body + Lambda-Runtime-Function-Error-Type).
 FunctionFailure function_failure(const std::string& body, const std::string& header_type);
+// An error type a runtime gave, as Lambda's logs show it: one not of the form
+// Runtime.Xxx or Function.Xxx is Runtime.Unknown.
+std::string logged_error_type(const std::string& type);
 
 }  // namespace layered::invoke

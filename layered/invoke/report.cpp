@@ -1,4 +1,5 @@
 // What an invocation reports: Lambda's REPORT line, error payloads, --json.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -36,7 +37,7 @@ std::string init_report_line(double duration_ms, const std::string& phase, const
                              const std::string& error_type) {
   std::string s = "INIT_REPORT Init Duration: " + two_decimals(duration_ms) + " ms\tPhase: " + phase +
                   "\tStatus: " + status;
-  if (!error_type.empty()) s += "\tError Type: " + error_type;
+  if (!error_type.empty()) s += "\tError Type: " + logged_error_type(error_type);
   return s;
 }
 
@@ -68,6 +69,20 @@ FunctionFailure function_failure(const std::string& body, const std::string& hea
   return {
       json{{"errorType", type}, {"errorMessage", body}}.dump(-1, ' ', false, json::error_handler_t::replace),
       type};
+}
+
+std::string logged_error_type(const std::string& type) {
+  std::string_view rest = type;
+  if (rest.starts_with("Runtime."))
+    rest.remove_prefix(8);
+  else if (rest.starts_with("Function."))
+    rest.remove_prefix(9);
+  else
+    return "Runtime.Unknown";
+  const bool letters = rest.size() >= 2 && std::all_of(rest.begin(), rest.end(), [](char c) {
+                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+                       });
+  return letters && rest.front() >= 'A' && rest.front() <= 'Z' ? type : "Runtime.Unknown";
 }
 
 Status validate_event(const std::string& payload, const std::string& where) {

@@ -166,6 +166,8 @@ void Connection::header_done() {
 int Connection::on_headers_complete(http_parser* p) {
   Connection& c = self(p);
   c.request_.method = static_cast<http_method>(p->method);
+  // Routes match the path alone, as Lambda's router does.
+  if (auto query = c.request_.path.find('?'); query != std::string::npos) c.request_.path.resize(query);
   if (c.in_value_) c.header_done();
   c.request_.keep_body = c.wants_body_(c.request_);
   return 0;

@@ -241,7 +241,12 @@ class EpollServer : public Server {
     if (r.method == HTTP_GET && r.path == kNext) return next(c);
     if (is_init_error(r)) return init_error(c, r);
     if (auto target = invocation_result(r)) return result(c, r, target->first, target->second);
-    c.answer(404, R"({"errorMessage":"Not Found","errorType":"InvalidRequest"})");
+    Request as_post = r;
+    as_post.method = HTTP_POST;
+    if (r.path == kNext || is_init_error(as_post) || invocation_result(as_post))
+      c.answer(405, R"({"errorMessage":"Method Not Allowed","errorType":"InvalidRequest"})");
+    else
+      c.answer(404, R"({"errorMessage":"Not Found","errorType":"InvalidRequest"})");
     return true;
   }
 
@@ -270,15 +275,21 @@ class EpollServer : public Server {
 
   bool result(Connection& c, Request& r, const std::string& request_id, bool response) {
     if (request_id != active_) {
-      c.answer(400, invalid_request_id_body());
-      return true;
-    }
-    if (response && !r.response_mode.empty() && r.response_mode != "streaming") {
-      c.answer(400, R"({"errorMessage":"Invalid function response mode: )" + json_text(r.response_mode) +
-                        R"(","errorType":"InvalidFunctionResponseMode"})");
+      if (!request_id.empty() && request_id == settled_) {  // a second answer to the same event
+        c.answer(
+            403,
+            R"({"errorMessage":"State transition from RuntimeResponseSentState to )" +
+                std::string(response ? "InvocationResponse" : "InvocationErrorResponse") +
+                R"( failed for runtime. Error: State transition is not allowed","errorType":"InvalidStateTransition"})");
+      } else {
+        c.answer(400, invalid_request_id_body());
+      }
       return true;
     }
     active_.clear();
+    settled_ = request_id;
+    if (response && !r.response_mode.empty() && r.response_mode != "streaming")
+      return invalid_response_mode(c, r, request_id);
     // A streamed response that failed after it began says so in trailers.
     if (response && !r.error_type.empty()) return streamed_error(c, r, request_id);
     Message m{response ? MessageKind::response : MessageKind::error, request_id, std::move(r.body),
@@ -292,6 +303,18 @@ class EpollServer : public Server {
       c.answer(202, R"({"status":"OK"})");
     }
     messages_.push_back(std::move(m));
+    return true;
+  }
+
+  // The runtime hears why, and the invocation fails at once with the error
+  // Lambda gives it, rather than waiting for its timeout.
+  bool invalid_response_mode(Connection& c, const Request& r, const std::string& request_id) {
+    const std::string text = "Invalid function response mode: " + json_text(r.response_mode);
+    c.answer(400, R"({"errorMessage":")" + text + R"(","errorType":"InvalidFunctionResponseMode"})");
+    messages_.push_back(
+        Message{MessageKind::error, request_id,
+                R"({"errorMessage":")" + text + R"(","errorType":"Runtime.InvalidResponseModeHeader"})",
+                "Runtime.InvalidResponseModeHeader", r.size});
     return true;
   }
 
@@ -328,6 +351,7 @@ class EpollServer : public Server {
   std::deque<Event> events_;
   std::deque<Message> messages_;
   std::string active_;
+  std::string settled_;  // the last request the runtime answered
   bool initialized_ = false;
 };
 

@@ -180,9 +180,38 @@ TEST_F(RuntimeApiTest, ResponseIsAcceptedOnceForTheActiveRequest) {
   EXPECT_EQ(m.kind, MessageKind::response);
   EXPECT_EQ(m.request_id, "req-2");
   EXPECT_EQ(m.body, R"({"ok":true})");
+  // A second answer is a state transition Lambda refuses, not an unknown id.
   auto again = post("/2018-06-01/runtime/invocation/req-2/response", "{}");
   ASSERT_TRUE(again);
-  EXPECT_EQ(again->status, 400);
+  EXPECT_EQ(again->status, 403);
+  EXPECT_EQ(
+      again->body,
+      R"({"errorMessage":"State transition from RuntimeResponseSentState to InvocationResponse failed for )"
+      R"(runtime. Error: State transition is not allowed","errorType":"InvalidStateTransition"})");
+  auto error_after = post("/2018-06-01/runtime/invocation/req-2/error", "{}");
+  ASSERT_TRUE(error_after);
+  EXPECT_EQ(error_after->status, 403);
+}
+
+// Lambda's router: a known path with another method is 405; the query
+// string plays no part in the route.
+TEST_F(RuntimeApiTest, RoutesAreMatchedOnThePathWithTheirMethods) {
+  auto post_next = post("/2018-06-01/runtime/invocation/next", "{}");
+  ASSERT_TRUE(post_next);
+  EXPECT_EQ(post_next->status, 405);
+  auto pending = std::async(
+      std::launch::async, [this] { return client_->Get("/2018-06-01/runtime/invocation/some-id/response"); });
+  auto get_response = serve_until(pending);
+  ASSERT_TRUE(get_response);
+  EXPECT_EQ(get_response->status, 405);
+  auto unknown = post("/2018-06-01/runtime/elsewhere", "{}");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  ASSERT_TRUE(next_with(event("queried")));
+  auto ok = post("/2018-06-01/runtime/invocation/queried/response?x=1", R"("fine")");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 202);
+  EXPECT_EQ(message().body, R"("fine")");
 }
 
 TEST_F(RuntimeApiTest, ErrorCarriesTheErrorTypeHeader) {
@@ -397,9 +426,14 @@ TEST_F(RuntimeApiTest, AnUnknownResponseModeIsRefused) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   EXPECT_NE(res->body.find("InvalidFunctionResponseMode"), std::string::npos) << res->body;
-  auto ok = post("/2018-06-01/runtime/invocation/moded/response", R"("fine")");
-  ASSERT_TRUE(ok);
-  EXPECT_EQ(ok->status, 202);
+  // The invocation fails at once with Lambda's error, not at its timeout.
+  auto m = message();
+  EXPECT_EQ(m.kind, MessageKind::error);
+  EXPECT_EQ(m.request_id, "moded");
+  EXPECT_EQ(m.error_type, "Runtime.InvalidResponseModeHeader");
+  EXPECT_EQ(
+      m.body,
+      R"({"errorMessage":"Invalid function response mode: bogus","errorType":"Runtime.InvalidResponseModeHeader"})");
 }
 
 // A client context is JSON, which may hold line breaks: in a header they
