@@ -375,4 +375,27 @@ TEST(TmpImage, ADiskWithoutRoomForEphemeralStorageIsRefused) {
   ::close(*fits);
 }
 
+// Each image is sparse: what the running environments' functions may still
+// write is promised, and the next environment counts it as taken.
+TEST(TmpImage, EnvironmentsTogetherNeverPromiseMoreThanTheDiskHolds) {
+  if (!disk_tmp_supported()) GTEST_SKIP() << "disk-backed /tmp needs root, loop devices and e2fsprogs";
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("tmp-image-shared-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(::mount("shared", dir.c_str(), "tmpfs", 0, "size=100m"), 0) << std::strerror(errno);
+  auto first = tmp_backing_file(dir.string(), 40);
+  auto second = tmp_backing_file(dir.string(), 40);
+  auto third = tmp_backing_file(dir.string(), 40);
+  for (auto* held : {&first, &second, &third})
+    if (held->ok()) ::close(**held);
+  ::umount2(dir.c_str(), MNT_DETACH);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(first.ok()) << format_error(first.error());
+  ASSERT_TRUE(second.ok()) << format_error(second.error());
+  ASSERT_FALSE(third.ok()) << "100 MB cannot hold three 40 MB /tmp";
+  EXPECT_NE(third.error().message.find("MB of it promised to the /tmp of running environments"),
+            std::string::npos)
+      << third.error().message;
+}
+
 }  // namespace layered::sandbox

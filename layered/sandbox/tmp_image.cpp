@@ -1,6 +1,7 @@
 // The disk-backed /tmp's filesystem image: formatted once per size, copied
 // for each environment (see walls.hpp; the child mounts it).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -138,13 +140,38 @@ bool copy_sparse(int from, int to, off_t size) {
 // that fills meanwhile fails those writes in the loop device, where the
 // function sees data lost, not ENOSPC; an environment starts only when its
 // EphemeralStorage fits on the disk now.
+// What the /tmp images this process holds on the disk of `dir` may still
+// take: each is an unnamed file (no link) whose holes its function may fill
+// at any time. Read from the process's own descriptors, so that no
+// environment has to register its image.
+unsigned long long promised_mb(const std::string& dir) {
+  struct stat disk {};
+  if (::stat(dir.c_str(), &disk) != 0) return 0;
+  unsigned long long bytes = 0;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    struct stat file {};
+    if (::stat(fd.path().c_str(), &file) != 0) continue;
+    if (!S_ISREG(file.st_mode) || file.st_nlink != 0 || file.st_dev != disk.st_dev) continue;
+    const auto written = static_cast<unsigned long long>(file.st_blocks) * 512;
+    const auto size = static_cast<unsigned long long>(file.st_size);
+    if (size > written) bytes += size - written;
+  }
+  return bytes >> 20U;
+}
+
 Status room_for(const std::string& dir, int ephemeral_mb) {
   struct statvfs disk {};
   if (::statvfs(dir.c_str(), &disk) != 0) return Ok{};
   const unsigned long long free_mb = static_cast<unsigned long long>(disk.f_bavail) * disk.f_frsize >> 20U;
-  if (free_mb >= static_cast<unsigned long long>(ephemeral_mb)) return Ok{};
+  const unsigned long long promised = promised_mb(dir);
+  if (free_mb >= static_cast<unsigned long long>(ephemeral_mb) + promised) return Ok{};
   return make_error("not enough free disk for the function's /tmp: " + std::to_string(free_mb) +
-                        " MB free, its EphemeralStorage is " + std::to_string(ephemeral_mb) + " MB",
+                        " MB free, " +
+                        (promised ? std::to_string(promised) + " MB of it promised to the /tmp of running "
+                                                               "environments, "
+                                  : std::string()) +
+                        "its EphemeralStorage is " + std::to_string(ephemeral_mb) + " MB",
                     dir, "free space on that disk, or lower the function's EphemeralStorage");
 }
 
@@ -164,6 +191,9 @@ Result<int> tmp_backing_file(const std::string& dir, int ephemeral_mb) {
   const int size_mb = image_mb(ephemeral_mb);
   auto pristine = pristine_image(dir, size_mb);
   if (!pristine) return pristine.error();
+  // One image at a time: the next one counts what this one promises.
+  static std::mutex claiming;
+  std::lock_guard claim(claiming);
   LAYERED_TRY(room_for(dir, ephemeral_mb));
   int from = ::open(pristine->c_str(), O_RDONLY | O_CLOEXEC);
   if (from < 0)
