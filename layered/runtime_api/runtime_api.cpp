@@ -294,7 +294,9 @@ class EpollServer : public Server {
     if (response && !r.error_type.empty()) return streamed_error(c, r, request_id);
     Message m{response ? MessageKind::response : MessageKind::error, request_id, std::move(r.body),
               r.error_type, r.size};
-    if (response && m.size > kMaxPayloadBytes) {
+    // An error is a payload for the caller too: one past the limit is
+    // refused as a response is, not cut into a body that is no longer JSON.
+    if (m.size > kMaxPayloadBytes) {
       m.kind = MessageKind::response_too_large;
       m.body.clear();
       c.answer(413, payload_too_large_body());

@@ -252,6 +252,17 @@ TEST_F(RuntimeApiTest, OverLimitResponseIs413WithLambdasBody) {
   EXPECT_EQ(m.size, runtime_api::kMaxPayloadBytes + 1);
 }
 
+TEST_F(RuntimeApiTest, OverLimitErrorIs413AsAResponseIs) {
+  ASSERT_TRUE(next_with(event("big-error")));
+  std::string over(runtime_api::kMaxPayloadBytes + 1, 'x');
+  auto res = post("/2018-06-01/runtime/invocation/big-error/error", over);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  auto m = message();
+  EXPECT_EQ(m.kind, MessageKind::response_too_large);
+  EXPECT_EQ(m.size, runtime_api::kMaxPayloadBytes + 1);
+}
+
 TEST_F(RuntimeApiTest, InitErrorIsAcceptedOnlyDuringInit) {
   httplib::Headers headers{{"Lambda-Runtime-Function-Error-Type", "Runtime.ConfigError"}};
   auto res = post("/2018-06-01/runtime/init/error", R"({"errorMessage":"no config"})", headers);

@@ -310,7 +310,8 @@ Status extract_zip(const fs::path& zip, const fs::path& dest, const ExtractLimit
   int r = ARCHIVE_OK;
   while ((r = la().archive_read_next_header(a.get(), &entry)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
     if (++entries > limits.max_entries) {
-      return make_error("archive has more than " + std::to_string(limits.max_entries) + " entries", where);
+      return make_error("archive has more than " + std::to_string(limits.max_entries) + " entries", where,
+                        kTooManyEntriesHint);
     }
     LAYERED_TRY(extract_entry(a.get(), entry, dest, limits, total, links, where));
   }

@@ -97,7 +97,8 @@ Status check_tree_size(const fs::path& source, const ExtractLimits& limits) {
   for (auto it = fs::recursive_directory_iterator(source, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (++entries > limits.max_entries) {
-      return make_error("directory has more than " + std::to_string(limits.max_entries) + " entries", where);
+      return make_error("directory has more than " + std::to_string(limits.max_entries) + " entries", where,
+                        kTooManyEntriesHint);
     }
     struct stat st {};
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
@@ -124,7 +125,8 @@ Status copy_tree(const fs::path& source, const fs::path& dest, const ExtractLimi
   for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
     if (++entries > limits.max_entries) {
-      return make_error("directory has more than " + std::to_string(limits.max_entries) + " entries", where);
+      return make_error("directory has more than " + std::to_string(limits.max_entries) + " entries", where,
+                        kTooManyEntriesHint);
     }
     const fs::path rel = it->path().lexically_relative(root);
     const fs::path to = dest / rel;

@@ -21,10 +21,17 @@
 
 namespace layered::store {
 
+inline constexpr const char* kTooManyEntriesHint =
+    "Lambda sets no limit on the number of files, layered stops there (a guard against hostile archives): "
+    "move part of the package into a layer";
+
 struct ExtractLimits {
   // Lambda: "Unzipped size must be smaller than 262144000 bytes" (250 MiB).
   std::uint64_t max_total_bytes = 262144000;
-  std::uint64_t max_entries = 100000;
+  // Lambda sets no limit on the number of files; this one bounds what a
+  // hostile archive of empty entries costs (a file each on this disk) far
+  // above what real packages hold (a large node_modules: tens of thousands).
+  std::uint64_t max_entries = 500000;
 };
 
 struct StoredAsset {

@@ -174,6 +174,7 @@ TEST_F(StoreTest, EnforcesSizeAndEntryLimits) {
   make_zip(many, {{"1", "1"}, {"2", "2"}, {"3", "3"}, {"4", "4"}});
   e = put_fails(many, ExtractLimits{1000, 3});
   EXPECT_EQ(e.message, "archive has more than 3 entries");
+  EXPECT_EQ(e.hint, kTooManyEntriesHint);
   EXPECT_EQ(everything(), (std::vector<std::string>{"big.zip", "many.zip", "state", "state/store"}));
   EXPECT_EQ(ExtractLimits{}.max_total_bytes, 262144000u);
 }
