@@ -167,7 +167,10 @@ struct Loader {
         if (!tpl) return std::move(tpl.error());
         stack.template_json = std::move(*tpl);
         LAYERED_TRY(detail::read_environment(artifact, stack, show(manifest_path)));
-        for (Asset& asset : detail::read_legacy_assets(artifact, dir, stack)) add_asset(std::move(asset));
+        auto metadata = detail::read_stack_metadata(artifact, dir, show(manifest_path),
+                                                    [this](const fs::path& p) { return show(p); });
+        if (!metadata) return std::move(metadata.error());
+        for (Asset& asset : detail::read_legacy_assets(*metadata, dir, stack)) add_asset(std::move(asset));
         raw_dependencies[id] = artifact.value("dependencies", std::vector<std::string>{});
         stack_index[id] = stacks->size();
         stacks->push_back(std::move(stack));

@@ -321,5 +321,55 @@ TEST(Assembly, FillsLegacyAssetParametersAsTheCliDoes) {
   EXPECT_EQ(asset->path, (fixture("legacy-assets") / ("asset." + layer)).lexically_normal());
 }
 
+TEST(Assembly, ReadsLegacyAssetsFromTheAdditionalMetadataFile) {
+  // aws-cdk-lib 2.276 writes a stack's metadata beside manifest.json and
+  // names the file in "additionalMetadataFile"; the inline entries add to it.
+  TempDir dir;
+  const std::string hash = "a0473c4fc6539f4bd5fe1e6505cc029640721819e46c0e0ee7f9798f977572ed";
+  auto asset_entry = [](const std::string& id) {
+    return R"({"type":"aws:cdk:asset","data":{"path":"asset.)" + id + R"(","id":")" + id +
+           R"(","packaging":"zip","sourceHash":")" + id + R"(","s3BucketParameter":"B)" + id +
+           R"(","s3KeyParameter":"K)" + id + R"(","artifactHashParameter":"H)" + id + R"("}})";
+  };
+  dir.write("manifest.json", R"({"version":"55.0.0","artifacts":{"Legacy":{
+      "type":"aws:cloudformation:stack","properties":{"templateFile":"Legacy.template.json"},
+      "additionalMetadataFile":"Legacy.metadata.json",
+      "metadata":{"/Legacy":[)" + asset_entry("inline") +
+                                 R"(]}}}})");
+  dir.write("Legacy.template.json", R"({"Resources":{}})");
+  dir.write("Legacy.metadata.json", R"({"/Legacy":[)" + asset_entry(hash) + "]}");
+  dir.write("asset." + hash + "/index.py", "");
+  auto a = load(dir.path());
+  ASSERT_TRUE(a.ok()) << format_error(a.error());
+  const auto& p = a->find_stack("Legacy")->asset_parameters;
+  EXPECT_EQ(p.at("K" + hash), "assets/||" + hash + ".zip");
+  EXPECT_EQ(p.at("Kinline"), "assets/||inline.zip");
+  const Asset* asset = a->find_asset_by_object_key("assets/" + hash + ".zip");
+  ASSERT_NE(asset, nullptr);
+  EXPECT_TRUE(asset->is_directory);
+}
+
+TEST(Assembly, AnAdditionalMetadataFileOutsideTheAssemblyIsRefused) {
+  TempDir dir;
+  dir.write("outside.json", R"({})");
+  for (const std::string& file :
+       std::vector<std::string>{"../outside.json", (dir.path() / "outside.json").string()}) {
+    dir.write("asm/manifest.json", R"({"artifacts":{"S":{"type":"aws:cloudformation:stack",
+        "properties":{"templateFile":"S.template.json"},"additionalMetadataFile":")" +
+                                       file + R"("}}})");
+    dir.write("asm/S.template.json", R"({"Resources":{}})");
+    auto a = load(dir.path() / "asm");
+    ASSERT_FALSE(a.ok()) << file;
+    EXPECT_EQ(a.error().message, "additionalMetadataFile '" + file + "' is outside the cloud assembly");
+    EXPECT_EQ(a.error().where, (dir.path() / "asm" / "manifest.json").string());
+  }
+  // A missing file is named.
+  dir.write("asm/manifest.json", R"({"artifacts":{"S":{"type":"aws:cloudformation:stack",
+      "properties":{"templateFile":"S.template.json"},"additionalMetadataFile":"S.metadata.json"}}})");
+  auto a = load(dir.path() / "asm");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().where, (dir.path() / "asm" / "S.metadata.json").string());
+}
+
 }  // namespace
 }  // namespace layered::assembly
