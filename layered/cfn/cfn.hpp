@@ -34,6 +34,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/common.hpp"
@@ -49,6 +50,13 @@ using Json = nlohmann::json;
 // out of the box.
 inline constexpr const char* kBootstrapVersionParameter = "/cdk-bootstrap/hnb659fds/version";
 inline constexpr const char* kBootstrapVersion = "21";
+
+// Whether `name` is a CDK bootstrap's version parameter,
+// "/cdk-bootstrap/<qualifier>/version", the default qualifier's or one of
+// `cdk bootstrap --qualifier Q` (DefaultStackSynthesizer({ qualifier })).
+// No stack defines it: it is the bootstrap's, so each one is seeded like
+// kBootstrapVersionParameter.
+bool is_bootstrap_version_parameter(std::string_view name);
 
 // ---- limits -----------------------------------------------------------------
 
@@ -186,7 +194,8 @@ struct Environment {
   std::map<std::string, std::string> parameter_overrides;
   // SSM Parameter Store lookup: current value of `name`, or nullopt. Used for
   // AWS::SSM::Parameter::Value<...> parameters and {{resolve:ssm:name}}.
-  // Must answer kBootstrapVersionParameter for CDK stacks.
+  // Must answer kBootstrapVersionParameter (and any other
+  // is_bootstrap_version_parameter() a stack reads) for CDK stacks.
   std::function<std::optional<std::string>(const std::string& name)> ssm;
   // Pinned versions ({{resolve:ssm:name:3}}); when unset such references are
   // an error saying versions are not emulated.

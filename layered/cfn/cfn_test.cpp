@@ -251,6 +251,16 @@ TEST(Cfn, BootstrapVersionRule) {
   EXPECT_EQ(status.error().where, "Six-layers/Parameters/BootstrapVersion");
 }
 
+TEST(Cfn, AnyBootstrapQualifiersVersionParameterIsTheBootstraps) {
+  EXPECT_TRUE(is_bootstrap_version_parameter(kBootstrapVersionParameter));
+  EXPECT_TRUE(is_bootstrap_version_parameter("/cdk-bootstrap/myqual1/version"));
+  EXPECT_FALSE(is_bootstrap_version_parameter("/cdk-bootstrap//version"));
+  EXPECT_FALSE(is_bootstrap_version_parameter("/cdk-bootstrap/version"));
+  EXPECT_FALSE(is_bootstrap_version_parameter("/cdk-bootstrap/a/b/version"));
+  EXPECT_FALSE(is_bootstrap_version_parameter("/cdk-bootstrap/myqual1/versions"));
+  EXPECT_FALSE(is_bootstrap_version_parameter("/lambda-layers-example/external-layer-arn"));
+}
+
 TEST(Cfn, UnsupportedResourceAttributeErrorGetsAWhere) {
   Template t = inline_template(R"({"Resources":{"Q":{"Type":"AWS::SQS::Queue"},
     "F":{"Type":"AWS::Lambda::Function","Properties":{"Environment":{"Variables":{"A":{"Fn::GetAtt":"Q.Bad"}}}}}}})");

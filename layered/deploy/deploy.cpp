@@ -30,12 +30,32 @@ Result<std::vector<const assembly::Stack*>> select_stacks(const assembly::Assemb
   return app.select(names, all, expand);
 }
 
-Status seed_bootstrap_version(state::State& state) {
-  auto existing = state.ssm_parameter(cfn::kBootstrapVersionParameter);
-  if (!existing.ok()) return existing.error();
-  if (existing->has_value()) return Ok{};
-  return state.put_ssm_parameter(
-      state::SsmParameterRecord{cfn::kBootstrapVersionParameter, "String", cfn::kBootstrapVersion, 1, ""});
+// The bootstrap version parameters the stack reads: the default
+// qualifier's, and the one a parameter's Default names (the
+// BootstrapVersion parameter of a DefaultStackSynthesizer({ qualifier })).
+std::set<std::string> bootstrap_version_parameters(const assembly::Stack& stack) {
+  std::set<std::string> names{cfn::kBootstrapVersionParameter};
+  auto parameters = stack.template_json.find("Parameters");
+  if (parameters == stack.template_json.end() || !parameters->is_object()) return names;
+  for (const auto& parameter : *parameters) {
+    if (!parameter.is_object() || !parameter.contains("Default") || !parameter["Default"].is_string())
+      continue;
+    const std::string value = parameter["Default"].get<std::string>();
+    if (cfn::is_bootstrap_version_parameter(value)) names.insert(value);
+  }
+  return names;
+}
+
+// As `cdk bootstrap` would have made them: every CDK stack checks one.
+Status seed_bootstrap_version(state::State& state, const assembly::Stack& stack) {
+  for (const std::string& name : bootstrap_version_parameters(stack)) {
+    auto existing = state.ssm_parameter(name);
+    if (!existing.ok()) return existing.error();
+    if (existing->has_value()) continue;
+    LAYERED_TRY(
+        state.put_ssm_parameter(state::SsmParameterRecord{name, "String", cfn::kBootstrapVersion, 1, ""}));
+  }
+  return Ok{};
 }
 
 // After a failed update CloudFormation leaves the stack's resources as they
@@ -59,7 +79,7 @@ Result<StackResult> deploy_one(const assembly::Assembly& app, const assembly::St
   if (!tx.ok()) return tx.error();
   bool validated = false;
   Result<StackResult> result = [&]() -> Result<StackResult> {
-    LAYERED_TRY(seed_bootstrap_version(state));
+    LAYERED_TRY(seed_bootstrap_version(state, stack));
     return detail::deploy_stack(app, stack, state, store, options, &validated);
   }();
   Status committed = Ok{};

@@ -3,6 +3,7 @@
 // key; a parameter without a default keeps the value it was last given.
 #include <gtest/gtest.h>
 
+#include "cfn/cfn.hpp"
 #include "deploy/deploy.hpp"
 #include "deploy/deploy_test_util.hpp"
 
@@ -79,6 +80,21 @@ TEST_F(Parameters, OnlyTheNamedStackOrAStackThatDeclaresTheKeyTakesIt) {
   auto undeclared = deploy_with({{"Conditions-example", "Unknown", "x"}});
   ASSERT_FALSE(undeclared.ok());
   EXPECT_EQ(undeclared.error().message, "Parameters: [Unknown] do not exist in the template");
+}
+
+// DefaultStackSynthesizer({ qualifier: 'myqual1' }) reads its own bootstrap's
+// version: seeded as the default qualifier's is, as `cdk bootstrap
+// --qualifier myqual1` would have made it.
+TEST_F(Parameters, ACustomBootstrapQualifiersVersionIsSeeded) {
+  const fs::path file = dir_ / "Conditions-example.template.json";
+  Json tpl = read_json(file);
+  tpl["Parameters"]["BootstrapVersion"]["Default"] = "/cdk-bootstrap/myqual1/version";
+  write_json(file, tpl);
+  auto r = deploy_with({});
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  auto seeded = state_->ssm_parameter("/cdk-bootstrap/myqual1/version");
+  ASSERT_TRUE(seeded.ok() && seeded->has_value());
+  EXPECT_EQ((*seeded)->value, cfn::kBootstrapVersion);
 }
 
 }  // namespace
