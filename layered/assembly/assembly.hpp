@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,7 +82,7 @@ class Assembly {
 
   // The stacks to act on, in dependency order (a stack after everything it
   // depends on; reverse it to destroy). `all` selects every stack. An unknown
-  // name is an error with a did-you-mean; a dependency cycle is
+  // name is an error with a did-you-mean (with `all` too); a dependency cycle is
   // "circular dependency between stacks: 'A' -> 'B' -> 'A'". No names and
   // not `all` is an error that lists the stacks (as `cdk deploy` does when
   // an app has several).
@@ -121,6 +122,9 @@ class Assembly {
 
  private:
   friend Result<Assembly> load(const std::filesystem::path& dir);
+  // Adds the stacks each name (or pattern) matches to `chosen`; a name that
+  // matches none is select()'s "no stack named" error.
+  Status match_names(const std::vector<std::string>& names, std::set<const Stack*>& chosen) const;
   std::filesystem::path directory_;
   std::vector<Stack> stacks_;
   std::vector<Asset> assets_;

@@ -129,6 +129,11 @@ TEST(Assembly, UnknownStackSaysDidYouMean) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().message, "no stack named 'Lambda-layers-exampel'");
   EXPECT_EQ(s.error().hint, "did you mean 'Lambda-layers-example'?");
+  // As `cdk deploy --all NoSuchStack`: --all does not hide a name that matches nothing.
+  auto all = a->select({"NoSuchStack"}, true, Expand::dependencies);
+  ASSERT_FALSE(all.ok());
+  EXPECT_EQ(all.error().message, "no stack named 'NoSuchStack'");
+  EXPECT_TRUE(a->select({"Lambda-layers-example"}, true, Expand::dependencies).ok());
   auto none = a->select({}, false, Expand::dependencies);
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().message, "this app has more than one stack: name the stacks to use or pass --all");

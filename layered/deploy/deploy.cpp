@@ -58,6 +58,49 @@ Status seed_bootstrap_version(state::State& state, const assembly::Stack& stack)
   return Ok{};
 }
 
+// The template's parameter names, as `cfn` reads them.
+std::vector<std::string> parameter_names(const assembly::Stack& stack) {
+  std::vector<std::string> out;
+  auto parameters = stack.template_json.find("Parameters");
+  if (parameters == stack.template_json.end() || !parameters->is_object()) return out;
+  for (const auto& [name, _] : parameters->items()) out.push_back(name);
+  return out;
+}
+
+// `--parameters` as CloudFormation takes them, checked before any stack
+// deploys: a STACK: that names no stack of the app, or a key that no stack
+// being deployed declares, would otherwise be dropped without a word. The
+// stack is named as `cfn` names it (a display name or artifact id becomes
+// the stack's name).
+Result<std::vector<StackParameter>> checked_parameters(const assembly::Assembly& app,
+                                                       const std::vector<const assembly::Stack*>& stacks,
+                                                       std::vector<StackParameter> given) {
+  for (StackParameter& p : given) {
+    if (p.stack.empty()) continue;
+    const assembly::Stack* stack = app.find_stack(p.stack);
+    if (!stack) {
+      std::string hint = did_you_mean(p.stack, app.stack_names());
+      return make_error("--parameters names the stack '" + p.stack + "', which the app does not have",
+                        "--parameters", hint.empty() ? "stacks: " + quoted_names(app.stack_names()) : hint);
+    }
+    p.stack = stack->name;
+  }
+  std::vector<std::string> declared;
+  for (const assembly::Stack* stack : stacks)
+    for (std::string& name : parameter_names(*stack))
+      if (std::find(declared.begin(), declared.end(), name) == declared.end())
+        declared.push_back(std::move(name));
+  for (const StackParameter& p : given) {
+    if (!p.stack.empty() || std::find(declared.begin(), declared.end(), p.key) != declared.end()) continue;
+    std::string hint = did_you_mean(p.key, declared);
+    if (hint.empty())
+      hint = declared.empty() ? "the stacks being deployed have no parameters"
+                              : "the stacks being deployed declare " + quoted_names(declared);
+    return make_error("Parameters: [" + p.key + "] do not exist in the template", "--parameters", hint);
+  }
+  return given;
+}
+
 // After a failed update CloudFormation leaves the stack's resources as they
 // were and says so in its status. (A failed create is not recorded at all:
 // CloudFormation would leave it in ROLLBACK_COMPLETE, which 'cdk deploy'
@@ -111,10 +154,14 @@ Result<std::vector<StackResult>> deploy(const assembly::Assembly& app, state::St
   auto stacks = select_stacks(app, options.stacks, options.all,
                               options.exclusively ? assembly::Expand::none : assembly::Expand::dependencies);
   if (!stacks.ok()) return stacks.error();
-  LAYERED_TRY(detail::provide_layers(state, store, options));
+  auto parameters = checked_parameters(app, *stacks, options.parameters);
+  if (!parameters.ok()) return parameters.error();
+  DeployOptions checked = options;
+  checked.parameters = std::move(*parameters);
+  LAYERED_TRY(detail::provide_layers(state, store, checked));
   std::vector<StackResult> results;
   for (const assembly::Stack* stack : *stacks) {
-    auto result = deploy_one(app, *stack, state, store, options);
+    auto result = deploy_one(app, *stack, state, store, checked);
     if (!result.ok()) return result.error();
     if (options.stack_done) options.stack_done(*result);
     results.push_back(std::move(*result));

@@ -72,14 +72,22 @@ TEST_F(Parameters, TheTemplatesRulesApplyToAGivenValue) {
   EXPECT_TRUE(state_->stacks()->empty());
 }
 
-TEST_F(Parameters, OnlyTheNamedStackOrAStackThatDeclaresTheKeyTakesIt) {
-  // Another stack's parameter, and a key no stack declares, are not this stack's.
-  auto r = deploy_with({{"Other-stack", "Stage", "prod"}, {"", "Unknown", "x"}});
-  ASSERT_TRUE(r.ok()) << format_error(r.error());
-  EXPECT_EQ(stage(), "dev");
+TEST_F(Parameters, AKeyOrStackThatNothingDeclaresIsRefusedBeforeAnythingDeploys) {
+  // As CloudFormation refuses a key its template lacks; a value the user
+  // gave is never dropped without a word.
+  auto other = deploy_with({{"Other-stack", "Stage", "prod"}});
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().message, "--parameters names the stack 'Other-stack', which the app does not have");
+  EXPECT_EQ(other.error().hint, "stacks: 'Conditions-example'");
+  auto unknown = deploy_with({{"", "Stag", "x"}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message, "Parameters: [Stag] do not exist in the template");
+  EXPECT_EQ(unknown.error().where, "--parameters");
+  EXPECT_EQ(unknown.error().hint, "did you mean 'Stage'?");
   auto undeclared = deploy_with({{"Conditions-example", "Unknown", "x"}});
   ASSERT_FALSE(undeclared.ok());
   EXPECT_EQ(undeclared.error().message, "Parameters: [Unknown] do not exist in the template");
+  EXPECT_TRUE(state_->stacks()->empty());
 }
 
 // DefaultStackSynthesizer({ qualifier: 'myqual1' }) reads its own bootstrap's

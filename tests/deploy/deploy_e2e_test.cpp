@@ -401,16 +401,26 @@ namespace {
 
 using namespace layered_e2e;
 
-// `--parameters` as cdk deploy takes it: one value per flag (what follows is
-// a stack name), a stack's own value over one for every stack.
+// `--parameters` as cdk deploy takes it: several values per flag, a stack
+// name after them (a value without '='), a stack's own value over one for
+// every stack; a key or stack that nothing declares is refused.
 TEST_F(DeployE2E, ParametersAreGivenAsCdkDeployTakesThem) {
   use("conditions");
   Invocation bad = layered("deploy --no-doctor --parameters Stage");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(contains(bad.err, "layered: error: --parameters: 'Stage' is not [STACK:]KEY=VALUE")) << bad.err;
-  Invocation r = layered(
-      "deploy --no-doctor --parameters Conditions-example:Stage=prod --parameters Stage=dev "
-      "Conditions-example");
+  Invocation typo = layered("deploy --no-doctor --all --parameters Stage=prod Typo=1");
+  EXPECT_EQ(typo.exit_code, 1);
+  EXPECT_TRUE(contains(typo.err, "Parameters: [Typo] do not exist in the template")) << typo.err;
+  Invocation stack = layered("deploy --no-doctor --all --parameters NoSuchStack:Stage=prod");
+  EXPECT_EQ(stack.exit_code, 1);
+  EXPECT_TRUE(contains(stack.err, "the stack 'NoSuchStack', which the app does not have")) << stack.err;
+  Invocation unknown = layered("deploy --no-doctor --all NoSuchStack");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(contains(unknown.err, "no stack named 'NoSuchStack'")) << unknown.err;
+  EXPECT_TRUE(list()["stacks"].empty());
+  Invocation r =
+      layered("deploy --no-doctor --parameters Stage=dev Conditions-example:Stage=prod Conditions-example");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json fn = list()["functions"][0];
   EXPECT_EQ(fn["environment"]["STAGE"], "prod") << fn.dump();
