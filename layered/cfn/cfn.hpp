@@ -144,9 +144,11 @@ Result<Template> parse(const Json& template_json, const std::string& stack_name)
 std::string parameter_string(const Json& value);
 
 // Adds to `values` what a parameter keeps from the stack's previous deploy
-// (`previous`: name -> value) when not given now, as `cdk deploy` keeps it:
-// for a parameter without a default, which was given then. SSM-typed ones
-// are resolved again (`previous` holds their resolved values).
+// (`previous`: name -> value) when not given now, as `cdk deploy` keeps it
+// (--previous-parameters, its default: UsePreviousValue for every parameter
+// the stack had), default or not. What `values` already holds wins: the
+// given ones and the CDK's asset parameters, filled at each deploy.
+// SSM-typed ones are resolved again (`previous` holds their resolved values).
 void keep_previous_values(const Template& tpl,
                           const std::vector<std::pair<std::string, std::string>>& previous,
                           std::map<std::string, std::string>& values);

@@ -434,7 +434,9 @@ TEST(Parameters, AllowedPatternIsCheckedInBoundedTimeAndSpace) {
       << invalid.error().message;
 }
 
-TEST(Parameters, OnlyOnesWithoutADefaultKeepTheirPreviousValue) {
+// As `cdk deploy` (--previous-parameters, on by default): a parameter not
+// given now keeps its previous value over its Default.
+TEST(Parameters, OnesNotGivenKeepTheirPreviousValueOverTheirDefault) {
   auto tpl = parse(Json::parse(R"({"Parameters": {
       "Required": {"Type": "String"},
       "Defaulted": {"Type": "String", "Default": "d"},
@@ -451,7 +453,8 @@ TEST(Parameters, OnlyOnesWithoutADefaultKeepTheirPreviousValue) {
                         {"Given", "then"},
                         {"Gone", "x"}},
                        values);
-  EXPECT_EQ(values, (std::map<std::string, std::string>{{"Given", "now"}, {"Required", "before"}}));
+  EXPECT_EQ(values, (std::map<std::string, std::string>{
+                        {"Defaulted", "old"}, {"Given", "now"}, {"Required", "before"}}));
 }
 
 }  // namespace

@@ -152,7 +152,7 @@ void keep_previous_values(const Template& tpl,
                           const std::vector<std::pair<std::string, std::string>>& previous,
                           std::map<std::string, std::string>& values) {
   for (const Parameter& p : tpl.parameters) {
-    if (values.count(p.name) || p.default_value || p.type.starts_with("AWS::SSM::")) continue;
+    if (values.count(p.name) || p.type.starts_with("AWS::SSM::")) continue;
     for (const auto& [name, value] : previous)
       if (name == p.name) values[name] = value;
   }

@@ -145,8 +145,8 @@ void add_deploy(CLI::App& app, Context& ctx) {
                "do not run 'layered doctor' on the functions being deployed");
   app.add_option("--parameters", flags->parameters,
                  "[STACK:]KEY=VALUE ...: template parameters' values, each for one stack or every stack "
-                 "that has it (a stack name may follow them); a parameter without a default keeps the "
-                 "value it was last given")
+                 "that has it (a stack name may follow them); a parameter not given keeps the value it "
+                 "was last given, as with cdk deploy's --previous-parameters (its default)")
       ->type_name("[STACK:]KEY=VALUE")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--layer", flags->layers,

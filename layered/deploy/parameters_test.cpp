@@ -1,6 +1,6 @@
 // Template parameters given at deploy (`--parameters [STACK:]KEY=VALUE`), as
 // `cdk deploy` passes them: for one stack or every stack that declares the
-// key; a parameter without a default keeps the value it was last given.
+// key; a parameter not given keeps the value it was last given.
 #include <gtest/gtest.h>
 
 #include "cfn/cfn.hpp"
@@ -63,6 +63,18 @@ TEST_F(Parameters, ARequiredParameterIsAskedForThenKeepsItsValue) {
   EXPECT_EQ(again->front().outcome, Outcome::unchanged);
   ASSERT_TRUE(deploy_with({{"", "Stage", "dev"}}).ok());
   EXPECT_EQ(stage(), "dev");
+}
+
+// `cdk deploy` passes UsePreviousValue for every parameter the stack had:
+// a redeploy without --parameters keeps prod, it does not fall back to the
+// Default (which would delete what the condition created).
+TEST_F(Parameters, ARedeployWithoutTheParameterKeepsItsPreviousValueOverTheDefault) {
+  ASSERT_TRUE(deploy_with({{"", "Stage", "prod"}}).ok());
+  auto again = deploy_with({});
+  ASSERT_TRUE(again.ok()) << format_error(again.error());
+  EXPECT_EQ(again->front().outcome, Outcome::unchanged);
+  EXPECT_EQ(stage(), "prod");
+  EXPECT_EQ(memory(), 1024);
 }
 
 TEST_F(Parameters, TheTemplatesRulesApplyToAGivenValue) {
