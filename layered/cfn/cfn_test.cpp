@@ -308,7 +308,12 @@ TEST_F(Intrinsics, Values) {
   EXPECT_EQ(eval(R"({"Fn::Select": ["2", {"Ref": "Sizes"}]})"), "3");
   EXPECT_EQ(eval(R"({"Fn::Join": ["-", ["a", {"Ref": "AWS::NoValue"}, {"Ref": "Count"}]]})"), "a-3");
   EXPECT_EQ(eval(R"({"Fn::Base64": "hello"})"), "aGVsbG8=");
-  EXPECT_EQ(eval(R"({"Fn::GetAZs": ""})"), Json::parse(R"(["us-east-1a","us-east-1b","us-east-1c"])"));
+  EXPECT_EQ(
+      eval(R"({"Fn::GetAZs": ""})"),
+      Json::parse(R"(["us-east-1a","us-east-1b","us-east-1c","us-east-1d","us-east-1e","us-east-1f"])"));
+  EXPECT_EQ(eval(R"({"Fn::Select": [5, {"Fn::GetAZs": {"Ref": "AWS::Region"}}]})"), "us-east-1f");
+  EXPECT_EQ(eval(R"({"Fn::GetAZs": "eu-west-1"})"),
+            Json::parse(R"(["eu-west-1a","eu-west-1b","eu-west-1c"])"));
   EXPECT_EQ(eval(R"({"Fn::FindInMap": ["M", {"Ref": "Env"}, "Size"]})"), "small");
   EXPECT_EQ(eval(R"({"Fn::GetAtt": "R.Arn"})"), "arn:R:Arn");
   EXPECT_EQ(eval(R"({"Fn::If": ["Off", 1, [{"Ref": "AWS::NoValue"}, "x"]]})"), Json::parse(R"(["x"])"));
