@@ -301,7 +301,10 @@ Status describe_stack(StackRun run, std::vector<Candidate>& out) {
     const cfn::Resource& r = *resource;
     if (r.type == "AWS::CloudFormation::Stack" && prepared && ev.is_active(r.logical_id))
       describe_nested(run, ev, r, out, nested);
-    if (r.type != "AWS::Lambda::Function") continue;
+    // A template deploy refuses (a SAM Transform, say) still names its
+    // functions, each with deploy's error, rather than "no functions".
+    const bool sam = r.type == "AWS::Serverless::Function" && !tpl->transforms.empty();
+    if (r.type != "AWS::Lambda::Function" && !(sam && !prepared)) continue;
     if (!prepared) {
       Candidate c;
       c.function.construct_path = assembly::construct_path(raw_resources[r.logical_id]);

@@ -188,5 +188,25 @@ TEST(AssemblyCheck, ALayerFromANestedStacksOutputIsResolvedAsDeployResolvesIt) {
   }
 }
 
+// A SAM template: deploy refuses its Transform, and doctor says the same of
+// its functions rather than "the cloud assembly has no Lambda functions".
+TEST(AssemblyCheck, ASamFunctionGetsDeploysTransformError) {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "cdk.out";
+  fs::create_directories(dir);
+  std::ofstream(dir / "manifest.json") << R"({"version":"55.0.0","artifacts":{"Sam":{
+      "type":"aws:cloudformation:stack","properties":{"templateFile":"Sam.template.json"}}}})";
+  std::ofstream(dir / "Sam.template.json") << R"({"Transform":"AWS::Serverless-2016-10-31",
+      "Resources":{"Fn":{"Type":"AWS::Serverless::Function",
+        "Properties":{"Runtime":"python3.11","Handler":"index.handler","InlineCode":"x = 1"}}}})";
+  auto r = check_assembly(dir, {});
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  ASSERT_EQ(r->functions.size(), 1u);
+  ASSERT_EQ(r->functions[0].findings.size(), 1u);
+  const Finding& f = r->functions[0].findings[0];
+  EXPECT_EQ(f.code, "template.error");
+  EXPECT_EQ(f.message, "transform 'AWS::Serverless-2016-10-31' is not emulated by layered");
+}
+
 }  // namespace
 }  // namespace layered::doctor
