@@ -206,21 +206,56 @@ store::Store store_for(const state::State& state) { return store::Store(state.di
 
 namespace detail {
 
+namespace {
+
+// The stack that holds `nested` as an AWS::CloudFormation::Stack resource,
+// "" for a stack of the app's own.
+std::string parent_of(const state::State& state, const std::string& nested) {
+  auto stacks = state.stacks();
+  if (!stacks.ok()) return "";
+  for (const auto& s : *stacks) {
+    auto resources = state.resources(s.name);
+    if (!resources.ok()) continue;
+    for (const auto& r : *resources)
+      if (r.type == "AWS::CloudFormation::Stack" && nested_stack_name(r.physical_id) == nested) return s.name;
+  }
+  return "";
+}
+
+// The stacks to destroy so that `importers` import no more: a nested stack
+// goes only with its parent, so its topmost parent is named instead.
+std::vector<std::string> stacks_to_destroy(const state::State& state,
+                                           const std::vector<std::string>& importers) {
+  std::vector<std::string> out;
+  for (std::string name : importers) {
+    for (int depth = 0; depth <= assembly::kMaxNestingDepth; ++depth) {
+      std::string parent = parent_of(state, name);
+      if (parent.empty()) break;
+      name = std::move(parent);
+    }
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+  }
+  return out;
+}
+
+}  // namespace
+
 Status destroy_stack(state::State& state, const std::string& name, const Progress& progress,
                      const std::vector<std::string>& left_out) {
   auto exports = state.exports_of(name);
   if (!exports.ok()) return exports.error();
   for (const auto& e : *exports) {
     if (e.importers.empty()) continue;
+    const std::vector<std::string> first = stacks_to_destroy(state, e.importers);
     // Without --exclusively the app's stacks that depend on this one go
     // first; that helps only when every importer is one of them.
-    const bool dependents = std::all_of(e.importers.begin(), e.importers.end(), [&](const std::string& i) {
+    const bool dependents = std::all_of(first.begin(), first.end(), [&](const std::string& i) {
       return std::find(left_out.begin(), left_out.end(), i) != left_out.end();
     });
     return make_error("Export " + e.name + " cannot be deleted as it is in use by " +
                           (e.importers.size() == 1 ? e.importers.front() : quoted_names(e.importers)),
                       name,
-                      "destroy " + quoted_names(e.importers) + " first" +
+                      "destroy " + quoted_names(first) + " first" +
                           (dependents ? " (or name '" + name + "' without --exclusively)" : ""));
   }
   auto resources = state.resources(name);
