@@ -107,7 +107,7 @@ void print_stack(const deploy::StackResult& result) {
 int run_deploy(const Context& ctx, DeployFlags flags) {
   auto layers = provided_layers(flags.layers);
   if (!layers.ok()) return report(layers.error());
-  auto app = assembly::load(ctx.global.app);
+  auto app = assembly::load(ctx.global.app_dir());
   if (!app.ok()) return report(app.error());
   move_stack_names(*app, flags);
   auto parameters = stack_parameters(flags.parameters);

@@ -13,12 +13,15 @@ namespace layered::cli {
 
 // Flags every subcommand takes; they mean the same everywhere.
 struct GlobalOptions {
-  std::string app = "cdk.out";  // --app DIR: the cloud assembly
-  std::string state;            // --state DIR: default .layered/ or $LAYERED_STATE
-  bool json = false;            // --json where the command supports it
+  std::string app;    // --app DIR: the cloud assembly; default: see app_dir()
+  std::string state;  // --state DIR: default .layered/ or $LAYERED_STATE
+  bool json = false;  // --json where the command supports it
 
   // The state directory after applying the default and LAYERED_STATE.
   std::string state_dir() const;
+  // The cloud assembly: --app, else where `cdk synth` writes it from this
+  // directory (cdk.json's "output"), else cdk.out.
+  std::string app_dir() const;
 };
 
 struct Context {

@@ -252,6 +252,21 @@ TEST_F(DeployE2E, MissingAssemblySaysToSynth) {
   EXPECT_TRUE(contains(r.err, "run 'npx cdk synth' first")) << r.err;
 }
 
+// `npx cdk synth` writes to cdk.json's "output": the default --app follows it.
+TEST_F(DeployE2E, TheAssemblyIsWhereCdkJsonsOutputSays) {
+  use("conditions");
+  fs::create_directories(dir_ / "out");
+  fs::rename(dir_ / "cdk.out", dir_ / "out/assembly");
+  std::ofstream(dir_ / "cdk.json") << R"({"app": "node app.js", "output": "out/assembly"})";
+  Invocation r = layered("deploy --no-doctor");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(list()["stacks"].size(), 1u);
+  fs::remove_all(dir_ / "out");
+  Invocation missing = layered("doctor");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(contains(missing.err, "no cloud assembly at 'out/assembly'")) << missing.err;
+}
+
 TEST_F(DeployE2E, RolledBackPublishUsesUpItsVersionNumber) {
   use("shared-layer-export");
   ASSERT_EQ(layered("deploy --all --no-doctor").exit_code, 0);
