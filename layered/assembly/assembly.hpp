@@ -95,6 +95,11 @@ class Assembly {
   // Stacks that directly depend on `stack` (by name).
   std::vector<const Stack*> dependents_of(const Stack& stack) const;
 
+  // What the reader could not vouch for, to say before acting on the
+  // assembly (a warning each, not a refusal): a manifest of a newer schema
+  // than kNewestSchemaVersion.
+  const std::vector<Error>& warnings() const { return warnings_; }
+
   const std::vector<Asset>& assets() const { return assets_; }
   const Asset* find_asset(std::string_view id) const;
 
@@ -128,7 +133,14 @@ class Assembly {
   std::filesystem::path directory_;
   std::vector<Stack> stacks_;
   std::vector<Asset> assets_;
+  std::vector<Error> warnings_;
 };
+
+// The newest cloud assembly schema (manifest.json "version", its major
+// number) layered was written against: aws-cdk-lib 2.276's, 55.0.0. A newer
+// one is read all the same, as its fields are added rather than changed,
+// with a warning.
+inline constexpr int kNewestSchemaVersion = 55;
 
 // The largest template CloudFormation takes (from S3, where the CDK puts
 // every template over 50 KB); a larger one is refused before it is read,

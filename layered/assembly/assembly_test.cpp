@@ -376,5 +376,26 @@ TEST(Assembly, AnAdditionalMetadataFileOutsideTheAssemblyIsRefused) {
   EXPECT_EQ(a.error().where, (dir.path() / "asm" / "S.metadata.json").string());
 }
 
+// The CDK CLI refuses a newer schema; layered reads it and warns once.
+TEST(Assembly, ANewerSchemaVersionIsAWarning) {
+  TempDir dir;
+  dir.write("S.template.json", R"({"Resources":{}})");
+  for (const std::string version : {"55.0.0", "99.0.0", "1000.1.0"}) {
+    dir.write("manifest.json", R"({"version":")" + version + R"(","artifacts":{"S":{
+        "type":"aws:cloudformation:stack","properties":{"templateFile":"S.template.json"}}}})");
+    auto a = load(dir.path());
+    ASSERT_TRUE(a.ok()) << format_error(a.error());
+    if (version == "55.0.0") {
+      EXPECT_TRUE(a->warnings().empty());
+      continue;
+    }
+    ASSERT_EQ(a->warnings().size(), 1u) << version;
+    EXPECT_EQ(a->warnings()[0].message, "the cloud assembly's schema version " + version +
+                                            " is newer than the newest layered knows (55.0.0): fields it "
+                                            "does not know are ignored");
+    EXPECT_EQ(a->warnings()[0].where, (dir.path() / "manifest.json").string());
+  }
+}
+
 }  // namespace
 }  // namespace layered::assembly

@@ -109,6 +109,7 @@ int run_deploy(const Context& ctx, DeployFlags flags) {
   if (!layers.ok()) return report(layers.error());
   auto app = assembly::load(ctx.global.app_dir());
   if (!app.ok()) return report(app.error());
+  print_warnings(app->warnings());
   move_stack_names(*app, flags);
   auto parameters = stack_parameters(flags.parameters);
   if (!parameters.ok()) return report(parameters.error());

@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "common/common.hpp"
 
@@ -45,6 +46,10 @@ void add_global_flags(CLI::App& sub, Context& ctx);
 // {"error": {"message", "where", "hint"}}, so a tool reading stdout always
 // gets one JSON document.
 int report(const Error& error, bool json = false);
+
+// Prints each warning to stderr as "layered: warning: WHERE: MESSAGE" and
+// its hint, as format_error() prints an error.
+void print_warnings(const std::vector<Error>& warnings);
 
 // That JSON document, valid whatever bytes the error carries (a file name
 // that is not UTF-8): invalid sequences become U+FFFD.

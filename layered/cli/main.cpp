@@ -34,6 +34,14 @@ void add_global_flags(CLI::App& sub, Context& ctx) {
   sub.add_option("--state", ctx.global.state, "state directory (default .layered/ or $LAYERED_STATE)");
 }
 
+void print_warnings(const std::vector<Error>& warnings) {
+  for (const Error& w : warnings) {
+    std::string text = format_error(w);
+    text.replace(0, std::string_view("layered: error: ").size(), "layered: warning: ");
+    std::cerr << text << "\n";
+  }
+}
+
 std::string error_json(const Error& error) {
   nlohmann::json body{{"message", error.message}};
   body["where"] = error.where.empty() ? nlohmann::json() : nlohmann::json(error.where);

@@ -252,6 +252,20 @@ TEST_F(DeployE2E, MissingAssemblySaysToSynth) {
   EXPECT_TRUE(contains(r.err, "run 'npx cdk synth' first")) << r.err;
 }
 
+// A manifest of a newer schema than layered knows deploys, with a warning.
+TEST_F(DeployE2E, ANewerAssemblySchemaIsAWarning) {
+  use("conditions");
+  Json manifest = Json::parse(slurp(dir_ / "cdk.out/manifest.json"));
+  manifest["version"] = "99.0.0";
+  std::ofstream(dir_ / "cdk.out/manifest.json") << manifest.dump();
+  Invocation r = layered("deploy --no-doctor");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err,
+                       "layered: warning: cdk.out/manifest.json: the cloud assembly's schema version "
+                       "99.0.0 is newer than the newest layered knows (55.0.0)"))
+      << r.err;
+}
+
 // `npx cdk synth` writes to cdk.json's "output": the default --app follows it.
 TEST_F(DeployE2E, TheAssemblyIsWhereCdkJsonsOutputSays) {
   use("conditions");
