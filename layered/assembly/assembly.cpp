@@ -56,6 +56,7 @@ struct Loader {
   Assembly* out;
   std::vector<Stack>* stacks;
   std::vector<Asset>* assets;
+  std::vector<Error>* warnings;
 
   std::string show(const fs::path& p) const {
     return (fs::path(shown) / p.lexically_relative(root)).lexically_normal().string();
@@ -129,10 +130,27 @@ struct Loader {
     }
   }
 
+  // The CDK CLI refuses a manifest newer than it knows; layered reads it
+  // (what it reads has not changed in years) and says so once.
+  void check_version(const json& manifest, const fs::path& manifest_path) {
+    const std::string version = string_at(manifest, "version");
+    const auto digits = version.find_first_not_of("0123456789");
+    if (digits == 0 || version.empty() || !warnings->empty()) return;
+    const std::string major = version.substr(0, digits);
+    if (major.size() <= 3 && std::stoi(major) <= kNewestSchemaVersion) return;
+    warnings->push_back(make_error(
+        "the cloud assembly's schema version " + version + " is newer than the newest layered knows (" +
+            std::to_string(kNewestSchemaVersion) + ".0.0): fields it does not know are ignored",
+        show(manifest_path),
+        "if a stack deploys other than 'cdk deploy' would deploy it, synthesize with the aws-cdk-lib "
+        "this project pins (package.json) or update layered"));
+  }
+
   Status load_manifest(const fs::path& dir) {
     const fs::path manifest_path = dir / "manifest.json";
     auto manifest = detail::read_json_file(manifest_path, show(manifest_path));
     if (!manifest) return std::move(manifest.error());
+    check_version(*manifest, manifest_path);
     auto artifacts = manifest->find("artifacts");
     if (artifacts == manifest->end()) return Ok{};
     if (!artifacts->is_object()) return make_error("'artifacts' must be an object", show(manifest_path));
@@ -167,7 +185,10 @@ struct Loader {
         if (!tpl) return std::move(tpl.error());
         stack.template_json = std::move(*tpl);
         LAYERED_TRY(detail::read_environment(artifact, stack, show(manifest_path)));
-        for (Asset& asset : detail::read_legacy_assets(artifact, dir, stack)) add_asset(std::move(asset));
+        auto metadata = detail::read_stack_metadata(artifact, dir, show(manifest_path),
+                                                    [this](const fs::path& p) { return show(p); });
+        if (!metadata) return std::move(metadata.error());
+        for (Asset& asset : detail::read_legacy_assets(*metadata, dir, stack)) add_asset(std::move(asset));
         raw_dependencies[id] = artifact.value("dependencies", std::vector<std::string>{});
         stack_index[id] = stacks->size();
         stacks->push_back(std::move(stack));
@@ -207,7 +228,8 @@ Result<Assembly> load(const fs::path& dir) {
   if (!assembly.directory_.empty() && !assembly.directory_.has_filename()) {
     assembly.directory_ = assembly.directory_.parent_path();
   }
-  Loader loader{assembly.directory_, shown, &assembly, &assembly.stacks_, &assembly.assets_};
+  Loader loader{assembly.directory_, shown, &assembly, &assembly.stacks_, &assembly.assets_,
+                &assembly.warnings_};
   try {
     LAYERED_TRY(loader.load_manifest(assembly.directory_));
   } catch (const json::exception& e) {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,7 +82,7 @@ class Assembly {
 
   // The stacks to act on, in dependency order (a stack after everything it
   // depends on; reverse it to destroy). `all` selects every stack. An unknown
-  // name is an error with a did-you-mean; a dependency cycle is
+  // name is an error with a did-you-mean (with `all` too); a dependency cycle is
   // "circular dependency between stacks: 'A' -> 'B' -> 'A'". No names and
   // not `all` is an error that lists the stacks (as `cdk deploy` does when
   // an app has several).
@@ -93,6 +94,11 @@ class Assembly {
 
   // Stacks that directly depend on `stack` (by name).
   std::vector<const Stack*> dependents_of(const Stack& stack) const;
+
+  // What the reader could not vouch for, to say before acting on the
+  // assembly (a warning each, not a refusal): a manifest of a newer schema
+  // than kNewestSchemaVersion.
+  const std::vector<Error>& warnings() const { return warnings_; }
 
   const std::vector<Asset>& assets() const { return assets_; }
   const Asset* find_asset(std::string_view id) const;
@@ -121,10 +127,20 @@ class Assembly {
 
  private:
   friend Result<Assembly> load(const std::filesystem::path& dir);
+  // Adds the stacks each name (or pattern) matches to `chosen`; a name that
+  // matches none is select()'s "no stack named" error.
+  Status match_names(const std::vector<std::string>& names, std::set<const Stack*>& chosen) const;
   std::filesystem::path directory_;
   std::vector<Stack> stacks_;
   std::vector<Asset> assets_;
+  std::vector<Error> warnings_;
 };
+
+// The newest cloud assembly schema (manifest.json "version", its major
+// number) layered was written against: aws-cdk-lib 2.276's, 55.0.0. A newer
+// one is read all the same, as its fields are added rather than changed,
+// with a warning.
+inline constexpr int kNewestSchemaVersion = 55;
 
 // The largest template CloudFormation takes (from S3, where the CDK puts
 // every template over 50 KB); a larger one is refused before it is read,

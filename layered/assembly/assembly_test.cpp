@@ -129,6 +129,11 @@ TEST(Assembly, UnknownStackSaysDidYouMean) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().message, "no stack named 'Lambda-layers-exampel'");
   EXPECT_EQ(s.error().hint, "did you mean 'Lambda-layers-example'?");
+  // As `cdk deploy --all NoSuchStack`: --all does not hide a name that matches nothing.
+  auto all = a->select({"NoSuchStack"}, true, Expand::dependencies);
+  ASSERT_FALSE(all.ok());
+  EXPECT_EQ(all.error().message, "no stack named 'NoSuchStack'");
+  EXPECT_TRUE(a->select({"Lambda-layers-example"}, true, Expand::dependencies).ok());
   auto none = a->select({}, false, Expand::dependencies);
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().message, "this app has more than one stack: name the stacks to use or pass --all");
@@ -319,6 +324,77 @@ TEST(Assembly, FillsLegacyAssetParametersAsTheCliDoes) {
   ASSERT_NE(asset, nullptr);
   EXPECT_TRUE(asset->is_directory);
   EXPECT_EQ(asset->path, (fixture("legacy-assets") / ("asset." + layer)).lexically_normal());
+}
+
+TEST(Assembly, ReadsLegacyAssetsFromTheAdditionalMetadataFile) {
+  // aws-cdk-lib 2.276 writes a stack's metadata beside manifest.json and
+  // names the file in "additionalMetadataFile"; the inline entries add to it.
+  TempDir dir;
+  const std::string hash = "a0473c4fc6539f4bd5fe1e6505cc029640721819e46c0e0ee7f9798f977572ed";
+  auto asset_entry = [](const std::string& id) {
+    return R"({"type":"aws:cdk:asset","data":{"path":"asset.)" + id + R"(","id":")" + id +
+           R"(","packaging":"zip","sourceHash":")" + id + R"(","s3BucketParameter":"B)" + id +
+           R"(","s3KeyParameter":"K)" + id + R"(","artifactHashParameter":"H)" + id + R"("}})";
+  };
+  dir.write("manifest.json", R"({"version":"55.0.0","artifacts":{"Legacy":{
+      "type":"aws:cloudformation:stack","properties":{"templateFile":"Legacy.template.json"},
+      "additionalMetadataFile":"Legacy.metadata.json",
+      "metadata":{"/Legacy":[)" + asset_entry("inline") +
+                                 R"(]}}}})");
+  dir.write("Legacy.template.json", R"({"Resources":{}})");
+  dir.write("Legacy.metadata.json", R"({"/Legacy":[)" + asset_entry(hash) + "]}");
+  dir.write("asset." + hash + "/index.py", "");
+  auto a = load(dir.path());
+  ASSERT_TRUE(a.ok()) << format_error(a.error());
+  const auto& p = a->find_stack("Legacy")->asset_parameters;
+  EXPECT_EQ(p.at("K" + hash), "assets/||" + hash + ".zip");
+  EXPECT_EQ(p.at("Kinline"), "assets/||inline.zip");
+  const Asset* asset = a->find_asset_by_object_key("assets/" + hash + ".zip");
+  ASSERT_NE(asset, nullptr);
+  EXPECT_TRUE(asset->is_directory);
+}
+
+TEST(Assembly, AnAdditionalMetadataFileOutsideTheAssemblyIsRefused) {
+  TempDir dir;
+  dir.write("outside.json", R"({})");
+  for (const std::string& file :
+       std::vector<std::string>{"../outside.json", (dir.path() / "outside.json").string()}) {
+    dir.write("asm/manifest.json", R"({"artifacts":{"S":{"type":"aws:cloudformation:stack",
+        "properties":{"templateFile":"S.template.json"},"additionalMetadataFile":")" +
+                                       file + R"("}}})");
+    dir.write("asm/S.template.json", R"({"Resources":{}})");
+    auto a = load(dir.path() / "asm");
+    ASSERT_FALSE(a.ok()) << file;
+    EXPECT_EQ(a.error().message, "additionalMetadataFile '" + file + "' is outside the cloud assembly");
+    EXPECT_EQ(a.error().where, (dir.path() / "asm" / "manifest.json").string());
+  }
+  // A missing file is named.
+  dir.write("asm/manifest.json", R"({"artifacts":{"S":{"type":"aws:cloudformation:stack",
+      "properties":{"templateFile":"S.template.json"},"additionalMetadataFile":"S.metadata.json"}}})");
+  auto a = load(dir.path() / "asm");
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().where, (dir.path() / "asm" / "S.metadata.json").string());
+}
+
+// The CDK CLI refuses a newer schema; layered reads it and warns once.
+TEST(Assembly, ANewerSchemaVersionIsAWarning) {
+  TempDir dir;
+  dir.write("S.template.json", R"({"Resources":{}})");
+  for (const std::string version : {"55.0.0", "99.0.0", "1000.1.0"}) {
+    dir.write("manifest.json", R"({"version":")" + version + R"(","artifacts":{"S":{
+        "type":"aws:cloudformation:stack","properties":{"templateFile":"S.template.json"}}}})");
+    auto a = load(dir.path());
+    ASSERT_TRUE(a.ok()) << format_error(a.error());
+    if (version == "55.0.0") {
+      EXPECT_TRUE(a->warnings().empty());
+      continue;
+    }
+    ASSERT_EQ(a->warnings().size(), 1u) << version;
+    EXPECT_EQ(a->warnings()[0].message, "the cloud assembly's schema version " + version +
+                                            " is newer than the newest layered knows (55.0.0): fields it "
+                                            "does not know are ignored");
+    EXPECT_EQ(a->warnings()[0].where, (dir.path() / "manifest.json").string());
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -34,10 +35,20 @@ inline constexpr const char* kLegacyAssetKeySeparator = "||";
 // "unknown-region" empty; an error (at `where`) for one AWS could not name.
 Status read_environment(const nlohmann::json& artifact, Stack& stack, const std::string& where);
 
-// The "aws:cdk:asset" entries of a stack artifact's metadata (paths relative
-// to `dir`, the assembly directory): fills stack.asset_parameters as the CDK
-// CLI would and returns the assets, keyed as the CLI uploads them.
-std::vector<Asset> read_legacy_assets(const nlohmann::json& artifact, const std::filesystem::path& dir,
+// A stack artifact's metadata as the CDK CLI sees it: the file its
+// "additionalMetadataFile" names (relative to `dir`, the assembly directory;
+// where aws-cdk-lib 2.276 writes it) merged with its inline
+// "metadata". An error for a file outside `dir` (where = `where`), or one
+// that is missing or not a JSON object (where = show(file)).
+Result<nlohmann::json> read_stack_metadata(
+    const nlohmann::json& artifact, const std::filesystem::path& dir, const std::string& where,
+    const std::function<std::string(const std::filesystem::path&)>& show);
+
+// The "aws:cdk:asset" entries of a stack's metadata (read_stack_metadata;
+// paths relative to `dir`, the assembly directory): fills
+// stack.asset_parameters as the CDK CLI would and returns the assets, keyed
+// as the CLI uploads them.
+std::vector<Asset> read_legacy_assets(const nlohmann::json& metadata, const std::filesystem::path& dir,
                                       Stack& stack);
 
 }  // namespace layered::assembly::detail

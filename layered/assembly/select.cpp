@@ -115,18 +115,7 @@ Result<std::vector<const Stack*>> Assembly::in_dependency_order() const {
   return rounds;
 }
 
-Result<std::vector<const Stack*>> Assembly::select(const std::vector<std::string>& names, bool all,
-                                                   Expand expand) const {
-  auto ordered = in_dependency_order();
-  if (!ordered) return std::move(ordered.error());
-  if (all) return ordered;
-  std::set<const Stack*> chosen;
-  if (names.empty()) {
-    if (stacks_.size() == 1) return ordered;
-    if (stacks_.empty()) return make_error("the cloud assembly has no stacks", directory_.string());
-    return make_error("this app has more than one stack: name the stacks to use or pass --all", "",
-                      "stacks: " + quoted_list(stack_names()));
-  }
+Status Assembly::match_names(const std::vector<std::string>& names, std::set<const Stack*>& chosen) const {
   for (const std::string& name : names) {
     bool matched = false;
     if (const Stack* found = find_stack(name)) {
@@ -146,6 +135,25 @@ Result<std::vector<const Stack*>> Assembly::select(const std::vector<std::string
       return make_error("no stack named '" + name + "'", "", hint);
     }
   }
+  return Ok{};
+}
+
+Result<std::vector<const Stack*>> Assembly::select(const std::vector<std::string>& names, bool all,
+                                                   Expand expand) const {
+  auto ordered = in_dependency_order();
+  if (!ordered) return std::move(ordered.error());
+  std::set<const Stack*> chosen;
+  // Every name must match a stack, with --all too (as `cdk deploy --all X`
+  // fails on an X that matches nothing).
+  LAYERED_TRY(match_names(names, chosen));
+  if (all) return ordered;
+  if (names.empty()) {
+    if (stacks_.size() == 1) return ordered;
+    if (stacks_.empty()) return make_error("the cloud assembly has no stacks", directory_.string());
+    return make_error("this app has more than one stack: name the stacks to use or pass --all", "",
+                      "stacks: " + quoted_list(stack_names()));
+  }
+
   // Widen to a fixed point.
   for (bool grew = expand != Expand::none; grew;) {
     grew = false;

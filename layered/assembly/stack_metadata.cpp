@@ -3,6 +3,7 @@
 // LegacyStackSynthesizer), which travel as "aws:cdk:asset" metadata entries
 // and template parameters that the CDK CLI fills at deploy time.
 #include <filesystem>
+#include <functional>
 
 #include "assembly/internal.hpp"
 
@@ -62,11 +63,50 @@ Status read_environment(const json& artifact, Stack& stack, const std::string& w
   return Ok{};
 }
 
-std::vector<Asset> read_legacy_assets(const json& artifact, const fs::path& dir, Stack& stack) {
+Result<json> read_stack_metadata(const json& artifact, const fs::path& dir, const std::string& where,
+                                 const std::function<std::string(const fs::path&)>& show) {
+  json merged = json::object();
+  const std::string file = text_at(artifact, "additionalMetadataFile");
+  if (!file.empty()) {
+    // The manifest names the file; it must not lead out of the assembly
+    // (an absolute path, "..", or a link that points elsewhere).
+    const fs::path path = (dir / file).lexically_normal();
+    std::error_code ec;
+    const fs::path real = fs::weakly_canonical(path, ec);
+    const fs::path real_dir = fs::weakly_canonical(dir, ec);
+    const fs::path rel = real.lexically_relative(real_dir);
+    if (fs::path(file).is_absolute() || rel.empty() || *rel.begin() == "..") {
+      return make_error("additionalMetadataFile '" + file + "' is outside the cloud assembly", where,
+                        "synthesize the app again ('npx cdk synth'); the CDK names a file beside "
+                        "manifest.json");
+    }
+    auto read = read_json_file(path, show(path));
+    if (!read) return std::move(read.error());
+    if (!read->is_object()) {
+      return make_error("a stack's metadata file must hold a JSON object", show(path),
+                        "synthesize the app again ('npx cdk synth')");
+    }
+    merged = std::move(*read);
+  }
+  // As the CDK CLI merges them (cloud-assembly-api readMetadata): the
+  // file's entries first, then the manifest's own under the same path.
+  auto inline_metadata = artifact.find("metadata");
+  if (inline_metadata == artifact.end() || !inline_metadata->is_object()) return merged;
+  for (const auto& [construct, entries] : inline_metadata->items()) {
+    json& slot = merged[construct];
+    if (!slot.is_array() || !entries.is_array()) {
+      slot = entries;
+      continue;
+    }
+    for (const json& entry : entries) slot.push_back(entry);
+  }
+  return merged;
+}
+
+std::vector<Asset> read_legacy_assets(const json& metadata, const fs::path& dir, Stack& stack) {
   std::vector<Asset> out;
-  auto metadata = artifact.find("metadata");
-  if (metadata == artifact.end() || !metadata->is_object()) return out;
-  for (const auto& [construct, entries] : metadata->items()) {
+  if (!metadata.is_object()) return out;
+  for (const auto& [construct, entries] : metadata.items()) {
     if (!entries.is_array()) continue;
     for (const json& entry : entries) {
       if (!entry.is_object() || text_at(entry, "type") != "aws:cdk:asset") continue;

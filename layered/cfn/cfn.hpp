@@ -34,6 +34,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/common.hpp"
@@ -49,6 +50,13 @@ using Json = nlohmann::json;
 // out of the box.
 inline constexpr const char* kBootstrapVersionParameter = "/cdk-bootstrap/hnb659fds/version";
 inline constexpr const char* kBootstrapVersion = "21";
+
+// Whether `name` is a CDK bootstrap's version parameter,
+// "/cdk-bootstrap/<qualifier>/version", the default qualifier's or one of
+// `cdk bootstrap --qualifier Q` (DefaultStackSynthesizer({ qualifier })).
+// No stack defines it: it is the bootstrap's, so each one is seeded like
+// kBootstrapVersionParameter.
+bool is_bootstrap_version_parameter(std::string_view name);
 
 // ---- limits -----------------------------------------------------------------
 
@@ -136,9 +144,11 @@ Result<Template> parse(const Json& template_json, const std::string& stack_name)
 std::string parameter_string(const Json& value);
 
 // Adds to `values` what a parameter keeps from the stack's previous deploy
-// (`previous`: name -> value) when not given now, as `cdk deploy` keeps it:
-// for a parameter without a default, which was given then. SSM-typed ones
-// are resolved again (`previous` holds their resolved values).
+// (`previous`: name -> value) when not given now, as `cdk deploy` keeps it
+// (--previous-parameters, its default: UsePreviousValue for every parameter
+// the stack had), default or not. What `values` already holds wins: the
+// given ones and the CDK's asset parameters, filled at each deploy.
+// SSM-typed ones are resolved again (`previous` holds their resolved values).
 void keep_previous_values(const Template& tpl,
                           const std::vector<std::pair<std::string, std::string>>& previous,
                           std::map<std::string, std::string>& values);
@@ -186,7 +196,8 @@ struct Environment {
   std::map<std::string, std::string> parameter_overrides;
   // SSM Parameter Store lookup: current value of `name`, or nullopt. Used for
   // AWS::SSM::Parameter::Value<...> parameters and {{resolve:ssm:name}}.
-  // Must answer kBootstrapVersionParameter for CDK stacks.
+  // Must answer kBootstrapVersionParameter (and any other
+  // is_bootstrap_version_parameter() a stack reads) for CDK stacks.
   std::function<std::optional<std::string>(const std::string& name)> ssm;
   // Pinned versions ({{resolve:ssm:name:3}}); when unset such references are
   // an error saying versions are not emulated.

@@ -251,6 +251,16 @@ TEST(Cfn, BootstrapVersionRule) {
   EXPECT_EQ(status.error().where, "Six-layers/Parameters/BootstrapVersion");
 }
 
+TEST(Cfn, AnyBootstrapQualifiersVersionParameterIsTheBootstraps) {
+  EXPECT_TRUE(is_bootstrap_version_parameter(kBootstrapVersionParameter));
+  EXPECT_TRUE(is_bootstrap_version_parameter("/cdk-bootstrap/myqual1/version"));
+  EXPECT_FALSE(is_bootstrap_version_parameter("/cdk-bootstrap//version"));
+  EXPECT_FALSE(is_bootstrap_version_parameter("/cdk-bootstrap/version"));
+  EXPECT_FALSE(is_bootstrap_version_parameter("/cdk-bootstrap/a/b/version"));
+  EXPECT_FALSE(is_bootstrap_version_parameter("/cdk-bootstrap/myqual1/versions"));
+  EXPECT_FALSE(is_bootstrap_version_parameter("/lambda-layers-example/external-layer-arn"));
+}
+
 TEST(Cfn, UnsupportedResourceAttributeErrorGetsAWhere) {
   Template t = inline_template(R"({"Resources":{"Q":{"Type":"AWS::SQS::Queue"},
     "F":{"Type":"AWS::Lambda::Function","Properties":{"Environment":{"Variables":{"A":{"Fn::GetAtt":"Q.Bad"}}}}}}})");
@@ -298,7 +308,12 @@ TEST_F(Intrinsics, Values) {
   EXPECT_EQ(eval(R"({"Fn::Select": ["2", {"Ref": "Sizes"}]})"), "3");
   EXPECT_EQ(eval(R"({"Fn::Join": ["-", ["a", {"Ref": "AWS::NoValue"}, {"Ref": "Count"}]]})"), "a-3");
   EXPECT_EQ(eval(R"({"Fn::Base64": "hello"})"), "aGVsbG8=");
-  EXPECT_EQ(eval(R"({"Fn::GetAZs": ""})"), Json::parse(R"(["us-east-1a","us-east-1b","us-east-1c"])"));
+  EXPECT_EQ(
+      eval(R"({"Fn::GetAZs": ""})"),
+      Json::parse(R"(["us-east-1a","us-east-1b","us-east-1c","us-east-1d","us-east-1e","us-east-1f"])"));
+  EXPECT_EQ(eval(R"({"Fn::Select": [5, {"Fn::GetAZs": {"Ref": "AWS::Region"}}]})"), "us-east-1f");
+  EXPECT_EQ(eval(R"({"Fn::GetAZs": "eu-west-1"})"),
+            Json::parse(R"(["eu-west-1a","eu-west-1b","eu-west-1c"])"));
   EXPECT_EQ(eval(R"({"Fn::FindInMap": ["M", {"Ref": "Env"}, "Size"]})"), "small");
   EXPECT_EQ(eval(R"({"Fn::GetAtt": "R.Arn"})"), "arn:R:Arn");
   EXPECT_EQ(eval(R"({"Fn::If": ["Off", 1, [{"Ref": "AWS::NoValue"}, "x"]]})"), Json::parse(R"(["x"])"));
@@ -424,7 +439,9 @@ TEST(Parameters, AllowedPatternIsCheckedInBoundedTimeAndSpace) {
       << invalid.error().message;
 }
 
-TEST(Parameters, OnlyOnesWithoutADefaultKeepTheirPreviousValue) {
+// As `cdk deploy` (--previous-parameters, on by default): a parameter not
+// given now keeps its previous value over its Default.
+TEST(Parameters, OnesNotGivenKeepTheirPreviousValueOverTheirDefault) {
   auto tpl = parse(Json::parse(R"({"Parameters": {
       "Required": {"Type": "String"},
       "Defaulted": {"Type": "String", "Default": "d"},
@@ -441,7 +458,8 @@ TEST(Parameters, OnlyOnesWithoutADefaultKeepTheirPreviousValue) {
                         {"Given", "then"},
                         {"Gone", "x"}},
                        values);
-  EXPECT_EQ(values, (std::map<std::string, std::string>{{"Given", "now"}, {"Required", "before"}}));
+  EXPECT_EQ(values, (std::map<std::string, std::string>{
+                        {"Defaulted", "old"}, {"Given", "now"}, {"Required", "before"}}));
 }
 
 }  // namespace

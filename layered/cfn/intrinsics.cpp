@@ -131,7 +131,14 @@ Result<Value> Evaluator::Impl::call(const std::string& fn, const Json& arg, cons
     auto region = eval_string(arg, inner, ctx);
     if (!region) return std::move(region.error());
     const std::string r = region->empty() ? env.region : *region;
-    return Value(Json::array({r + "a", r + "b", r + "c"}));
+    // us-east-1 has six zones (a to f) in an account as AWS creates it;
+    // for other regions three stand for what the account would see.
+    Json zones = Json::array();
+    for (const char* letter : {"a", "b", "c", "d", "e", "f"}) {
+      if (zones.size() == (r == "us-east-1" ? 6u : 3u)) break;
+      zones.push_back(r + letter);
+    }
+    return Value(std::move(zones));
   }
   if (fn == "Fn::If" || fn == "Fn::Equals" || fn == "Fn::And" || fn == "Fn::Or" || fn == "Fn::Not" ||
       fn == "Condition" || fn == "Fn::Contains" || fn == "Fn::EachMemberEquals" || fn == "Fn::EachMemberIn") {

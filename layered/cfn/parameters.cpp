@@ -135,11 +135,24 @@ std::string parameter_string(const Json& value) {
   return out;
 }
 
+bool is_bootstrap_version_parameter(std::string_view name) {
+  // The CDK CLI's bootstrap takes a qualifier of letters and digits (at most
+  // 10); any name between the slashes is taken, as SSM would store it.
+  constexpr std::string_view kPrefix = "/cdk-bootstrap/";
+  constexpr std::string_view kSuffix = "/version";
+  if (name.size() <= kPrefix.size() + kSuffix.size() || !name.starts_with(kPrefix) ||
+      !name.ends_with(kSuffix))
+    return false;
+  const std::string_view qualifier =
+      name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  return qualifier.find('/') == std::string_view::npos;
+}
+
 void keep_previous_values(const Template& tpl,
                           const std::vector<std::pair<std::string, std::string>>& previous,
                           std::map<std::string, std::string>& values) {
   for (const Parameter& p : tpl.parameters) {
-    if (values.count(p.name) || p.default_value || p.type.starts_with("AWS::SSM::")) continue;
+    if (values.count(p.name) || p.type.starts_with("AWS::SSM::")) continue;
     for (const auto& [name, value] : previous)
       if (name == p.name) values[name] = value;
   }

@@ -36,7 +36,7 @@ std::string Evaluator::Impl::missing_export_hint(const std::string& name) const 
 }
 
 std::string Evaluator::Impl::missing_ssm_hint(const std::string& name) const {
-  if (name == kBootstrapVersionParameter)
+  if (is_bootstrap_version_parameter(name))
     return "the local SSM store must be seeded with the CDK bootstrap version";
   const std::string elsewhere = env.ssm_elsewhere ? env.ssm_elsewhere(name) : "";
   if (!elsewhere.empty()) return elsewhere_hint("the SSM parameter '" + name + "'", elsewhere, env);

@@ -22,6 +22,20 @@ struct DeployFlags {
   std::vector<std::string> parameters;  // [STACK:]KEY=VALUE
 };
 
+// `--parameters A=1 B=2 Stack` takes several values, as `cdk deploy
+// --parameters` does, so a stack name can follow them: a value without '='
+// that names a stack of the app is one (a stack name has no '='). What is
+// left is stack_parameters()'s to check.
+void move_stack_names(const assembly::Assembly& app, DeployFlags& flags) {
+  std::vector<std::string> parameters;
+  for (auto& text : flags.parameters) {
+    const bool stack =
+        text.find('=') == std::string::npos && app.select({text}, false, assembly::Expand::none);
+    (stack ? flags.stacks : parameters).push_back(std::move(text));
+  }
+  flags.parameters = std::move(parameters);
+}
+
 // "[STACK:]KEY=VALUE" as `cdk deploy --parameters` takes it: the value is
 // everything after the first '=', the stack what comes before a ':' ahead of it.
 Result<std::vector<deploy::StackParameter>> stack_parameters(const std::vector<std::string>& given) {
@@ -90,13 +104,15 @@ void print_stack(const deploy::StackResult& result) {
   std::cout.flush();
 }
 
-int run_deploy(const Context& ctx, const DeployFlags& flags) {
+int run_deploy(const Context& ctx, DeployFlags flags) {
   auto layers = provided_layers(flags.layers);
   if (!layers.ok()) return report(layers.error());
+  auto app = assembly::load(ctx.global.app_dir());
+  if (!app.ok()) return report(app.error());
+  print_warnings(app->warnings());
+  move_stack_names(*app, flags);
   auto parameters = stack_parameters(flags.parameters);
   if (!parameters.ok()) return report(parameters.error());
-  auto app = assembly::load(ctx.global.app);
-  if (!app.ok()) return report(app.error());
   auto state = state::State::open(ctx.global.state_dir(), state::State::settings_from_environment());
   if (!state.ok()) return report(state.error());
   auto store = deploy::store_for(*state);
@@ -129,10 +145,10 @@ void add_deploy(CLI::App& app, Context& ctx) {
   app.add_flag("--no-doctor", flags->no_doctor,
                "do not run 'layered doctor' on the functions being deployed");
   app.add_option("--parameters", flags->parameters,
-                 "[STACK:]KEY=VALUE: a template parameter's value, for one stack or every stack that has "
-                 "it; a parameter without a default keeps the value it was last given")
+                 "[STACK:]KEY=VALUE ...: template parameters' values, each for one stack or every stack "
+                 "that has it (a stack name may follow them); a parameter not given keeps the value it "
+                 "was last given, as with cdk deploy's --previous-parameters (its default)")
       ->type_name("[STACK:]KEY=VALUE")
-      ->allow_extra_args(false)  // one value per flag: what follows is a stack name
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--layer", flags->layers,
                  "ARN=DIR|ZIP: the content of a layer version published elsewhere (a public layer, another "

@@ -42,8 +42,9 @@ Result<bool> confirmed(const std::vector<std::string>& stacks, bool force) {
 }
 
 int run_destroy(const Context& ctx, const DestroyFlags& flags) {
-  auto app = assembly::load(ctx.global.app);
+  auto app = assembly::load(ctx.global.app_dir());
   if (!app.ok()) return report(app.error());
+  print_warnings(app->warnings());
   auto state = state::State::open(ctx.global.state_dir(), state::State::settings_from_environment());
   if (!state.ok()) return report(state.error());
   deploy::DestroyOptions options{flags.stacks, flags.all, flags.exclusively, nullptr};

@@ -70,7 +70,7 @@ Result<doctor::Report> check(const DoctorOptions& o, const Context& ctx, bool di
     return doctor::check(*function);
   }
   auto state = local_state(ctx.global);
-  return doctor::check_assembly(ctx.global.app, o.functions, state ? &*state : nullptr);
+  return doctor::check_assembly(ctx.global.app_dir(), o.functions, state ? &*state : nullptr);
 }
 
 int run(const DoctorOptions& o, const Context& ctx) {

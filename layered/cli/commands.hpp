@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "common/common.hpp"
 
@@ -13,12 +14,15 @@ namespace layered::cli {
 
 // Flags every subcommand takes; they mean the same everywhere.
 struct GlobalOptions {
-  std::string app = "cdk.out";  // --app DIR: the cloud assembly
-  std::string state;            // --state DIR: default .layered/ or $LAYERED_STATE
-  bool json = false;            // --json where the command supports it
+  std::string app;    // --app DIR: the cloud assembly; default: see app_dir()
+  std::string state;  // --state DIR: default .layered/ or $LAYERED_STATE
+  bool json = false;  // --json where the command supports it
 
   // The state directory after applying the default and LAYERED_STATE.
   std::string state_dir() const;
+  // The cloud assembly: --app, else where `cdk synth` writes it from this
+  // directory (cdk.json's "output"), else cdk.out.
+  std::string app_dir() const;
 };
 
 struct Context {
@@ -42,6 +46,10 @@ void add_global_flags(CLI::App& sub, Context& ctx);
 // {"error": {"message", "where", "hint"}}, so a tool reading stdout always
 // gets one JSON document.
 int report(const Error& error, bool json = false);
+
+// Prints each warning to stderr as "layered: warning: WHERE: MESSAGE" and
+// its hint, as format_error() prints an error.
+void print_warnings(const std::vector<Error>& warnings);
 
 // That JSON document, valid whatever bytes the error carries (a file name
 // that is not UTF-8): invalid sequences become U+FFFD.

@@ -1,6 +1,7 @@
 // `layered`: parse, call a module, print, map to an exit code.
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string_view>
@@ -16,9 +17,29 @@ std::string GlobalOptions::state_dir() const {
   return ".layered";
 }
 
+std::string GlobalOptions::app_dir() const {
+  if (!app.empty()) return app;
+  // `npx cdk synth` writes to cdk.json's "output" when it has one; a
+  // cdk.json that cannot be read leaves the CDK's default.
+  std::ifstream in("cdk.json");
+  const auto cdk_json = nlohmann::json::parse(in, nullptr, false);
+  const auto output = cdk_json.is_object() ? cdk_json.find("output") : cdk_json.end();
+  if (output != cdk_json.end() && output->is_string() && !output->get<std::string>().empty()) return *output;
+  return "cdk.out";
+}
+
 void add_global_flags(CLI::App& sub, Context& ctx) {
-  sub.add_option("--app", ctx.global.app, "cloud assembly directory (cdk.out)");
+  sub.add_option("--app", ctx.global.app,
+                 "cloud assembly directory (default: cdk.json's \"output\", else cdk.out)");
   sub.add_option("--state", ctx.global.state, "state directory (default .layered/ or $LAYERED_STATE)");
+}
+
+void print_warnings(const std::vector<Error>& warnings) {
+  for (const Error& w : warnings) {
+    std::string text = format_error(w);
+    text.replace(0, std::string_view("layered: error: ").size(), "layered: warning: ");
+    std::cerr << text << "\n";
+  }
 }
 
 std::string error_json(const Error& error) {

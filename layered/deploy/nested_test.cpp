@@ -83,6 +83,35 @@ TEST_F(NestedStack, DestroyingTheParentDeletesTheNestedStackAndItsFunction) {
   EXPECT_TRUE(store_->keys().empty());
 }
 
+// A nested stack that imports another stack's export holds it as its
+// parent does; a nested stack is destroyed only with its parent, so the
+// advice names the parent.
+TEST_F(NestedStack, AnExportANestedStackImportsNamesItsParentToDestroy) {
+  Json manifest = read_json(dir_ / "manifest.json");
+  manifest["artifacts"]["Producer"] = {{"type", "aws:cloudformation:stack"},
+                                       {"environment", "aws://123456789012/us-east-1"},
+                                       {"properties", {{"templateFile", "Producer.template.json"}}}};
+  manifest["artifacts"]["Outer"]["dependencies"].push_back("Producer");
+  write_json(dir_ / "manifest.json", manifest);
+  write_json(dir_ / "Producer.template.json",
+             Json::parse(R"({"Resources": {"P": {"Type": "AWS::SSM::Parameter",
+                 "Properties": {"Name": "/producer/p", "Type": "String", "Value": "p"}}},
+               "Outputs": {"Shared": {"Value": "shared", "Export": {"Name": "SharedName"}}}})"));
+  Json tpl = read_json(dir_ / kNestedTemplate);
+  tpl["Resources"]["Imported"] = Json::parse(R"({"Type": "AWS::SSM::Parameter",
+      "Properties": {"Name": "/nested/imported", "Type": "String", "Value": {"Fn::ImportValue": "SharedName"}}})");
+  write_json(dir_ / kNestedTemplate, tpl);
+  auto deployed = run(dir_, {}, true);
+  ASSERT_TRUE(deployed.ok()) << format_error(deployed.error());
+  auto status = destroy(*state_, *store_, {"Producer"}, nullptr);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(
+      status.error().message.rfind("Export SharedName cannot be deleted as it is in use by Outer-Inner", 0),
+      0u)
+      << status.error().message;
+  EXPECT_EQ(status.error().hint, "destroy 'Outer' first");
+}
+
 TEST_F(NestedStack, ANestedStackRemovedFromTheTemplateIsDeleted) {
   ASSERT_TRUE(run(dir_, {"Outer"}).ok());
   Json tpl = read_json(dir_ / "Outer.template.json");

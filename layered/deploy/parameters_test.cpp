@@ -1,8 +1,9 @@
 // Template parameters given at deploy (`--parameters [STACK:]KEY=VALUE`), as
 // `cdk deploy` passes them: for one stack or every stack that declares the
-// key; a parameter without a default keeps the value it was last given.
+// key; a parameter not given keeps the value it was last given.
 #include <gtest/gtest.h>
 
+#include "cfn/cfn.hpp"
 #include "deploy/deploy.hpp"
 #include "deploy/deploy_test_util.hpp"
 
@@ -64,6 +65,18 @@ TEST_F(Parameters, ARequiredParameterIsAskedForThenKeepsItsValue) {
   EXPECT_EQ(stage(), "dev");
 }
 
+// `cdk deploy` passes UsePreviousValue for every parameter the stack had:
+// a redeploy without --parameters keeps prod, it does not fall back to the
+// Default (which would delete what the condition created).
+TEST_F(Parameters, ARedeployWithoutTheParameterKeepsItsPreviousValueOverTheDefault) {
+  ASSERT_TRUE(deploy_with({{"", "Stage", "prod"}}).ok());
+  auto again = deploy_with({});
+  ASSERT_TRUE(again.ok()) << format_error(again.error());
+  EXPECT_EQ(again->front().outcome, Outcome::unchanged);
+  EXPECT_EQ(stage(), "prod");
+  EXPECT_EQ(memory(), 1024);
+}
+
 TEST_F(Parameters, TheTemplatesRulesApplyToAGivenValue) {
   auto r = deploy_with({{"", "Stage", "qa"}});
   ASSERT_FALSE(r.ok());
@@ -71,14 +84,37 @@ TEST_F(Parameters, TheTemplatesRulesApplyToAGivenValue) {
   EXPECT_TRUE(state_->stacks()->empty());
 }
 
-TEST_F(Parameters, OnlyTheNamedStackOrAStackThatDeclaresTheKeyTakesIt) {
-  // Another stack's parameter, and a key no stack declares, are not this stack's.
-  auto r = deploy_with({{"Other-stack", "Stage", "prod"}, {"", "Unknown", "x"}});
-  ASSERT_TRUE(r.ok()) << format_error(r.error());
-  EXPECT_EQ(stage(), "dev");
+TEST_F(Parameters, AKeyOrStackThatNothingDeclaresIsRefusedBeforeAnythingDeploys) {
+  // As CloudFormation refuses a key its template lacks; a value the user
+  // gave is never dropped without a word.
+  auto other = deploy_with({{"Other-stack", "Stage", "prod"}});
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().message, "--parameters names the stack 'Other-stack', which the app does not have");
+  EXPECT_EQ(other.error().hint, "stacks: 'Conditions-example'");
+  auto unknown = deploy_with({{"", "Stag", "x"}});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().message, "Parameters: [Stag] do not exist in the template");
+  EXPECT_EQ(unknown.error().where, "--parameters");
+  EXPECT_EQ(unknown.error().hint, "did you mean 'Stage'?");
   auto undeclared = deploy_with({{"Conditions-example", "Unknown", "x"}});
   ASSERT_FALSE(undeclared.ok());
   EXPECT_EQ(undeclared.error().message, "Parameters: [Unknown] do not exist in the template");
+  EXPECT_TRUE(state_->stacks()->empty());
+}
+
+// DefaultStackSynthesizer({ qualifier: 'myqual1' }) reads its own bootstrap's
+// version: seeded as the default qualifier's is, as `cdk bootstrap
+// --qualifier myqual1` would have made it.
+TEST_F(Parameters, ACustomBootstrapQualifiersVersionIsSeeded) {
+  const fs::path file = dir_ / "Conditions-example.template.json";
+  Json tpl = read_json(file);
+  tpl["Parameters"]["BootstrapVersion"]["Default"] = "/cdk-bootstrap/myqual1/version";
+  write_json(file, tpl);
+  auto r = deploy_with({});
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  auto seeded = state_->ssm_parameter("/cdk-bootstrap/myqual1/version");
+  ASSERT_TRUE(seeded.ok() && seeded->has_value());
+  EXPECT_EQ((*seeded)->value, cfn::kBootstrapVersion);
 }
 
 }  // namespace

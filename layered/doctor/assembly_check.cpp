@@ -227,12 +227,18 @@ void record_products(StackRun& run, const cfn::Template& tpl, const cfn::Evaluat
   }
 }
 
+// Outputs of the nested stacks evaluated so far, by their resource's logical
+// id: what deploy's Fn::GetAtt "Outputs.<Name>" reads from the nested stack
+// it has just deployed.
+using NestedOutputs = std::map<std::string, state::Pairs>;
+
 Status describe_stack(StackRun run, std::vector<Candidate>& out);
 
 // A nested stack (AWS::CloudFormation::Stack, CDK's NestedStack): its
-// functions are the app's too. What cannot be evaluated is left to deploy.
+// functions are the app's too, and its outputs are its parent's to read.
+// What cannot be evaluated is left to deploy.
 void describe_nested(const StackRun& run, const cfn::Evaluator& ev, const cfn::Resource& r,
-                     std::vector<Candidate>& out) {
+                     std::vector<Candidate>& out, NestedOutputs& outputs) {
   const std::string where = run.stack.name + "/" + r.logical_id + ".Properties";
   auto url = ev.evaluate(r.properties.value("TemplateURL", Json("")), where + ".TemplateURL");
   auto nested =
@@ -244,20 +250,61 @@ void describe_nested(const StackRun& run, const cfn::Evaluator& ev, const cfn::R
     for (const auto& [name, value] : given->items())
       nested->asset_parameters[name] = cfn::parameter_string(value);
   (void)describe_stack(StackRun{run.app, *nested, run.state, run.known}, out);
+  if (auto it = run.known.stacks.find(nested->name); it != run.known.stacks.end())
+    outputs[r.logical_id] = it->second.second;
+}
+
+// Fn::GetAtt "Outputs.<Name>" of a nested stack evaluated before (as deploy
+// deploys it before what reads it), else `inner`'s answer.
+cfn::ResourceResolver with_nested_outputs(cfn::ResourceResolver inner, const cfn::Template& tpl,
+                                          const NestedOutputs& nested) {
+  inner.get_att = [get_att = inner.get_att, &tpl, &nested](const std::string& id,
+                                                           const std::string& attribute) -> Result<Json> {
+    const cfn::Resource* r = tpl.find_resource(id);
+    auto it = nested.find(id);
+    if (!r || r->type != "AWS::CloudFormation::Stack" || it == nested.end()) return get_att(id, attribute);
+    for (const auto& [name, value] : it->second)
+      if (attribute == "Outputs." + name) return Json(value);
+    return make_error("Template error: resource " + id + " does not support attribute type " + attribute +
+                      " in Fn::GetAtt");
+  };
+  return inner;
+}
+
+// The resources in the order deploy creates them (each after what it
+// references, so a nested stack before its outputs' readers); the
+// template's order when that order cannot be had (deploy reports why).
+std::vector<const cfn::Resource*> deploy_order(const cfn::Template& tpl, const cfn::Evaluator& ev,
+                                               bool prepared) {
+  std::vector<const cfn::Resource*> out;
+  if (prepared) {
+    if (auto order = ev.resource_order()) {
+      for (const auto& id : *order) out.push_back(tpl.find_resource(id));
+      return out;
+    }
+  }
+  for (const auto& r : tpl.resources) out.push_back(&r);
+  return out;
 }
 
 Status describe_stack(StackRun run, std::vector<Candidate>& out) {
   auto tpl = cfn::parse(run.stack.template_json, run.stack.name);
   if (!tpl) return tpl.error();
+  NestedOutputs nested;
   cfn::Environment env = environment(run, *tpl);
+  env.resources = with_nested_outputs(std::move(env.resources), *tpl, nested);
   cfn::Evaluator ev(*tpl, env);
   const Status prepared = ev.prepare();
   const Json& raw_resources = run.stack.template_json["Resources"];
   if (prepared) record_layers(run, *tpl, ev, env);
-  for (const auto& r : tpl->resources) {
+  for (const cfn::Resource* resource : deploy_order(*tpl, ev, prepared.ok())) {
+    const cfn::Resource& r = *resource;
     if (r.type == "AWS::CloudFormation::Stack" && prepared && ev.is_active(r.logical_id))
-      describe_nested(run, ev, r, out);
-    if (r.type != "AWS::Lambda::Function") continue;
+      describe_nested(run, ev, r, out, nested);
+    // A template deploy refuses (a SAM Transform, say) still names its
+    // functions, each with deploy's error, rather than "no functions".
+    const bool sam = r.type == "AWS::Serverless::Function" && !tpl->transforms.empty();
+    if (r.type != "AWS::Lambda::Function" && !(sam && !prepared)) continue;
     if (!prepared) {
       Candidate c;
       c.function.construct_path = assembly::construct_path(raw_resources[r.logical_id]);

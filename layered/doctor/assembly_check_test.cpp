@@ -125,5 +125,88 @@ TEST_F(AssemblyCheckTest, TheExecWrapperOfTheTemplatesEnvironmentIsChecked) {
   EXPECT_EQ(r.findings.at(0).file, "/opt/wrapper");
 }
 
+// A layer published by a NestedStack, used by the parent through
+// Fn::GetAtt "Outputs.X" and by another stack through the parent's export
+// of it (CDK's automatic export): deploy creates the nested stack before
+// what reads it, and doctor evaluates in that order too.
+TEST(AssemblyCheck, ALayerFromANestedStacksOutputIsResolvedAsDeployResolvesIt) {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "cdk.out";
+  auto write = [&dir](const std::string& rel, const Json& value) {
+    fs::create_directories((dir / rel).parent_path());
+    std::ofstream(dir / rel) << (value.is_string() ? value.get<std::string>() : value.dump());
+  };
+  write("asset.layer/python/extlib/__init__.py", "");
+  auto function = [](const Json& layer) {
+    return Json{{"Type", "AWS::Lambda::Function"},
+                {"Properties",
+                 {{"Runtime", "python3.11"},
+                  {"Handler", "index.handler"},
+                  {"Code", {{"ZipFile", "import extlib\ndef handler(e, c):\n    return 1\n"}}},
+                  {"Layers", Json::array({layer})}}}};
+  };
+  const Json get_att = {{"Fn::GetAtt", {"Lay", "Outputs.LayerArn"}}};
+  write("manifest.json",
+        Json{{"version", "55.0.0"},
+             {"artifacts",
+              {{"P.assets", {{"type", "cdk:asset-manifest"}, {"properties", {{"file", "P.assets.json"}}}}},
+               {"P",
+                {{"type", "aws:cloudformation:stack"},
+                 {"properties", {{"templateFile", "P.template.json"}}},
+                 {"dependencies", {"P.assets"}}}},
+               {"C",
+                {{"type", "aws:cloudformation:stack"},
+                 {"properties", {{"templateFile", "C.template.json"}}},
+                 {"dependencies", {"P"}}}}}}});
+  write("P.assets.json", Json{{"files",
+                               {{"layer",
+                                 {{"source", {{"path", "asset.layer"}, {"packaging", "zip"}}},
+                                  {"destinations", {{"d", {{"objectKey", "layer.zip"}}}}}}}}}});
+  write("Lay.nested.template.json",
+        Json{{"Resources",
+              {{"NL",
+                {{"Type", "AWS::Lambda::LayerVersion"},
+                 {"Properties", {{"Content", {{"S3Bucket", "b"}, {"S3Key", "layer.zip"}}}}},
+                 {"Metadata", {{"aws:asset:path", "asset.layer"}}}}}}},
+             {"Outputs", {{"LayerArn", {{"Value", {{"Ref", "NL"}}}}}}}});
+  write("P.template.json",
+        Json{{"Resources",
+              {{"Lay",
+                {{"Type", "AWS::CloudFormation::Stack"},
+                 {"Properties", {{"TemplateURL", "https://s3.amazonaws.com/b/Lay.nested.template.json"}}},
+                 {"Metadata", {{"aws:asset:path", "Lay.nested.template.json"}}}}},
+               {"F", function(get_att)}}},
+             {"Outputs", {{"Shared", {{"Value", get_att}, {"Export", {{"Name", "P:Shared"}}}}}}}});
+  write("C.template.json", Json{{"Resources", {{"G", function({{"Fn::ImportValue", "P:Shared"}})}}}});
+  auto r = check_assembly(dir, {});
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  ASSERT_EQ(r->functions.size(), 2u);
+  for (const FunctionReport& f : r->functions) {
+    EXPECT_EQ(f.layers, std::vector<std::string>{"NL"}) << f.function_name;
+    for (const Finding& finding : f.findings)
+      ADD_FAILURE() << f.function_name << ": " << finding.code << " " << finding.message;
+  }
+}
+
+// A SAM template: deploy refuses its Transform, and doctor says the same of
+// its functions rather than "the cloud assembly has no Lambda functions".
+TEST(AssemblyCheck, ASamFunctionGetsDeploysTransformError) {
+  TempDir tmp;
+  const fs::path dir = tmp.path() / "cdk.out";
+  fs::create_directories(dir);
+  std::ofstream(dir / "manifest.json") << R"({"version":"55.0.0","artifacts":{"Sam":{
+      "type":"aws:cloudformation:stack","properties":{"templateFile":"Sam.template.json"}}}})";
+  std::ofstream(dir / "Sam.template.json") << R"({"Transform":"AWS::Serverless-2016-10-31",
+      "Resources":{"Fn":{"Type":"AWS::Serverless::Function",
+        "Properties":{"Runtime":"python3.11","Handler":"index.handler","InlineCode":"x = 1"}}}})";
+  auto r = check_assembly(dir, {});
+  ASSERT_TRUE(r.ok()) << format_error(r.error());
+  ASSERT_EQ(r->functions.size(), 1u);
+  ASSERT_EQ(r->functions[0].findings.size(), 1u);
+  const Finding& f = r->functions[0].findings[0];
+  EXPECT_EQ(f.code, "template.error");
+  EXPECT_EQ(f.message, "transform 'AWS::Serverless-2016-10-31' is not emulated by layered");
+}
+
 }  // namespace
 }  // namespace layered::doctor

@@ -99,7 +99,7 @@ cfn::Environment environment(StackRun& run, const cfn::Template& tpl) {
       auto p = run.state->ssm_parameter(name);
       if (p.ok() && p->has_value() && same_environment(run, scope, (*p)->stack)) return (*p)->value;
     }
-    if (name == cfn::kBootstrapVersionParameter) return std::string(cfn::kBootstrapVersion);
+    if (cfn::is_bootstrap_version_parameter(name)) return std::string(cfn::kBootstrapVersion);
     return std::nullopt;
   };
   env.ssm_version = [&run, scope = env](const std::string& name, long version) -> std::optional<std::string> {

@@ -252,6 +252,35 @@ TEST_F(DeployE2E, MissingAssemblySaysToSynth) {
   EXPECT_TRUE(contains(r.err, "run 'npx cdk synth' first")) << r.err;
 }
 
+// A manifest of a newer schema than layered knows deploys, with a warning.
+TEST_F(DeployE2E, ANewerAssemblySchemaIsAWarning) {
+  use("conditions");
+  Json manifest = Json::parse(slurp(dir_ / "cdk.out/manifest.json"));
+  manifest["version"] = "99.0.0";
+  std::ofstream(dir_ / "cdk.out/manifest.json") << manifest.dump();
+  Invocation r = layered("deploy --no-doctor");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err,
+                       "layered: warning: cdk.out/manifest.json: the cloud assembly's schema version "
+                       "99.0.0 is newer than the newest layered knows (55.0.0)"))
+      << r.err;
+}
+
+// `npx cdk synth` writes to cdk.json's "output": the default --app follows it.
+TEST_F(DeployE2E, TheAssemblyIsWhereCdkJsonsOutputSays) {
+  use("conditions");
+  fs::create_directories(dir_ / "out");
+  fs::rename(dir_ / "cdk.out", dir_ / "out/assembly");
+  std::ofstream(dir_ / "cdk.json") << R"({"app": "node app.js", "output": "out/assembly"})";
+  Invocation r = layered("deploy --no-doctor");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(list()["stacks"].size(), 1u);
+  fs::remove_all(dir_ / "out");
+  Invocation missing = layered("doctor");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_TRUE(contains(missing.err, "no cloud assembly at 'out/assembly'")) << missing.err;
+}
+
 TEST_F(DeployE2E, RolledBackPublishUsesUpItsVersionNumber) {
   use("shared-layer-export");
   ASSERT_EQ(layered("deploy --all --no-doctor").exit_code, 0);
@@ -401,16 +430,26 @@ namespace {
 
 using namespace layered_e2e;
 
-// `--parameters` as cdk deploy takes it: one value per flag (what follows is
-// a stack name), a stack's own value over one for every stack.
+// `--parameters` as cdk deploy takes it: several values per flag, a stack
+// name after them (a value without '='), a stack's own value over one for
+// every stack; a key or stack that nothing declares is refused.
 TEST_F(DeployE2E, ParametersAreGivenAsCdkDeployTakesThem) {
   use("conditions");
   Invocation bad = layered("deploy --no-doctor --parameters Stage");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(contains(bad.err, "layered: error: --parameters: 'Stage' is not [STACK:]KEY=VALUE")) << bad.err;
-  Invocation r = layered(
-      "deploy --no-doctor --parameters Conditions-example:Stage=prod --parameters Stage=dev "
-      "Conditions-example");
+  Invocation typo = layered("deploy --no-doctor --all --parameters Stage=prod Typo=1");
+  EXPECT_EQ(typo.exit_code, 1);
+  EXPECT_TRUE(contains(typo.err, "Parameters: [Typo] do not exist in the template")) << typo.err;
+  Invocation stack = layered("deploy --no-doctor --all --parameters NoSuchStack:Stage=prod");
+  EXPECT_EQ(stack.exit_code, 1);
+  EXPECT_TRUE(contains(stack.err, "the stack 'NoSuchStack', which the app does not have")) << stack.err;
+  Invocation unknown = layered("deploy --no-doctor --all NoSuchStack");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(contains(unknown.err, "no stack named 'NoSuchStack'")) << unknown.err;
+  EXPECT_TRUE(list()["stacks"].empty());
+  Invocation r =
+      layered("deploy --no-doctor --parameters Stage=dev Conditions-example:Stage=prod Conditions-example");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json fn = list()["functions"][0];
   EXPECT_EQ(fn["environment"]["STAGE"], "prod") << fn.dump();
