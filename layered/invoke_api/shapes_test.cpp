@@ -126,6 +126,38 @@ TEST(LayerVersions, CarryTheirCreatedDateAndLicense) {
   EXPECT_EQ(latest["CreatedDate"], "2026-12-07T18:00:00.000+0000");
 }
 
+TEST(LayerVersions, AnArnNamesTheLayerOfItsOwnRegionAndAccount) {
+  Snapshot s;
+  s.layers = {layer(1)};
+  const std::string own = "arn:aws:lambda:us-east-1:123456789012:layer:utils";
+  EXPECT_EQ(body_of(get_layer_version(s, own, "1"))["LayerVersionArn"], layer(1).arn);
+  EXPECT_EQ(body_of(list_layer_versions(s, own, {}, "", ""))["LayerVersions"].size(), 1U);
+  for (const std::string other : {"arn:aws:lambda:eu-west-3:123456789012:layer:utils",
+                                  "arn:aws:lambda:us-east-1:999999999999:layer:utils",
+                                  "arn:aws-cn:lambda:us-east-1:123456789012:layer:utils"}) {
+    auto error = error_of(get_layer_version(s, other, "1"));
+    EXPECT_EQ(error.status, 404) << other;
+    EXPECT_EQ(error.type, "ResourceNotFoundException") << other;
+    EXPECT_EQ(error_of(get_layer_version_by_arn(s, other + ":1")).status, 404) << "the same answer by ARN";
+    EXPECT_EQ(body_of(list_layer_versions(s, other, {}, "", ""))["LayerVersions"], json::array()) << other;
+  }
+  EXPECT_EQ(body_of(get_layer_version(s, "utils", "1"))["LayerVersionArn"], layer(1).arn) << "a bare name";
+}
+
+TEST(LayerVersions, ALayerNameOutsideTheModelsPatternIsRefused) {
+  Snapshot s;
+  s.layers = {layer(1)};
+  // A layer version's ARN is not a layer's: its last part is no layer name.
+  for (const std::string bad : {layer(1).arn, std::string("arn:aws:lambda:us-east-1:123:layer:utils"),
+                                std::string("utils.v1"), std::string(141, 'a')}) {
+    auto error = error_of(get_layer_version(s, bad, "1"));
+    EXPECT_EQ(error.status, 400) << bad;
+    EXPECT_EQ(error.type, "ValidationException") << bad;
+    EXPECT_NE(error.message.find("at 'layerName'"), std::string::npos) << error.message;
+    EXPECT_EQ(error_of(list_layer_versions(s, bad, {}, "", "")).type, "ValidationException") << bad;
+  }
+}
+
 // What a deploy recorded, as serve reads it.
 class CatalogShapesTest : public ::testing::Test {
  protected:
