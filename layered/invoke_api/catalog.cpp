@@ -213,6 +213,51 @@ Status read_layers(const state::State& state, Stacks& stacks, Snapshot& snapshot
   return Ok{};
 }
 
+// The ARN a not-emulated resource applies to (deploy/recorded.cpp's
+// physical ids), "$LATEST" left out as an unqualified ARN means it.
+std::string recorded_target(const state::ResourceRecord& r) {
+  json props = json::parse(r.properties_json, nullptr, false);
+  std::string target = r.physical_id;
+  if (r.type == "AWS::Lambda::Permission") target = target.substr(0, target.find('|'));
+  if (r.type == "AWS::Lambda::EventSourceMapping") {
+    json attributes = json::parse(r.attributes_json, nullptr, false);
+    if (attributes.is_object() && attributes.contains("EventSourceMappingArn"))
+      target = attributes["EventSourceMappingArn"].get<std::string>();
+  }
+  if (r.type == "AWS::Lambda::Url" && props.is_object() && props.contains("Qualifier") &&
+      props["Qualifier"].is_string() && !target.ends_with(":" + props["Qualifier"].get<std::string>()))
+    target += ":" + props["Qualifier"].get<std::string>();
+  if (target.ends_with(":$LATEST")) target.resize(target.size() - 8);
+  return target;
+}
+
+// What the read APIs must not answer as unconfigured: the resources deploy
+// records around functions, and the provisioned concurrency of versions
+// and aliases in the functions' stacks.
+void read_recorded(const std::vector<state::ResourceRecord>& not_emulated, Stacks& stacks,
+                   Snapshot& snapshot) {
+  static const std::set<std::string> kAround = {"AWS::Lambda::Permission", "AWS::Lambda::Url",
+                                                "AWS::Lambda::EventInvokeConfig",
+                                                "AWS::Lambda::EventSourceMapping"};
+  for (const auto& r : not_emulated) {
+    if (kAround.contains(r.type))
+      snapshot.recorded.push_back({r.type, r.stack + "/" + r.logical_id, recorded_target(r)});
+  }
+  std::set<std::string> seen;
+  for (const auto& f : snapshot.functions) {
+    if (!seen.insert(f.record.stack).second) continue;
+    auto stack = stacks.of(f.record.stack);
+    if (!stack) continue;
+    for (const auto& r : (*stack)->resources) {
+      if (r.type != "AWS::Lambda::Version" && r.type != "AWS::Lambda::Alias") continue;
+      json props = json::parse(r.properties_json, nullptr, false);
+      if (props.is_object() && props.contains("ProvisionedConcurrencyConfig"))
+        snapshot.recorded.push_back(
+            {"ProvisionedConcurrencyConfig", r.stack + "/" + r.logical_id, r.physical_id});
+    }
+  }
+}
+
 Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->settings = state.settings();
@@ -224,6 +269,7 @@ Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state)
   if (!recorded) return recorded.error();
   for (const auto& r : *recorded)
     if (r.type == "AWS::Lambda::Function") snapshot->image_functions.insert(r.physical_id);
+  read_recorded(*recorded, stacks, *snapshot);
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 

@@ -191,8 +191,9 @@ class CatalogShapesTest : public ::testing::Test {
     return f;
   }
   void put_resource(const std::string& logical_id, const std::string& type, const std::string& physical_id,
-                    const json& properties) {
+                    const json& properties, bool emulated = true) {
     state::ResourceRecord r;
+    r.emulated = emulated;
     r.stack = "App";
     r.logical_id = logical_id;
     r.type = type;
@@ -249,6 +250,25 @@ TEST_F(CatalogShapesTest, ALayerVersionIsCreatedWhenItsStackLastChanged) {
   auto got = body_of(get_layer_version_by_arn(*snapshot(), l.arn));
   EXPECT_EQ(got["CreatedDate"], "2026-12-07T18:00:00.000+0000");
   EXPECT_EQ(got["LicenseInfo"], "Apache-2.0");
+}
+
+TEST_F(CatalogShapesTest, ReadsWhatTheTemplateRecordedAroundAFunction) {
+  const std::string arn = put_function("App-One", 3, {}).arn;
+  put_resource("Invoke", "AWS::Lambda::Permission", arn + ":live|App-Invoke-1", {}, false);
+  put_resource("Url", "AWS::Lambda::Url", arn, {{"Qualifier", "live"}}, false);
+  put_resource("Async", "AWS::Lambda::EventInvokeConfig", arn + ":$LATEST", {{"MaximumRetryAttempts", 0}},
+               false);
+  put_resource("Version", "AWS::Lambda::Version", arn + ":1",
+               {{"ProvisionedConcurrencyConfig", {{"ProvisionedConcurrentExecutions", 2}}}});
+  put_resource("Plain", "AWS::Lambda::Version", arn + ":2", {});
+  std::map<std::string, std::string> got;  // where -> target
+  const auto current = snapshot();
+  for (const auto& r : current->recorded) got[r.where] = r.type + " " + r.target;
+  EXPECT_EQ(got, (std::map<std::string, std::string>{
+                     {"App/Invoke", "AWS::Lambda::Permission " + arn + ":live"},
+                     {"App/Url", "AWS::Lambda::Url " + arn + ":live"},
+                     {"App/Async", "AWS::Lambda::EventInvokeConfig " + arn},
+                     {"App/Version", "ProvisionedConcurrencyConfig " + arn + ":1"}}));
 }
 
 }  // namespace
