@@ -137,6 +137,10 @@ void read_properties(const state::ResourceRecord& resource, const std::string& s
   }
   if (auto logging = props.find("LoggingConfig"); logging != props.end() && logging->is_object())
     d.logging = *logging;
+  if (auto snap = props.find("SnapStart"); snap != props.end() && snap->is_object()) {
+    if (auto apply_on = snap->find("ApplyOn"); apply_on != snap->end() && apply_on->is_string())
+      d.snap_start = *apply_on;
+  }
   // Tags are not the function's configuration: tagging keeps its RevisionId.
   props.erase("Tags");
   d.revision_seed = props.dump();
@@ -160,6 +164,7 @@ Status read_versions(const state::State& state, Snapshot& snapshot) {
     d.tags = latest->tags;
     d.tracing_mode = latest->tracing_mode;
     d.logging = latest->logging;
+    d.snap_start = latest->snap_start;
     d.description = v.description.empty() ? latest->description : v.description;
     d.record = std::move(v.function);
     d.record.arn = v.arn;

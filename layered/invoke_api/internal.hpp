@@ -98,6 +98,9 @@ struct Deployed {
   // LoggingConfig (null when none); a version has its function's.
   std::string tracing_mode;
   nlohmann::json logging;
+  // The template's SnapStart.ApplyOn ("" when none: None); a version has
+  // its function's.
+  std::string snap_start;
 };
 
 // What serve knows of a layer version beyond its record.

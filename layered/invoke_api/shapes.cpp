@@ -145,6 +145,16 @@ json logging_config(const Deployed& function) {
   return config;
 }
 
+// Lambda's SnapStartResponse: the template's ApplyOn, and On only for a
+// published version of a function that applies it ($LATEST is never
+// snapshotted). RuntimeVersionConfig is left out, as the model allows: its
+// ARN names a runtime build layered does not have.
+json snap_start(const Deployed& function) {
+  const std::string apply_on = function.snap_start.empty() ? "None" : function.snap_start;
+  const bool on = apply_on == "PublishedVersions" && function.record.version != "$LATEST";
+  return {{"ApplyOn", apply_on}, {"OptimizationStatus", on ? "On" : "Off"}};
+}
+
 std::string layer_version_body(const Snapshot& snapshot, const state::LayerVersionRecord& l) {
   json body = layer_version_item(snapshot, l);
   body["LayerArn"] = layer_arn_of(l);
@@ -199,7 +209,8 @@ json configuration(const Deployed& function) {
               {"PackageType", "Zip"},
               {"Architectures", json::array({model::to_string(f.architecture)})},
               {"EphemeralStorage", {{"Size", f.ephemeral_mb}}},
-              {"LoggingConfig", logging_config(function)}};
+              {"LoggingConfig", logging_config(function)},
+              {"SnapStart", snap_start(function)}};
   if (!variables.empty()) config["Environment"] = {{"Variables", variables}};
   // Lambda leaves the member out for a function without layers.
   if (!layers.empty()) config["Layers"] = layers;

@@ -61,6 +61,19 @@ TEST(Configuration, TracingAndLoggingAreTheTemplates) {
       << "levels only with JSON logs";
 }
 
+TEST(Configuration, SnapStartIsTheTemplatesAndOnlyForPublishedVersions) {
+  Deployed d = function("fn");
+  EXPECT_EQ(configuration(d)["SnapStart"], json({{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}}));
+  EXPECT_FALSE(configuration(d).contains("RuntimeVersionConfig")) << "its ARN would be made up";
+  d.snap_start = "PublishedVersions";
+  EXPECT_EQ(configuration(d)["SnapStart"],
+            json({{"ApplyOn", "PublishedVersions"}, {"OptimizationStatus", "Off"}}))
+      << "$LATEST is never snapshotted";
+  d.record.version = "1";
+  EXPECT_EQ(configuration(d)["SnapStart"],
+            json({{"ApplyOn", "PublishedVersions"}, {"OptimizationStatus", "On"}}));
+}
+
 TEST(Configuration, LeavesLayersOutForAFunctionWithout) {
   Deployed d = function("fn");
   EXPECT_FALSE(configuration(d).contains("Layers"));
@@ -238,6 +251,9 @@ TEST_F(CatalogShapesTest, ReadsTracingAndLoggingFromTheTemplate) {
   EXPECT_EQ(config["LoggingConfig"]["LogFormat"], "JSON");
   EXPECT_EQ(config["LoggingConfig"]["ApplicationLogLevel"], "WARN");
   EXPECT_EQ(config["LastModified"], "2026-12-07T18:00:00.000+0000");
+  EXPECT_EQ(config["SnapStart"]["ApplyOn"], "None");
+  put_function("App-One", 3, {{"SnapStart", {{"ApplyOn", "PublishedVersions"}}}});
+  EXPECT_EQ(configuration(*snapshot()->find("App-One"))["SnapStart"]["ApplyOn"], "PublishedVersions");
 }
 
 TEST_F(CatalogShapesTest, ALayerVersionIsCreatedWhenItsStackLastChanged) {
