@@ -137,6 +137,10 @@ void read_properties(const state::ResourceRecord& resource, const std::string& s
   }
   if (auto logging = props.find("LoggingConfig"); logging != props.end() && logging->is_object())
     d.logging = *logging;
+  if (auto snap = props.find("SnapStart"); snap != props.end() && snap->is_object()) {
+    if (auto apply_on = snap->find("ApplyOn"); apply_on != snap->end() && apply_on->is_string())
+      d.snap_start = *apply_on;
+  }
   // Tags are not the function's configuration: tagging keeps its RevisionId.
   props.erase("Tags");
   d.revision_seed = props.dump();
@@ -160,6 +164,7 @@ Status read_versions(const state::State& state, Snapshot& snapshot) {
     d.tags = latest->tags;
     d.tracing_mode = latest->tracing_mode;
     d.logging = latest->logging;
+    d.snap_start = latest->snap_start;
     d.description = v.description.empty() ? latest->description : v.description;
     d.record = std::move(v.function);
     d.record.arn = v.arn;
@@ -213,6 +218,51 @@ Status read_layers(const state::State& state, Stacks& stacks, Snapshot& snapshot
   return Ok{};
 }
 
+// The ARN a not-emulated resource applies to (deploy/recorded.cpp's
+// physical ids), "$LATEST" left out as an unqualified ARN means it.
+std::string recorded_target(const state::ResourceRecord& r) {
+  json props = json::parse(r.properties_json, nullptr, false);
+  std::string target = r.physical_id;
+  if (r.type == "AWS::Lambda::Permission") target = target.substr(0, target.find('|'));
+  if (r.type == "AWS::Lambda::EventSourceMapping") {
+    json attributes = json::parse(r.attributes_json, nullptr, false);
+    if (attributes.is_object() && attributes.contains("EventSourceMappingArn"))
+      target = attributes["EventSourceMappingArn"].get<std::string>();
+  }
+  if (r.type == "AWS::Lambda::Url" && props.is_object() && props.contains("Qualifier") &&
+      props["Qualifier"].is_string() && !target.ends_with(":" + props["Qualifier"].get<std::string>()))
+    target += ":" + props["Qualifier"].get<std::string>();
+  if (target.ends_with(":$LATEST")) target.resize(target.size() - 8);
+  return target;
+}
+
+// What the read APIs must not answer as unconfigured: the resources deploy
+// records around functions, and the provisioned concurrency of versions
+// and aliases in the functions' stacks.
+void read_recorded(const std::vector<state::ResourceRecord>& not_emulated, Stacks& stacks,
+                   Snapshot& snapshot) {
+  static const std::set<std::string> kAround = {"AWS::Lambda::Permission", "AWS::Lambda::Url",
+                                                "AWS::Lambda::EventInvokeConfig",
+                                                "AWS::Lambda::EventSourceMapping"};
+  for (const auto& r : not_emulated) {
+    if (kAround.contains(r.type))
+      snapshot.recorded.push_back({r.type, r.stack + "/" + r.logical_id, recorded_target(r)});
+  }
+  std::set<std::string> seen;
+  for (const auto& f : snapshot.functions) {
+    if (!seen.insert(f.record.stack).second) continue;
+    auto stack = stacks.of(f.record.stack);
+    if (!stack) continue;
+    for (const auto& r : (*stack)->resources) {
+      if (r.type != "AWS::Lambda::Version" && r.type != "AWS::Lambda::Alias") continue;
+      json props = json::parse(r.properties_json, nullptr, false);
+      if (props.is_object() && props.contains("ProvisionedConcurrencyConfig"))
+        snapshot.recorded.push_back(
+            {"ProvisionedConcurrencyConfig", r.stack + "/" + r.logical_id, r.physical_id});
+    }
+  }
+}
+
 Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->settings = state.settings();
@@ -224,6 +274,7 @@ Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state)
   if (!recorded) return recorded.error();
   for (const auto& r : *recorded)
     if (r.type == "AWS::Lambda::Function") snapshot->image_functions.insert(r.physical_id);
+  read_recorded(*recorded, stacks, *snapshot);
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
 

@@ -97,6 +97,35 @@ TEST_F(HttpServerTest, KeepsTheConnectionAndClosesItWhenAsked) {
   ::close(fd);
 }
 
+// Node's agent reuses a free socket for exactly the Keep-Alive timeout the
+// server advertises: a request it sends just then must not meet the close.
+TEST_F(HttpServerTest, KeepsAnIdleConnectionLongerThanItAdvertises) {
+  int fd = connect();
+  send_all(fd, post("first"));
+  const std::string first = receive(fd, "first");
+  ASSERT_NE(first.find("200 OK"), std::string::npos) << first;
+  std::string hinted;
+  ASSERT_TRUE(re2::RE2::PartialMatch(first, R"(\r\nKeep-Alive: timeout=(\d+))", &hinted)) << first;
+  std::this_thread::sleep_for(std::chrono::seconds(std::stoi(hinted)) + std::chrono::milliseconds(500));
+  send_all(fd, post("after the hint"));
+  EXPECT_NE(receive(fd, "after the hint").find("200 OK"), std::string::npos)
+      << "a request sent half a second past the advertised timeout is answered";
+  ::close(fd);
+}
+
+TEST_F(HttpServerTest, StillClosesAnIdleConnectionSoonAfterTheHint) {
+  int fd = connect();
+  send_all(fd, post("once"));
+  ASSERT_NE(receive(fd, "once").find("200 OK"), std::string::npos);
+  const auto answered = std::chrono::steady_clock::now();
+  timeval timeout{15, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  char byte = 0;
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0) << "closed by the server";
+  EXPECT_LT(std::chrono::steady_clock::now() - answered, std::chrono::seconds(10));
+  ::close(fd);
+}
+
 // A kept-alive connection holds a thread while it waits; a client beyond a
 // fixed pool's threads used to wait for one of them to idle out (5 s).
 TEST_F(HttpServerTest, AnswersANewClientWhileHundredsOfOthersStayConnected) {

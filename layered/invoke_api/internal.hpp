@@ -98,6 +98,9 @@ struct Deployed {
   // LoggingConfig (null when none); a version has its function's.
   std::string tracing_mode;
   nlohmann::json logging;
+  // The template's SnapStart.ApplyOn ("" when none: None); a version has
+  // its function's.
+  std::string snap_start;
 };
 
 // What serve knows of a layer version beyond its record.
@@ -106,6 +109,17 @@ struct LayerVersionFacts {
   // recorded; "" for a layer version of no stack (`deploy --layer`).
   std::string created_date;
   std::string license_info;  // the template's LicenseInfo; "" when none
+};
+
+// What a template defined around a function that layered records without
+// emulating it: a permission, a function URL, an event invoke
+// configuration, a version's or alias's provisioned concurrency, an event
+// source mapping. The read APIs about them say so rather than answer as if
+// nothing were configured.
+struct RecordedSetting {
+  std::string type;    // the resource type: AWS::Lambda::Permission, ...
+  std::string where;   // stack/logical id
+  std::string target;  // the ARN it applies to: a function's (qualified unless $LATEST), a mapping's
 };
 
 struct Snapshot {
@@ -119,6 +133,7 @@ struct Snapshot {
   std::map<std::string, LayerVersionFacts> layer_facts;  // by layer version ARN
   // Names of container image functions: recorded by deploy, never run.
   std::set<std::string> image_functions;
+  std::vector<RecordedSetting> recorded;
   const Deployed* find(const std::string& name) const;
   // `qualifier`: "" or $LATEST, a version number, or an alias (`draw` in
   // [0, 1) picks between an alias's weighted versions); nullptr when none.
@@ -209,6 +224,22 @@ Api<std::string> list_aliases(const Snapshot& snapshot, const std::string& funct
                               const std::string& max_items);
 Api<std::string> get_alias(const Snapshot& snapshot, const std::string& function_name,
                            const std::string& alias);
+
+// Read APIs about what layered never configures, or records without
+// emulating (invoke_api/configs.cpp). `function_name` and `qualifier` as in
+// the request's path and ?Qualifier=.
+Api<std::string> list_tags(const Snapshot& snapshot, const std::string& resource);
+std::string get_account_settings(const Snapshot& snapshot);
+Api<std::string> get_policy(const Snapshot& snapshot, const std::string& function_name,
+                            const std::string& qualifier);
+Api<std::string> get_function_url_config(const Snapshot& snapshot, const std::string& function_name,
+                                         const std::string& qualifier);
+Api<std::string> list_function_url_configs(const Snapshot& snapshot, const std::string& function_name,
+                                           const std::string& marker, const std::string& max_items);
+Api<std::string> get_event_invoke_config(const Snapshot& snapshot, const std::string& function_name,
+                                         const std::string& qualifier);
+Api<std::string> get_provisioned_concurrency(const Snapshot& snapshot, const std::string& function_name,
+                                             const std::string& qualifier);
 
 // An environment handed to one invocation.
 struct Lease {

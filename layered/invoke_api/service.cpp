@@ -213,6 +213,7 @@ class HttpService final : public Service {
               [this](const httplib::Request& req, httplib::Response& res) { list_layer_versions(req, res); });
     http_.Get(R"(/2018-10-31/layers/([^/]+)/versions/([0-9]+))",
               [this](const httplib::Request& req, httplib::Response& res) { get_layer_version(req, res); });
+    config_routes();
     http_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
       res.set_header("x-amzn-RequestId", runtime_api::new_request_id());
       if (!one_body_length(req)) {
@@ -235,6 +236,38 @@ class HttpService final : public Service {
       send_error(res, {res.status, "InvalidRequestContentException",
                        "the request could not be read (HTTP " + std::to_string(res.status) + ")", ""});
     });
+  }
+
+  // The read APIs about tags, the account and what layered never
+  // configures (invoke_api/configs.cpp).
+  void config_routes() {
+    http_.Get(R"(/2017-03-31/tags/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      answer(res, [&](const Snapshot& s) { return invoke_api::list_tags(s, req.matches[1]); });
+    });
+    http_.Get(R"(/2016-08-19/account-settings/?)", [this](const httplib::Request&, httplib::Response& res) {
+      answer(res, [&](const Snapshot& s) -> Api<std::string> { return invoke_api::get_account_settings(s); });
+    });
+    // GetPolicy, GetFunctionUrlConfig, GetFunctionEventInvokeConfig and
+    // GetProvisionedConcurrencyConfig: a function and ?Qualifier=.
+    using Qualified = Api<std::string> (*)(const Snapshot&, const std::string&, const std::string&);
+    for (const auto& [path, read] : std::initializer_list<std::pair<const char*, Qualified>>{
+             {R"(/2015-03-31/functions/([^/]+)/policy/?)", invoke_api::get_policy},
+             {R"(/2021-10-31/functions/([^/]+)/url/?)", invoke_api::get_function_url_config},
+             {R"(/2019-09-25/functions/([^/]+)/event-invoke-config/?)", invoke_api::get_event_invoke_config},
+             {R"(/2019-09-30/functions/([^/]+)/provisioned-concurrency/?)",
+              invoke_api::get_provisioned_concurrency}}) {
+      http_.Get(path, [this, read](const httplib::Request& req, httplib::Response& res) {
+        answer(res,
+               [&](const Snapshot& s) { return read(s, req.matches[1], req.get_param_value("Qualifier")); });
+      });
+    }
+    http_.Get(R"(/2021-10-31/functions/([^/]+)/urls/?)",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                answer(res, [&](const Snapshot& s) {
+                  return invoke_api::list_function_url_configs(
+                      s, req.matches[1], req.get_param_value("Marker"), req.get_param_value("MaxItems"));
+                });
+              });
   }
 
   // A request no route took. A FunctionName with a '/' (httplib decodes

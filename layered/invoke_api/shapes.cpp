@@ -2,6 +2,8 @@
 // GetFunctionConfiguration, ListLayers, ListLayerVersions, GetLayerVersion,
 // GetLayerVersionByArn) in the shapes of the Lambda API reference, from what
 // the state holds.
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -30,10 +32,42 @@ std::string sha256_base64(const std::string& hex) {
   return base64_encode(bytes);
 }
 
-std::string layer_name_of(const std::string& name_or_arn) {
-  // arn:aws:lambda:region:account:layer:name
-  if (name_or_arn.rfind("arn:", 0) == 0) return name_or_arn.substr(name_or_arn.rfind(':') + 1);
-  return name_or_arn;
+// A LayerName as ListLayerVersions and GetLayerVersion take it. An ARN
+// names the layer of that partition, region and account, as a function ARN
+// does: another account's layer of the same name is not this one.
+struct LayerRef {
+  std::string name;
+  std::string arn;  // arn:aws:lambda:REGION:ACCOUNT:layer:NAME; "" for a bare name
+};
+
+// LayerName's pattern and length in Lambda's API model.
+constexpr const char* kLayerNamePattern =
+    "(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+";
+constexpr std::size_t kMaxLayerNameLength = 140;
+
+Api<LayerRef> parse_layer_name(const std::string& layer) {
+  static const re2::RE2 arn(R"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:([a-zA-Z0-9_-]+))");
+  static const re2::RE2 name(R"([a-zA-Z0-9_-]+)");
+  LayerRef ref;
+  if (layer.size() <= kMaxLayerNameLength && re2::RE2::FullMatch(layer, arn, &ref.name)) {
+    ref.arn = layer;
+    return ref;
+  }
+  if (layer.size() <= kMaxLayerNameLength && re2::RE2::FullMatch(layer, name)) {
+    ref.name = layer;
+    return ref;
+  }
+  if (layer.size() > kMaxLayerNameLength) {
+    return validation_error(
+        "1 validation error detected: Value '" + layer +
+        "' at 'layerName' failed to satisfy constraint: Member must have length less than "
+        "or equal to " +
+        std::to_string(kMaxLayerNameLength));
+  }
+  return validation_error("1 validation error detected: Value '" + layer +
+                          "' at 'layerName' failed to satisfy constraint: Member must satisfy regular "
+                          "expression pattern: " +
+                          kLayerNamePattern);
 }
 
 json layer_version_item(const Snapshot& snapshot, const state::LayerVersionRecord& l) {
@@ -67,13 +101,16 @@ bool contains(const std::vector<std::string>& values, const std::string& value) 
   return std::find(values.begin(), values.end(), value) != values.end();
 }
 
+std::string layer_arn_of(const state::LayerVersionRecord& l) { return l.arn.substr(0, l.arn.rfind(':')); }
+
 // A layer's live versions, the newest first (as Lambda lists them), that
 // match the filters ("" matches all).
-std::vector<const state::LayerVersionRecord*> live_versions(const Snapshot& snapshot, const std::string& name,
+std::vector<const state::LayerVersionRecord*> live_versions(const Snapshot& snapshot, const LayerRef& layer,
                                                             const LayerFilter& filter) {
   std::vector<const state::LayerVersionRecord*> versions;
   for (const auto& l : snapshot.layers) {
-    if (l.layer_name != name || l.deleted) continue;
+    if (l.layer_name != layer.name || l.deleted) continue;
+    if (!layer.arn.empty() && layer_arn_of(l) != layer.arn) continue;
     if (!filter.runtime.empty() && !contains(l.compatible_runtimes, filter.runtime)) continue;
     if (!filter.architecture.empty() && !contains(l.compatible_architectures, filter.architecture)) continue;
     versions.push_back(&l);
@@ -81,8 +118,6 @@ std::vector<const state::LayerVersionRecord*> live_versions(const Snapshot& snap
   std::sort(versions.begin(), versions.end(), [](auto* a, auto* b) { return a->version > b->version; });
   return versions;
 }
-
-std::string layer_arn_of(const state::LayerVersionRecord& l) { return l.arn.substr(0, l.arn.rfind(':')); }
 
 // Lambda's changes on every update of a function's code or configuration,
 // and no two functions or versions share one (clients send it back to
@@ -108,6 +143,16 @@ json logging_config(const Deployed& function) {
   }
   config["LogGroup"] = given("LogGroup", "/aws/lambda/" + function.record.name);
   return config;
+}
+
+// Lambda's SnapStartResponse: the template's ApplyOn, and On only for a
+// published version of a function that applies it ($LATEST is never
+// snapshotted). RuntimeVersionConfig is left out, as the model allows: its
+// ARN names a runtime build layered does not have.
+json snap_start(const Deployed& function) {
+  const std::string apply_on = function.snap_start.empty() ? "None" : function.snap_start;
+  const bool on = apply_on == "PublishedVersions" && function.record.version != "$LATEST";
+  return {{"ApplyOn", apply_on}, {"OptimizationStatus", on ? "On" : "Off"}};
 }
 
 std::string layer_version_body(const Snapshot& snapshot, const state::LayerVersionRecord& l) {
@@ -164,7 +209,8 @@ json configuration(const Deployed& function) {
               {"PackageType", "Zip"},
               {"Architectures", json::array({model::to_string(f.architecture)})},
               {"EphemeralStorage", {{"Size", f.ephemeral_mb}}},
-              {"LoggingConfig", logging_config(function)}};
+              {"LoggingConfig", logging_config(function)},
+              {"SnapStart", snap_start(function)}};
   if (!variables.empty()) config["Environment"] = {{"Variables", variables}};
   // Lambda leaves the member out for a function without layers.
   if (!layers.empty()) config["Layers"] = layers;
@@ -210,7 +256,7 @@ Api<std::string> list_layers(const Snapshot& snapshot, const LayerFilter& filter
   for (const auto& l : snapshot.layers) names.insert(l.layer_name);
   std::vector<const state::LayerVersionRecord*> latest;  // by name
   for (const auto& name : names) {
-    auto versions = live_versions(snapshot, name, filter);
+    auto versions = live_versions(snapshot, LayerRef{name, ""}, filter);
     if (!versions.empty()) latest.push_back(versions.front());
   }
   return paged(latest, "Layers", marker, max_items, [&](const state::LayerVersionRecord* l) {
@@ -223,14 +269,18 @@ Api<std::string> list_layers(const Snapshot& snapshot, const LayerFilter& filter
 Api<std::string> list_layer_versions(const Snapshot& snapshot, const std::string& layer,
                                      const LayerFilter& filter, const std::string& marker,
                                      const std::string& max_items) {
+  auto ref = parse_layer_name(layer);
+  if (auto* error = std::get_if<ApiError>(&ref)) return *error;
   if (auto refused = refused_filter(filter)) return *refused;
-  return paged(live_versions(snapshot, layer_name_of(layer), filter), "LayerVersions", marker, max_items,
+  return paged(live_versions(snapshot, std::get<LayerRef>(ref), filter), "LayerVersions", marker, max_items,
                [&](const state::LayerVersionRecord* l) { return layer_version_item(snapshot, *l); });
 }
 
 Api<std::string> get_layer_version(const Snapshot& snapshot, const std::string& layer,
                                    const std::string& version) {
-  for (const auto* l : live_versions(snapshot, layer_name_of(layer), {})) {
+  auto ref = parse_layer_name(layer);
+  if (auto* error = std::get_if<ApiError>(&ref)) return *error;
+  for (const auto* l : live_versions(snapshot, std::get<LayerRef>(ref), {})) {
     if (std::to_string(l->version) == version) return layer_version_body(snapshot, *l);
   }
   return layer_not_found();

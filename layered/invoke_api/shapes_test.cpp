@@ -61,6 +61,19 @@ TEST(Configuration, TracingAndLoggingAreTheTemplates) {
       << "levels only with JSON logs";
 }
 
+TEST(Configuration, SnapStartIsTheTemplatesAndOnlyForPublishedVersions) {
+  Deployed d = function("fn");
+  EXPECT_EQ(configuration(d)["SnapStart"], json({{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}}));
+  EXPECT_FALSE(configuration(d).contains("RuntimeVersionConfig")) << "its ARN would be made up";
+  d.snap_start = "PublishedVersions";
+  EXPECT_EQ(configuration(d)["SnapStart"],
+            json({{"ApplyOn", "PublishedVersions"}, {"OptimizationStatus", "Off"}}))
+      << "$LATEST is never snapshotted";
+  d.record.version = "1";
+  EXPECT_EQ(configuration(d)["SnapStart"],
+            json({{"ApplyOn", "PublishedVersions"}, {"OptimizationStatus", "On"}}));
+}
+
 TEST(Configuration, LeavesLayersOutForAFunctionWithout) {
   Deployed d = function("fn");
   EXPECT_FALSE(configuration(d).contains("Layers"));
@@ -126,6 +139,38 @@ TEST(LayerVersions, CarryTheirCreatedDateAndLicense) {
   EXPECT_EQ(latest["CreatedDate"], "2026-12-07T18:00:00.000+0000");
 }
 
+TEST(LayerVersions, AnArnNamesTheLayerOfItsOwnRegionAndAccount) {
+  Snapshot s;
+  s.layers = {layer(1)};
+  const std::string own = "arn:aws:lambda:us-east-1:123456789012:layer:utils";
+  EXPECT_EQ(body_of(get_layer_version(s, own, "1"))["LayerVersionArn"], layer(1).arn);
+  EXPECT_EQ(body_of(list_layer_versions(s, own, {}, "", ""))["LayerVersions"].size(), 1U);
+  for (const std::string other : {"arn:aws:lambda:eu-west-3:123456789012:layer:utils",
+                                  "arn:aws:lambda:us-east-1:999999999999:layer:utils",
+                                  "arn:aws-cn:lambda:us-east-1:123456789012:layer:utils"}) {
+    auto error = error_of(get_layer_version(s, other, "1"));
+    EXPECT_EQ(error.status, 404) << other;
+    EXPECT_EQ(error.type, "ResourceNotFoundException") << other;
+    EXPECT_EQ(error_of(get_layer_version_by_arn(s, other + ":1")).status, 404) << "the same answer by ARN";
+    EXPECT_EQ(body_of(list_layer_versions(s, other, {}, "", ""))["LayerVersions"], json::array()) << other;
+  }
+  EXPECT_EQ(body_of(get_layer_version(s, "utils", "1"))["LayerVersionArn"], layer(1).arn) << "a bare name";
+}
+
+TEST(LayerVersions, ALayerNameOutsideTheModelsPatternIsRefused) {
+  Snapshot s;
+  s.layers = {layer(1)};
+  // A layer version's ARN is not a layer's: its last part is no layer name.
+  for (const std::string bad : {layer(1).arn, std::string("arn:aws:lambda:us-east-1:123:layer:utils"),
+                                std::string("utils.v1"), std::string(141, 'a')}) {
+    auto error = error_of(get_layer_version(s, bad, "1"));
+    EXPECT_EQ(error.status, 400) << bad;
+    EXPECT_EQ(error.type, "ValidationException") << bad;
+    EXPECT_NE(error.message.find("at 'layerName'"), std::string::npos) << error.message;
+    EXPECT_EQ(error_of(list_layer_versions(s, bad, {}, "", "")).type, "ValidationException") << bad;
+  }
+}
+
 // What a deploy recorded, as serve reads it.
 class CatalogShapesTest : public ::testing::Test {
  protected:
@@ -159,8 +204,9 @@ class CatalogShapesTest : public ::testing::Test {
     return f;
   }
   void put_resource(const std::string& logical_id, const std::string& type, const std::string& physical_id,
-                    const json& properties) {
+                    const json& properties, bool emulated = true) {
     state::ResourceRecord r;
+    r.emulated = emulated;
     r.stack = "App";
     r.logical_id = logical_id;
     r.type = type;
@@ -205,6 +251,9 @@ TEST_F(CatalogShapesTest, ReadsTracingAndLoggingFromTheTemplate) {
   EXPECT_EQ(config["LoggingConfig"]["LogFormat"], "JSON");
   EXPECT_EQ(config["LoggingConfig"]["ApplicationLogLevel"], "WARN");
   EXPECT_EQ(config["LastModified"], "2026-12-07T18:00:00.000+0000");
+  EXPECT_EQ(config["SnapStart"]["ApplyOn"], "None");
+  put_function("App-One", 3, {{"SnapStart", {{"ApplyOn", "PublishedVersions"}}}});
+  EXPECT_EQ(configuration(*snapshot()->find("App-One"))["SnapStart"]["ApplyOn"], "PublishedVersions");
 }
 
 TEST_F(CatalogShapesTest, ALayerVersionIsCreatedWhenItsStackLastChanged) {
@@ -217,6 +266,25 @@ TEST_F(CatalogShapesTest, ALayerVersionIsCreatedWhenItsStackLastChanged) {
   auto got = body_of(get_layer_version_by_arn(*snapshot(), l.arn));
   EXPECT_EQ(got["CreatedDate"], "2026-12-07T18:00:00.000+0000");
   EXPECT_EQ(got["LicenseInfo"], "Apache-2.0");
+}
+
+TEST_F(CatalogShapesTest, ReadsWhatTheTemplateRecordedAroundAFunction) {
+  const std::string arn = put_function("App-One", 3, {}).arn;
+  put_resource("Invoke", "AWS::Lambda::Permission", arn + ":live|App-Invoke-1", {}, false);
+  put_resource("Url", "AWS::Lambda::Url", arn, {{"Qualifier", "live"}}, false);
+  put_resource("Async", "AWS::Lambda::EventInvokeConfig", arn + ":$LATEST", {{"MaximumRetryAttempts", 0}},
+               false);
+  put_resource("Version", "AWS::Lambda::Version", arn + ":1",
+               {{"ProvisionedConcurrencyConfig", {{"ProvisionedConcurrentExecutions", 2}}}});
+  put_resource("Plain", "AWS::Lambda::Version", arn + ":2", {});
+  std::map<std::string, std::string> got;  // where -> target
+  const auto current = snapshot();
+  for (const auto& r : current->recorded) got[r.where] = r.type + " " + r.target;
+  EXPECT_EQ(got, (std::map<std::string, std::string>{
+                     {"App/Invoke", "AWS::Lambda::Permission " + arn + ":live"},
+                     {"App/Url", "AWS::Lambda::Url " + arn + ":live"},
+                     {"App/Async", "AWS::Lambda::EventInvokeConfig " + arn},
+                     {"App/Version", "ProvisionedConcurrencyConfig " + arn + ":1"}}));
 }
 
 }  // namespace

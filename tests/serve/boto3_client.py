@@ -79,6 +79,26 @@ if sys.argv[1] == "normal":
     by_arn = lam.get_layer_version_by_arn(Arn=layer_arn)
     check("GetLayerVersionByArn", by_arn["LayerVersionArn"] == layer_arn and by_arn["Content"]["CodeSha256"], by_arn)
 
+    # The reads SDK code makes around a function (routes and shapes through botocore).
+    tags = lam.list_tags(Resource=arn_prefix + greeting)["Tags"]
+    check("ListTags: GetFunction's tags", tags == got.get("Tags"), (tags, got.get("Tags")))
+    settings = lam.get_account_settings()
+    check("GetAccountSettings: Lambda's default limit", settings["AccountLimit"]["ConcurrentExecutions"] == 1000,
+          settings)
+    check("GetAccountSettings: the deployed functions",
+          settings["AccountUsage"]["FunctionCount"] == len(lam.list_functions()["Functions"]), settings)
+    for what, call in [("GetPolicy", lambda: lam.get_policy(FunctionName=greeting)),
+                       ("GetFunctionUrlConfig", lambda: lam.get_function_url_config(FunctionName=greeting))]:
+        expect_error(f"{what}: none configured", lam.exceptions.ResourceNotFoundException, call,
+                     Message="The resource you requested does not exist.")
+    expect_error("GetFunctionEventInvokeConfig: none configured", lam.exceptions.ResourceNotFoundException,
+                 lambda: lam.get_function_event_invoke_config(FunctionName=greeting))
+    expect_error("GetProvisionedConcurrencyConfig: none configured",
+                 lam.exceptions.ProvisionedConcurrencyConfigNotFoundException,
+                 lambda: lam.get_provisioned_concurrency_config(FunctionName=greeting, Qualifier="$LATEST"))
+    urls = lam.list_function_url_configs(FunctionName=greeting)["FunctionUrlConfigs"]
+    check("ListFunctionUrlConfigs: none", urls == [], urls)
+
     expect_error("404: ResourceNotFoundException", lam.exceptions.ResourceNotFoundException,
                  lambda: lam.invoke(FunctionName="no-such-function"),
                  Code="ResourceNotFoundException", Message="Function not found: " + arn_prefix + "no-such-function")
