@@ -61,16 +61,23 @@ const RecordedSetting* recorded_for(const Snapshot& snapshot, const std::string&
   return nullptr;
 }
 
+// A configuration layered never makes: not found, unless the template
+// defined a resource of `type` for the function (recorded, not emulated).
+Api<std::string> never_configured(const Snapshot& snapshot, const std::string& function_name,
+                                  const std::string& qualifier, const char* type, const char* operation) {
+  auto found = look_up(snapshot, function_name, qualifier);
+  if (auto* error = std::get_if<ApiError>(&found)) return *error;
+  if (const auto* r = recorded_for(snapshot, type, std::get<Named>(found).arn))
+    return not_emulated(*r, operation);
+  return resource_not_found();
+}
+
 }  // namespace
 
 Api<std::string> list_tags(const Snapshot& snapshot, const std::string& resource) {
   static const re2::RE2 taggable(kTaggablePattern);
-  if (resource.size() > 256 || !re2::RE2::FullMatch(resource, taggable)) {
-    return validation_error("1 validation error detected: Value '" + resource +
-                            "' at 'resource' failed to satisfy constraint: Member must satisfy regular "
-                            "expression pattern: " +
-                            kTaggablePattern);
-  }
+  if (resource.size() > 256 || !re2::RE2::FullMatch(resource, taggable))
+    return constraint_error(resource, "resource", 256, kTaggablePattern);
   if (resource.find(":function:") == std::string::npos) {
     if (const auto* r = recorded_for(snapshot, "AWS::Lambda::EventSourceMapping", resource))
       return not_emulated(*r, "ListTags");
@@ -106,20 +113,12 @@ std::string get_account_settings(const Snapshot& snapshot) {
 
 Api<std::string> get_policy(const Snapshot& snapshot, const std::string& function_name,
                             const std::string& qualifier) {
-  auto found = look_up(snapshot, function_name, qualifier);
-  if (auto* error = std::get_if<ApiError>(&found)) return *error;
-  if (const auto* r = recorded_for(snapshot, "AWS::Lambda::Permission", std::get<Named>(found).arn))
-    return not_emulated(*r, "GetPolicy");
-  return resource_not_found();
+  return never_configured(snapshot, function_name, qualifier, "AWS::Lambda::Permission", "GetPolicy");
 }
 
 Api<std::string> get_function_url_config(const Snapshot& snapshot, const std::string& function_name,
                                          const std::string& qualifier) {
-  auto found = look_up(snapshot, function_name, qualifier);
-  if (auto* error = std::get_if<ApiError>(&found)) return *error;
-  if (const auto* r = recorded_for(snapshot, "AWS::Lambda::Url", std::get<Named>(found).arn))
-    return not_emulated(*r, "GetFunctionUrlConfig");
-  return resource_not_found();
+  return never_configured(snapshot, function_name, qualifier, "AWS::Lambda::Url", "GetFunctionUrlConfig");
 }
 
 Api<std::string> list_function_url_configs(const Snapshot& snapshot, const std::string& function_name,

@@ -34,6 +34,15 @@ ApiError invalid_parameter(const std::string& message) {
 
 ApiError validation_error(const std::string& message) { return {400, "ValidationException", message, ""}; }
 
+ApiError constraint_error(const std::string& value, const std::string& member, std::size_t max_length,
+                          const std::string& pattern) {
+  const std::string prefix = "1 validation error detected: Value '" + value + "' at '" + member +
+                             "' failed to satisfy constraint: Member must ";
+  if (value.size() > max_length)
+    return validation_error(prefix + "have length less than or equal to " + std::to_string(max_length));
+  return validation_error(prefix + "satisfy regular expression pattern: " + pattern);
+}
+
 ApiError not_in_enum(const std::string& value, const std::string& member,
                      const std::vector<std::string>& values) {
   std::string set;

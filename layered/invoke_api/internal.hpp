@@ -52,6 +52,10 @@ ApiError invalid_request_content(const std::string& detail);
 ApiError invalid_parameter(const std::string& message);
 // A request outside the API model's constraints (a pattern, an enum).
 ApiError validation_error(const std::string& message);
+// The ValidationException for a `member` whose `value` is longer than
+// `max_length`, or else does not match `pattern` (the API model's wording).
+ApiError constraint_error(const std::string& value, const std::string& member, std::size_t max_length,
+                          const std::string& pattern);
 // A value outside one of the model's enums, as Lambda's front end words it.
 ApiError not_in_enum(const std::string& value, const std::string& member,
                      const std::vector<std::string>& values);

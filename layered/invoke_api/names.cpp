@@ -33,16 +33,7 @@ bool valid_qualifier(const std::string& qualifier) {
 }
 
 ApiError malformed(const std::string& function_name) {
-  if (function_name.size() > kMaxNameLength) {
-    return validation_error("1 validation error detected: Value '" + function_name +
-                            "' at 'functionName' failed to satisfy constraint: Member must have length less "
-                            "than or equal to " +
-                            std::to_string(kMaxNameLength));
-  }
-  return validation_error("1 validation error detected: Value '" + function_name +
-                          "' at 'functionName' failed to satisfy constraint: Member must satisfy regular "
-                          "expression pattern: " +
-                          kNamePattern);
+  return constraint_error(function_name, "functionName", kMaxNameLength, kNamePattern);
 }
 
 }  // namespace

@@ -57,17 +57,7 @@ Api<LayerRef> parse_layer_name(const std::string& layer) {
     ref.name = layer;
     return ref;
   }
-  if (layer.size() > kMaxLayerNameLength) {
-    return validation_error(
-        "1 validation error detected: Value '" + layer +
-        "' at 'layerName' failed to satisfy constraint: Member must have length less than "
-        "or equal to " +
-        std::to_string(kMaxLayerNameLength));
-  }
-  return validation_error("1 validation error detected: Value '" + layer +
-                          "' at 'layerName' failed to satisfy constraint: Member must satisfy regular "
-                          "expression pattern: " +
-                          kLayerNamePattern);
+  return constraint_error(layer, "layerName", kMaxLayerNameLength, kLayerNamePattern);
 }
 
 json layer_version_item(const Snapshot& snapshot, const state::LayerVersionRecord& l) {
