@@ -238,14 +238,16 @@ std::string recorded_target(const state::ResourceRecord& r) {
 
 // What the read APIs must not answer as unconfigured: the resources deploy
 // records around functions, and the provisioned concurrency of versions
-// and aliases in the functions' stacks.
+// and aliases in the functions' stacks; and the container image functions
+// it records without running them.
 void read_recorded(const std::vector<state::ResourceRecord>& not_emulated, Stacks& stacks,
                    Snapshot& snapshot) {
-  static const std::set<std::string> kAround = {"AWS::Lambda::Permission", "AWS::Lambda::Url",
-                                                "AWS::Lambda::EventInvokeConfig",
-                                                "AWS::Lambda::EventSourceMapping"};
+  static const std::set<std::string> around = {"AWS::Lambda::Permission", "AWS::Lambda::Url",
+                                               "AWS::Lambda::EventInvokeConfig",
+                                               "AWS::Lambda::EventSourceMapping"};
   for (const auto& r : not_emulated) {
-    if (kAround.contains(r.type))
+    if (r.type == "AWS::Lambda::Function") snapshot.image_functions.insert(r.physical_id);
+    if (around.contains(r.type))
       snapshot.recorded.push_back({r.type, r.stack + "/" + r.logical_id, recorded_target(r)});
   }
   std::set<std::string> seen;
@@ -272,8 +274,6 @@ Result<std::shared_ptr<const Snapshot>> read_snapshot(const state::State& state)
   LAYERED_TRY(read_versions(state, *snapshot));
   auto recorded = state.not_emulated_resources();
   if (!recorded) return recorded.error();
-  for (const auto& r : *recorded)
-    if (r.type == "AWS::Lambda::Function") snapshot->image_functions.insert(r.physical_id);
   read_recorded(*recorded, stacks, *snapshot);
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }
