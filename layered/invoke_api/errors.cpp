@@ -4,6 +4,7 @@
 // either, and the exception's modelled field the one its shape names).
 #include <nlohmann/json.hpp>
 
+#include "invoke_api/events.hpp"
 #include "invoke_api/internal.hpp"
 
 namespace layered::invoke_api {
@@ -54,6 +55,15 @@ ApiError not_in_enum(const std::string& value, const std::string& member,
 
 ApiError throttled(const std::string& reason) {
   return {429, "TooManyRequestsException", "Rate Exceeded.", reason};
+}
+
+ApiError event_queue_full() {
+  ApiError e = throttled("ConcurrentInvocationLimitExceeded");
+  e.message += " layered serve's queue of Event invocations is full (" +
+               std::to_string(EventQueue::kMaxEvents) + " events or " +
+               std::to_string(EventQueue::kMaxBytes >> 20U) +
+               " MB of payloads, where Lambda's has no bound): send it again once events have run";
+  return e;
 }
 
 ApiError service_error(const std::string& message) { return {500, "ServiceException", message, ""}; }

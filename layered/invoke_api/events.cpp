@@ -6,8 +6,6 @@ namespace layered::invoke_api {
 
 namespace {
 
-// Lambda queues events without bound; serve bounds what it holds in memory.
-constexpr std::size_t kMaxQueuedEvents = 1000;
 // Lambda's default maximum event age, and its retry interval for a
 // throttled event: from 1 second, doubling, to 5 minutes (docs/lambda-facts.md).
 constexpr auto kMaxEventAge = std::chrono::hours(6);
@@ -18,13 +16,16 @@ constexpr std::chrono::milliseconds kMaxThrottleBackoff = std::chrono::minutes(5
 EventQueue::EventQueue(std::size_t max_workers, Runner run, Log log)
     : max_workers_(max_workers), run_(std::move(run)), log_(std::move(log)) {}
 
-bool EventQueue::enqueue(EventJob job) {
+EventQueue::Enqueued EventQueue::enqueue(EventJob job) {
   std::lock_guard lock(mutex_);
-  if (stopping_ || jobs_.size() >= kMaxQueuedEvents) return false;
+  if (stopping_) return Enqueued::stopping;
+  const std::size_t bytes = job.request.payload.size();
+  if (jobs_.size() >= kMaxEvents || queued_bytes_ + bytes > kMaxBytes) return Enqueued::full;
+  queued_bytes_ += bytes;
   jobs_.push_back(std::move(job));
   if (idle_workers_ == 0 && workers_.size() < max_workers_) workers_.emplace_back([this] { work(); });
   queued_.notify_one();
-  return true;
+  return Enqueued::yes;
 }
 
 void EventQueue::stop() {
@@ -35,6 +36,7 @@ void EventQueue::stop() {
     if (!jobs_.empty())
       log_("serve: dropped " + std::to_string(jobs_.size()) + " queued event(s) on shutdown\n");
     jobs_.clear();
+    queued_bytes_ = 0;
   }
   queued_.notify_all();
   for (auto& worker : workers_) worker.join();
@@ -54,6 +56,7 @@ void EventQueue::work() {
     }
     EventJob job = std::move(*due);
     jobs_.erase(due);
+    queued_bytes_ -= job.request.payload.size();
     lock.unlock();
     auto result = run_(job);
     lock.lock();
@@ -80,6 +83,7 @@ void EventQueue::retry_or_drop(EventJob job, const ApiError& error) {
     return log_(what + " dropped: throttled past the maximum event age\n");
   job.next_try = now + job.backoff;
   job.backoff = std::min(job.backoff * 2, kMaxThrottleBackoff);
+  queued_bytes_ += job.request.payload.size();
   jobs_.push_back(std::move(job));
   queued_.notify_all();  // sleeping workers recompute their wake-up time
 }

@@ -42,8 +42,13 @@ class EventQueue {
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
 
-  // False when the queue is full or stopping: the caller answers 429.
-  bool enqueue(EventJob job);
+  enum class Enqueued { yes, full, stopping };
+  // Lambda queues events without bound; serve holds at most this many, and
+  // this many bytes of payload, in memory.
+  static constexpr std::size_t kMaxEvents = 10000;
+  static constexpr std::size_t kMaxBytes = std::size_t{256} << 20U;
+  // When full, the caller answers 429 (SDKs retry it); when stopping, 500.
+  Enqueued enqueue(EventJob job);
   // Drops what is queued (with a line), lets the events under way end and
   // joins the workers.
   void stop();
@@ -59,6 +64,7 @@ class EventQueue {
   std::mutex mutex_;
   std::condition_variable queued_;  // stopping_, or jobs_ changed
   std::deque<EventJob> jobs_;
+  std::size_t queued_bytes_ = 0;  // of the payloads in jobs_
   std::vector<std::thread> workers_;
   std::size_t idle_workers_ = 0;  // workers waiting for an event
   bool stopping_ = false;

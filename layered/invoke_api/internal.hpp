@@ -60,6 +60,8 @@ ApiError constraint_error(const std::string& value, const std::string& member, s
 ApiError not_in_enum(const std::string& value, const std::string& member,
                      const std::vector<std::string>& values);
 ApiError throttled(const std::string& reason);
+// 429 for an Event beyond what serve's queue holds (the SDKs retry it).
+ApiError event_queue_full();
 ApiError service_error(const std::string& message);
 // {"Type":"User"|"Service","message":...[,"Reason":...]}, with "Message"
 // for the exceptions whose model member is spelled so.

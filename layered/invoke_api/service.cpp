@@ -323,8 +323,13 @@ class HttpService final : public Service {
     }
     if (request.type == InvocationType::event) {
       request.request_id = res.get_header_value("x-amzn-RequestId");  // the 202's, as Lambda's logs show it
-      if (!events_.enqueue({req.matches[1], req.get_param_value("Qualifier"), std::move(request)})) {
-        return send_error(res, throttled("ConcurrentInvocationLimitExceeded"));
+      switch (events_.enqueue({req.matches[1], req.get_param_value("Qualifier"), std::move(request)})) {
+        case EventQueue::Enqueued::yes:
+          break;
+        case EventQueue::Enqueued::full:
+          return send_error(res, event_queue_full());
+        case EventQueue::Enqueued::stopping:
+          return send_error(res, service_error("the engine is stopping"));
       }
       res.status = 202;
       return;
