@@ -238,29 +238,22 @@ TEST_F(RuntimeApiTest, SixMegabyteLimitIsExactAndAnswered413) {
   EXPECT_EQ(m.body.size(), runtime_api::kMaxPayloadBytes);
 }
 
-TEST_F(RuntimeApiTest, OverLimitResponseIs413WithLambdasBody) {
-  ASSERT_TRUE(next_with(event("big-2")));
-  std::string over(runtime_api::kMaxPayloadBytes + 1, 'x');
-  auto res = post("/2018-06-01/runtime/invocation/big-2/response", over);
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 413);
-  EXPECT_EQ(
-      res->body,
-      R"({"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"})");
-  auto m = message();
-  EXPECT_EQ(m.kind, MessageKind::response_too_large);
-  EXPECT_EQ(m.size, runtime_api::kMaxPayloadBytes + 1);
-}
-
-TEST_F(RuntimeApiTest, OverLimitErrorIs413AsAResponseIs) {
-  ASSERT_TRUE(next_with(event("big-error")));
-  std::string over(runtime_api::kMaxPayloadBytes + 1, 'x');
-  auto res = post("/2018-06-01/runtime/invocation/big-error/error", over);
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 413);
-  auto m = message();
-  EXPECT_EQ(m.kind, MessageKind::response_too_large);
-  EXPECT_EQ(m.size, runtime_api::kMaxPayloadBytes + 1);
+// An error is a payload for the caller too: past the limit, it is refused
+// as a response is.
+TEST_F(RuntimeApiTest, OverLimitResponseOrErrorIs413WithLambdasBody) {
+  const std::string over(runtime_api::kMaxPayloadBytes + 1, 'x');
+  for (const std::string what : {"response", "error"}) {
+    ASSERT_TRUE(next_with(event("big-" + what)));
+    auto res = post("/2018-06-01/runtime/invocation/big-" + what + "/" + what, over);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 413) << what;
+    EXPECT_EQ(
+        res->body,
+        R"({"errorMessage":"Exceeded maximum allowed payload size (6291556 bytes).","errorType":"RequestEntityTooLarge"})");
+    auto m = message();
+    EXPECT_EQ(m.kind, MessageKind::response_too_large) << what;
+    EXPECT_EQ(m.size, runtime_api::kMaxPayloadBytes + 1);
+  }
 }
 
 TEST_F(RuntimeApiTest, InitErrorIsAcceptedOnlyDuringInit) {
